@@ -1,0 +1,104 @@
+"""Database access: engines, sessions and the SQLite/PostgreSQL specifics.
+
+SQLite: WAL, ``busy_timeout``, foreign keys, and ``BEGIN IMMEDIATE`` for write transactions (a
+deferred transaction that reads and then writes gets SQLITE_BUSY without waiting). pysqlite's own
+transaction handling is switched off so that SQLAlchemy's ``begin`` event decides how to begin.
+PostgreSQL: READ COMMITTED; the conditional UPDATE in :mod:`engine.journeys` is what makes a race
+on one journey safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+WRITE_OPTION = "polku_write"
+
+
+def make_engine(url: str, *, pool_size: int = 10, sqlite_synchronous: str = "FULL") -> Engine:
+    """Create an Engine configured for Polku's write discipline."""
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=pool_size * 2,
+        )
+        synchronous = sqlite_synchronous.upper()
+        if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError(f"POLKU_SQLITE_SYNCHRONOUS: unknown value {sqlite_synchronous!r}")
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # SQLAlchemy's begin event emits BEGIN
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get(WRITE_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+
+
+class Database:
+    """Hands out read and write sessions. One instance per process."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, sqlite_synchronous: str = "FULL"):
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size, sqlite_synchronous=sqlite_synchronous)
+        self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reads (deferred BEGIN on SQLite). Commits at the end (access logs)."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction: ``BEGIN IMMEDIATE`` on SQLite; committed on success."""
+        with Session(self._write_engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    def session(self, *, write: bool) -> Session:
+        """An unmanaged session (the caller begins and closes it), e.g. for a request scope."""
+        return Session(self._write_engine if write else self.engine, expire_on_commit=False)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once ``session``'s transaction has committed (never on rollback)."""
+    callbacks: list[Callable[[], None]] = session.info.setdefault("polku_after_commit", [])
+    if not callbacks:
+
+        @event.listens_for(session, "after_commit", once=True)
+        def _run(sess: Session) -> None:
+            pending = sess.info.pop("polku_after_commit", [])
+            for cb in pending:
+                cb()
+
+        @event.listens_for(session, "after_rollback", once=True)
+        def _drop(sess: Session) -> None:
+            sess.info.pop("polku_after_commit", None)
+
+    callbacks.append(callback)

@@ -1,0 +1,134 @@
+"""Fictional demo data (Faker fi_FI, fixed seed): never a real person's name or contact details.
+
+Journeys are walked through the real engine (``advance``), so every demo event obeys the pathway
+and its guards, with back-dated times spread over the past months.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from faker import Faker
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from engine.models import Client, Journey
+from engine.runtime import Runtime
+
+#: Preferred forward moves, in journey order; the walk takes the first allowed one most often.
+FORWARD = (
+    "engage",
+    "start_assessment",
+    "set_goals",
+    "start_group_work",
+    "start_individual_work",
+    "refer",
+    "start_follow_on",
+    "close",
+)
+DETOURS = ("pause", "resume", "drop_out", "re_engage", "decline", "reach_again")
+FALLBACK_MUNICIPALITIES = ("261", "614", "977", "678", "491")
+
+
+@dataclass
+class DemoSummary:
+    clients: int
+    events: int
+
+
+def demo_municipalities(runtime: Runtime) -> list[str]:
+    codes: list[str] = []
+    for found in runtime.pm.hook.polku_municipalities() if hasattr(
+        runtime.pm.hook, "polku_municipalities"
+    ) else []:
+        codes.extend(m.code for m in found or ())
+    return sorted(set(codes)) or list(FALLBACK_MUNICIPALITIES)
+
+
+def is_empty(runtime: Runtime) -> bool:
+    with runtime.db.read() as session:
+        return not session.execute(select(func.count()).select_from(Client)).scalar_one()
+
+
+def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoSummary:
+    """Create ``clients`` fictional clients with journeys at every stage."""
+    fake = Faker("fi_FI")
+    Faker.seed(seed)
+    rng = random.Random(seed)
+    municipalities = demo_municipalities(runtime)
+    now = datetime.now(UTC)
+    events = 0
+    for i in range(clients):
+        started = now - timedelta(days=rng.randint(5, 300), minutes=rng.randint(0, 600))
+        age = rng.randint(17, 60)
+        first, last = fake.first_name(), fake.last_name()
+        with runtime.db.write() as session:
+            client = Client(
+                first_name=first,
+                last_name=last,
+                birth_date=date(now.year - age, rng.randint(1, 12), rng.randint(1, 28)),
+                municipality_code=rng.choice(municipalities),
+                phone=fake.phone_number(),
+                email=f"{_ascii(first)}.{_ascii(last)}.{i}@example.org",
+                participation_consent_at=started if rng.random() < 0.8 else None,
+                created_at=started,
+            )
+            session.add(client)
+            session.flush()
+            assert client.id is not None
+            journey = runtime.journeys.start(
+                session, client_id=client.id, pathway_key="client_journey", actor_id=None,
+                at=started,
+            )
+            events += 1 + _walk(runtime, session, journey, client, rng, started, now)
+    return DemoSummary(clients, events)
+
+
+def _walk(
+    runtime: Runtime,
+    session: Session,
+    journey: Journey,
+    client: Client,
+    rng: random.Random,
+    start: datetime,
+    now: datetime,
+) -> int:
+    assert journey.id is not None
+    steps = rng.choice([0, 1, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8, 9])
+    when = start
+    done = 0
+    for _ in range(steps):
+        options = [o for o in runtime.journeys.available(session, journey, client) if o.allowed]
+        if not options:
+            break
+        by_name = {o.trigger: o for o in options}
+        forward = [t for t in FORWARD if t in by_name and (t != "close" or rng.random() < 0.3)]
+        detours = [t for t in DETOURS if t in by_name]
+        if "resume" in by_name:
+            choice = "resume"
+        elif detours and rng.random() < 0.12:
+            choice = rng.choice(detours)
+        elif forward:
+            choice = forward[0] if rng.random() < 0.8 else rng.choice(forward)
+        else:
+            break
+        option = by_name[choice]
+        when = min(now, when + timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 8)))
+        runtime.journeys.advance(
+            session,
+            journey.id,
+            choice,
+            actor_id=None,
+            reason="Demo: kirjattu esimerkkisyy." if option.reason_required else None,
+            outcome=rng.choice(option.outcomes) if option.outcomes else None,
+            at=when,
+        )
+        done += 1
+    return done
+
+
+def _ascii(text: str) -> str:
+    table = str.maketrans({"ä": "a", "ö": "o", "å": "a", "Ä": "a", "Ö": "o", "Å": "a"})
+    return "".join(c for c in text.lower().translate(table) if c.isalnum())

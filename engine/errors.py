@@ -1,0 +1,101 @@
+"""Domain errors. The web layer maps them to HTTP: NotFound 404, InvalidTransition and Conflict
+409, GuardRejected and InputRequired 422. Messages carry ids and state names, never client data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.guards import Verdict
+
+
+class PolkuError(Exception):
+    code = "error"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"error": self.code, "message": str(self)}
+
+
+class NotFound(PolkuError):
+    code = "not_found"
+
+
+class InvalidTransition(PolkuError):
+    """The trigger does not exist from the journey's current state."""
+
+    code = "invalid_transition"
+
+    def __init__(self, trigger: str, state: str, allowed: Sequence[str], blocked: Sequence[str] = ()):
+        self.trigger, self.state = trigger, state
+        self.allowed, self.blocked = list(allowed), list(blocked)
+        names = ", ".join(self.allowed) or "none"
+        super().__init__(f"{trigger!r} is not possible from {state!r}; allowed now: {names}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return super().as_dict() | {
+            "trigger": self.trigger,
+            "state": self.state,
+            "allowed": self.allowed,
+            "blocked": self.blocked,
+        }
+
+
+class GuardRejected(PolkuError):
+    """A guard or plugin rule denied the transition; ``verdicts`` holds every rule's answer."""
+
+    code = "guard_rejected"
+
+    def __init__(self, trigger: str, state: str, verdicts: Sequence[Verdict]):
+        self.trigger, self.state, self.verdicts = trigger, state, list(verdicts)
+        denied = [v for v in self.verdicts if v.allowed is False]
+        why = "; ".join(
+            f"{v.rule}: {v.text('en')}" + (f" ({v.legal_source})" if v.legal_source else "")
+            for v in denied
+        )
+        super().__init__(f"{trigger!r} from {state!r} was blocked by {why}")
+
+    @property
+    def denied(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.allowed is False]
+
+    def as_dict(self) -> dict[str, Any]:
+        return super().as_dict() | {
+            "trigger": self.trigger,
+            "state": self.state,
+            "verdicts": [v.as_dict() for v in self.verdicts],
+        }
+
+
+class Conflict(PolkuError):
+    """Someone else changed the journey first (optimistic concurrency)."""
+
+    code = "conflict"
+
+    def __init__(self, journey_id: int, expected_version: int | None, actual_version: int | None):
+        self.journey_id = journey_id
+        self.expected_version, self.actual_version = expected_version, actual_version
+        super().__init__(
+            f"journey {journey_id} changed meanwhile (expected version {expected_version}, "
+            f"now {actual_version}); reload and try again"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return super().as_dict() | {
+            "journey_id": self.journey_id,
+            "expected_version": self.expected_version,
+            "actual_version": self.actual_version,
+        }
+
+
+class InputRequired(PolkuError):
+    """A value the pathway asks for is missing or not one of the allowed ones."""
+
+    code = "input_required"
+
+    def __init__(self, field: str, message: str, allowed: Sequence[str] = ()):
+        self.field, self.allowed = field, list(allowed)
+        super().__init__(message)
+
+    def as_dict(self) -> dict[str, Any]:
+        return super().as_dict() | {"field": self.field, "allowed": self.allowed}

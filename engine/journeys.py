@@ -1,0 +1,404 @@
+"""Starting and advancing journeys: the one code path every transition goes through.
+
+``advance`` runs inside the caller's write transaction:
+
+1. read the journey (and its client, for the guards) in one SELECT;
+2. check ``expected_version``; ask the shared machine for the trigger from the current state,
+   evaluating every guard of the transition and every plugin's ``polku_check_transition``;
+3. ``UPDATE journey SET state, version+1 WHERE id AND state AND version`` -- rowcount 0 means
+   someone else won (Conflict);
+4. INSERT the event (``seq`` = the new version, UNIQUE per journey) with every verdict;
+5. after COMMIT (never on rollback) call ``polku_after_transition``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pluggy
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session
+
+from engine.db import after_commit
+from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition, NotFound
+from engine.guards import GuardContext, GuardRegistry, Verdict, coerce_verdict
+from engine.models import Client, Journey, JourneyEvent
+from engine.pathway import Attempt, Pathway, PathwayRegistry, TransitionDef
+
+log = logging.getLogger("polku.journeys")
+
+START_TRIGGER = "start"
+MIGRATE_TRIGGER = "migrate_version"
+REASON_MAX = 2000
+
+_journey_t = Journey.__table__  # type: ignore[attr-defined]
+_event_t = JourneyEvent.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class TriggerOption:
+    """A trigger from the current state: allowed now, or blocked with the rules' reasons."""
+
+    trigger: str
+    label: dict[str, str]
+    dest: str | None
+    allowed: bool
+    reason_required: bool
+    outcomes: list[str]
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    @property
+    def denied(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.allowed is False]
+
+
+class Journeys:
+    """The journey service. Built once per process by :class:`engine.runtime.Runtime`."""
+
+    def __init__(self, pathways: PathwayRegistry, guards: GuardRegistry, pm: pluggy.PluginManager):
+        self.pathways = pathways
+        self.guards = guards
+        self.pm = pm
+
+    # --- rules --------------------------------------------------------------------------------
+
+    def evaluate(self, context: GuardContext, names: Sequence[str]) -> list[Verdict]:
+        """Every named guard and every plugin's check; a raising plugin denies (fail closed)."""
+        verdicts = [self.guards.evaluate(name, context) for name in names]
+        for impl in self.pm.hook.polku_check_transition.get_hookimpls():
+            plugin = impl.plugin_name
+            try:
+                answer = impl.function(*[{"context": context}[a] for a in impl.argnames])
+            except Exception as exc:
+                log.exception(
+                    "plugin %s raised %s in polku_check_transition on journey %s; denying",
+                    plugin,
+                    type(exc).__name__,
+                    context.journey.id,
+                )
+                verdicts.append(
+                    Verdict.deny(
+                        f"plugin:{plugin}",
+                        fi="Säännön tarkistus epäonnistui; siirtymä estettiin varmuuden vuoksi.",
+                        sv="Regelkontrollen misslyckades; övergången spärrades för säkerhets skull.",
+                        en="A rule check failed; the move was blocked to be safe.",
+                    )
+                )
+                continue
+            if answer is None:
+                continue
+            answers = answer if isinstance(answer, list) else [answer]
+            verdicts.extend(coerce_verdict(f"plugin:{plugin}", a) for a in answers)
+        return verdicts
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def pathway_of(self, journey: Journey) -> Pathway:
+        return self.pathways.get(journey.pathway_key, journey.pathway_version)
+
+    def get(self, session: Session, journey_id: int) -> tuple[Journey, Client]:
+        row = session.execute(
+            select(Journey, Client).join(Client).where(Journey.id == journey_id)  # type: ignore[arg-type]
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"journey {journey_id} not found")
+        return row[0], row[1]
+
+    def events(self, session: Session, journey_id: int) -> list[JourneyEvent]:
+        stmt = (
+            select(JourneyEvent)
+            .where(JourneyEvent.journey_id == journey_id)
+            .order_by(JourneyEvent.seq)  # type: ignore[arg-type]
+        )
+        return list(session.execute(stmt).scalars())
+
+    def previous_state(self, session: Session, journey: Journey) -> str | None:
+        """The state the journey was in before it entered its current one."""
+        stmt = select(_event_t.c.from_state).where(
+            _event_t.c.journey_id == journey.id, _event_t.c.seq == journey.version
+        )
+        return session.execute(stmt).scalar_one_or_none()
+
+    def _context(
+        self,
+        session: Session,
+        journey: Journey,
+        client: Client,
+        pathway: Pathway,
+        trigger: str,
+        actor_id: int | None,
+        reason: str | None,
+        today: date | None,
+    ) -> GuardContext:
+        needs_previous = any(
+            (t := pathway.transition(name, journey.state)) is not None and t.returns_to_previous
+            for name in ([trigger] if trigger else pathway.triggers_from(journey.state))
+        )
+        return GuardContext(
+            session=session,
+            journey=journey,
+            client=client,
+            trigger=trigger,
+            source=journey.state,
+            dest="",
+            actor_id=actor_id,
+            reason=reason,
+            previous_state=self.previous_state(session, journey) if needs_previous else None,
+            today=today or date.today(),
+        )
+
+    def available(
+        self,
+        session: Session,
+        journey: Journey,
+        client: Client,
+        *,
+        actor_id: int | None = None,
+        today: date | None = None,
+    ) -> list[TriggerOption]:
+        """Every trigger from the current state: allowed ones, and blocked ones with reasons."""
+        pathway = self.pathway_of(journey)
+        base = self._context(session, journey, client, pathway, "", actor_id, None, today)
+        options = []
+        for trigger in pathway.triggers_from(journey.state):
+            base.trigger = trigger
+            attempt = pathway.attempt(trigger, base, self.evaluate)
+            options.append(_option(attempt))
+        return options
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def start(
+        self,
+        session: Session,
+        *,
+        client_id: int,
+        pathway_key: str,
+        actor_id: int | None,
+        at: datetime | None = None,
+    ) -> Journey:
+        """Open a journey on the latest version of a pathway, with its first event."""
+        pathway = self.pathways.latest(pathway_key)
+        now = at or datetime.now(UTC)
+        initial = pathway.definition.initial
+        journey = Journey(
+            client_id=client_id,
+            pathway_key=pathway.key,
+            pathway_version=pathway.version,
+            state=initial,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(journey)
+        session.flush()
+        assert journey.id is not None
+        session.execute(
+            insert(_event_t).values(
+                journey_id=journey.id,
+                seq=1,
+                occurred_at=now,
+                actor_id=actor_id,
+                trigger=START_TRIGGER,
+                from_state=None,
+                to_state=initial,
+                pathway_version=pathway.version,
+                verdicts=[],
+            )
+        )
+        return journey
+
+    def advance(
+        self,
+        session: Session,
+        journey_id: int,
+        trigger: str,
+        *,
+        actor_id: int | None,
+        reason: str | None = None,
+        outcome: str | None = None,
+        expected_version: int | None = None,
+        at: datetime | None = None,
+    ) -> JourneyEvent:
+        """Fire ``trigger`` on the journey; return the committed-to-be event.
+
+        Raises :class:`NotFound`, :class:`Conflict`, :class:`InvalidTransition`,
+        :class:`InputRequired` or :class:`GuardRejected`; nothing is written then.
+        """
+        journey, client = self.get(session, journey_id)
+        if expected_version is not None and journey.version != expected_version:
+            raise Conflict(journey_id, expected_version, journey.version)
+        pathway = self.pathway_of(journey)
+        source = journey.state
+        transition = pathway.transition(trigger, source)
+        if transition is None:
+            options = self.available(session, journey, client, actor_id=actor_id)
+            raise InvalidTransition(
+                trigger,
+                source,
+                [o.trigger for o in options if o.allowed],
+                [o.trigger for o in options if not o.allowed],
+            )
+        reason = _clean_reason(reason, transition)
+        _check_outcome(outcome, transition)
+        now = at or datetime.now(UTC)
+        context = self._context(
+            session, journey, client, pathway, trigger, actor_id, reason, now.date()
+        )
+        context.now = now
+        attempt = pathway.attempt(trigger, context, self.evaluate)
+        if attempt.dest is None:
+            raise GuardRejected(trigger, source, attempt.verdicts)
+        event = self._write(session, journey, attempt, actor_id, reason, outcome, now)
+        self._notify_after_commit(session, journey, event)
+        return event
+
+    def migrate(
+        self, session: Session, journey_id: int, *, to_version: int, actor_id: int | None
+    ) -> JourneyEvent:
+        """Move a journey onto another version of its pathway; logged as an event."""
+        journey, _client = self.get(session, journey_id)
+        target = self.pathways.get(journey.pathway_key, to_version)
+        if journey.state not in target.states:
+            raise InputRequired(
+                "to_version",
+                f"state {journey.state!r} does not exist in version {to_version}",
+            )
+        now = datetime.now(UTC)
+        attempt = Attempt(MIGRATE_TRIGGER, journey.state, journey.state, None, [])
+        event = self._write(
+            session, journey, attempt, actor_id, f"version {journey.pathway_version} -> {to_version}",
+            None, now, pathway_version=to_version,
+        )
+        return event
+
+    def _write(
+        self,
+        session: Session,
+        journey: Journey,
+        attempt: Attempt,
+        actor_id: int | None,
+        reason: str | None,
+        outcome: str | None,
+        now: datetime,
+        *,
+        pathway_version: int | None = None,
+    ) -> JourneyEvent:
+        assert attempt.dest is not None and journey.id is not None
+        new_version = journey.version + 1
+        values: dict[str, Any] = {"state": attempt.dest, "version": new_version, "updated_at": now}
+        if pathway_version is not None:
+            values["pathway_version"] = pathway_version
+        result = session.execute(
+            update(_journey_t)
+            .where(
+                _journey_t.c.id == journey.id,
+                _journey_t.c.state == journey.state,
+                _journey_t.c.version == journey.version,
+            )
+            .values(**values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            actual = session.execute(
+                select(_journey_t.c.version).where(_journey_t.c.id == journey.id)
+            ).scalar_one_or_none()
+            raise Conflict(journey.id, journey.version, actual)
+        event = JourneyEvent(
+            journey_id=journey.id,
+            seq=new_version,
+            occurred_at=now,
+            actor_id=actor_id,
+            trigger=attempt.trigger,
+            from_state=attempt.source,
+            to_state=attempt.dest,
+            pathway_version=pathway_version or journey.pathway_version,
+            reason=reason,
+            outcome=outcome,
+            verdicts=[v.as_dict() for v in attempt.verdicts],
+        )
+        try:
+            inserted = session.execute(
+                insert(_event_t).values(
+                    {k: getattr(event, k) for k in _EVENT_COLUMNS}
+                )
+            )
+        except IntegrityError as exc:  # UNIQUE(journey_id, seq): another writer got there first
+            raise Conflict(journey.id, journey.version, None) from exc
+        event.id = inserted.inserted_primary_key[0] if inserted.inserted_primary_key else None
+        for key, value in values.items():
+            set_committed_value(journey, key, value)
+        return event
+
+    def _notify_after_commit(self, session: Session, journey: Journey, event: JourneyEvent) -> None:
+        if not self.pm.hook.polku_after_transition.get_hookimpls():
+            return
+
+        def notify() -> None:
+            try:
+                self.pm.hook.polku_after_transition(journey=journey, event=event)
+            except Exception as exc:
+                log.exception(
+                    "polku_after_transition raised %s for journey %s event %s",
+                    type(exc).__name__,
+                    journey.id,
+                    event.seq,
+                )
+
+        after_commit(session, notify)
+
+
+_EVENT_COLUMNS = (
+    "journey_id",
+    "seq",
+    "occurred_at",
+    "actor_id",
+    "trigger",
+    "from_state",
+    "to_state",
+    "pathway_version",
+    "reason",
+    "outcome",
+    "verdicts",
+)
+
+
+def _option(attempt: Attempt) -> TriggerOption:
+    t = attempt.transition
+    assert t is not None
+    dest = attempt.dest or (t.dest[0] if len(t.dest) == 1 else None)
+    return TriggerOption(
+        trigger=attempt.trigger,
+        label=t.label.model_dump(),
+        dest=dest,
+        allowed=attempt.allowed,
+        reason_required=t.reason == "required",
+        outcomes=list(t.outcomes),
+        verdicts=attempt.verdicts,
+    )
+
+
+def _clean_reason(reason: str | None, transition: TransitionDef) -> str | None:
+    text = (reason or "").strip()
+    if len(text) > REASON_MAX:
+        raise InputRequired("reason", f"the reason is longer than {REASON_MAX} characters")
+    if transition.reason == "required" and not text:
+        raise InputRequired("reason", f"{transition.trigger!r} needs a reason")
+    return text or None
+
+
+def _check_outcome(outcome: str | None, transition: TransitionDef) -> None:
+    if transition.outcomes:
+        if outcome not in transition.outcomes:
+            raise InputRequired(
+                "outcome",
+                f"{transition.trigger!r} needs an outcome, one of: {', '.join(transition.outcomes)}",
+                transition.outcomes,
+            )
+    elif outcome is not None:
+        raise InputRequired("outcome", f"{transition.trigger!r} takes no outcome")

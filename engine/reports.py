@@ -1,0 +1,70 @@
+"""Reports counted from the event log (never from the mutable ``state`` column)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlmodel import Session
+
+from engine.models import Client, Journey, JourneyEvent
+from engine.pathway import FUNNEL_STAGES, Pathway
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """How many journeys reached each stage (DOMAIN.md): contacted -> ... -> on_pathway."""
+
+    counts: dict[str, int]
+
+    def as_list(self) -> list[tuple[str, int]]:
+        return [(stage, self.counts[stage]) for stage in FUNNEL_STAGES]
+
+
+def funnel(
+    session: Session,
+    pathway: Pathway,
+    *,
+    municipality_code: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Funnel:
+    """Count journeys by the furthest funnel stage they ever entered.
+
+    A journey counts in its furthest stage and every earlier one, so a client who went straight
+    from outreach to a group still counts as engaged and goals-set only if they entered those
+    states. ``since``/``until`` select journeys by when they started.
+    """
+    rank = {
+        name: FUNNEL_STAGES.index(state.funnel)
+        for name, state in pathway.states.items()
+        if state.funnel is not None
+    }
+    stage_rank = case(
+        *[(JourneyEvent.to_state == name, r) for name, r in rank.items()], else_=-1
+    )
+    per_journey = (
+        select(JourneyEvent.journey_id, func.max(stage_rank).label("furthest"))
+        .join(Journey, Journey.id == JourneyEvent.journey_id)  # type: ignore[arg-type]
+        .where(Journey.pathway_key == pathway.key)
+        .group_by(JourneyEvent.journey_id)  # type: ignore[arg-type]
+    )
+    if municipality_code is not None or since is not None or until is not None:
+        per_journey = per_journey.join(Client, Client.id == Journey.client_id)  # type: ignore[arg-type]
+    if municipality_code is not None:
+        per_journey = per_journey.where(Client.municipality_code == municipality_code)
+    if since is not None:
+        per_journey = per_journey.where(Journey.created_at >= since)
+    if until is not None:
+        per_journey = per_journey.where(Journey.created_at < until)
+    sub = per_journey.subquery()
+    rows = session.execute(
+        select(sub.c.furthest, func.count()).group_by(sub.c.furthest)
+    ).all()
+    at_least = dict.fromkeys(FUNNEL_STAGES, 0)
+    for furthest, n in rows:
+        for i, stage in enumerate(FUNNEL_STAGES):
+            if furthest is not None and furthest >= i:
+                at_least[stage] += n
+    return Funnel(at_least)

@@ -1,0 +1,67 @@
+"""The application's engine, built once per process: settings, plugins, guards, pathways, DB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pluggy
+
+from engine.db import Database
+from engine.guards import GuardRegistry
+from engine.journeys import Journeys
+from engine.pathway import PathwayError, PathwayRegistry, load_files
+from engine.plugins import build_plugin_manager
+from engine.settings import Settings, get_settings
+
+
+def collect_guards(pm: pluggy.PluginManager) -> GuardRegistry:
+    registry = GuardRegistry()
+    for impl in pm.hook.polku_guards.get_hookimpls():
+        for name, guard in (impl.function() or {}).items():
+            registry.register(name, guard, owner=impl.plugin_name)
+    return registry
+
+
+def collect_pathway_files(pm: pluggy.PluginManager) -> list[Path]:
+    files: list[Path] = []
+    for contributed in pm.hook.polku_pathway_files():
+        files.extend(Path(f) for f in contributed or ())
+    return files
+
+
+def load_pathways(pm: pluggy.PluginManager, guards: GuardRegistry) -> PathwayRegistry:
+    """Load every contributed pathway file; any problem stops start-up naming file and key."""
+    pathways, problems = load_files(collect_pathway_files(pm), guards.names())
+    if problems:
+        raise PathwayError(problems)
+    registry = PathwayRegistry()
+    for pathway in pathways:
+        registry.add(pathway)
+    return registry
+
+
+class Runtime:
+    """Everything the web app and the command line share."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        plugin_manager: pluggy.PluginManager | None = None,
+        database: Database | None = None,
+    ):
+        self.settings = settings or get_settings()
+        self.pm = plugin_manager or build_plugin_manager(
+            only=self.settings.plugins, trace=self.settings.trace_hooks
+        )
+        self.guards = collect_guards(self.pm)
+        self.pathways = load_pathways(self.pm, self.guards)
+        self.db = database or Database(
+            self.settings.database_url,
+            pool_size=self.settings.pool_size,
+            sqlite_synchronous=self.settings.sqlite_synchronous,
+        )
+        self.journeys = Journeys(self.pathways, self.guards, self.pm)
+
+    def close(self) -> None:
+        self.db.dispose()

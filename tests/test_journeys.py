@@ -1,0 +1,286 @@
+"""advance(), available triggers, guards, plugin verdicts, reasons, outcomes, versions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition, NotFound
+from engine.guards import GuardContext, Verdict
+from engine.hookspecs import hookimpl
+from engine.integrity import verify_journeys
+from engine.models import Journey, JourneyEvent
+from engine.runtime import Runtime
+from engine.testing import plugin_manager_with
+
+NewClient = Callable[..., tuple[int, int]]
+
+
+def advance(runtime: Runtime, journey_id: int, trigger: str, **kwargs: Any) -> JourneyEvent:
+    kwargs.setdefault("actor_id", None)
+    with runtime.db.write() as session:
+        return runtime.journeys.advance(session, journey_id, trigger, **kwargs)
+
+
+def state_of(runtime: Runtime, journey_id: int) -> tuple[str, int]:
+    with runtime.db.read() as session:
+        journey = session.get(Journey, journey_id)
+        assert journey is not None
+        return journey.state, journey.version
+
+
+def events_of(runtime: Runtime, journey_id: int) -> list[JourneyEvent]:
+    with runtime.db.read() as session:
+        return runtime.journeys.events(session, journey_id)
+
+
+def walk(runtime: Runtime, journey_id: int, *triggers: str) -> None:
+    for trigger in triggers:
+        reason = "syy" if trigger in {"pause", "drop_out", "referral_returned"} else None
+        advance(runtime, journey_id, trigger, reason=reason)
+
+
+def test_start_writes_first_event(runtime: Runtime, new_client: NewClient) -> None:
+    _client, jid = new_client()
+    assert state_of(runtime, jid) == ("outreach", 1)
+    [event] = events_of(runtime, jid)
+    assert (event.seq, event.trigger, event.from_state, event.to_state) == (1, "start", None, "outreach")
+
+
+def test_advance_moves_and_logs(runtime: Runtime, new_client: NewClient) -> None:
+    _client, jid = new_client()
+    event = advance(runtime, jid, "engage", actor_id=None, expected_version=1)
+    assert (event.from_state, event.to_state, event.seq) == ("outreach", "engaged", 2)
+    assert state_of(runtime, jid) == ("engaged", 2)
+    stored = events_of(runtime, jid)[-1]
+    assert stored.id == event.id
+    assert {v["rule"]: v["allowed"] for v in stored.verdicts} == {
+        "participation_consent": True,
+        "working_age": True,
+    }
+
+
+def test_invalid_trigger_names_allowed_ones(runtime: Runtime, new_client: NewClient) -> None:
+    _client, jid = new_client()
+    with pytest.raises(InvalidTransition) as info:
+        advance(runtime, jid, "refer")
+    assert info.value.state == "outreach"
+    assert info.value.allowed == ["engage", "decline", "close"]
+    assert "allowed now: engage, decline, close" in str(info.value)
+    assert state_of(runtime, jid) == ("outreach", 1)
+    assert len(events_of(runtime, jid)) == 1
+
+
+def test_guard_rejection_gives_every_reason(runtime: Runtime, new_client: NewClient) -> None:
+    _client, jid = new_client(consent=False, birth_date=date(1940, 1, 1))
+    with pytest.raises(GuardRejected) as info:
+        advance(runtime, jid, "engage")
+    assert [v.rule for v in info.value.denied] == ["participation_consent", "working_age"]
+    assert "suostumusta" in info.value.denied[0].text("fi")
+    assert state_of(runtime, jid) == ("outreach", 1)
+
+
+def test_unknown_birth_date_is_no_opinion(runtime: Runtime, new_client: NewClient) -> None:
+    _client, jid = new_client(birth_date=None)
+    event = advance(runtime, jid, "engage")
+    assert {"rule": "working_age", "allowed": None, "reason": {}, "legal_source": None} in event.verdicts
+
+
+def test_available_lists_allowed_and_blocked(runtime: Runtime, new_client: NewClient) -> None:
+    _client, jid = new_client(consent=False)
+    with runtime.db.read() as session:
+        journey, client = runtime.journeys.get(session, jid)
+        options = {o.trigger: o for o in runtime.journeys.available(session, journey, client)}
+    assert not options["engage"].allowed
+    assert [v.rule for v in options["engage"].denied] == ["participation_consent"]
+    assert options["decline"].allowed and options["close"].allowed
+    assert options["close"].outcomes[0] == "follow_on_pathway"
+
+
+def test_reason_required(runtime: Runtime, new_client: NewClient) -> None:
+    _client, jid = new_client()
+    walk(runtime, jid, "engage")
+    with pytest.raises(InputRequired) as info:
+        advance(runtime, jid, "pause", reason="   ")
+    assert info.value.field == "reason"
+    event = advance(runtime, jid, "pause", reason="Sairaalassa")
+    assert event.reason == "Sairaalassa"
+
+
+def test_outcome_required_and_checked(runtime: Runtime, new_client: NewClient) -> None:
+    _client, jid = new_client()
+    with pytest.raises(InputRequired) as info:
+        advance(runtime, jid, "close")
+    assert info.value.field == "outcome" and "no_contact" in info.value.allowed
+    with pytest.raises(InputRequired):
+        advance(runtime, jid, "close", outcome="made_up")
+    with pytest.raises(InputRequired):
+        advance(runtime, jid, "decline", outcome="employed")
+    event = advance(runtime, jid, "close", outcome="no_contact")
+    assert (event.to_state, event.outcome) == ("closed", "no_contact")
+    with pytest.raises(InvalidTransition) as closed:
+        advance(runtime, jid, "reach_again")
+    assert closed.value.allowed == []
+
+
+def test_stale_expected_version_conflicts(runtime: Runtime, new_client: NewClient) -> None:
+    _client, jid = new_client()
+    advance(runtime, jid, "engage", expected_version=1)
+    with pytest.raises(Conflict) as info:
+        advance(runtime, jid, "start_assessment", expected_version=1)
+    assert (info.value.expected_version, info.value.actual_version) == (1, 2)
+    assert state_of(runtime, jid) == ("engaged", 2)
+
+
+def test_unknown_journey(runtime: Runtime) -> None:
+    with pytest.raises(NotFound):
+        advance(runtime, 999_999, "engage")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("engage",),
+        ("engage", "start_assessment"),
+        ("engage", "start_assessment", "set_goals", "start_group_work"),
+        ("engage", "start_assessment", "set_goals", "start_individual_work", "start_group_work"),
+        ("engage", "start_assessment", "set_goals", "start_group_work", "refer"),
+        ("engage", "start_assessment", "set_goals", "start_group_work", "refer", "start_follow_on"),
+    ],
+)
+def test_resume_returns_where_the_pause_began(
+    runtime: Runtime, new_client: NewClient, path: tuple[str, ...]
+) -> None:
+    _client, jid = new_client()
+    walk(runtime, jid, *path)
+    before, _ = state_of(runtime, jid)
+    walk(runtime, jid, "pause", "resume")
+    assert state_of(runtime, jid)[0] == before
+
+
+def test_group_and_individual_work_in_parallel_and_in_sequence(
+    runtime: Runtime, new_client: NewClient
+) -> None:
+    _client, jid = new_client()
+    walk(runtime, jid, "engage", "start_assessment", "set_goals", "start_group_work")
+    walk(runtime, jid, "start_individual_work")
+    assert state_of(runtime, jid)[0] == "group_and_individual_work"
+    walk(runtime, jid, "finish_group_work")
+    assert state_of(runtime, jid)[0] == "individual_work"
+    walk(runtime, jid, "refer", "referral_returned")
+    assert state_of(runtime, jid)[0] == "individual_work"
+
+
+def test_drop_out_and_re_engage(runtime: Runtime, new_client: NewClient) -> None:
+    _client, jid = new_client()
+    walk(runtime, jid, "engage", "drop_out", "re_engage")
+    assert state_of(runtime, jid) == ("engaged", 4)
+    with runtime.db.read() as session:
+        assert verify_journeys(session) == []
+
+
+class Veto:
+    """A plugin that blocks referrals, and one that crashes."""
+
+    def __init__(self) -> None:
+        self.after: list[tuple[int, int]] = []
+
+    @hookimpl
+    def polku_check_transition(self, context: GuardContext) -> Verdict | None:
+        if context.trigger == "decline":
+            return Verdict.deny(
+                "no_decline", fi="Ei", sv="Nej", en="Not here", legal_source="Testilaki 1/2026 §1"
+            )
+        if context.trigger == "engage":
+            return Verdict.allow("engage_ok")
+        return None
+
+    @hookimpl
+    def polku_after_transition(self, journey: Journey, event: JourneyEvent) -> None:
+        assert journey.id is not None
+        self.after.append((journey.id, event.seq))
+
+
+class Crashing:
+    @hookimpl
+    def polku_check_transition(self, context: GuardContext) -> Verdict | None:
+        if context.trigger == "close":
+            raise RuntimeError("plugin bug")
+        return None
+
+
+def test_plugin_veto_wins_and_is_recorded(make_runtime: Callable[..., Runtime], new_client: NewClient) -> None:
+    veto = Veto()
+    runtime = make_runtime(plugin_manager=plugin_manager_with(veto, Crashing()))
+    from engine.testing import make_client
+
+    _c, jid = make_client(runtime)
+    with pytest.raises(GuardRejected) as info:
+        advance(runtime, jid, "decline")
+    [denied] = info.value.denied
+    assert (denied.rule, denied.legal_source) == ("no_decline", "Testilaki 1/2026 §1")
+    event = advance(runtime, jid, "engage")
+    assert {"rule": "engage_ok", "allowed": True, "reason": {}, "legal_source": None} in event.verdicts
+    assert veto.after == [(jid, 2)]
+
+
+def test_raising_plugin_denies_and_is_logged(
+    make_runtime: Callable[..., Runtime], caplog: pytest.LogCaptureFixture
+) -> None:
+    from engine.testing import make_client
+
+    runtime = make_runtime(plugin_manager=plugin_manager_with(Crashing()))
+    _c, jid = make_client(runtime, first_name="Salainen", last_name="Nimi")
+    with pytest.raises(GuardRejected) as info:
+        advance(runtime, jid, "close", outcome="no_contact")
+    assert [v.rule for v in info.value.denied] == [f"plugin:{_crashing_name(runtime)}"]
+    assert "raised RuntimeError" in caplog.text
+    assert "Salainen" not in caplog.text and "Nimi" not in caplog.text
+    # the app keeps serving: other moves still work
+    advance(runtime, jid, "engage")
+
+
+def _crashing_name(runtime: Runtime) -> str:
+    return next(
+        runtime.pm.get_name(p) for p in runtime.pm.get_plugins() if isinstance(p, Crashing)
+    ) or ""
+
+
+def test_after_transition_not_called_on_rollback(make_runtime: Callable[..., Runtime]) -> None:
+    from engine.testing import make_client
+
+    veto = Veto()
+    runtime = make_runtime(plugin_manager=plugin_manager_with(veto))
+    _c, jid = make_client(runtime)
+    with pytest.raises(RuntimeError), runtime.db.write() as session:
+        runtime.journeys.advance(session, jid, "engage", actor_id=None)
+        raise RuntimeError("request failed after the move")
+    assert veto.after == []
+    assert state_of(runtime, jid) == ("outreach", 1)
+
+
+def test_event_log_is_append_only(runtime: Runtime, new_client: NewClient) -> None:
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DatabaseError
+
+    _client, jid = new_client()
+    with pytest.raises(DatabaseError, match="append-only"), runtime.db.write() as session:
+        session.execute(update(JourneyEvent).values(reason="rewritten"))
+    with pytest.raises(DatabaseError, match="append-only"), runtime.db.write() as session:
+        session.execute(delete(JourneyEvent))
+    with runtime.db.read() as session:
+        assert session.execute(select(JourneyEvent.reason)).scalars().all() == [None]
+
+
+def test_migrate_version_is_a_logged_event(runtime: Runtime, new_client: NewClient) -> None:
+    _client, jid = new_client()
+    with runtime.db.write() as session:
+        event = runtime.journeys.migrate(session, jid, to_version=1, actor_id=None)
+    assert (event.trigger, event.from_state, event.to_state) == ("migrate_version", "outreach", "outreach")
+    assert state_of(runtime, jid) == ("outreach", 2)
+    with runtime.db.read() as session:
+        assert verify_journeys(session) == []

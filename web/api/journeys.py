@@ -1,0 +1,134 @@
+"""Clients and their journeys: create, read with events, list triggers, advance."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, status
+
+from engine.journeys import TriggerOption
+from engine.models import Client, Journey, JourneyEvent
+from web.api.schemas import (
+    AdvanceOut,
+    AdvanceRequest,
+    ClientCreate,
+    ClientCreated,
+    ClientOut,
+    EventOut,
+    JourneyDetail,
+    JourneyOut,
+    TriggerOut,
+    TriggersOut,
+    VerdictOut,
+)
+from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+
+router = APIRouter(prefix="/api", tags=["journeys"])
+
+CLIENT_JOURNEY = "client_journey"
+
+ERRORS = {
+    404: {"description": "No such journey"},
+    409: {"description": "Conflict (someone else moved first) or a trigger not possible now"},
+    422: {"description": "A rule blocked the move, or a required reason/outcome is missing"},
+}
+
+
+def journey_out(runtime: RuntimeDep, journey: Journey) -> JourneyOut:
+    pathway = runtime.journeys.pathway_of(journey)
+    assert journey.id is not None
+    return JourneyOut(
+        id=journey.id,
+        client_id=journey.client_id,
+        pathway_key=journey.pathway_key,
+        pathway_version=journey.pathway_version,
+        state=journey.state,
+        state_label=pathway.states[journey.state].label.model_dump(),
+        version=journey.version,
+        created_at=journey.created_at,
+        updated_at=journey.updated_at,
+    )
+
+
+def event_out(event: JourneyEvent) -> EventOut:
+    return EventOut.model_validate(event, from_attributes=True)
+
+
+def trigger_out(option: TriggerOption) -> TriggerOut:
+    return TriggerOut(
+        trigger=option.trigger,
+        label=option.label,
+        dest=option.dest,
+        allowed=option.allowed,
+        reason_required=option.reason_required,
+        outcomes=option.outcomes,
+        verdicts=[VerdictOut(**v.as_dict()) for v in option.verdicts],
+    )
+
+
+@router.post("/clients", status_code=status.HTTP_201_CREATED, response_model=ClientCreated)
+def create_client(body: ClientCreate, runtime: RuntimeDep, session: WriteSessionDep) -> ClientCreated:
+    """Record a new client (an outreach contact) and open their client journey."""
+    now = datetime.now(UTC)
+    client = Client(
+        **body.model_dump(exclude={"participation_consent"}),
+        participation_consent_at=now if body.participation_consent else None,
+        created_at=now,
+    )
+    session.add(client)
+    session.flush()
+    assert client.id is not None
+    journey = runtime.journeys.start(
+        session, client_id=client.id, pathway_key=CLIENT_JOURNEY, actor_id=None, at=now
+    )
+    return ClientCreated(
+        client=ClientOut.model_validate(client, from_attributes=True),
+        journey=journey_out(runtime, journey),
+    )
+
+
+@router.get("/journeys/{journey_id}", response_model=JourneyDetail, responses=ERRORS)
+def read_journey(journey_id: int, runtime: RuntimeDep, session: ReadSessionDep) -> JourneyDetail:
+    """A journey with its whole event log, oldest first."""
+    journey, _client = runtime.journeys.get(session, journey_id)
+    events = runtime.journeys.events(session, journey_id)
+    return JourneyDetail(
+        **journey_out(runtime, journey).model_dump(), events=[event_out(e) for e in events]
+    )
+
+
+@router.get("/journeys/{journey_id}/triggers", response_model=TriggersOut, responses=ERRORS)
+def list_triggers(journey_id: int, runtime: RuntimeDep, session: ReadSessionDep) -> TriggersOut:
+    """The moves possible now, and the blocked ones with each rule's reason."""
+    journey, client = runtime.journeys.get(session, journey_id)
+    options = runtime.journeys.available(session, journey, client)
+    assert journey.id is not None
+    return TriggersOut(
+        journey_id=journey.id,
+        state=journey.state,
+        version=journey.version,
+        allowed=[trigger_out(o) for o in options if o.allowed],
+        blocked=[trigger_out(o) for o in options if not o.allowed],
+    )
+
+
+@router.post("/journeys/{journey_id}/advance", response_model=AdvanceOut, responses=ERRORS)
+def advance_journey(
+    journey_id: int, body: AdvanceRequest, runtime: RuntimeDep, session: WriteSessionDep
+) -> AdvanceOut:
+    """Fire a trigger. 409 on a conflict or an impossible trigger (naming the allowed ones),
+    422 when a rule blocks it (with every rule's reason) or a reason/outcome is missing."""
+    event = runtime.journeys.advance(
+        session,
+        journey_id,
+        body.trigger,
+        actor_id=None,
+        reason=body.reason,
+        outcome=body.outcome,
+        expected_version=body.expected_version,
+    )
+    return AdvanceOut(
+        journey_id=journey_id, state=event.to_state, version=event.seq, event=event_out(event)
+    )
+
+
