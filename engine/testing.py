@@ -42,7 +42,13 @@ def backends() -> list[str]:
 
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """A database-name suffix unique per checkout and xdist worker (parallel runs never collide)."""
+    import hashlib
+
+    from engine.settings import ROOT
+
+    checkout = hashlib.sha1(str(ROOT).encode(), usedforsecurity=False).hexdigest()[:8]
+    return f"{checkout}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +75,11 @@ def _postgres_url() -> Iterator[str]:
     test_url = url.set(database=name).render_as_string(hide_password=False)
     upgrade(test_url)
     yield test_url
-    admin.dispose()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 def _truncate_postgres(url: str) -> None:
