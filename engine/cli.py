@@ -13,8 +13,9 @@ from rich.table import Table
 
 from engine.settings import get_settings
 
-app = typer.Typer(help="Polku: client journeys for outreach and social rehabilitation work.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Polku: client journeys for outreach and social rehabilitation work.", no_args_is_help=True
+)
 pathways_app = typer.Typer(help="Check and draw pathway definitions.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations and checks.", no_args_is_help=True)
 demo_app = typer.Typer(help="Fictional demo data.", no_args_is_help=True)
@@ -34,7 +35,9 @@ def main() -> None:
 
 @pathways_app.command("check")
 def pathways_check(
-    files: Annotated[list[Path] | None, typer.Argument(help="Files to check (default: all)")] = None,
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Files to check (default: all)")
+    ] = None,
 ) -> None:
     """Validate pathway files; each problem names the file and the key. Exit 1 on any problem."""
     from engine.pathway import load_files

@@ -67,9 +67,8 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reads (deferred BEGIN on SQLite). Commits at the end (access logs)."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:

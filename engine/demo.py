@@ -40,9 +40,11 @@ class DemoSummary:
 
 def demo_municipalities(runtime: Runtime) -> list[str]:
     codes: list[str] = []
-    for found in runtime.pm.hook.polku_municipalities() if hasattr(
-        runtime.pm.hook, "polku_municipalities"
-    ) else []:
+    for found in (
+        runtime.pm.hook.polku_municipalities()
+        if hasattr(runtime.pm.hook, "polku_municipalities")
+        else []
+    ):
         codes.extend(m.code for m in found or ())
     return sorted(set(codes)) or list(FALLBACK_MUNICIPALITIES)
 
@@ -79,7 +81,10 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
             session.flush()
             assert client.id is not None
             journey = runtime.journeys.start(
-                session, client_id=client.id, pathway_key="client_journey", actor_id=None,
+                session,
+                client_id=client.id,
+                pathway_key="client_journey",
+                actor_id=None,
                 at=started,
             )
             events += 1 + _walk(runtime, session, journey, client, rng, started, now)

@@ -26,7 +26,9 @@ class InvalidTransition(PolkuError):
 
     code = "invalid_transition"
 
-    def __init__(self, trigger: str, state: str, allowed: Sequence[str], blocked: Sequence[str] = ()):
+    def __init__(
+        self, trigger: str, state: str, allowed: Sequence[str], blocked: Sequence[str] = ()
+    ):
         self.trigger, self.state = trigger, state
         self.allowed, self.blocked = list(allowed), list(blocked)
         names = ", ".join(self.allowed) or "none"

@@ -22,7 +22,7 @@ hookimpl = pluggy.HookimplMarker("polku")
 
 
 @hookspec
-def polku_pathway_files() -> list[Path]:
+def polku_pathway_files() -> list[Path]:  # type: ignore[empty-body]
     """Contribute pathway definition files (YAML, see ``pathways/``).
 
     Return a list of paths; every plugin's lists are concatenated. A file that fails validation
@@ -37,7 +37,7 @@ def polku_pathway_files() -> list[Path]:
 
 
 @hookspec
-def polku_guards() -> dict[str, Any]:
+def polku_guards() -> dict[str, Any]:  # type: ignore[empty-body]
     """Contribute guard functions by name, for pathway files to refer to in ``guards:``.
 
     Return ``{name: callable}``. A guard is called as ``guard(context=GuardContext)`` and returns

@@ -9,6 +9,9 @@ from sqlmodel import Session
 
 from engine.models import Journey, JourneyEvent
 
+_journey = Journey.__table__  # type: ignore[attr-defined]
+_event = JourneyEvent.__table__  # type: ignore[attr-defined]
+
 
 @dataclass(frozen=True)
 class Mismatch:
@@ -21,19 +24,26 @@ def verify_journeys(session: Session) -> list[Mismatch]:
     of events, and its events are numbered 1..version without gaps."""
     last = (
         select(
-            JourneyEvent.journey_id,
-            func.max(JourneyEvent.seq).label("last_seq"),
+            _event.c.journey_id,
+            func.max(_event.c.seq).label("last_seq"),
             func.count().label("n"),
         )
-        .group_by(JourneyEvent.journey_id)  # type: ignore[arg-type]
+        .group_by(_event.c.journey_id)
         .subquery()
     )
     rows = session.execute(
-        select(Journey.id, Journey.state, Journey.version, last.c.last_seq, last.c.n, JourneyEvent.to_state)
-        .outerjoin(last, last.c.journey_id == Journey.id)
+        select(
+            _journey.c.id,
+            _journey.c.state,
+            _journey.c.version,
+            last.c.last_seq,
+            last.c.n,
+            _event.c.to_state,
+        )
+        .outerjoin(last, last.c.journey_id == _journey.c.id)
         .outerjoin(
-            JourneyEvent,
-            (JourneyEvent.journey_id == Journey.id) & (JourneyEvent.seq == last.c.last_seq),  # type: ignore[arg-type]
+            _event,
+            (_event.c.journey_id == _journey.c.id) & (_event.c.seq == last.c.last_seq),
         )
     ).all()
     problems = []

@@ -23,7 +23,7 @@ import pluggy
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine.db import after_commit
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition, NotFound
@@ -74,7 +74,7 @@ class Journeys:
         for impl in self.pm.hook.polku_check_transition.get_hookimpls():
             plugin = impl.plugin_name
             try:
-                answer = impl.function(*[{"context": context}[a] for a in impl.argnames])
+                answer: Any = impl.function(*[{"context": context}[a] for a in impl.argnames])
             except Exception as exc:
                 log.exception(
                     "plugin %s raised %s in polku_check_transition on journey %s; denying",
@@ -86,7 +86,8 @@ class Journeys:
                     Verdict.deny(
                         f"plugin:{plugin}",
                         fi="Säännön tarkistus epäonnistui; siirtymä estettiin varmuuden vuoksi.",
-                        sv="Regelkontrollen misslyckades; övergången spärrades för säkerhets skull.",
+                        sv="Regelkontrollen misslyckades; övergången spärrades för säkerhets "
+                        "skull.",
                         en="A rule check failed; the move was blocked to be safe.",
                     )
                 )
@@ -104,7 +105,7 @@ class Journeys:
 
     def get(self, session: Session, journey_id: int) -> tuple[Journey, Client]:
         row = session.execute(
-            select(Journey, Client).join(Client).where(Journey.id == journey_id)  # type: ignore[arg-type]
+            select(Journey, Client).join(Client).where(col(Journey.id) == journey_id)
         ).one_or_none()
         if row is None:
             raise NotFound(f"journey {journey_id} not found")
@@ -113,8 +114,8 @@ class Journeys:
     def events(self, session: Session, journey_id: int) -> list[JourneyEvent]:
         stmt = (
             select(JourneyEvent)
-            .where(JourneyEvent.journey_id == journey_id)
-            .order_by(JourneyEvent.seq)  # type: ignore[arg-type]
+            .where(col(JourneyEvent.journey_id) == journey_id)
+            .order_by(col(JourneyEvent.seq))
         )
         return list(session.execute(stmt).scalars())
 
@@ -273,8 +274,14 @@ class Journeys:
         now = datetime.now(UTC)
         attempt = Attempt(MIGRATE_TRIGGER, journey.state, journey.state, None, [])
         event = self._write(
-            session, journey, attempt, actor_id, f"version {journey.pathway_version} -> {to_version}",
-            None, now, pathway_version=to_version,
+            session,
+            journey,
+            attempt,
+            actor_id,
+            f"version {journey.pathway_version} -> {to_version}",
+            None,
+            now,
+            pathway_version=to_version,
         )
         return event
 
@@ -324,13 +331,12 @@ class Journeys:
         )
         try:
             inserted = session.execute(
-                insert(_event_t).values(
-                    {k: getattr(event, k) for k in _EVENT_COLUMNS}
-                )
+                insert(_event_t).values({k: getattr(event, k) for k in _EVENT_COLUMNS})
             )
         except IntegrityError as exc:  # UNIQUE(journey_id, seq): another writer got there first
             raise Conflict(journey.id, journey.version, None) from exc
-        event.id = inserted.inserted_primary_key[0] if inserted.inserted_primary_key else None
+        primary_key = inserted.inserted_primary_key  # type: ignore[attr-defined]
+        event.id = primary_key[0] if primary_key else None
         for key, value in values.items():
             set_committed_value(journey, key, value)
         return event
@@ -397,7 +403,8 @@ def _check_outcome(outcome: str | None, transition: TransitionDef) -> None:
         if outcome not in transition.outcomes:
             raise InputRequired(
                 "outcome",
-                f"{transition.trigger!r} needs an outcome, one of: {', '.join(transition.outcomes)}",
+                f"{transition.trigger!r} needs an outcome, one of: "
+                + ", ".join(transition.outcomes),
                 transition.outcomes,
             )
     elif outcome is not None:

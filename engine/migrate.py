@@ -48,7 +48,8 @@ def protect_append_only(op: object, table: str) -> None:
         for action in ("UPDATE", "DELETE"):
             op.execute(  # type: ignore[attr-defined]
                 f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'polku: {table} is append-only ({action} refused)'); END"
+                f"BEGIN SELECT RAISE(ABORT, 'polku: {table} is append-only ({action} refused)');"
+                " END"
             )
 
 

@@ -126,7 +126,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 
 _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -291,7 +291,12 @@ class Pathway:
                 if t.returns_to_previous:
                     conditions.append(_returns_to(dest))
                 conditions.append(_guarded(t.guards))
-                machine.add_transition(t.trigger, t.source, dest, conditions=conditions)
+                machine.add_transition(
+                    t.trigger,
+                    list(t.source),
+                    dest,
+                    conditions=conditions,  # type: ignore[arg-type]
+                )
         return machine
 
     def triggers_from(self, state: str) -> list[str]:
@@ -301,9 +306,7 @@ class Pathway:
     def transition(self, trigger: str, source: str) -> TransitionDef | None:
         return self._by_trigger_source.get((trigger, source))
 
-    def attempt(
-        self, trigger: str, context: GuardContext, evaluate: Evaluator
-    ) -> Attempt:
+    def attempt(self, trigger: str, context: GuardContext, evaluate: Evaluator) -> Attempt:
         """Fire ``trigger`` on a probe in ``context.source``; pure apart from guard reads."""
         source = context.source
         transition = self.transition(trigger, source)
@@ -421,7 +424,9 @@ class PathwayRegistry:
         return iter(self._pathways.values())
 
 
-def load_files(files: Iterable[Path], guard_names: set[str]) -> tuple[list[Pathway], list[PathwayProblem]]:
+def load_files(
+    files: Iterable[Path], guard_names: set[str]
+) -> tuple[list[Pathway], list[PathwayProblem]]:
     """Load and check files; return the good pathways and every problem found."""
     pathways: list[Pathway] = []
     problems: list[PathwayProblem] = []

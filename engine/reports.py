@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine.models import Client, Journey, JourneyEvent
 from engine.pathway import FUNNEL_STAGES, Pathway
@@ -42,26 +42,24 @@ def funnel(
         if state.funnel is not None
     }
     stage_rank = case(
-        *[(JourneyEvent.to_state == name, r) for name, r in rank.items()], else_=-1
+        *[(col(JourneyEvent.to_state) == name, r) for name, r in rank.items()], else_=-1
     )
     per_journey = (
-        select(JourneyEvent.journey_id, func.max(stage_rank).label("furthest"))
-        .join(Journey, Journey.id == JourneyEvent.journey_id)  # type: ignore[arg-type]
-        .where(Journey.pathway_key == pathway.key)
-        .group_by(JourneyEvent.journey_id)  # type: ignore[arg-type]
+        select(col(JourneyEvent.journey_id), func.max(stage_rank).label("furthest"))
+        .join(Journey, col(Journey.id) == col(JourneyEvent.journey_id))
+        .where(col(Journey.pathway_key) == pathway.key)
+        .group_by(col(JourneyEvent.journey_id))
     )
     if municipality_code is not None or since is not None or until is not None:
-        per_journey = per_journey.join(Client, Client.id == Journey.client_id)  # type: ignore[arg-type]
+        per_journey = per_journey.join(Client, col(Client.id) == col(Journey.client_id))
     if municipality_code is not None:
-        per_journey = per_journey.where(Client.municipality_code == municipality_code)
+        per_journey = per_journey.where(col(Client.municipality_code) == municipality_code)
     if since is not None:
-        per_journey = per_journey.where(Journey.created_at >= since)
+        per_journey = per_journey.where(col(Journey.created_at) >= since)
     if until is not None:
-        per_journey = per_journey.where(Journey.created_at < until)
+        per_journey = per_journey.where(col(Journey.created_at) < until)
     sub = per_journey.subquery()
-    rows = session.execute(
-        select(sub.c.furthest, func.count()).group_by(sub.c.furthest)
-    ).all()
+    rows = session.execute(select(sub.c.furthest, func.count()).group_by(sub.c.furthest)).all()
     at_least = dict.fromkeys(FUNNEL_STAGES, 0)
     for furthest, n in rows:
         for i, stage in enumerate(FUNNEL_STAGES):

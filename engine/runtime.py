@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pluggy
 
@@ -17,7 +18,8 @@ from engine.settings import Settings, get_settings
 def collect_guards(pm: pluggy.PluginManager) -> GuardRegistry:
     registry = GuardRegistry()
     for impl in pm.hook.polku_guards.get_hookimpls():
-        for name, guard in (impl.function() or {}).items():
+        contributed: dict[str, Any] = impl.function() or {}  # type: ignore[assignment]
+        for name, guard in contributed.items():
             registry.register(name, guard, owner=impl.plugin_name)
     return registry
 

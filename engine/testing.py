@@ -1,4 +1,4 @@
-"""Pytest fixtures for Polku and its plugins (a pytest plugin: ``pytest_plugins = ["engine.testing"]``).
+"""Pytest fixtures for Polku and its plugins (``pytest_plugins = ["engine.testing"]``).
 
 Every database test runs once per backend: SQLite always, PostgreSQL when
 ``POLKU_TEST_DATABASE_URL`` is set. Under CI (``CI=true``) an unreachable PostgreSQL is an error,
@@ -129,15 +129,14 @@ def make_runtime(database_url: str) -> Iterator[Callable[..., Runtime]]:
     """Build runtimes on this test's database, e.g. ``make_runtime(plugin_manager=pm)``."""
     made: list[Runtime] = []
 
-    def make(
-        *, plugin_manager: pluggy.PluginManager | None = None, **settings: Any
-    ) -> Runtime:
+    def make(*, plugin_manager: pluggy.PluginManager | None = None, **settings: Any) -> Runtime:
         s = settings_for_tests(database_url, **settings)
         runtime = Runtime(
             s,
             plugin_manager=plugin_manager,
-            database=Database(s.database_url, pool_size=s.pool_size,
-                              sqlite_synchronous=s.sqlite_synchronous),
+            database=Database(
+                s.database_url, pool_size=s.pool_size, sqlite_synchronous=s.sqlite_synchronous
+            ),
         )
         made.append(runtime)
         return runtime

@@ -48,7 +48,12 @@ def test_start_writes_first_event(runtime: Runtime, new_client: NewClient) -> No
     _client, jid = new_client()
     assert state_of(runtime, jid) == ("outreach", 1)
     [event] = events_of(runtime, jid)
-    assert (event.seq, event.trigger, event.from_state, event.to_state) == (1, "start", None, "outreach")
+    assert (event.seq, event.trigger, event.from_state, event.to_state) == (
+        1,
+        "start",
+        None,
+        "outreach",
+    )
 
 
 def test_advance_moves_and_logs(runtime: Runtime, new_client: NewClient) -> None:
@@ -87,7 +92,12 @@ def test_guard_rejection_gives_every_reason(runtime: Runtime, new_client: NewCli
 def test_unknown_birth_date_is_no_opinion(runtime: Runtime, new_client: NewClient) -> None:
     _client, jid = new_client(birth_date=None)
     event = advance(runtime, jid, "engage")
-    assert {"rule": "working_age", "allowed": None, "reason": {}, "legal_source": None} in event.verdicts
+    assert {
+        "rule": "working_age",
+        "allowed": None,
+        "reason": {},
+        "legal_source": None,
+    } in event.verdicts
 
 
 def test_available_lists_allowed_and_blocked(runtime: Runtime, new_client: NewClient) -> None:
@@ -213,7 +223,9 @@ class Crashing:
         return None
 
 
-def test_plugin_veto_wins_and_is_recorded(make_runtime: Callable[..., Runtime], new_client: NewClient) -> None:
+def test_plugin_veto_wins_and_is_recorded(
+    make_runtime: Callable[..., Runtime], new_client: NewClient
+) -> None:
     veto = Veto()
     runtime = make_runtime(plugin_manager=plugin_manager_with(veto, Crashing()))
     from engine.testing import make_client
@@ -224,7 +236,12 @@ def test_plugin_veto_wins_and_is_recorded(make_runtime: Callable[..., Runtime], 
     [denied] = info.value.denied
     assert (denied.rule, denied.legal_source) == ("no_decline", "Testilaki 1/2026 §1")
     event = advance(runtime, jid, "engage")
-    assert {"rule": "engage_ok", "allowed": True, "reason": {}, "legal_source": None} in event.verdicts
+    assert {
+        "rule": "engage_ok",
+        "allowed": True,
+        "reason": {},
+        "legal_source": None,
+    } in event.verdicts
     assert veto.after == [(jid, 2)]
 
 
@@ -245,9 +262,10 @@ def test_raising_plugin_denies_and_is_logged(
 
 
 def _crashing_name(runtime: Runtime) -> str:
-    return next(
-        runtime.pm.get_name(p) for p in runtime.pm.get_plugins() if isinstance(p, Crashing)
-    ) or ""
+    return (
+        next(runtime.pm.get_name(p) for p in runtime.pm.get_plugins() if isinstance(p, Crashing))
+        or ""
+    )
 
 
 def test_after_transition_not_called_on_rollback(make_runtime: Callable[..., Runtime]) -> None:
@@ -267,7 +285,7 @@ def test_event_log_is_append_only(runtime: Runtime, new_client: NewClient) -> No
     from sqlalchemy import delete, update
     from sqlalchemy.exc import DatabaseError
 
-    _client, jid = new_client()
+    _client, _jid = new_client()
     with pytest.raises(DatabaseError, match="append-only"), runtime.db.write() as session:
         session.execute(update(JourneyEvent).values(reason="rewritten"))
     with pytest.raises(DatabaseError, match="append-only"), runtime.db.write() as session:
@@ -280,7 +298,11 @@ def test_migrate_version_is_a_logged_event(runtime: Runtime, new_client: NewClie
     _client, jid = new_client()
     with runtime.db.write() as session:
         event = runtime.journeys.migrate(session, jid, to_version=1, actor_id=None)
-    assert (event.trigger, event.from_state, event.to_state) == ("migrate_version", "outreach", "outreach")
+    assert (event.trigger, event.from_state, event.to_state) == (
+        "migrate_version",
+        "outreach",
+        "outreach",
+    )
     assert state_of(runtime, jid) == ("outreach", 2)
     with runtime.db.read() as session:
         assert verify_journeys(session) == []

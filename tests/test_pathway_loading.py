@@ -61,11 +61,21 @@ def test_good_file_loads(tmp_path: Path) -> None:
             "unknown guard name 'no_such_guard'",
         ),
         (("version: 1", "version: zero"), "version", "valid integer"),
-        (("title: {fi: Pieni, sv: Liten, en: Tiny}", "title: {fi: Pieni}"), "title.sv", "Field required"),
-        (("    source: a\n", "    source: a\n    colour: red\n"), "transitions[0].colour", "Extra inputs"),
+        (
+            ("title: {fi: Pieni, sv: Liten, en: Tiny}", "title: {fi: Pieni}"),
+            "title.sv",
+            "Field required",
+        ),
+        (
+            ("    source: a\n", "    source: a\n    colour: red\n"),
+            "transitions[0].colour",
+            "Extra inputs",
+        ),
     ],
 )
-def test_mistakes_name_file_and_key(tmp_path: Path, change: tuple[str, str], key: str, message: str) -> None:
+def test_mistakes_name_file_and_key(
+    tmp_path: Path, change: tuple[str, str], key: str, message: str
+) -> None:
     path = write(tmp_path, GOOD.replace(*change))
     found = problems_of(path)
     assert any(p.startswith(f"{path}: {key}: ") and message in p for p in found), found
@@ -99,7 +109,11 @@ def test_duplicate_yaml_key_is_refused(tmp_path: Path) -> None:
     text = GOOD.replace("  b: {label", "  a: {label: {fi: A, sv: A, en: A}}\n  b: {label")
     path = write(tmp_path, text)
     found = problems_of(path)
-    assert len(found) == 1 and "duplicate key 'a'" in found[0] and found[0].startswith(f"{path}: line 7")
+    assert (
+        len(found) == 1
+        and "duplicate key 'a'" in found[0]
+        and found[0].startswith(f"{path}: line 7")
+    )
 
 
 def test_bad_yaml_names_line(tmp_path: Path) -> None:
@@ -114,7 +128,9 @@ def test_dead_end_state(tmp_path: Path) -> None:
 
 
 def test_final_state_cannot_be_left(tmp_path: Path) -> None:
-    text = GOOD + "  - trigger: back\n    label: {fi: T, sv: T, en: T}\n    source: b\n    dest: a\n"
+    text = (
+        GOOD + "  - trigger: back\n    label: {fi: T, sv: T, en: T}\n    source: b\n    dest: a\n"
+    )
     path = write(tmp_path, text)
     assert any("transitions[1].source: 'b' is a final state" in p for p in problems_of(path))
 
@@ -158,9 +174,9 @@ def test_diagram_highlights_current_state() -> None:
 
 
 def test_loading_error_raises_with_all_problems(tmp_path: Path) -> None:
+    from engine.hookspecs import hookimpl
     from engine.runtime import load_pathways
     from engine.testing import plugin_manager_with
-    from engine.hookspecs import hookimpl
 
     bad = write(tmp_path, GOOD.replace("dest: b", "dest: nowhere"))
 

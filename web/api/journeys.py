@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, status
 
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/api", tags=["journeys"])
 
 CLIENT_JOURNEY = "client_journey"
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such journey"},
     409: {"description": "Conflict (someone else moved first) or a trigger not possible now"},
     422: {"description": "A rule blocked the move, or a required reason/outcome is missing"},
@@ -67,7 +68,9 @@ def trigger_out(option: TriggerOption) -> TriggerOut:
 
 
 @router.post("/clients", status_code=status.HTTP_201_CREATED, response_model=ClientCreated)
-def create_client(body: ClientCreate, runtime: RuntimeDep, session: WriteSessionDep) -> ClientCreated:
+def create_client(
+    body: ClientCreate, runtime: RuntimeDep, session: WriteSessionDep
+) -> ClientCreated:
     """Record a new client (an outreach contact) and open their client journey."""
     now = datetime.now(UTC)
     client = Client(
@@ -130,5 +133,3 @@ def advance_journey(
     return AdvanceOut(
         journey_id=journey_id, state=event.to_state, version=event.seq, event=event_out(event)
     )
-
-
