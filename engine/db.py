@@ -49,7 +49,9 @@ def make_engine(url: str, *, pool_size: int = 10, sqlite_synchronous: str = "FUL
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+    # No pool_pre_ping: it costs a round trip per checkout. A connection that died (server
+    # restart) fails one request, SQLAlchemy invalidates the pool, and the next request reconnects.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=1800)
 
 
 class Database:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from engine.models import Client, Journey
+    from engine.views import ClientView, JourneyView
 
 log = logging.getLogger("polku.guards")
 
@@ -57,11 +57,12 @@ class Verdict:
 
 @dataclass(slots=True)
 class GuardContext:
-    """What a guard may look at. ``session`` is open inside the transition's transaction."""
+    """What a guard may look at: read-only snapshots of the journey and the client, and the
+    ``session`` of the transition's transaction (for reads only)."""
 
     session: Session
-    journey: Journey
-    client: Client
+    journey: JourneyView
+    client: ClientView
     trigger: str
     source: str
     dest: str

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from engine.guards import GuardContext, Verdict
-    from engine.models import Journey, JourneyEvent
+    from engine.views import EventView, JourneyView
 
 hookspec = pluggy.HookspecMarker("polku")
 hookimpl = pluggy.HookimplMarker("polku")
@@ -73,8 +73,11 @@ def polku_check_transition(context: GuardContext) -> Verdict | list[Verdict] | N
 
 
 @hookspec
-def polku_after_transition(journey: Journey, event: JourneyEvent) -> None:
+def polku_after_transition(journey: JourneyView, event: EventView) -> None:
     """React after a transition has been committed (notifications, integrations).
+
+    ``journey`` is a snapshot taken before the move; ``event`` is the committed event
+    (``event.to_state`` is the journey's new state, ``event.seq`` its new version).
 
     Called once per committed event, after the commit, never on rollback. Exceptions are logged
     and swallowed: the transition has already happened. Must not hold client data in logs.

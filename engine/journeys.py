@@ -20,9 +20,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pluggy
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
 
 from engine.db import after_commit
@@ -30,6 +31,7 @@ from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransit
 from engine.guards import GuardContext, GuardRegistry, Verdict, coerce_verdict
 from engine.models import Client, Journey, JourneyEvent
 from engine.pathway import Attempt, Pathway, PathwayRegistry, TransitionDef
+from engine.views import ClientView, EventView, JourneyView
 
 log = logging.getLogger("polku.journeys")
 
@@ -38,7 +40,39 @@ MIGRATE_TRIGGER = "migrate_version"
 REASON_MAX = 2000
 
 _journey_t = Journey.__table__  # type: ignore[attr-defined]
+_client_t = Client.__table__  # type: ignore[attr-defined]
 _event_t = JourneyEvent.__table__  # type: ignore[attr-defined]
+
+# The hot path's statements, built once: SQLAlchemy then reuses their cache keys and compiled
+# forms, and no ORM instance is built per transition.
+_N_JOURNEY = len(JourneyView.field_names())
+_LOAD = (
+    select(
+        *(_journey_t.c[n] for n in JourneyView.field_names()),
+        *(_client_t.c[n] for n in ClientView.field_names()),
+    )
+    .join_from(_journey_t, _client_t, _journey_t.c.client_id == _client_t.c.id)
+    .where(_journey_t.c.id == bindparam("journey_id"))
+)
+_MOVE = (
+    update(_journey_t)
+    .where(
+        _journey_t.c.id == bindparam("journey_id"),
+        _journey_t.c.state == bindparam("old_state"),
+        _journey_t.c.version == bindparam("old_version"),
+    )
+    .values(
+        state=bindparam("new_state"),
+        version=bindparam("new_version"),
+        updated_at=bindparam("now"),
+        pathway_version=bindparam("new_pathway_version"),
+    )
+)
+_RECORD = insert(_event_t)
+_PREVIOUS = select(_event_t.c.from_state).where(
+    _event_t.c.journey_id == bindparam("journey_id"), _event_t.c.seq == bindparam("seq")
+)
+_VERSION = select(_journey_t.c.version).where(_journey_t.c.id == bindparam("journey_id"))
 
 
 @dataclass
@@ -100,8 +134,15 @@ class Journeys:
 
     # --- reads --------------------------------------------------------------------------------
 
-    def pathway_of(self, journey: Journey) -> Pathway:
+    def pathway_of(self, journey: Journey | JourneyView) -> Pathway:
         return self.pathways.get(journey.pathway_key, journey.pathway_version)
+
+    def load(self, session: Session, journey_id: int) -> tuple[JourneyView, ClientView]:
+        """Snapshots of the journey and its client, in one SELECT (the hot path's read)."""
+        row = session.connection().execute(_LOAD, {"journey_id": journey_id}).one_or_none()
+        if row is None:
+            raise NotFound(f"journey {journey_id} not found")
+        return JourneyView(*row[:_N_JOURNEY]), ClientView(*row[_N_JOURNEY:])
 
     def get(self, session: Session, journey_id: int) -> tuple[Journey, Client]:
         row = session.execute(
@@ -119,18 +160,17 @@ class Journeys:
         )
         return list(session.execute(stmt).scalars())
 
-    def previous_state(self, session: Session, journey: Journey) -> str | None:
+    def previous_state(self, session: Session, journey: Journey | JourneyView) -> str | None:
         """The state the journey was in before it entered its current one."""
-        stmt = select(_event_t.c.from_state).where(
-            _event_t.c.journey_id == journey.id, _event_t.c.seq == journey.version
-        )
-        return session.execute(stmt).scalar_one_or_none()
+        params = {"journey_id": journey.id, "seq": journey.version}
+        result: str | None = session.connection().execute(_PREVIOUS, params).scalar_one_or_none()
+        return result
 
     def _context(
         self,
         session: Session,
-        journey: Journey,
-        client: Client,
+        journey: JourneyView,
+        client: ClientView,
         pathway: Pathway,
         trigger: str,
         actor_id: int | None,
@@ -157,13 +197,14 @@ class Journeys:
     def available(
         self,
         session: Session,
-        journey: Journey,
-        client: Client,
+        journey: Journey | JourneyView,
+        client: Client | ClientView,
         *,
         actor_id: int | None = None,
         today: date | None = None,
     ) -> list[TriggerOption]:
         """Every trigger from the current state: allowed ones, and blocked ones with reasons."""
+        journey, client = JourneyView.of(journey), ClientView.of(client)
         pathway = self.pathway_of(journey)
         base = self._context(session, journey, client, pathway, "", actor_id, None, today)
         options = []
@@ -226,13 +267,14 @@ class Journeys:
         outcome: str | None = None,
         expected_version: int | None = None,
         at: datetime | None = None,
-    ) -> JourneyEvent:
-        """Fire ``trigger`` on the journey; return the committed-to-be event.
+    ) -> EventView:
+        """Fire ``trigger`` on the journey inside the caller's write transaction.
 
-        Raises :class:`NotFound`, :class:`Conflict`, :class:`InvalidTransition`,
-        :class:`InputRequired` or :class:`GuardRejected`; nothing is written then.
+        Returns the event that the caller's commit makes permanent. Raises :class:`NotFound`,
+        :class:`Conflict`, :class:`InvalidTransition`, :class:`InputRequired` or
+        :class:`GuardRejected`; nothing is written then.
         """
-        journey, client = self.get(session, journey_id)
+        journey, client = self.load(session, journey_id)
         if expected_version is not None and journey.version != expected_version:
             raise Conflict(journey_id, expected_version, journey.version)
         pathway = self.pathway_of(journey)
@@ -262,33 +304,26 @@ class Journeys:
 
     def migrate(
         self, session: Session, journey_id: int, *, to_version: int, actor_id: int | None
-    ) -> JourneyEvent:
+    ) -> EventView:
         """Move a journey onto another version of its pathway; logged as an event."""
-        journey, _client = self.get(session, journey_id)
+        journey, _client = self.load(session, journey_id)
         target = self.pathways.get(journey.pathway_key, to_version)
         if journey.state not in target.states:
             raise InputRequired(
                 "to_version",
                 f"state {journey.state!r} does not exist in version {to_version}",
             )
-        now = datetime.now(UTC)
         attempt = Attempt(MIGRATE_TRIGGER, journey.state, journey.state, None, [])
-        event = self._write(
-            session,
-            journey,
-            attempt,
-            actor_id,
-            f"version {journey.pathway_version} -> {to_version}",
-            None,
-            now,
-            pathway_version=to_version,
+        reason = f"version {journey.pathway_version} -> {to_version}"
+        now = datetime.now(UTC)
+        return self._write(
+            session, journey, attempt, actor_id, reason, None, now, pathway_version=to_version
         )
-        return event
 
     def _write(
         self,
         session: Session,
-        journey: Journey,
+        journey: JourneyView,
         attempt: Attempt,
         actor_id: int | None,
         reason: str | None,
@@ -296,52 +331,51 @@ class Journeys:
         now: datetime,
         *,
         pathway_version: int | None = None,
-    ) -> JourneyEvent:
-        assert attempt.dest is not None and journey.id is not None
+    ) -> EventView:
+        """The conditional UPDATE (rowcount 0 = someone else won) and the event INSERT."""
+        assert attempt.dest is not None
+        conn = session.connection()
         new_version = journey.version + 1
-        values: dict[str, Any] = {"state": attempt.dest, "version": new_version, "updated_at": now}
-        if pathway_version is not None:
-            values["pathway_version"] = pathway_version
-        result = session.execute(
-            update(_journey_t)
-            .where(
-                _journey_t.c.id == journey.id,
-                _journey_t.c.state == journey.state,
-                _journey_t.c.version == journey.version,
-            )
-            .values(**values)
+        new_pathway_version = pathway_version or journey.pathway_version
+        result = conn.execute(
+            _MOVE,
+            {
+                "journey_id": journey.id,
+                "old_state": journey.state,
+                "old_version": journey.version,
+                "new_state": attempt.dest,
+                "new_version": new_version,
+                "now": now,
+                "new_pathway_version": new_pathway_version,
+            },
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            actual = session.execute(
-                select(_journey_t.c.version).where(_journey_t.c.id == journey.id)
-            ).scalar_one_or_none()
+        if result.rowcount != 1:
+            actual = conn.execute(_VERSION, {"journey_id": journey.id}).scalar_one_or_none()
             raise Conflict(journey.id, journey.version, actual)
-        event = JourneyEvent(
-            journey_id=journey.id,
-            seq=new_version,
-            occurred_at=now,
-            actor_id=actor_id,
-            trigger=attempt.trigger,
-            from_state=attempt.source,
-            to_state=attempt.dest,
-            pathway_version=pathway_version or journey.pathway_version,
-            reason=reason,
-            outcome=outcome,
-            verdicts=[v.as_dict() for v in attempt.verdicts],
-        )
+        values: dict[str, Any] = {
+            "journey_id": journey.id,
+            "seq": new_version,
+            "occurred_at": now,
+            "actor_id": actor_id,
+            "trigger": attempt.trigger,
+            "from_state": attempt.source,
+            "to_state": attempt.dest,
+            "pathway_version": new_pathway_version,
+            "reason": reason,
+            "outcome": outcome,
+            "verdicts": [v.as_dict() for v in attempt.verdicts],
+        }
         try:
-            inserted = session.execute(
-                insert(_event_t).values({k: getattr(event, k) for k in _EVENT_COLUMNS})
-            )
+            inserted = conn.execute(_RECORD, values)
         except IntegrityError as exc:  # UNIQUE(journey_id, seq): another writer got there first
             raise Conflict(journey.id, journey.version, None) from exc
-        primary_key = inserted.inserted_primary_key  # type: ignore[attr-defined]
-        event.id = primary_key[0] if primary_key else None
-        for key, value in values.items():
-            set_committed_value(journey, key, value)
-        return event
+        primary_key = inserted.inserted_primary_key
+        _refresh_loaded(session, journey.id, attempt.dest, new_version, now, new_pathway_version)
+        return EventView(id=primary_key[0] if primary_key else None, **values)
 
-    def _notify_after_commit(self, session: Session, journey: Journey, event: JourneyEvent) -> None:
+    def _notify_after_commit(
+        self, session: Session, journey: JourneyView, event: EventView
+    ) -> None:
         if not self.pm.hook.polku_after_transition.get_hookimpls():
             return
 
@@ -359,19 +393,19 @@ class Journeys:
         after_commit(session, notify)
 
 
-_EVENT_COLUMNS = (
-    "journey_id",
-    "seq",
-    "occurred_at",
-    "actor_id",
-    "trigger",
-    "from_state",
-    "to_state",
-    "pathway_version",
-    "reason",
-    "outcome",
-    "verdicts",
-)
+def _refresh_loaded(
+    session: Session, journey_id: int, state: str, version: int, now: datetime, pathway_version: int
+) -> None:
+    """Keep a Journey the caller loaded in this session in step with the row we just wrote."""
+    loaded = session.identity_map.get(identity_key(Journey, journey_id))
+    if loaded is not None:
+        for key, value in (
+            ("state", state),
+            ("version", version),
+            ("updated_at", now),
+            ("pathway_version", pathway_version),
+        ):
+            set_committed_value(loaded, key, value)
 
 
 def _option(attempt: Attempt) -> TriggerOption:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, status
 
 from engine.journeys import TriggerOption
 from engine.models import Client, Journey, JourneyEvent
+from engine.views import EventView
 from web.api.schemas import (
     AdvanceOut,
     AdvanceRequest,
@@ -51,7 +52,7 @@ def journey_out(runtime: RuntimeDep, journey: Journey) -> JourneyOut:
     )
 
 
-def event_out(event: JourneyEvent) -> EventOut:
+def event_out(event: JourneyEvent | EventView) -> EventOut:
     return EventOut.model_validate(event, from_attributes=True)
 
 

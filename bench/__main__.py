@@ -1,0 +1,3 @@
+from bench.advance import main
+
+main()
