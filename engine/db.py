@@ -46,7 +46,10 @@ def make_engine(url: str, *, pool_size: int = 10, sqlite_synchronous: str = "FUL
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
             write = conn.get_execution_options().get(WRITE_OPTION, False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            # straight on the driver: this runs once per transaction
+            conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                "BEGIN IMMEDIATE" if write else "BEGIN"
+            )
 
         return engine
     # No pool_pre_ping: it costs a round trip per checkout. A connection that died (server

@@ -21,12 +21,14 @@ from typing import Any
 
 import pluggy
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
 
 from engine.db import after_commit
+from engine.driver import DriverStatement
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition, NotFound
 from engine.guards import GuardContext, GuardRegistry, Verdict, coerce_verdict
 from engine.models import Client, Journey, JourneyEvent
@@ -69,6 +71,10 @@ _MOVE = (
     )
 )
 _RECORD = insert(_event_t)
+_EVENT_KEYS = [c.name for c in _event_t.columns if c.name != "id"]
+_LOAD_FAST = DriverStatement(_LOAD)
+_MOVE_FAST = DriverStatement(_MOVE)
+_RECORD_FAST = DriverStatement(_RECORD, column_keys=_EVENT_KEYS)
 _PREVIOUS = select(_event_t.c.from_state).where(
     _event_t.c.journey_id == bindparam("journey_id"), _event_t.c.seq == bindparam("seq")
 )
@@ -139,7 +145,7 @@ class Journeys:
 
     def load(self, session: Session, journey_id: int) -> tuple[JourneyView, ClientView]:
         """Snapshots of the journey and its client, in one SELECT (the hot path's read)."""
-        row = session.connection().execute(_LOAD, {"journey_id": journey_id}).one_or_none()
+        row = _LOAD_FAST.first(_connection(session), {"journey_id": journey_id})
         if row is None:
             raise NotFound(f"journey {journey_id} not found")
         return JourneyView(*row[:_N_JOURNEY]), ClientView(*row[_N_JOURNEY:])
@@ -334,11 +340,11 @@ class Journeys:
     ) -> EventView:
         """The conditional UPDATE (rowcount 0 = someone else won) and the event INSERT."""
         assert attempt.dest is not None
-        conn = session.connection()
+        conn = _connection(session)
         new_version = journey.version + 1
         new_pathway_version = pathway_version or journey.pathway_version
-        result = conn.execute(
-            _MOVE,
+        moved = _MOVE_FAST.rowcount(
+            conn,
             {
                 "journey_id": journey.id,
                 "old_state": journey.state,
@@ -349,7 +355,7 @@ class Journeys:
                 "new_pathway_version": new_pathway_version,
             },
         )
-        if result.rowcount != 1:
+        if moved != 1:
             actual = conn.execute(_VERSION, {"journey_id": journey.id}).scalar_one_or_none()
             raise Conflict(journey.id, journey.version, actual)
         values: dict[str, Any] = {
@@ -366,12 +372,11 @@ class Journeys:
             "verdicts": [v.as_dict() for v in attempt.verdicts],
         }
         try:
-            inserted = conn.execute(_RECORD, values)
+            event_id = _RECORD_FAST.insert_id(conn, values)
         except IntegrityError as exc:  # UNIQUE(journey_id, seq): another writer got there first
             raise Conflict(journey.id, journey.version, None) from exc
-        primary_key = inserted.inserted_primary_key
         _refresh_loaded(session, journey.id, attempt.dest, new_version, now, new_pathway_version)
-        return EventView(id=primary_key[0] if primary_key else None, **values)
+        return EventView(id=event_id, **values)
 
     def _notify_after_commit(
         self, session: Session, journey: JourneyView, event: EventView
@@ -391,6 +396,15 @@ class Journeys:
                 )
 
         after_commit(session, notify)
+
+
+def _connection(session: Session) -> Connection:
+    """The session's connection, looked up once per transaction (the lookup is not free)."""
+    conn: Connection | None = session.info.get("polku_connection")
+    if conn is None or conn.closed or not conn.in_transaction():
+        conn = session.connection()
+        session.info["polku_connection"] = conn
+    return conn
 
 
 def _refresh_loaded(

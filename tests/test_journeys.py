@@ -306,3 +306,37 @@ def test_migrate_version_is_a_logged_event(runtime: Runtime, new_client: NewClie
     assert state_of(runtime, jid) == ("outreach", 2)
     with runtime.db.read() as session:
         assert verify_journeys(session) == []
+
+
+def test_unique_seq_is_the_second_line_of_defence(runtime: Runtime, new_client: NewClient) -> None:
+    """Even if the conditional UPDATE were bypassed, UNIQUE(journey_id, seq) refuses a second
+    event with the same number, and the move is reported as a Conflict with nothing written."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    _client, jid = new_client()
+    with runtime.db.write() as session:
+        session.execute(
+            insert(JourneyEvent).values(
+                journey_id=jid,
+                seq=2,
+                occurred_at=datetime.now(UTC),
+                trigger="intruder",
+                from_state="outreach",
+                to_state="outreach",
+                pathway_version=1,
+                verdicts=[],
+            )
+        )
+    with pytest.raises(Conflict):
+        advance(runtime, jid, "engage")
+    assert state_of(runtime, jid) == ("outreach", 1)
+
+
+def test_written_event_reads_back_identically(runtime: Runtime, new_client: NewClient) -> None:
+    _client, jid = new_client()
+    written = advance(runtime, jid, "engage")
+    stored = events_of(runtime, jid)[-1]
+    assert stored.occurred_at.replace(tzinfo=None) == written.occurred_at.replace(tzinfo=None)
+    assert (stored.id, stored.seq, stored.verdicts) == (written.id, written.seq, written.verdicts)

@@ -1,0 +1,105 @@
+"""Run a prebuilt SQLAlchemy Core statement on the session's raw driver cursor.
+
+For the few statements of the transition hot path only. SQLAlchemy still writes the SQL (compiled
+once per dialect, with its own type processors for binds and results, so values are stored and
+read exactly as the ORM stores and reads them); what is skipped is the per-execution machinery
+(execution context, result wrapping), which costs more than the statement itself on SQLite and a
+large share on PostgreSQL. Everything runs inside the session's own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.compiler import Compiled
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    positional: tuple[str, ...] | None
+    binds: dict[str, Callable[[Any], Any]]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+
+class DriverStatement:
+    """A Core statement compiled once per dialect and executed on the DBAPI cursor."""
+
+    def __init__(self, statement: Executable, *, column_keys: Sequence[str] | None = None):
+        self.statement = statement
+        self.column_keys = list(column_keys) if column_keys is not None else None
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        found = self._by_dialect.get(dialect.name)
+        if found is None:
+            compiled: Compiled = self.statement.compile(  # type: ignore[attr-defined]
+                dialect=dialect, column_keys=self.column_keys
+            )
+            binds = {}
+            for name, bind in compiled.binds.items():  # type: ignore[attr-defined]
+                processor = bind.type._cached_bind_processor(dialect)
+                if processor is not None:
+                    binds[name] = processor
+            results: tuple[Callable[[Any], Any] | None, ...] = ()
+            result_columns = getattr(compiled, "_result_columns", None) or []
+            results = tuple(
+                col[3]._cached_result_processor(dialect, None) for col in result_columns
+            )
+            positional = compiled.positiontup  # type: ignore[attr-defined]
+            found = _Compiled(
+                compiled.string, tuple(positional) if positional else None, binds, results
+            )
+            self._by_dialect[dialect.name] = found
+        return found
+
+    def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
+        compiled = self._compile(conn.dialect)
+        values = {
+            k: (compiled.binds[k](v) if k in compiled.binds else v) for k, v in params.items()
+        }
+        args: Any = (
+            tuple(values[k] for k in compiled.positional)
+            if compiled.positional is not None
+            else values
+        )
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(compiled.sql, args)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            cursor.close()
+            # the same exception classes SQLAlchemy itself raises (IntegrityError, ...)
+            raise DBAPIError.instance(
+                compiled.sql, args, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+            ) from exc
+        return cursor, compiled
+
+    def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        cursor, _ = self._run(conn, params)
+        count: int = cursor.rowcount
+        cursor.close()
+        return count
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        cursor, compiled = self._run(conn, params)
+        row = cursor.fetchone()
+        cursor.close()
+        if row is None:
+            return None
+        return tuple(
+            p(v) if p is not None else v
+            for p, v in zip(compiled.results or (None,) * len(row), row, strict=True)
+        )
+
+    def insert_id(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Run an INSERT; return the new primary key (RETURNING where the SQL has it)."""
+        cursor, compiled = self._run(conn, params)
+        returning = "RETURNING" in compiled.sql
+        new_id = int(cursor.fetchone()[0]) if returning else int(cursor.lastrowid)
+        cursor.close()
+        return new_id
