@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from engine.safelog import log_failure
+
 if TYPE_CHECKING:
     from sqlmodel import Session
 
@@ -108,11 +110,8 @@ class GuardRegistry:
         try:
             answer = guard(context=context)
         except Exception as exc:  # fail closed, log without client data
-            log.exception(
-                "guard %s raised %s on journey %s; denying",
-                name,
-                type(exc).__name__,
-                context.journey.id,
+            log_failure(
+                log, "guard %s failed on journey %s; denying", name, context.journey.id, exc=exc
             )
             return Verdict.deny(
                 name,

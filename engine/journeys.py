@@ -33,6 +33,7 @@ from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransit
 from engine.guards import GuardContext, GuardRegistry, Verdict, coerce_verdict
 from engine.models import Client, Journey, JourneyEvent
 from engine.pathway import Attempt, Pathway, PathwayRegistry, TransitionDef
+from engine.safelog import log_failure
 from engine.views import ClientView, EventView, JourneyView
 
 log = logging.getLogger("polku.journeys")
@@ -116,11 +117,12 @@ class Journeys:
             try:
                 answer: Any = impl.function(*[{"context": context}[a] for a in impl.argnames])
             except Exception as exc:
-                log.exception(
-                    "plugin %s raised %s in polku_check_transition on journey %s; denying",
+                log_failure(
+                    log,
+                    "plugin %s failed in polku_check_transition on journey %s; denying",
                     plugin,
-                    type(exc).__name__,
                     context.journey.id,
+                    exc=exc,
                 )
                 verdicts.append(
                     Verdict.deny(
@@ -388,11 +390,12 @@ class Journeys:
             try:
                 self.pm.hook.polku_after_transition(journey=journey, event=event)
             except Exception as exc:
-                log.exception(
-                    "polku_after_transition raised %s for journey %s event %s",
-                    type(exc).__name__,
+                log_failure(
+                    log,
+                    "polku_after_transition failed for journey %s event %s",
                     journey.id,
                     event.seq,
+                    exc=exc,
                 )
 
         after_commit(session, notify)

@@ -219,7 +219,9 @@ class Crashing:
     @hookimpl
     def polku_check_transition(self, context: GuardContext) -> Verdict | None:
         if context.trigger == "close":
-            raise RuntimeError("plugin bug")
+            raise RuntimeError(
+                f"plugin bug with {context.client.first_name} {context.client.last_name}"
+            )
         return None
 
 
@@ -255,7 +257,8 @@ def test_raising_plugin_denies_and_is_logged(
     with pytest.raises(GuardRejected) as info:
         advance(runtime, jid, "close", outcome="no_contact")
     assert [v.rule for v in info.value.denied] == [f"plugin:{_crashing_name(runtime)}"]
-    assert "raised RuntimeError" in caplog.text
+    assert "failed in polku_check_transition" in caplog.text
+    assert "[RuntimeError]" in caplog.text and "test_journeys.py" in caplog.text
     assert "Salainen" not in caplog.text and "Nimi" not in caplog.text
     # the app keeps serving: other moves still work
     advance(runtime, jid, "engage")
