@@ -212,8 +212,11 @@ def test_problems_are_caught_csp_is_enforced(browser: Browser, live_server: str)
         page.evaluate("() => document.body.setAttribute('style', 'color: red')")
         page.evaluate("() => console.error('boom')")
         problems: BrowserProblems = problems_of(page)
-        expect(page.locator("body")).not_to_have_css("color", "rgb(255, 0, 0)")
-        page.wait_for_timeout(100)
+        expect(page.locator("body")).not_to_have_css("color", "rgb(255, 0, 0)")  # blocked
+        for _ in range(50):  # the violation report arrives asynchronously
+            if any("style-src" in e for e in problems.console_errors):
+                break
+            page.wait_for_timeout(100)
     finally:
         context.close()
     assert any("style-src" in e for e in problems.console_errors), problems.console_errors
