@@ -74,6 +74,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	node --check web/static/js/app.js
 
 ## Benchmarks (print ratios measured in one run).
 bench: install

@@ -148,20 +148,24 @@
     nodeProto.appendChild = function (node) {
       return isStyleElement(node) ? takeStyle(node) : originalAppendChild.call(this, node);
     };
-    Object.defineProperty(elementProto, "innerHTML", {
-      configurable: true,
-      enumerable: innerHTML.enumerable,
-      get: function () {
-        moveStylesToData(this);
-        return innerHTML.get.call(this);
-      },
-      set: innerHTML.set,
-    });
+    if (innerHTML && innerHTML.configurable && innerHTML.get) {
+      Object.defineProperty(elementProto, "innerHTML", {
+        configurable: true,
+        enumerable: innerHTML.enumerable,
+        get: function () {
+          moveStylesToData(this);
+          return innerHTML.get.call(this);
+        },
+        set: innerHTML.set,
+      });
+    }
     function restore() {
       elementProto.setAttribute = originalSetAttribute;
       nodeProto.insertBefore = originalInsertBefore;
       nodeProto.appendChild = originalAppendChild;
-      Object.defineProperty(elementProto, "innerHTML", innerHTML);
+      if (innerHTML && innerHTML.configurable) {
+        Object.defineProperty(elementProto, "innerHTML", innerHTML);
+      }
     }
     var rendering;
     try {
