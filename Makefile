@@ -1,11 +1,22 @@
 # Polku: `make run` and `make test` do all set-up on a fresh machine.
 PYTHON ?= python3
+NPM ?= npm
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export POLKU_DATABASE_URL ?= sqlite:///$(CURDIR)/var/polku.db
 
-.PHONY: run test lint bench install db demo serve clean
+# Front-end assets: npm packages pinned in package-lock.json, copied to web/static/vendor/
+# (gitignored) and served by the app itself; never a CDN. See docs/ui.md.
+NODE_STAMP := node_modules/.polku-installed
+VENDOR := web/static/vendor
+VENDOR_STAMP := $(VENDOR)/.polku-copied
+# Gettext catalogs: the .po files are the source (committed), the .mo files are built (gitignored).
+LOCALE := web/locale
+PO := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: run test lint bench install assets translations messages db demo serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +24,40 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) assets translations
+
+## Install the pinned npm packages and copy the files the UI serves into web/static/vendor/.
+assets: $(VENDOR_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+$(VENDOR_STAMP): $(NODE_STAMP) Makefile
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/licenses
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
+	cp node_modules/mermaid/dist/mermaid.min.js $(VENDOR)/mermaid.min.js
+	cp node_modules/axe-core/axe.min.js $(VENDOR)/axe.min.js
+	cp node_modules/htmx.org/LICENSE $(VENDOR)/licenses/htmx.org.txt
+	cp node_modules/@picocss/pico/LICENSE.md $(VENDOR)/licenses/picocss.txt
+	cp node_modules/mermaid/LICENSE $(VENDOR)/licenses/mermaid.txt
+	cp node_modules/axe-core/LICENSE $(VENDOR)/licenses/axe-core.txt
+	touch $(VENDOR_STAMP)
+
+## Compile the gettext catalogs (web/locale/*/LC_MESSAGES/messages.po -> .mo).
+translations: $(MO)
+
+$(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
+
+## Extract UI strings from templates and code, update fi/sv/en catalogs, then compile them.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output \
+		--project=Polku --version=0.1.0 --copyright-holder="Polku contributors" -o $(LOCALE)/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages
+	$(MAKE) translations
 
 ## Create the venv, install, migrate, load fictional demo data on first start, serve on :8000.
 run: install
@@ -30,10 +74,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	node --check web/static/js/app.js
 
 ## Benchmarks (print ratios measured in one run).
 bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules $(VENDOR) $(MO)

@@ -20,7 +20,9 @@ from engine.errors import (
 )
 from engine.runtime import Runtime
 from engine.settings import Environment, Settings, get_settings
+from web import pages
 from web.api import journeys
+from web.assets import MOUNT, StaticAssets
 from web.deps import RuntimeDep
 
 log = logging.getLogger("polku.web")
@@ -75,4 +77,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         }
 
     app.include_router(journeys.router)
+
+    # Web UI: public pages and static assets (web/pages.py, web/assets.py, docs/ui.md).
+    app.include_router(pages.router)
+    app.mount(MOUNT, StaticAssets(), name="static")
     return app

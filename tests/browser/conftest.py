@@ -1,0 +1,254 @@
+"""Browser-test fixtures: the app on a live server, Debian's Chromium driven by Playwright.
+
+- ``live_server``: uvicorn in a background thread on a free loopback port, serving
+  ``create_app(runtime=...)`` on this test's database (the ``runtime`` fixture: a fresh SQLite
+  file, and PostgreSQL too when ``POLKU_TEST_DATABASE_URL`` is set).
+- ``browser``: one Chromium per test worker (``/usr/bin/chromium``, never a downloaded build).
+  Missing Chromium fails the run under CI (``CI=true``) and skips locally, naming the fix.
+- ``page``: a fresh browser context per test, whose ``BrowserProblems`` (console errors, page
+  errors, CSP violations, requests to any other host) fail the test at teardown.
+
+When the app sends no Content-Security-Policy (the security middleware is not on this branch
+yet), the live server adds the target policy below, so every browser test runs under a strict
+CSP: no inline script, no inline style, nothing from another origin.
+
+Browser tests are marked ``browser`` and share one xdist group, so ``--dist loadgroup`` runs them
+on one worker with one Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Request,
+    sync_playwright,
+)
+from playwright.sync_api import Error as PlaywrightError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from engine.runtime import Runtime
+from web.app import create_app
+
+CHROMIUM = Path(os.environ.get("POLKU_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+AXE = Path(__file__).resolve().parents[2] / "web" / "static" / "vendor" / "axe.min.js"
+
+#: The policy the browser tests enforce when the app sends none (see SECURITY.md).
+TARGET_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+#: Reports CSP violations to the console, where BrowserProblems collects them.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`
+                + ` (${e.sourceFile || "?"}:${e.lineNumber || 0}) ${e.sample || ""}`);
+});
+"""
+
+
+class CspFallback:
+    """ASGI middleware: add ``TARGET_CSP`` to HTML answers that carry no CSP of their own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_csp(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                if b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", TARGET_CSP.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_csp)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
+        return CHROMIUM
+    message = (
+        f"{CHROMIUM} not found: install Debian's Chromium (`apt-get install -y chromium`; "
+        ".ci/run does it) or point POLKU_CHROMIUM at one; never `playwright install`"
+    )
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: Path) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@pytest.fixture
+def live_server(runtime: Runtime) -> Iterator[str]:
+    """The app on ``http://127.0.0.1:<free port>``, backed by this test's runtime."""
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        CspFallback(create_app(runtime=runtime)),
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the live server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@dataclass
+class BrowserProblems:
+    """What must never happen on our pages: console errors, uncaught errors, CSP violations,
+    and requests to any host but the live server (a CDN, say)."""
+
+    origin: str
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+    #: URLs a test requests knowing they answer 4xx (Chromium logs each as a console error).
+    expected_failures: set[str] = field(default_factory=set)
+
+    def expect_failure(self, url: str) -> None:
+        self.expected_failures.add(url)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        failed_load = message.text.startswith("Failed to load resource")
+        if failed_load and message.location.get("url") in self.expected_failures:
+            return
+        self.console_errors.append(f"{message.text} ({message.location.get('url')})")
+
+    def on_page_error(self, error: PlaywrightError) -> None:
+        self.page_errors.append(str(error))
+
+    def on_request(self, request: Request) -> None:
+        parts = urlsplit(request.url)
+        web = parts.scheme in ("http", "https", "ws", "wss")
+        if web and f"{parts.scheme}://{parts.netloc}" != self.origin:
+            self.foreign_requests.append(request.url)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {
+            "console errors (CSP violations included)": self.console_errors,
+            "uncaught page errors": self.page_errors,
+            "requests to other hosts": self.foreign_requests,
+        }
+
+    def assert_clean(self) -> None:
+        found = {k: v for k, v in self.as_dict().items() if v}
+        assert not found, f"browser problems: {found}"
+
+
+def open_context(browser: Browser, base_url: str, **options: Any) -> tuple[BrowserContext, Page]:
+    """A fresh context (own cookies) and page; the locale defaults to one Polku does not
+    speak (de-DE), so Accept-Language gives no match and the default language shows."""
+    options.setdefault("locale", "de-DE")
+    context = browser.new_context(base_url=base_url, **options)
+    context.set_default_timeout(15_000)
+    context.add_init_script(CSP_REPORTER)
+    page = context.new_page()
+    problems = BrowserProblems(origin=base_url)
+    page.on("console", problems.on_console)
+    page.on("pageerror", problems.on_page_error)
+    context.on("request", problems.on_request)
+    page.problems = problems  # type: ignore[attr-defined]
+    return context, page
+
+
+def problems_of(page: Page) -> BrowserProblems:
+    problems: BrowserProblems = page.problems  # type: ignore[attr-defined]
+    return problems
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
+    """A page in a fresh context; any BrowserProblems fail the test at teardown."""
+    context, page = open_context(browser, live_server)
+    try:
+        yield page
+    finally:
+        context.close()
+    problems_of(page).assert_clean()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core as copied from npm to web/static/vendor by `make assets` (never a CDN)."""
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} missing: run `make assets` (part of `make install`)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def axe_violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
+    """Run axe-core on the current page; return the serious and critical violations.
+
+    axe is evaluated through the DevTools protocol (``page.evaluate``), which the page's CSP
+    does not govern; ``add_script_tag(content=...)`` would be an inline script, which our CSP
+    rightly blocks.
+    """
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(axe_source)
+    results: dict[str, Any] = page.evaluate(
+        "async () => await window.axe.run(document, {resultTypes: ['violations']})"
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
