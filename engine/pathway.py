@@ -360,22 +360,54 @@ def _guarded(names: Sequence[str]) -> Callable[[Any], bool]:
     return check
 
 
-def diagram(pathway: Pathway, language: str = "en", current: str | None = None) -> str:
-    """A Mermaid ``stateDiagram-v2`` of the pathway; ``current`` is highlighted."""
+#: "any of N states" / "back where it was", for grouped edges in diagrams.
+_GROUP_TEXT = {
+    "fi": ("mistä tahansa {n} tilasta", "takaisin edelliseen tilaan"),
+    "sv": ("från vilket som helst av {n} tillstånd", "tillbaka till föregående tillstånd"),
+    "en": ("from any of {n} states", "back to where it was"),
+}
+
+
+def diagram(
+    pathway: Pathway, language: str = "en", current: str | None = None, *, group_from: int = 4
+) -> str:
+    """A Mermaid ``stateDiagram-v2`` of the pathway; ``current`` is highlighted.
+
+    A transition with ``group_from`` or more sources (pause, drop out, close...) is drawn once,
+    from a small grouping node, and a return-to-previous transition once, to one; otherwise
+    those edges would bury the journey's main line. The text list of transitions that goes with
+    a diagram in the UI stays complete.
+    """
     d = pathway.definition
+    many, back = _GROUP_TEXT.get(language, _GROUP_TEXT["en"])
     lines = ["stateDiagram-v2"]
     for name, state in d.states.items():
         label = state.label.get(language).replace('"', "'")
         lines.append(f'    state "{label}" as {name}')
     lines.append(f"    [*] --> {d.initial}")
-    for t in d.transitions:
+    grouped: list[str] = []
+    for i, t in enumerate(d.transitions):
         label = t.label.get(language).replace(":", " ")
-        for s in t.source:
-            for dest in t.dest:
+        sources, dests = list(t.source), list(t.dest)
+        if len(sources) >= group_from:
+            node = f"__group_{i}_from"  # never a state name (those start with a letter)
+            lines.append(f'    state "{many.format(n=len(sources))}" as {node}')
+            grouped.append(node)
+            sources = [node]
+        if t.returns_to_previous and len(dests) > 1:
+            node = f"__group_{i}_back"
+            lines.append(f'    state "{back}" as {node}')
+            grouped.append(node)
+            dests = [node]
+        for s in sources:
+            for dest in dests:
                 lines.append(f"    {s} --> {dest} : {label}")
     for name, state in d.states.items():
         if state.final:
             lines.append(f"    {name} --> [*]")
+    if grouped:
+        lines.append("    classDef group fill:#f4f6f8,stroke:#8a99a8,stroke-dasharray:4 3")
+        lines.append(f"    class {','.join(grouped)} group")
     if current:
         lines.append("    classDef current fill:#ffd54f,stroke:#333,stroke-width:2px")
         lines.append(f"    class {current} current")

@@ -189,3 +189,16 @@ def test_loading_error_raises_with_all_problems(tmp_path: Path) -> None:
     with pytest.raises(PathwayError) as info:
         load_pathways(pm, core_registry())
     assert f"{bad}: transitions[0].dest" in str(info.value)
+
+
+def test_diagram_groups_moves_from_many_states() -> None:
+    pathways, _ = load_files([ROOT / "pathways" / "client_journey.yaml"], core_registry().names())
+    text = diagram(pathways[0], "fi")
+    pause = [line for line in text.splitlines() if line.endswith(": Tauko")]
+    assert len(pause) == 1 and pause[0].strip().startswith("__group_")
+    assert "as __group_" in text and "mistä tahansa 8 tilasta" in text
+    assert "takaisin edelliseen tilaan" in text
+    # the main line is still drawn state to state
+    assert "    outreach --> engaged : Kiinnittyy toimintaan" in text
+    ungrouped = diagram(pathways[0], "fi", group_from=99)
+    assert len([ln for ln in ungrouped.splitlines() if ln.endswith(": Tauko")]) == 8
