@@ -43,6 +43,16 @@ class Verdict:
     def allow(cls, rule: str, *, legal_source: str | None = None) -> Verdict:
         return cls(rule, True, {}, legal_source)
 
+    @classmethod
+    def failed(cls, rule: str) -> Verdict:
+        """The deny given when a rule or plugin raised: fail closed."""
+        return cls.deny(
+            rule,
+            fi="Sääntöä ei voitu tarkistaa, joten se estää varmuuden vuoksi.",
+            sv="Regeln kunde inte kontrolleras och spärrar därför för säkerhets skull.",
+            en="The rule could not be checked, so it blocks to be safe.",
+        )
+
     def text(self, language: str = "fi") -> str:
         return self.reason.get(language) or self.reason.get("en") or self.rule
 
@@ -103,23 +113,42 @@ class GuardRegistry:
         return name in self._guards
 
     def evaluate(self, name: str, context: GuardContext) -> Verdict:
-        guard = self._guards[name]
-        try:
-            answer = guard(context=context)
-        except Exception as exc:  # fail closed, log without client data
-            log.exception(
-                "guard %s raised %s on journey %s; denying",
-                name,
-                type(exc).__name__,
-                context.journey.id,
-            )
-            return Verdict.deny(
-                name,
-                fi="Sääntöä ei voitu tarkistaa; siirtymä estettiin varmuuden vuoksi.",
-                sv="Regeln kunde inte kontrolleras; övergången spärrades för säkerhets skull.",
-                en="The rule could not be checked; the move was blocked to be safe.",
-            )
-        return coerce_verdict(name, answer)
+        """One guard's verdict; a guard answers with exactly one (else it denies)."""
+        verdicts = ask(
+            name,
+            lambda: self._guards[name](context=context),
+            where=f"guard on journey {context.journey.id}",
+            keep_none=True,
+        )
+        return verdicts[0] if len(verdicts) == 1 else Verdict.failed(name)
+
+
+def ask(
+    rule: str, call: Callable[[], Any], *, where: str, keep_none: bool = False
+) -> list[Verdict]:
+    """Ask one rule (a guard, a referral rule) for its verdicts: the fail-closed code path.
+
+    A rule that raises denies and is logged with the exception type and ``where`` only, never
+    its arguments (they hold client data). The answer is read by :func:`verdicts_of`.
+    """
+    try:
+        answer = call()
+    except Exception as exc:
+        log.exception("%s raised %s in %s; denying", rule, type(exc).__name__, where)
+        return [Verdict.failed(rule)]
+    return verdicts_of(rule, answer, where=where, keep_none=keep_none)
+
+
+def verdicts_of(rule: str, answer: Any, *, where: str, keep_none: bool = False) -> list[Verdict]:
+    """A rule's or plugin's answer as verdicts: a :class:`Verdict`, ``True``/``False``, ``None``
+    or a list of them. ``None`` ("no opinion") is dropped unless ``keep_none``; anything else
+    denies and is logged (fail closed)."""
+    answers = answer if isinstance(answer, list) else [answer]
+    try:
+        return [coerce_verdict(rule, a) for a in answers if keep_none or a is not None]
+    except TypeError as exc:
+        log.error("%s in %s; denying", exc, where)
+        return [Verdict.failed(rule)]
 
 
 def coerce_verdict(name: str, answer: Verdict | bool | None) -> Verdict:
@@ -127,7 +156,13 @@ def coerce_verdict(name: str, answer: Verdict | bool | None) -> Verdict:
         return answer
     if answer is None or isinstance(answer, bool):
         return Verdict(name, answer)
-    raise TypeError(f"guard {name!r} returned {type(answer).__name__}, not a Verdict/bool/None")
+    raise TypeError(f"rule {name!r} returned {type(answer).__name__}, not a Verdict/bool/None")
+
+
+def age_on(birth_date: date, today: date) -> int:
+    """Age in whole years on ``today``."""
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return today.year - birth_date.year - before_birthday
 
 
 def decide(verdicts: list[Verdict]) -> bool:
@@ -155,8 +190,7 @@ def working_age(*, context: GuardContext) -> Verdict | None:
     birth = context.client.birth_date
     if birth is None:
         return None
-    today = context.today
-    age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    age = age_on(birth, context.today)
     if 15 <= age <= 64:
         return Verdict.allow("working_age")
     return Verdict.deny(
