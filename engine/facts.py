@@ -216,15 +216,19 @@ class ClientFacts:
         )
         return list(session.execute(stmt).scalars())
 
-    def current(self, session: Session, client_id: int, *, as_of: date | None = None) -> Facts:
-        """The client's facts as of ``as_of`` (default today): per key the row with the latest
-        ``valid_from`` on or before it, the latest recorded on a tie. Keys no plugin defines
-        any more are left out."""
+    def current_rows(
+        self, session: Session, client_id: int, *, as_of: date | None = None
+    ) -> list[ClientFact]:
+        """The rows in force as of ``as_of`` (default today): per key the row with the latest
+        ``valid_from`` on or before it, the latest recorded on a tie. Cleared facts (``None``)
+        and keys that no plugin defines any more are left out."""
         _require_client(session, client_id)
-        as_of = as_of or date.today()
         stmt = (
             select(ClientFact)
-            .where(col(ClientFact.client_id) == client_id, col(ClientFact.valid_from) <= as_of)
+            .where(
+                col(ClientFact.client_id) == client_id,
+                col(ClientFact.valid_from) <= (as_of or date.today()),
+            )
             .order_by(
                 col(ClientFact.key),
                 col(ClientFact.valid_from).desc(),
@@ -232,22 +236,21 @@ class ClientFacts:
                 col(ClientFact.id).desc(),
             )
         )
-        facts: dict[str, Fact] = {}
-        seen: set[str] = set()
+        latest: dict[str, ClientFact] = {}
         for row in session.execute(stmt).scalars():
-            if row.key in seen:
-                continue
-            seen.add(row.key)
-            definition = self.definitions.get(row.key)
-            if definition is None or row.value is None:
-                continue
-            facts[row.key] = Fact(
-                row.key,
-                definition.parse(row.value),
-                row.valid_from,
-                row.recorded_at,
-                row.recorded_by,
-            )
+            latest.setdefault(row.key, row)
+        return [
+            row for row in latest.values() if row.value is not None and row.key in self.definitions
+        ]
+
+    def current(self, session: Session, client_id: int, *, as_of: date | None = None) -> Facts:
+        """The client's facts as of ``as_of`` (default today), typed, for rules to read."""
+        as_of = as_of or date.today()
+        facts = {}
+        for row in self.current_rows(session, client_id, as_of=as_of):
+            assert row.value is not None
+            value = self.definitions[row.key].parse(row.value)
+            facts[row.key] = Fact(row.key, value, row.valid_from, row.recorded_at, row.recorded_by)
         return Facts(self.definitions, facts, as_of)
 
 

@@ -20,7 +20,7 @@ from engine.errors import (
 )
 from engine.runtime import Runtime
 from engine.settings import Environment, Settings, get_settings
-from web.api import journeys
+from web.api import journeys, rules
 from web.deps import RuntimeDep
 
 log = logging.getLogger("polku.web")
@@ -75,4 +75,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         }
 
     app.include_router(journeys.router)
+    app.include_router(rules.router)
     return app
