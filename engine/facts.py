@@ -193,7 +193,7 @@ class ClientFacts:
             client_id=client_id,
             key=key,
             value=text,
-            valid_from=valid_from or now.date(),
+            valid_from=valid_from or date.today(),
             recorded_at=now,
             recorded_by=recorded_by,
         )

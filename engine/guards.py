@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from engine.errors import log_failure
+
 if TYPE_CHECKING:
     from sqlmodel import Session
 
@@ -128,13 +130,14 @@ def ask(
 ) -> list[Verdict]:
     """Ask one rule (a guard, a referral rule) for its verdicts: the fail-closed code path.
 
-    A rule that raises denies and is logged with the exception type and ``where`` only, never
-    its arguments (they hold client data). The answer is read by :func:`verdicts_of`.
+    A rule that raises denies and is logged with ``where``, the exception type and the stack
+    frames, never the exception's message or the arguments (they may hold client data). The
+    answer is read by :func:`verdicts_of`.
     """
     try:
         answer = call()
     except Exception as exc:
-        log.exception("%s raised %s in %s; denying", rule, type(exc).__name__, where)
+        log_failure(log, exc, "%s failed in %s, denying", rule, where)
         return [Verdict.failed(rule)]
     return verdicts_of(rule, answer, where=where, keep_none=keep_none)
 
@@ -146,7 +149,7 @@ def verdicts_of(rule: str, answer: Any, *, where: str, keep_none: bool = False) 
     answers = answer if isinstance(answer, list) else [answer]
     try:
         return [coerce_verdict(rule, a) for a in answers if keep_none or a is not None]
-    except TypeError as exc:
+    except TypeError as exc:  # our own message: names the rule and the type, no data
         log.error("%s in %s; denying", exc, where)
         return [Verdict.failed(rule)]
 

@@ -26,7 +26,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from engine.db import after_commit
-from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition, NotFound
+from engine.errors import (
+    Conflict,
+    GuardRejected,
+    InputRequired,
+    InvalidTransition,
+    NotFound,
+    log_failure,
+)
 from engine.guards import GuardContext, GuardRegistry, Verdict, verdicts_of
 from engine.models import Client, Journey, JourneyEvent
 from engine.pathway import Attempt, Pathway, PathwayRegistry, TransitionDef
@@ -332,9 +339,10 @@ class Journeys:
             try:
                 self.pm.hook.polku_after_transition(journey=journey, event=event)
             except Exception as exc:
-                log.exception(
-                    "polku_after_transition raised %s for journey %s event %s",
-                    type(exc).__name__,
+                log_failure(
+                    log,
+                    exc,
+                    "polku_after_transition for journey %s event %s",
                     journey.id,
                     event.seq,
                 )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import weakref
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, entry_points, version
@@ -26,6 +27,7 @@ from typing import Any, TypeVar
 import pluggy
 
 from engine import hookspecs
+from engine.errors import log_failure
 
 log = logging.getLogger("polku.plugins")
 hook_log = logging.getLogger("polku.hooks")
@@ -44,6 +46,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
 ENTRY_POINT_GROUP = "polku"
 
 R = TypeVar("R")
+
+#: Plugin managers built with tracing on (POLKU_TRACE_HOOKS).
+_traced: weakref.WeakSet[pluggy.PluginManager] = weakref.WeakSet()
 
 
 class PluginError(Exception):
@@ -80,7 +85,9 @@ def enable_tracing(pm: pluggy.PluginManager) -> None:
     """Log every hook call (hook name, the plugins asked, how it ended) to ``polku.hooks``.
 
     pluggy's own tracing prints the call's arguments, which hold client data; this does not.
+    :func:`ask_each` adds one line per plugin asked.
     """
+    _traced.add(pm)
     hook_log.setLevel(logging.DEBUG)
 
     def before(hook_name: str, impls: Sequence[pluggy.HookImpl], _kwargs: Any) -> None:
@@ -112,23 +119,20 @@ def ask_each(
     """Ask every implementation of ``hook_name`` separately, in registration order.
 
     Each implementation gets the keyword arguments it names (arguments may be added to a hook,
-    so an implementation may take any subset). One that raises is logged with the exception
-    type and ``where``, never the arguments, and answers with ``error`` set: the caller decides
-    how to fail closed, and the other plugins still answer.
+    so an implementation may take any subset). One that raises is logged with ``where``, the
+    exception type and its stack frames, never the exception's message or the arguments (they
+    may hold client data), and answers with ``error`` set: the caller decides how to fail
+    closed, and the other plugins still answer.
     """
     answers = []
+    traced = pm in _traced
     for impl in getattr(pm.hook, hook_name).get_hookimpls():
-        hook_log.debug("ask %s -> %s", hook_name, impl.plugin_name)
+        if traced:
+            hook_log.debug("ask %s -> %s", hook_name, impl.plugin_name)
         try:
             value = impl.function(**{name: kwargs[name] for name in impl.argnames})
         except Exception as exc:
-            log.exception(
-                "plugin %s raised %s in %s (%s)",
-                impl.plugin_name,
-                type(exc).__name__,
-                hook_name,
-                where,
-            )
+            log_failure(log, exc, "plugin %s failed in %s (%s)", impl.plugin_name, hook_name, where)
             answers.append(Answer(impl.plugin_name, error=type(exc).__name__))
             continue
         answers.append(Answer(impl.plugin_name, value))

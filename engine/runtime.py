@@ -14,7 +14,7 @@ from engine.guards import GuardRegistry
 from engine.instruments import Instrument
 from engine.journeys import Journeys
 from engine.pathway import PathwayError, PathwayRegistry, load_files
-from engine.plugins import build_plugin_manager, collect_records
+from engine.plugins import PluginError, ask_each, build_plugin_manager, collect_records
 from engine.referral_options import ReferralOptions
 from engine.rules import Municipality, Rule
 from engine.settings import Settings, get_settings
@@ -22,10 +22,12 @@ from engine.settings import Settings, get_settings
 
 def collect_guards(pm: pluggy.PluginManager) -> GuardRegistry:
     registry = GuardRegistry()
-    for impl in pm.hook.polku_guards.get_hookimpls():
-        contributed: dict[str, Any] = impl.function() or {}  # type: ignore[assignment]
+    for answer in ask_each(pm, "polku_guards", where="start-up"):
+        if answer.failed:
+            raise PluginError(f"plugin {answer.plugin} raised {answer.error} in polku_guards")
+        contributed: dict[str, Any] = answer.value or {}
         for name, guard in contributed.items():
-            registry.register(name, guard, owner=impl.plugin_name)
+            registry.register(name, guard, owner=answer.plugin)
     return registry
 
 
