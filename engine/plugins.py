@@ -122,11 +122,14 @@ def ask_each(
     so an implementation may take any subset). One that raises is logged with ``where``, the
     exception type and its stack frames, never the exception's message or the arguments (they
     may hold client data), and answers with ``error`` set: the caller decides how to fail
-    closed, and the other plugins still answer.
+    closed, and the other plugins still answer. Hook wrappers (``wrapper=True``) wrap a whole
+    hook call; asked one by one, there is no call to wrap, so they are not asked.
     """
     answers = []
     traced = pm in _traced
     for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        if impl.wrapper or impl.hookwrapper:
+            continue
         if traced:
             hook_log.debug("ask %s -> %s", hook_name, impl.plugin_name)
         try:
@@ -139,35 +142,50 @@ def ask_each(
     return answers
 
 
-def collect_records(
-    pm: pluggy.PluginManager, hook_name: str, key: Callable[[R], Hashable]
-) -> dict[Any, R]:
-    """Every plugin's records from a static hook, by key, in registration order.
-
-    Two plugins may contribute the same record (equal in every field); two different records
-    with the same key, a raising plugin, or a value that is not a list stop start-up.
-    """
-    records: dict[Any, R] = {}
-    owners: dict[Any, str] = {}
+def static_answers(
+    pm: pluggy.PluginManager, hook_name: str, expected: type | tuple[type, ...]
+) -> list[tuple[str, Any]]:
+    """``(plugin, answer)`` of every plugin that answers a start-up hook (``None`` is skipped).
+    A raising plugin, or an answer not of the ``expected`` type, stops start-up."""
+    answers = []
     for answer in ask_each(pm, hook_name, where="start-up"):
         if answer.failed:
             raise PluginError(f"plugin {answer.plugin} raised {answer.error} in {hook_name}")
         if answer.value is None:
             continue
-        if not isinstance(answer.value, list | tuple):
+        if not isinstance(answer.value, expected):
             raise PluginError(
-                f"plugin {answer.plugin}: {hook_name} returned "
-                f"{type(answer.value).__name__}, not a list"
+                f"plugin {answer.plugin}: {hook_name} returned {type(answer.value).__name__}"
             )
-        for record in answer.value:
+        answers.append((answer.plugin, answer.value))
+    return answers
+
+
+def collect_records(
+    pm: pluggy.PluginManager, hook_name: str, record_type: type[R], key: Callable[[R], Hashable]
+) -> dict[Any, R]:
+    """Every plugin's records of ``record_type`` from a static hook, by key, in registration
+    order. Two plugins may contribute the same record (equal in every field); two different
+    records with the same key, a raising plugin, or anything but a list of ``record_type``
+    stop start-up.
+    """
+    records: dict[Any, R] = {}
+    owners: dict[Any, str] = {}
+    for plugin, contributed in static_answers(pm, hook_name, (list, tuple)):
+        for record in contributed:
+            if not isinstance(record, record_type):
+                raise PluginError(
+                    f"plugin {plugin}: {hook_name} returned a {type(record).__name__}, "
+                    f"not a {record_type.__name__}"
+                )
             k = key(record)
             if k in records and records[k] != record:
                 raise PluginError(
-                    f"{hook_name}: {k!r} is contributed by both {owners[k]} and {answer.plugin}"
+                    f"{hook_name}: {k!r} is contributed by both {owners[k]} and {plugin}"
                     " with different contents"
                 )
             records.setdefault(k, record)
-            owners.setdefault(k, answer.plugin)
+            owners.setdefault(k, plugin)
     return records
 
 

@@ -4,7 +4,6 @@ municipalities, rules, fact definitions, assessment instruments, DB."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pluggy
 
@@ -14,7 +13,7 @@ from engine.guards import GuardRegistry
 from engine.instruments import Instrument
 from engine.journeys import Journeys
 from engine.pathway import PathwayError, PathwayRegistry, load_files
-from engine.plugins import PluginError, ask_each, build_plugin_manager, collect_records
+from engine.plugins import build_plugin_manager, collect_records, static_answers
 from engine.referral_options import ReferralOptions
 from engine.rules import Municipality, Rule
 from engine.settings import Settings, get_settings
@@ -22,12 +21,9 @@ from engine.settings import Settings, get_settings
 
 def collect_guards(pm: pluggy.PluginManager) -> GuardRegistry:
     registry = GuardRegistry()
-    for answer in ask_each(pm, "polku_guards", where="start-up"):
-        if answer.failed:
-            raise PluginError(f"plugin {answer.plugin} raised {answer.error} in polku_guards")
-        contributed: dict[str, Any] = answer.value or {}
+    for plugin, contributed in static_answers(pm, "polku_guards", dict):
         for name, guard in contributed.items():
-            registry.register(name, guard, owner=answer.plugin)
+            registry.register(name, guard, owner=plugin)
     return registry
 
 
@@ -67,16 +63,18 @@ class Runtime:
         self.pathways = load_pathways(self.pm, self.guards)
         #: Every municipality the plugins describe, by code (kuntanumero).
         self.municipalities: dict[str, Municipality] = collect_records(
-            self.pm, "polku_municipalities", lambda m: m.code
+            self.pm, "polku_municipalities", Municipality, lambda m: m.code
         )
         #: Assessment instruments, by key.
         self.instruments: dict[str, Instrument] = collect_records(
-            self.pm, "polku_assessment_instruments", lambda i: i.key
+            self.pm, "polku_assessment_instruments", Instrument, lambda i: i.key
         )
         fact_definitions: dict[str, FactDefinition] = collect_records(
-            self.pm, "polku_fact_definitions", lambda d: d.key
+            self.pm, "polku_fact_definitions", FactDefinition, lambda d: d.key
         )
-        rules: dict[str, Rule] = collect_records(self.pm, "polku_referral_rules", lambda r: r.key)
+        rules: dict[str, Rule] = collect_records(
+            self.pm, "polku_referral_rules", Rule, lambda r: r.key
+        )
         self.facts = ClientFacts(fact_definitions)
         self.referral_options = ReferralOptions(self.pm, rules, self.facts)
         self.db = database or Database(

@@ -311,3 +311,19 @@ def test_plugins_try_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     assert "The service is only for residents of Kemijärvi." in result.output
     assert bad.exit_code == 2 and "benefit: expected one of" in bad.output
     assert not (tmp_path / "unused.db").exists()
+
+
+class Wrapper:
+    """A pluggy wrapper: it wraps whole hook calls, so per-plugin asking leaves it out."""
+
+    @hookspecs.hookimpl(wrapper=True)
+    def polku_referral_targets(self) -> Any:
+        return (yield)
+
+
+def test_hook_wrappers_are_not_asked_one_by_one(runtime_with: Callable[..., Runtime]) -> None:
+    runtime = runtime_with(Wrapper())
+    client, _journey = make_client(runtime, municipality_code="261")
+    found = referral_options_of(runtime, client, today=date(2026, 11, 23))
+    assert "kittila.outreach_youth_work" in found
+    assert not any(key.startswith("plugin:") for key in found)

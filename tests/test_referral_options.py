@@ -416,9 +416,25 @@ class SameKittila:
         return [KITTILA]
 
 
+class WrongRecords:
+    @hookimpl
+    def polku_municipalities(self) -> list[dict[str, str]]:
+        return [{"code": "999"}]
+
+
+class WrongGuards:
+    @hookimpl
+    def polku_guards(self) -> list[str]:
+        return ["not_a_mapping"]
+
+
 def test_static_contributions_fail_at_start_up(offline: Any) -> None:
     with pytest.raises(PluginError, match="raised ValueError in polku_referral_rules"):
         offline(BrokenRulesAtStartUp())
+    with pytest.raises(PluginError, match="returned a dict, not a Municipality"):
+        offline(WrongRecords())
+    with pytest.raises(PluginError, match="polku_guards returned list"):
+        offline(WrongGuards())
     with pytest.raises(PluginError, match=r"'261' is contributed by both plugins\.lappi and"):
         offline(Impostor())
     assert offline(SameKittila()).municipalities["261"].employment_area
