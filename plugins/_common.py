@@ -1,20 +1,44 @@
 """Shared helpers of the built-in region plugins, so that each region module is mostly data.
 
-The services every region has in the same shape are built here once: a municipality's own
-service (its outreach youth work, its rehabilitative work activity...), the employment area's
-multi-agency service and work trials, and the wellbeing county's social rehabilitation. Every
-contact detail is fictional: ``<slug>@example.org`` and ``+358 00 000 NNNN`` (no Finnish number
-begins with 00 after the country code).
+A region module lists its municipalities and targets and gets its two hook implementations
+from :func:`region_hooks`. The services every region has in the same shape are built here
+once: a municipality's own service (its outreach youth work, its rehabilitative work
+activity...), the employment area's multi-agency service and work trials, and the wellbeing
+county's social rehabilitation. Every contact detail is fictional: ``<key>@example.org`` and
+``+358 00 000 NNNN`` (no Finnish number begins with 00 after the country code).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from engine import PATHWAY_TYPES, Municipality, ReferralTarget, Rule, ServiceProvider
+from engine import PATHWAY_TYPES, Municipality, ReferralTarget, Rule, ServiceProvider, hookimpl
 
 #: Legal source given for a municipality's or provider's own rule (not an act).
 LOCAL_DECISION = "Palveluntuottajan ilmoittama paikallinen käytäntö"
+
+
+def region_hooks(
+    municipalities: Sequence[Municipality], targets: Sequence[ReferralTarget]
+) -> tuple[Callable[[], list[Municipality]], Callable[[], list[ReferralTarget]]]:
+    """A region module's ``polku_municipalities`` and ``polku_referral_targets``: its data."""
+
+    @hookimpl
+    def polku_municipalities() -> list[Municipality]:
+        return list(municipalities)
+
+    @hookimpl
+    def polku_referral_targets() -> list[ReferralTarget]:
+        return list(targets)
+
+    return polku_municipalities, polku_referral_targets
+
+
+def municipality(
+    code: str, fi: str, sv: str | None = None, *, county: str, area: str, region: str
+) -> Municipality:
+    """A municipality; the Swedish name defaults to the Finnish one (most have no other)."""
+    return Municipality(code, {"fi": fi, "sv": sv or fi}, county, area, region)
 
 
 def slug(text: str) -> str:

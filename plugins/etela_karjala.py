@@ -8,13 +8,16 @@ docs/plugins.md, "Data to verify"). Providers and contacts are fictional.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
-from engine import Municipality, ReferralTarget, hookimpl, residents_only, waiting_list
+from engine import ReferralTarget, residents_only, waiting_list
 from plugins._common import (
     LOCAL_DECISION,
     county_social_rehabilitation,
     employment_area_services,
+    municipality,
     provider,
+    region_hooks,
     service,
 )
 
@@ -23,13 +26,10 @@ EMPLOYMENT_AREA = "Etelä-Karjalan työllisyysalue"
 REGION = "Etelä-Karjala"
 
 
-def _municipality(code: str, fi: str) -> Municipality:
-    return Municipality(code, {"fi": fi, "sv": fi}, COUNTY, EMPLOYMENT_AREA, REGION)
-
-
-PARIKKALA = _municipality("580", "Parikkala")
-RAUTJARVI = _municipality("686", "Rautjärvi")
-RUOKOLAHTI = _municipality("689", "Ruokolahti")
+_here = partial(municipality, county=COUNTY, area=EMPLOYMENT_AREA, region=REGION)
+PARIKKALA = _here("580", "Parikkala")
+RAUTJARVI = _here("686", "Rautjärvi")
+RUOKOLAHTI = _here("689", "Ruokolahti")
 MUNICIPALITIES = [PARIKKALA, RAUTJARVI, RUOKOLAHTI]
 
 _parikkala = provider("parikkala", "Parikkalan kunta", "municipality", PARIKKALA, 101)
@@ -81,12 +81,4 @@ TARGETS: list[ReferralTarget] = [
     *employment_area_services(EMPLOYMENT_AREA, PARIKKALA, MUNICIPALITIES, 108),
 ]
 
-
-@hookimpl
-def polku_municipalities() -> list[Municipality]:
-    return MUNICIPALITIES
-
-
-@hookimpl
-def polku_referral_targets() -> list[ReferralTarget]:
-    return TARGETS
+polku_municipalities, polku_referral_targets = region_hooks(MUNICIPALITIES, TARGETS)

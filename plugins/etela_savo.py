@@ -9,13 +9,16 @@ verify"). Providers and contacts are fictional.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
-from engine import Municipality, ReferralTarget, hookimpl, residents_only, waiting_list
+from engine import ReferralTarget, residents_only, waiting_list
 from plugins._common import (
     LOCAL_DECISION,
     county_social_rehabilitation,
     employment_area_services,
+    municipality,
     provider,
+    region_hooks,
     service,
 )
 
@@ -24,15 +27,12 @@ EMPLOYMENT_AREA = "Mikkelin seudun työllisyysalue"
 REGION = "Etelä-Savo"
 
 
-def _municipality(code: str, fi: str, sv: str) -> Municipality:
-    return Municipality(code, {"fi": fi, "sv": sv}, COUNTY, EMPLOYMENT_AREA, REGION)
-
-
-MIKKELI = _municipality("491", "Mikkeli", "S:t Michel")
-KANGASNIEMI = _municipality("213", "Kangasniemi", "Kangasniemi")
-MANTYHARJU = _municipality("507", "Mäntyharju", "Mäntyharju")
-JUVA = _municipality("178", "Juva", "Jockas")
-PUUMALA = _municipality("588", "Puumala", "Puumala")
+_here = partial(municipality, county=COUNTY, area=EMPLOYMENT_AREA, region=REGION)
+MIKKELI = _here("491", "Mikkeli", "S:t Michel")
+KANGASNIEMI = _here("213", "Kangasniemi")
+MANTYHARJU = _here("507", "Mäntyharju")
+JUVA = _here("178", "Juva", "Jockas")
+PUUMALA = _here("588", "Puumala")
 MUNICIPALITIES = [MIKKELI, KANGASNIEMI, MANTYHARJU, JUVA, PUUMALA]
 
 _mikkeli = provider("mikkeli", "Mikkelin kaupunki", "municipality", MIKKELI, 401)
@@ -96,12 +96,4 @@ TARGETS: list[ReferralTarget] = [
     *employment_area_services(EMPLOYMENT_AREA, MIKKELI, MUNICIPALITIES, 412),
 ]
 
-
-@hookimpl
-def polku_municipalities() -> list[Municipality]:
-    return MUNICIPALITIES
-
-
-@hookimpl
-def polku_referral_targets() -> list[ReferralTarget]:
-    return TARGETS
+polku_municipalities, polku_referral_targets = region_hooks(MUNICIPALITIES, TARGETS)

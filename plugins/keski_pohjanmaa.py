@@ -9,13 +9,16 @@ to verify"). Providers and contacts are fictional.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
-from engine import Municipality, ReferralTarget, hookimpl, residents_only, waiting_list
+from engine import ReferralTarget, residents_only, waiting_list
 from plugins._common import (
     LOCAL_DECISION,
     county_social_rehabilitation,
     employment_area_services,
+    municipality,
     provider,
+    region_hooks,
     service,
 )
 
@@ -24,16 +27,13 @@ EMPLOYMENT_AREA = "Keski-Pohjanmaan työllisyysalue"
 REGION = "Keski-Pohjanmaa"
 
 
-def _municipality(code: str, fi: str, sv: str) -> Municipality:
-    return Municipality(code, {"fi": fi, "sv": sv}, COUNTY, EMPLOYMENT_AREA, REGION)
-
-
-KAUSTINEN = _municipality("236", "Kaustinen", "Kaustby")
-HALSUA = _municipality("069", "Halsua", "Halsua")
-LESTIJARVI = _municipality("421", "Lestijärvi", "Lestijärvi")
-TOHOLAMPI = _municipality("849", "Toholampi", "Toholampi")
-VETELI = _municipality("924", "Veteli", "Vetil")
-PERHO = _municipality("584", "Perho", "Perho")
+_here = partial(municipality, county=COUNTY, area=EMPLOYMENT_AREA, region=REGION)
+KAUSTINEN = _here("236", "Kaustinen", "Kaustby")
+HALSUA = _here("069", "Halsua")
+LESTIJARVI = _here("421", "Lestijärvi")
+TOHOLAMPI = _here("849", "Toholampi")
+VETELI = _here("924", "Veteli", "Vetil")
+PERHO = _here("584", "Perho")
 #: The joint area of Kaustisen seutukunta (a joint municipal authority).
 KAUSTISEN_SEUTU = [KAUSTINEN, HALSUA, LESTIJARVI, TOHOLAMPI, VETELI]
 MUNICIPALITIES = [*KAUSTISEN_SEUTU, PERHO]
@@ -90,12 +90,4 @@ TARGETS: list[ReferralTarget] = [
     *employment_area_services(EMPLOYMENT_AREA, KAUSTINEN, MUNICIPALITIES, 508),
 ]
 
-
-@hookimpl
-def polku_municipalities() -> list[Municipality]:
-    return MUNICIPALITIES
-
-
-@hookimpl
-def polku_referral_targets() -> list[ReferralTarget]:
-    return TARGETS
+polku_municipalities, polku_referral_targets = region_hooks(MUNICIPALITIES, TARGETS)

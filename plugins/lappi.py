@@ -8,13 +8,16 @@ Kemijärvi and Posio in "Itä-Lapin työllisyysalue", Kittilä in "Tunturi-Lapin
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
-from engine import Municipality, ReferralTarget, hookimpl, residents_only, waiting_list
+from engine import ReferralTarget, residents_only, waiting_list
 from plugins._common import (
     LOCAL_DECISION,
     county_social_rehabilitation,
     employment_area_services,
+    municipality,
     provider,
+    region_hooks,
     service,
 )
 
@@ -23,9 +26,10 @@ ITA_LAPPI = "Itä-Lapin työllisyysalue"
 TUNTURI_LAPPI = "Tunturi-Lapin työllisyysalue"
 REGION = "Lappi"
 
-KEMIJARVI = Municipality("320", {"fi": "Kemijärvi", "sv": "Kemijärvi"}, COUNTY, ITA_LAPPI, REGION)
-POSIO = Municipality("614", {"fi": "Posio", "sv": "Posio"}, COUNTY, ITA_LAPPI, REGION)
-KITTILA = Municipality("261", {"fi": "Kittilä", "sv": "Kittilä"}, COUNTY, TUNTURI_LAPPI, REGION)
+_here = partial(municipality, county=COUNTY, region=REGION)
+KEMIJARVI = _here("320", "Kemijärvi", area=ITA_LAPPI)
+POSIO = _here("614", "Posio", area=ITA_LAPPI)
+KITTILA = _here("261", "Kittilä", area=TUNTURI_LAPPI)
 MUNICIPALITIES = [KEMIJARVI, POSIO, KITTILA]
 
 _kemijarvi = provider("kemijarvi", "Kemijärven kaupunki", "municipality", KEMIJARVI, 201)
@@ -81,12 +85,4 @@ TARGETS: list[ReferralTarget] = [
     *employment_area_services(TUNTURI_LAPPI, KITTILA, [KITTILA], 210),
 ]
 
-
-@hookimpl
-def polku_municipalities() -> list[Municipality]:
-    return MUNICIPALITIES
-
-
-@hookimpl
-def polku_referral_targets() -> list[ReferralTarget]:
-    return TARGETS
+polku_municipalities, polku_referral_targets = region_hooks(MUNICIPALITIES, TARGETS)

@@ -9,13 +9,16 @@ docs/plugins.md, "Data to verify"). Providers and contacts are fictional.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
-from engine import Municipality, ReferralTarget, hookimpl, waiting_list
+from engine import ReferralTarget, waiting_list
 from plugins._common import (
     LOCAL_DECISION,
     county_social_rehabilitation,
     employment_area_services,
+    municipality,
     provider,
+    region_hooks,
     service,
 )
 
@@ -26,15 +29,12 @@ JOKILAAKSOT = "Jokilaaksojen työllisyysalue"
 REGION = "Pohjois-Pohjanmaa"
 
 
-def _municipality(code: str, fi: str, sv: str, area: str) -> Municipality:
-    return Municipality(code, {"fi": fi, "sv": sv}, COUNTY, area, REGION)
-
-
-MUHOS = _municipality("494", "Muhos", "Muhos", OULUN_SEUTU)
-PUDASJARVI = _municipality("615", "Pudasjärvi", "Pudasjärvi", OULUN_SEUTU)
-UTAJARVI = _municipality("889", "Utajärvi", "Utajärvi", OULUN_SEUTU)
-RAAHE = _municipality("678", "Raahe", "Brahestad", RAAHEN_SEUTU)
-YLIVIESKA = _municipality("977", "Ylivieska", "Ylivieska", JOKILAAKSOT)
+_here = partial(municipality, county=COUNTY, region=REGION)
+MUHOS = _here("494", "Muhos", area=OULUN_SEUTU)
+PUDASJARVI = _here("615", "Pudasjärvi", area=OULUN_SEUTU)
+UTAJARVI = _here("889", "Utajärvi", area=OULUN_SEUTU)
+RAAHE = _here("678", "Raahe", "Brahestad", area=RAAHEN_SEUTU)
+YLIVIESKA = _here("977", "Ylivieska", area=JOKILAAKSOT)
 MUNICIPALITIES = [MUHOS, PUDASJARVI, UTAJARVI, RAAHE, YLIVIESKA]
 
 _muhos = provider("muhos", "Muhoksen kunta", "municipality", MUHOS, 301)
@@ -95,12 +95,4 @@ TARGETS: list[ReferralTarget] = [
     *employment_area_services(JOKILAAKSOT, YLIVIESKA, [YLIVIESKA], 313),
 ]
 
-
-@hookimpl
-def polku_municipalities() -> list[Municipality]:
-    return MUNICIPALITIES
-
-
-@hookimpl
-def polku_referral_targets() -> list[ReferralTarget]:
-    return TARGETS
+polku_municipalities, polku_referral_targets = region_hooks(MUNICIPALITIES, TARGETS)
