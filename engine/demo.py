@@ -1,7 +1,10 @@
 """Fictional demo data (Faker fi_FI, fixed seed): never a real person's name or contact details.
 
-Journeys are walked through the real engine (``advance``), so every demo event obeys the pathway
-and its guards, with back-dated times spread over the past months.
+Clients live in the municipalities the plugins describe (the seed municipalities), with a few
+plausible dated facts for the referral rules (unemployed since, benefit, plans made), recorded
+only for fact keys some plugin defines. Journeys are walked through the real engine
+(``advance``), so every demo event obeys the pathway and its guards, with back-dated times
+spread over the past months.
 """
 
 from __future__ import annotations
@@ -39,14 +42,29 @@ class DemoSummary:
 
 
 def demo_municipalities(runtime: Runtime) -> list[str]:
-    codes: list[str] = []
-    for found in (
-        runtime.pm.hook.polku_municipalities()
-        if hasattr(runtime.pm.hook, "polku_municipalities")
-        else []
-    ):
-        codes.extend(m.code for m in found or ())
-    return sorted(set(codes)) or list(FALLBACK_MUNICIPALITIES)
+    """The codes of the municipalities the plugins describe (fallback when none do)."""
+    return sorted(runtime.municipalities) or list(FALLBACK_MUNICIPALITIES)
+
+
+def demo_facts(rng: random.Random, started: datetime, age: int) -> dict[str, object]:
+    """A plausible set of facts for one demo client, as known when they were first met."""
+    met = started.date()
+    status = rng.choices(
+        ["unemployed", "outside_labour_force", "student"], weights=[8, 2, 1 if age < 30 else 0]
+    )[0]
+    facts: dict[str, object] = {"employment_status": status}
+    if status == "unemployed":
+        facts["unemployed_since"] = met - timedelta(days=rng.randint(60, 6 * 365))
+        facts["benefit"] = rng.choices(
+            ["labour_market_subsidy", "social_assistance", "basic_unemployment_allowance"],
+            weights=[6, 3, 1],
+        )[0]
+        facts["activation_plan"] = rng.random() < 0.4
+        facts["multi_agency_employment_plan"] = rng.random() < 0.25
+        facts["work_ability_obstacles"] = rng.random() < 0.6
+    if rng.random() < 0.5:
+        facts["service_needs_assessment"] = rng.random() < 0.7
+    return facts
 
 
 def is_empty(runtime: Runtime) -> bool:
@@ -80,6 +98,16 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
             session.add(client)
             session.flush()
             assert client.id is not None
+            for key, value in demo_facts(rng, started, age).items():
+                if key in runtime.facts.definitions:
+                    runtime.facts.record(
+                        session,
+                        client_id=client.id,
+                        key=key,
+                        value=value,
+                        valid_from=started.date(),
+                        at=started,
+                    )
             journey = runtime.journeys.start(
                 session,
                 client_id=client.id,

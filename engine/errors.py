@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -101,3 +103,15 @@ class InputRequired(PolkuError):
 
     def as_dict(self) -> dict[str, Any]:
         return super().as_dict() | {"field": self.field, "allowed": self.allowed}
+
+
+def log_failure(logger: logging.Logger, exc: BaseException, message: str, *args: object) -> None:
+    """Log that a plugin or rule raised, failing closed, without client data.
+
+    The exception's message and arguments may hold client data (``KeyError('Virtanen')``), so
+    only its type and the stack frames (file, line, function, source line) are logged.
+    """
+    frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+    logger.error(
+        message + "; raised %s\nTraceback (frames only):\n%s", *args, type(exc).__name__, frames
+    )

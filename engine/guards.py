@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from engine.safelog import log_failure
+from engine.errors import log_failure
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -44,6 +44,16 @@ class Verdict:
     @classmethod
     def allow(cls, rule: str, *, legal_source: str | None = None) -> Verdict:
         return cls(rule, True, {}, legal_source)
+
+    @classmethod
+    def failed(cls, rule: str) -> Verdict:
+        """The deny given when a rule or plugin raised: fail closed."""
+        return cls.deny(
+            rule,
+            fi="Sääntöä ei voitu tarkistaa, joten se estää varmuuden vuoksi.",
+            sv="Regeln kunde inte kontrolleras och spärrar därför för säkerhets skull.",
+            en="The rule could not be checked, so it blocks to be safe.",
+        )
 
     def text(self, language: str = "fi") -> str:
         return self.reason.get(language) or self.reason.get("en") or self.rule
@@ -106,20 +116,43 @@ class GuardRegistry:
         return name in self._guards
 
     def evaluate(self, name: str, context: GuardContext) -> Verdict:
-        guard = self._guards[name]
-        try:
-            answer = guard(context=context)
-        except Exception as exc:  # fail closed, log without client data
-            log_failure(
-                log, "guard %s failed on journey %s; denying", name, context.journey.id, exc=exc
-            )
-            return Verdict.deny(
-                name,
-                fi="Sääntöä ei voitu tarkistaa; siirtymä estettiin varmuuden vuoksi.",
-                sv="Regeln kunde inte kontrolleras; övergången spärrades för säkerhets skull.",
-                en="The rule could not be checked; the move was blocked to be safe.",
-            )
-        return coerce_verdict(name, answer)
+        """One guard's verdict; a guard answers with exactly one (else it denies)."""
+        verdicts = ask(
+            name,
+            lambda: self._guards[name](context=context),
+            where=f"guard on journey {context.journey.id}",
+            keep_none=True,
+        )
+        return verdicts[0] if len(verdicts) == 1 else Verdict.failed(name)
+
+
+def ask(
+    rule: str, call: Callable[[], Any], *, where: str, keep_none: bool = False
+) -> list[Verdict]:
+    """Ask one rule (a guard, a referral rule) for its verdicts: the fail-closed code path.
+
+    A rule that raises denies and is logged with ``where``, the exception type and the stack
+    frames, never the exception's message or the arguments (they may hold client data). The
+    answer is read by :func:`verdicts_of`.
+    """
+    try:
+        answer = call()
+    except Exception as exc:
+        log_failure(log, exc, "%s failed in %s, denying", rule, where)
+        return [Verdict.failed(rule)]
+    return verdicts_of(rule, answer, where=where, keep_none=keep_none)
+
+
+def verdicts_of(rule: str, answer: Any, *, where: str, keep_none: bool = False) -> list[Verdict]:
+    """A rule's or plugin's answer as verdicts: a :class:`Verdict`, ``True``/``False``, ``None``
+    or a list of them. ``None`` ("no opinion") is dropped unless ``keep_none``; anything else
+    denies and is logged (fail closed)."""
+    answers = answer if isinstance(answer, list) else [answer]
+    try:
+        return [coerce_verdict(rule, a) for a in answers if keep_none or a is not None]
+    except TypeError as exc:  # our own message: names the rule and the type, no data
+        log.error("%s in %s; denying", exc, where)
+        return [Verdict.failed(rule)]
 
 
 def coerce_verdict(name: str, answer: Verdict | bool | None) -> Verdict:
@@ -127,7 +160,13 @@ def coerce_verdict(name: str, answer: Verdict | bool | None) -> Verdict:
         return answer
     if answer is None or isinstance(answer, bool):
         return Verdict(name, answer)
-    raise TypeError(f"guard {name!r} returned {type(answer).__name__}, not a Verdict/bool/None")
+    raise TypeError(f"rule {name!r} returned {type(answer).__name__}, not a Verdict/bool/None")
+
+
+def age_on(birth_date: date, today: date) -> int:
+    """Age in whole years on ``today``."""
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return today.year - birth_date.year - before_birthday
 
 
 def decide(verdicts: list[Verdict]) -> bool:
@@ -155,8 +194,7 @@ def working_age(*, context: GuardContext) -> Verdict | None:
     birth = context.client.birth_date
     if birth is None:
         return None
-    today = context.today
-    age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    age = age_on(birth, context.today)
     if 15 <= age <= 64:
         return Verdict.allow("working_age")
     return Verdict.deny(

@@ -29,11 +29,18 @@ from sqlmodel import Session, col
 
 from engine.db import after_commit
 from engine.driver import DriverStatement
-from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition, NotFound
-from engine.guards import GuardContext, GuardRegistry, Verdict, coerce_verdict
+from engine.errors import (
+    Conflict,
+    GuardRejected,
+    InputRequired,
+    InvalidTransition,
+    NotFound,
+    log_failure,
+)
+from engine.guards import GuardContext, GuardRegistry, Verdict, verdicts_of
 from engine.models import Client, Journey, JourneyEvent
 from engine.pathway import Attempt, Pathway, PathwayRegistry, TransitionDef
-from engine.safelog import log_failure
+from engine.plugins import ask_each
 from engine.views import ClientView, EventView, JourneyView
 
 log = logging.getLogger("polku.journeys")
@@ -112,32 +119,13 @@ class Journeys:
     def evaluate(self, context: GuardContext, names: Sequence[str]) -> list[Verdict]:
         """Every named guard and every plugin's check; a raising plugin denies (fail closed)."""
         verdicts = [self.guards.evaluate(name, context) for name in names]
-        for impl in self.pm.hook.polku_check_transition.get_hookimpls():
-            plugin = impl.plugin_name
-            try:
-                answer: Any = impl.function(*[{"context": context}[a] for a in impl.argnames])
-            except Exception as exc:
-                log_failure(
-                    log,
-                    "plugin %s failed in polku_check_transition on journey %s; denying",
-                    plugin,
-                    context.journey.id,
-                    exc=exc,
-                )
-                verdicts.append(
-                    Verdict.deny(
-                        f"plugin:{plugin}",
-                        fi="Säännön tarkistus epäonnistui; siirtymä estettiin varmuuden vuoksi.",
-                        sv="Regelkontrollen misslyckades; övergången spärrades för säkerhets "
-                        "skull.",
-                        en="A rule check failed; the move was blocked to be safe.",
-                    )
-                )
-                continue
-            if answer is None:
-                continue
-            answers = answer if isinstance(answer, list) else [answer]
-            verdicts.extend(coerce_verdict(f"plugin:{plugin}", a) for a in answers)
+        where = f"polku_check_transition on journey {context.journey.id}"
+        for answer in ask_each(self.pm, "polku_check_transition", where=where, context=context):
+            rule = f"plugin:{answer.plugin}"
+            if answer.failed:
+                verdicts.append(Verdict.failed(rule))
+            else:
+                verdicts += verdicts_of(rule, answer.value, where=where)
         return verdicts
 
     # --- reads --------------------------------------------------------------------------------
@@ -392,10 +380,10 @@ class Journeys:
             except Exception as exc:
                 log_failure(
                     log,
-                    "polku_after_transition failed for journey %s event %s",
+                    exc,
+                    "polku_after_transition for journey %s event %s",
                     journey.id,
                     event.seq,
-                    exc=exc,
                 )
 
         after_commit(session, notify)

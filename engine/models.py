@@ -110,3 +110,27 @@ class JourneyEvent(SQLModel, table=True):
         UniqueConstraint("journey_id", "seq", name="uq_journey_event_journey_seq"),
         Index("ix_journey_event_to_state", "to_state"),
     )
+
+
+class ClientFact(SQLModel, table=True):
+    """A dated fact about a client that referral rules read (asiakkaan tiedot), e.g. unemployed
+    since, benefit type, an activation plan made. Keys and value types come from the plugins'
+    fact definitions (``polku_fact_definitions``); the value is stored as canonical text.
+
+    Rows are only ever added: a change or a correction is a new row. The client's facts as of a
+    date are, per key, the row with the latest ``valid_from`` on or before that date (the latest
+    recorded one on a tie); a ``None`` value means "no longer known".
+    """
+
+    __tablename__ = "client_fact"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id")
+    key: str = Field(max_length=64)
+    value: str | None = Field(default=None, max_length=500)
+    #: The date from which the fact holds (as-of date), given by the coach; default: recorded.
+    valid_from: date
+    recorded_at: datetime = _ts(nullable=False, default=utcnow)
+    recorded_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+    __table_args__ = (Index("ix_client_fact_client_key", "client_id", "key", "valid_from"),)

@@ -1,26 +1,29 @@
-"""The application's engine, built once per process: settings, plugins, guards, pathways, DB."""
+"""The application's engine, built once per process: settings, plugins, guards, pathways,
+municipalities, rules, fact definitions, assessment instruments, DB."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pluggy
 
 from engine.db import Database
+from engine.facts import ClientFacts, FactDefinition
 from engine.guards import GuardRegistry
+from engine.instruments import Instrument
 from engine.journeys import Journeys
 from engine.pathway import PathwayError, PathwayRegistry, load_files
-from engine.plugins import build_plugin_manager
+from engine.plugins import build_plugin_manager, collect_records, static_answers
+from engine.referral_options import ReferralOptions
+from engine.rules import Municipality, Rule
 from engine.settings import Settings, get_settings
 
 
 def collect_guards(pm: pluggy.PluginManager) -> GuardRegistry:
     registry = GuardRegistry()
-    for impl in pm.hook.polku_guards.get_hookimpls():
-        contributed: dict[str, Any] = impl.function() or {}  # type: ignore[assignment]
+    for plugin, contributed in static_answers(pm, "polku_guards", dict):
         for name, guard in contributed.items():
-            registry.register(name, guard, owner=impl.plugin_name)
+            registry.register(name, guard, owner=plugin)
     return registry
 
 
@@ -58,6 +61,22 @@ class Runtime:
         )
         self.guards = collect_guards(self.pm)
         self.pathways = load_pathways(self.pm, self.guards)
+        #: Every municipality the plugins describe, by code (kuntanumero).
+        self.municipalities: dict[str, Municipality] = collect_records(
+            self.pm, "polku_municipalities", Municipality, lambda m: m.code
+        )
+        #: Assessment instruments, by key.
+        self.instruments: dict[str, Instrument] = collect_records(
+            self.pm, "polku_assessment_instruments", Instrument, lambda i: i.key
+        )
+        fact_definitions: dict[str, FactDefinition] = collect_records(
+            self.pm, "polku_fact_definitions", FactDefinition, lambda d: d.key
+        )
+        rules: dict[str, Rule] = collect_records(
+            self.pm, "polku_referral_rules", Rule, lambda r: r.key
+        )
+        self.facts = ClientFacts(fact_definitions)
+        self.referral_options = ReferralOptions(self.pm, rules, self.facts)
         self.db = database or Database(
             self.settings.database_url,
             pool_size=self.settings.pool_size,

@@ -9,8 +9,14 @@ never a skip.
 - PostgreSQL: one database per xdist worker, migrated once; each test starts from empty tables.
 
 Fixtures: ``database_url``, ``runtime`` (a :class:`~engine.runtime.Runtime` on a fresh database),
-``make_runtime`` (build one with a chosen plugin manager, e.g. your plugin on a fresh manager),
+``make_runtime`` (build one with a chosen plugin manager), ``runtime_with`` (your plugin
+registered on a fresh manager, with a database: what a plugin author's tests start from),
 ``api`` (an HTTP test client for the web app), ``new_client`` (makes a client with a journey).
+Helpers: :func:`plugin_manager_with`, :func:`make_client`, :func:`record_facts`,
+:func:`referral_options_of`.
+
+Installed with Polku as the pytest plugin ``engine.testing`` (entry point group ``pytest11``), so
+a plugin package's own tests get these fixtures without any conftest.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from engine.db import Database
 from engine.migrate import upgrade
 from engine.models import Client, Journey
 from engine.plugins import build_plugin_manager
+from engine.referral_options import UNAVAILABLE
+from engine.rules import ReferralOption
 from engine.runtime import Runtime
 from engine.settings import Environment, Settings
 
@@ -152,12 +160,25 @@ def runtime(make_runtime: Callable[..., Runtime]) -> Runtime:
 
 
 def plugin_manager_with(*plugins: object, only: str = "") -> pluggy.PluginManager:
-    """A fresh plugin manager (core + built-ins + entry points) with ``plugins`` registered too."""
+    """A fresh plugin manager (core + built-ins + entry points) with ``plugins`` registered too
+    (a plugin already loaded through its entry point is not registered twice)."""
     pm = build_plugin_manager(only=only)
     for plugin in plugins:
-        pm.register(plugin)
+        if not pm.is_registered(plugin):
+            pm.register(plugin)
     pm.check_pending()
     return pm
+
+
+@pytest.fixture
+def runtime_with(make_runtime: Callable[..., Runtime]) -> Callable[..., Runtime]:
+    """``runtime_with(my_plugin)``: a runtime on this test's database whose plugin manager is a
+    fresh one with ``my_plugin`` registered (see :func:`plugin_manager_with`)."""
+
+    def make(*plugins: object, only: str = "") -> Runtime:
+        return make_runtime(plugin_manager=plugin_manager_with(*plugins, only=only))
+
+    return make
 
 
 @pytest.fixture
@@ -197,6 +218,28 @@ def make_client(
         )
         assert journey.id is not None
         return client.id, journey.id
+
+
+def record_facts(
+    runtime: Runtime, client_id: int, *, valid_from: date | None = None, **facts: object
+) -> None:
+    """Record facts about a client, e.g. ``record_facts(rt, cid, benefit="social_assistance")``."""
+    with runtime.db.write() as session:
+        for key, value in facts.items():
+            runtime.facts.record(
+                session, client_id=client_id, key=key, value=value, valid_from=valid_from
+            )
+
+
+def referral_options_of(
+    runtime: Runtime, client_id: int, *, today: date | None = None
+) -> dict[str, ReferralOption]:
+    """The client's referral options by target key (an unavailable plugin by ``plugin:<name>``)."""
+    with runtime.db.read() as session:
+        options = runtime.referral_options.of_client(session, client_id, today=today)
+    return {
+        f"plugin:{o.plugin}" if o.target.key == UNAVAILABLE else o.target.key: o for o in options
+    }
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from engine.errors import (
 from engine.runtime import Runtime
 from engine.settings import Environment, Settings, get_settings
 from web import pages
-from web.api import journeys
+from web.api import journeys, rules
 from web.assets import MOUNT, StaticAssets
 from web.deps import RuntimeDep
 
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         }
 
     app.include_router(journeys.router)
+    app.include_router(rules.router)
 
     # Web UI: public pages and static assets (web/pages.py, web/assets.py, docs/ui.md).
     app.include_router(pages.router)

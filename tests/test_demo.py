@@ -1,0 +1,42 @@
+"""Fictional demo data: clients in the plugins' municipalities, with plausible dated facts."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from engine.demo import demo_municipalities, load_demo
+from engine.integrity import verify_journeys
+from engine.models import Client, ClientFact
+from engine.runtime import Runtime
+
+
+def test_demo_clients_live_in_the_seed_municipalities_with_facts(runtime: Runtime) -> None:
+    assert set(demo_municipalities(runtime)) == set(runtime.municipalities)
+    summary = load_demo(runtime, clients=12)
+    with runtime.db.read() as session:
+        codes = set(session.execute(select(Client.municipality_code)).scalars())
+        facts = session.execute(select(ClientFact)).scalars().all()
+        clients_with_facts = session.execute(
+            select(func.count(func.distinct(ClientFact.client_id)))
+        ).scalar_one()
+        assert verify_journeys(session) == []
+    assert summary.clients == 12
+    assert codes <= set(runtime.municipalities)
+    assert clients_with_facts == 12
+    assert {f.key for f in facts} >= {"employment_status", "unemployed_since", "benefit"}
+    assert all(f.key in runtime.facts.definitions for f in facts)
+    for fact in facts:  # every stored value reads back through its definition
+        assert fact.value is not None
+        runtime.facts.definitions[fact.key].parse(fact.value)
+
+
+def test_demo_without_national_rules_records_no_facts(make_runtime: object) -> None:
+    runtime = make_runtime(plugins="lappi")  # type: ignore[operator]
+    load_demo(runtime, clients=3)
+    with runtime.db.read() as session:
+        assert session.execute(select(func.count()).select_from(ClientFact)).scalar_one() == 0
+        assert set(session.execute(select(Client.municipality_code)).scalars()) <= {
+            "261",
+            "320",
+            "614",
+        }
