@@ -41,7 +41,7 @@ def backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get(PG_ENV) else ["sqlite"]
 
 
-def _worker() -> str:
+def worker_suffix() -> str:
     """A database-name suffix unique per checkout and xdist worker (parallel runs never collide)."""
     import hashlib
 
@@ -64,7 +64,7 @@ def _postgres_url() -> Iterator[str]:
     if not base:
         pytest.skip(f"{PG_ENV} is not set")  # only reached when parametrised without it
     url = make_url(base)
-    name = f"polku_test_{_worker()}"
+    name = f"polku_test_{worker_suffix()}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
