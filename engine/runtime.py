@@ -7,6 +7,8 @@ from typing import Any
 
 import pluggy
 
+from engine.auth import Auth
+from engine.clock import Clock
 from engine.db import Database
 from engine.guards import GuardRegistry
 from engine.journeys import Journeys
@@ -51,8 +53,10 @@ class Runtime:
         *,
         plugin_manager: pluggy.PluginManager | None = None,
         database: Database | None = None,
+        clock: Clock | None = None,
     ):
         self.settings = settings or get_settings()
+        self.clock = clock or Clock(self.settings.timezone)
         self.pm = plugin_manager or build_plugin_manager(
             only=self.settings.plugins, trace=self.settings.trace_hooks
         )
@@ -64,6 +68,7 @@ class Runtime:
             sqlite_synchronous=self.settings.sqlite_synchronous,
         )
         self.journeys = Journeys(self.pathways, self.guards, self.pm)
+        self.auth = Auth(self.settings, self.clock, self.db)
 
     def close(self) -> None:
         self.db.dispose()
