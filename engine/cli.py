@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from engine.applog import configure_logging
 from engine.settings import get_settings
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     app()
 
@@ -404,10 +405,13 @@ def serve(
     """Serve the web app (uvicorn)."""
     import uvicorn
 
+    from engine.applog import uvicorn_log_config
+
     settings = get_settings()
     uvicorn.run(
         "web.app:create_app",
         factory=True,
+        log_config=uvicorn_log_config(),
         host=host or settings.host,
         port=port or settings.port,
         reload=reload,

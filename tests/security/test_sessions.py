@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from engine.clock import FrozenClock
 from engine.models import ApiToken, LoginAttempt, Role, User, UserSession
@@ -62,7 +63,7 @@ def test_login_sets_a_hardened_cookie_and_only_its_hash_is_stored(
     token = cookie(timed, http)
     assert token and len(token) >= 43
     with timed.db.read() as session:
-        stored = session.execute(select(UserSession.token_hash)).scalars().all()
+        stored = session.execute(select(col(UserSession.token_hash))).scalars().all()
     assert len(stored) == 1 and token not in stored[0] and len(stored[0]) == 64
     assert http.get(ME).json()["id"] == user.id
 
@@ -282,7 +283,7 @@ def test_api_token_is_hashed_at_rest_and_acts_as_its_user(timed: Runtime, http: 
         token, _row = timed.auth.create_api_token(session, user.id or 0, "ESF-raportointi")
     assert token.startswith("polku_")
     with timed.db.read() as session:
-        stored = session.execute(select(ApiToken.token_hash)).scalar_one()
+        stored = session.execute(select(col(ApiToken.token_hash))).scalar_one()
     assert token not in stored and len(stored) == 64
     assert http.get(ME, headers=bearer(token)).json()["id"] == user.id
     assert http.get(ME, headers=bearer(token)).json()["csrf_token"] is None
