@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     password_parallelism: int = Field(default=4, ge=1)
     #: Issuer shown in authenticator apps.
     totp_issuer: str = "Polku"
+
+    @model_validator(mode="after")
+    def _argon2_memory_fits_parallelism(self) -> Settings:
+        if self.password_memory_kib < 8 * self.password_parallelism:
+            raise ValueError("password_memory_kib must be at least 8 x password_parallelism")
+        return self
 
     @property
     def is_sqlite(self) -> bool:
