@@ -2,15 +2,14 @@
 
 **Every route declares exactly one access rule**, as a dependency from this module:
 
-=====================  ===========================================================================
-``PUBLIC``             anyone; an unsafe method still needs an allowed Origin/Referer
-``CurrentUser``        any logged-in user (about themselves only)
-``ClientCreator``      :func:`engine.access.can_create_client`
-``OrganisationReporter`` :func:`engine.access.can_see_organisation_reports`
-``UserManager``        :func:`engine.access.can_manage_users`
-``client_rule(what)``  :func:`engine.access.authorise_client` for one client, reached through a
-                       ``journey_id`` or ``client_id`` path parameter; writes the access-log row
-=====================  ===========================================================================
+- ``dependencies=[PUBLIC]``: anyone; an unsafe method still needs an allowed Origin/Referer;
+- ``CurrentUser``: any logged-in user (about themselves only);
+- ``ClientCreator``: :func:`engine.access.can_create_client`;
+- ``OrganisationReporter``: :func:`engine.access.can_see_organisation_reports`;
+- ``UserManager``: :func:`engine.access.can_manage_users`;
+- ``Depends(client_rule(What.x, by="journey" | "client"))``: :func:`engine.access.authorise_client`
+  for the one client the path's ``journey_id`` or ``client_id`` leads to; writes the view's
+  access-log row in the request's transaction (read the data through ``ClientAccess.session``).
 
 :func:`check_routes` (called by ``create_app``) refuses to start the app when a route declares no
 rule or more than one: deny by default. The authorisation matrix test walks every route too.
