@@ -21,14 +21,20 @@ def escape_controls(text: str) -> str:
     return _CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
 
 
+def _escaped(value: object) -> object:
+    return escape_controls(value) if isinstance(value, str) else value
+
+
 class EscapeControlCharacters(logging.Filter):
-    """Render the record's message with control characters escaped (keeps the record)."""
+    """Escape control characters in a record's message and its string arguments, in place (the
+    arguments stay arguments: formatters such as uvicorn's access log unpack them)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        escaped = escape_controls(message)
-        if escaped != message or record.args:
-            record.msg, record.args = escaped, None
+        record.msg = _escaped(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_escaped(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: _escaped(v) for k, v in record.args.items()}
         return True
 
 

@@ -94,10 +94,6 @@ class Authentication:
     #: This session's CSRF token (None for bearer tokens: no cookies, no CSRF).
     csrf_token: str | None = None
 
-    @property
-    def via_token(self) -> bool:
-        return self.token_id is not None
-
 
 class LoginOutcome(StrEnum):
     ok = "ok"

@@ -126,3 +126,24 @@ def test_control_characters_are_escaped_in_log_records() -> None:
     assert EscapeControlCharacters().filter(record)
     assert record.getMessage() == "user 7: a\\r\\nINFO forged\\x1b[2J"
     assert "\n" not in record.getMessage()
+
+
+def test_uvicorn_access_lines_are_escaped_and_still_formatted() -> None:
+    from uvicorn.logging import AccessFormatter
+
+    from engine.applog import uvicorn_log_config
+
+    config = uvicorn_log_config()
+    assert "escape_controls" in config["handlers"]["access"]["filters"]
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/api/journeys/1\r\nINFO forged", "1.1", 401),
+        None,
+    )
+    assert EscapeControlCharacters().filter(record)
+    line = AccessFormatter(config["formatters"]["access"]["fmt"], use_colors=False).format(record)
+    assert "/api/journeys/1\\r\\nINFO forged" in line and "\n" not in line
