@@ -143,3 +143,27 @@ def test_funnel_counts_only_the_coordinators_organisation(
     body = coordinator.get("/api/reports/funnel").json()
     assert body["organisation_id"] == own
     assert body["stages"][0] == {"stage": "contacted", "journeys": 2}
+
+
+def test_a_policy_that_raises_fails_closed(
+    runtime: Runtime, api_as: Callable[..., UserClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from engine import access
+    from engine.testing import sign_in
+
+    coach = api_as("coach")
+    journey_id = coach.post(
+        "/api/clients", json={"first_name": "A", "last_name": "B", "municipality_code": "261"}
+    ).json()["journey"]["id"]
+
+    def unavailable(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("policy lookup failed")
+
+    monkeypatch.setattr(access, "basis_for", unavailable)
+    http = TestClient(coach.app, raise_server_exceptions=False)
+    sign_in(http, runtime, coach.user_id)
+    response = http.get(f"/api/journeys/{journey_id}")
+    assert response.status_code == 500
+    assert "outreach" not in response.text
