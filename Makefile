@@ -59,11 +59,14 @@ messages: $(STAMP)
 	$(BIN)/pybabel update --no-fuzzy-matching -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages
 	$(MAKE) translations
 
-## Create the venv, install, migrate, load fictional demo data on first start, serve on :8000.
+## Create the venv, install, migrate, load fictional demo data on first start, print the demo
+## logins, serve on :8000. Demo mode (fictional data, no second factor) unless told otherwise.
+run: export POLKU_ENVIRONMENT ?= demo
 run: install
 	mkdir -p var
 	$(BIN)/polku db upgrade
 	$(BIN)/polku demo load --if-empty
+	$(BIN)/polku demo logins
 	$(BIN)/polku serve
 
 ## Lint, type-check and run the whole suite (SQLite; PostgreSQL too when POLKU_TEST_DATABASE_URL is set).

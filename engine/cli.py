@@ -1,4 +1,5 @@
-"""The ``polku`` command line (Typer): pathways, plugins, database, demo data, the server."""
+"""The ``polku`` command line (Typer): pathways, plugins, database, organisations, users, API
+tokens, demo data, the server."""
 
 from __future__ import annotations
 
@@ -6,13 +7,19 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from engine.applog import configure_logging
 from engine.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from engine.runtime import Runtime
 
 app = typer.Typer(
     help="Polku: client journeys for outreach and social rehabilitation work.", no_args_is_help=True
@@ -20,18 +27,28 @@ app = typer.Typer(
 pathways_app = typer.Typer(help="Check and draw pathway definitions.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations and checks.", no_args_is_help=True)
 demo_app = typer.Typer(help="Fictional demo data.", no_args_is_help=True)
+organisations_app = typer.Typer(
+    help="Organisations (project, partner agencies).", no_args_is_help=True
+)
+users_app = typer.Typer(help="Users: create, list, disable, passwords, TOTP.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
 app.add_typer(pathways_app, name="pathways")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 plugins_app = typer.Typer(help="Installed plugins and their referral rules.", no_args_is_help=True)
 app.add_typer(plugins_app, name="plugins")
 
+
+app.add_typer(organisations_app, name="organisations")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     app()
 
@@ -186,19 +203,256 @@ def db_verify() -> None:
 
 @demo_app.command("load")
 def demo_load(
-    if_empty: Annotated[bool, typer.Option(help="Only when the database has no clients")] = False,
+    if_empty: Annotated[bool, typer.Option(help="Only when the database has no users")] = False,
     clients: int = 60,
 ) -> None:
-    """Load fictional demo clients (Faker fi_FI) walked through the real engine."""
-    from engine.demo import is_empty, load_demo
+    """Load demo organisations, one user per role and fictional clients (Faker fi_FI) walked
+    through the real engine. Refused in production."""
+    from engine.demo import DemoRefused, is_empty, load_demo
     from engine.runtime import Runtime
 
     runtime = Runtime()
     if if_empty and not is_empty(runtime):
         out.print("demo data already loaded")
         return
-    summary = load_demo(runtime, clients=clients)
-    out.print(f"loaded {summary.clients} fictional clients with {summary.events} events")
+    try:
+        summary = load_demo(runtime, clients=clients)
+    except DemoRefused as exc:
+        err.print(f"error: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    out.print(
+        f"loaded {summary.users} demo users and {summary.clients} fictional clients "
+        f"with {summary.events} events; `polku demo logins` shows the logins"
+    )
+
+
+@demo_app.command("logins")
+def demo_logins() -> None:
+    """Print the demo logins (username, password, role) that exist in the database."""
+    from engine.runtime import Runtime
+
+    _print_demo_logins(Runtime())
+
+
+def _print_demo_logins(runtime: Runtime) -> None:
+    from engine.demo import demo_users
+
+    found = demo_users(runtime)
+    if not found:
+        out.print("no demo logins in this database (polku demo load)")
+        return
+    settings = runtime.settings
+    out.print(f"Demo logins (fictional data), http://{settings.host}:{settings.port}/login :")
+    for login, _user in found:
+        out.print(
+            f"  {login.role.value:<12} {login.username:<15} password: {login.password}",
+            highlight=False,
+        )
+    if runtime.settings.require_totp:
+        err.print(
+            f"note: environment is {runtime.settings.environment.value}: these users also need "
+            "their TOTP code (polku users reset-totp USERNAME); POLKU_ENVIRONMENT=demo skips it",
+            highlight=False,
+        )
+
+
+@organisations_app.command("create")
+def organisations_create(
+    name: Annotated[str, typer.Option(help="Name of the organisation")],
+    kind: Annotated[str, typer.Option(help="project (holds client records) or partner")],
+    municipalities: Annotated[str, typer.Option(help="Municipality codes, comma-separated")] = "",
+) -> None:
+    """Create an organisation; prints its id."""
+    from engine.models import Organisation, OrganisationKind
+    from engine.runtime import Runtime
+
+    if kind not in {k.value for k in OrganisationKind}:
+        err.print("error: --kind is project or partner", highlight=False)
+        raise typer.Exit(1)
+    runtime = Runtime()
+    with runtime.db.write() as session:
+        organisation = Organisation(name=name.strip(), kind=kind, municipality_codes=municipalities)
+        session.add(organisation)
+        session.flush()
+        out.print(f"organisation {organisation.id} created", highlight=False)
+
+
+@organisations_app.command("list")
+def organisations_list() -> None:
+    """Every organisation with its id."""
+    from sqlmodel import col, select
+
+    from engine.models import Organisation
+    from engine.runtime import Runtime
+
+    runtime = Runtime()
+    with runtime.db.read() as session:
+        rows = session.exec(select(Organisation).order_by(col(Organisation.id))).all()
+    table = Table("id", "name", "kind", "municipalities")
+    for o in rows:
+        table.add_row(str(o.id), o.name, o.kind, o.municipality_codes)
+    out.print(table)
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(prompt=True, help="Login name (a-z 0-9 . _ @ -)")],
+    display_name: Annotated[str, typer.Option(prompt=True, help="Name shown to colleagues")],
+    role: Annotated[str, typer.Option(prompt=True, help="coach, coordinator, partner or admin")],
+    organisation: Annotated[
+        int | None, typer.Option(help="Organisation id (polku organisations list)")
+    ] = None,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="Initial password"
+        ),
+    ] = "",
+    totp: Annotated[
+        bool, typer.Option("--totp/--no-totp", help="Two-factor login (--no-totp: demo only)")
+    ] = True,
+) -> None:
+    """Create a user and print the TOTP provisioning URI for their authenticator app."""
+    from engine.errors import InputRequired
+    from engine.runtime import Runtime
+
+    runtime = Runtime()
+    try:
+        with runtime.db.write() as session:
+            user, secret = runtime.auth.create_user(
+                session,
+                username=username,
+                display_name=display_name,
+                role=role,
+                organisation_id=organisation,
+                password=password,
+                totp=totp,
+            )
+    except InputRequired as exc:
+        err.print(f"error: {exc.field}: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    out.print(f"user {user.id} ({user.username}, {user.role}) created", highlight=False)
+    if secret:
+        _print_totp(runtime, user.username, secret)
+
+
+def _print_totp(runtime: Runtime, username: str, secret: str) -> None:
+    out.print("TOTP provisioning URI (show it as a QR code to the authenticator app, once):")
+    out.print(runtime.auth.provisioning_uri(username, secret), highlight=False)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every user: id, username, role, organisation, active, TOTP enrolled."""
+    from sqlmodel import col, select
+
+    from engine.models import User
+    from engine.runtime import Runtime
+
+    runtime = Runtime()
+    with runtime.db.read() as session:
+        rows = session.exec(select(User).order_by(col(User.username))).all()
+    table = Table("id", "username", "role", "organisation", "active", "totp")
+    for u in rows:
+        table.add_row(
+            str(u.id),
+            u.username,
+            u.role,
+            str(u.organisation_id or ""),
+            "yes" if u.is_active else "no",
+            "yes" if u.totp_secret else "no",
+        )
+    out.print(table)
+
+
+def _user_id(session: Session, username: str) -> int:
+    from sqlmodel import col, select
+
+    from engine.models import User
+
+    found = session.exec(
+        select(User.id).where(col(User.username) == username.strip().lower())
+    ).first()
+    if found is None:
+        err.print(f"error: no user {username!r}", highlight=False)
+        raise typer.Exit(1)
+    return found
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Disable a user: sessions end and API tokens are revoked at once."""
+    from engine.runtime import Runtime
+
+    runtime = Runtime()
+    with runtime.db.write() as session:
+        runtime.auth.disable_user(session, _user_id(session, username))
+    out.print(f"{username} disabled", highlight=False)
+
+
+@users_app.command("set-password")
+def users_set_password(
+    username: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Set a new password; every session of the user ends."""
+    from engine.errors import InputRequired
+    from engine.runtime import Runtime
+
+    runtime = Runtime()
+    try:
+        with runtime.db.write() as session:
+            runtime.auth.set_password(session, _user_id(session, username), password)
+    except InputRequired as exc:
+        err.print(f"error: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    out.print(f"password of {username} set", highlight=False)
+
+
+@users_app.command("reset-totp")
+def users_reset_totp(username: str) -> None:
+    """Give a user a new TOTP secret (lost phone); prints the provisioning URI."""
+    from engine.models import User
+    from engine.runtime import Runtime
+
+    runtime = Runtime()
+    with runtime.db.write() as session:
+        user = session.get(User, _user_id(session, username))
+        assert user is not None
+        user.totp_secret = runtime.auth.new_totp_secret()
+        user.totp_last_step = None
+        runtime.auth.end_sessions_of(session, user.id or 0)
+        secret = user.totp_secret
+    _print_totp(runtime, username, secret)
+
+
+@tokens_app.command("create")
+def tokens_create(
+    username: str,
+    name: Annotated[str, typer.Option(help="What the token is for")],
+    days: Annotated[int | None, typer.Option(help="Expires after this many days")] = None,
+) -> None:
+    """Create an API token acting as USERNAME; printed once, only a hash is kept."""
+    from engine.runtime import Runtime
+
+    runtime = Runtime()
+    with runtime.db.write() as session:
+        token, row = runtime.auth.create_api_token(
+            session, _user_id(session, username), name, days=days
+        )
+    out.print(f"API token {row.id} for {username} (send as 'Authorization: Bearer ...'):")
+    out.print(token, highlight=False)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: int) -> None:
+    """Revoke an API token at once."""
+    from engine.runtime import Runtime
+
+    runtime = Runtime()
+    with runtime.db.write() as session:
+        runtime.auth.revoke_api_token(session, token_id)
+    out.print(f"API token {token_id} revoked")
 
 
 @app.command("funnel")
@@ -229,10 +483,13 @@ def serve(
     """Serve the web app (uvicorn)."""
     import uvicorn
 
+    from engine.applog import uvicorn_log_config
+
     settings = get_settings()
     uvicorn.run(
         "web.app:create_app",
         factory=True,
+        log_config=uvicorn_log_config(),
         host=host or settings.host,
         port=port or settings.port,
         reload=reload,

@@ -1,10 +1,14 @@
 """Fictional demo data (Faker fi_FI, fixed seed): never a real person's name or contact details.
 
+One project organisation and two fictional partner agencies, one user per role with a fixed demo
+password (:data:`DEMO_LOGINS`), and clients kept by the project, all in the demo coach's care team.
 Clients live in the municipalities the plugins describe (the seed municipalities), with a few
 plausible dated facts for the referral rules (unemployed since, benefit, plans made), recorded
 only for fact keys some plugin defines. Journeys are walked through the real engine
-(``advance``), so every demo event obeys the pathway and its guards, with back-dated times
-spread over the past months.
+(``advance``) by the demo coach, so every demo event obeys the pathway and its guards, with
+back-dated times spread over the past months.
+
+Refused in production: the demo passwords are printed on every ``make run``.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from faker import Faker
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from engine.models import Client, Journey
+from engine.clients import CLIENT_JOURNEY
+from engine.models import CareTeam, Client, Journey, Organisation, OrganisationKind, Role, User
 from engine.runtime import Runtime
+from engine.settings import Environment
 
 #: Preferred forward moves, in journey order; the walk takes the first allowed one most often.
 FORWARD = (
@@ -35,10 +41,43 @@ DETOURS = ("pause", "resume", "drop_out", "re_engage", "decline", "reach_again")
 FALLBACK_MUNICIPALITIES = ("261", "614", "977", "678", "491")
 
 
+DEMO_PROJECT = "Polku-hanke (demo)"
+DEMO_PARTNERS = ("Esimerkkilän työllisyyspalvelut (demo)", "Työpaja Verstas ry (demo)")
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: Role
+    display_name: str
+    organisation: str
+
+
+#: One login per role. Fictional people; the passwords are public on purpose (demo only).
+DEMO_LOGINS: tuple[DemoLogin, ...] = (
+    DemoLogin("valmentaja", "demo-valmentaja-2026", Role.coach, "Demo Valmentaja", DEMO_PROJECT),
+    DemoLogin(
+        "koordinaattori",
+        "demo-koordinaattori-2026",
+        Role.coordinator,
+        "Demo Koordinaattori",
+        DEMO_PROJECT,
+    ),
+    DemoLogin("kumppani", "demo-kumppani-2026", Role.partner, "Demo Kumppani", DEMO_PARTNERS[0]),
+    DemoLogin("paakayttaja", "demo-paakayttaja-2026", Role.admin, "Demo Pääkäyttäjä", DEMO_PROJECT),
+)
+
+
+class DemoRefused(RuntimeError):
+    """Demo data (with its published passwords) never goes into a production database."""
+
+
 @dataclass
 class DemoSummary:
     clients: int
     events: int
+    users: int
 
 
 def demo_municipalities(runtime: Runtime) -> list[str]:
@@ -68,12 +107,64 @@ def demo_facts(rng: random.Random, started: datetime, age: int) -> dict[str, obj
 
 
 def is_empty(runtime: Runtime) -> bool:
+    """No users yet (a database from before users existed still gets the demo logins)."""
     with runtime.db.read() as session:
-        return not session.execute(select(func.count()).select_from(Client)).scalar_one()
+        return not session.execute(select(func.count()).select_from(User)).scalar_one()
+
+
+def load_people(runtime: Runtime) -> dict[str, int]:
+    """The demo organisations and one user per role; return {username: user id}."""
+    if runtime.settings.environment == Environment.production:
+        raise DemoRefused("demo data is not loaded into a production database")
+    municipalities = ",".join(demo_municipalities(runtime))
+    ids: dict[str, int] = {}
+    with runtime.db.write() as session:
+        organisations: dict[str, int] = {}
+        for name, kind in [(DEMO_PROJECT, OrganisationKind.project)] + [
+            (p, OrganisationKind.partner) for p in DEMO_PARTNERS
+        ]:
+            organisation = Organisation(
+                name=name, kind=kind.value, municipality_codes=municipalities
+            )
+            session.add(organisation)
+            session.flush()
+            assert organisation.id is not None
+            organisations[name] = organisation.id
+        for login in DEMO_LOGINS:
+            user, _secret = runtime.auth.create_user(
+                session,
+                username=login.username,
+                display_name=login.display_name,
+                role=login.role,
+                organisation_id=organisations[login.organisation],
+                password=login.password,
+                totp=runtime.settings.require_totp,
+            )
+            assert user.id is not None
+            ids[login.username] = user.id
+    return ids
+
+
+def demo_users(runtime: Runtime) -> list[tuple[DemoLogin, User]]:
+    """The demo logins that exist in this database, with their users."""
+    names = [login.username for login in DEMO_LOGINS]
+    with runtime.db.read() as session:
+        users = {
+            u.username: u
+            for u in session.execute(select(User).where(col(User.username).in_(names))).scalars()
+        }
+    return [(login, users[login.username]) for login in DEMO_LOGINS if login.username in users]
 
 
 def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoSummary:
-    """Create ``clients`` fictional clients with journeys at every stage."""
+    """Create the demo organisations and users, and ``clients`` fictional clients with journeys
+    at every stage, all kept by the project and in the demo coach's care team."""
+    people = load_people(runtime)
+    coach_id = people[DEMO_LOGINS[0].username]
+    with runtime.db.read() as session:
+        project_id = session.execute(
+            select(col(User.organisation_id)).where(col(User.id) == coach_id)
+        ).scalar_one()
     fake = Faker("fi_FI")
     Faker.seed(seed)
     rng = random.Random(seed)
@@ -94,6 +185,8 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
                 email=f"{_ascii(first)}.{_ascii(last)}.{i}@example.org",
                 participation_consent_at=started if rng.random() < 0.8 else None,
                 created_at=started,
+                created_by=coach_id,
+                organisation_id=project_id,
             )
             session.add(client)
             session.flush()
@@ -108,15 +201,25 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
                         valid_from=started.date(),
                         at=started,
                     )
+
+            session.add(
+                CareTeam(
+                    client_id=client.id,
+                    user_id=coach_id,
+                    valid_from=started.date(),
+                    created_at=started,
+                    created_by=coach_id,
+                )
+            )
             journey = runtime.journeys.start(
                 session,
                 client_id=client.id,
-                pathway_key="client_journey",
-                actor_id=None,
+                pathway_key=CLIENT_JOURNEY,
+                actor_id=coach_id,
                 at=started,
             )
-            events += 1 + _walk(runtime, session, journey, client, rng, started, now)
-    return DemoSummary(clients, events)
+            events += 1 + _walk(runtime, session, journey, client, rng, started, now, coach_id)
+    return DemoSummary(clients, events, len(people))
 
 
 def _walk(
@@ -127,6 +230,7 @@ def _walk(
     rng: random.Random,
     start: datetime,
     now: datetime,
+    actor_id: int,
 ) -> int:
     assert journey.id is not None
     steps = rng.choice([0, 1, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8, 9])
@@ -153,7 +257,7 @@ def _walk(
             session,
             journey.id,
             choice,
-            actor_id=None,
+            actor_id=actor_id,
             reason="Demo: kirjattu esimerkkisyy." if option.reason_required else None,
             outcome=rng.choice(option.outcomes) if option.outcomes else None,
             at=when,

@@ -1,5 +1,6 @@
-"""Domain errors. The web layer maps them to HTTP: NotFound 404, InvalidTransition and Conflict
-409, GuardRejected and InputRequired 422. Messages carry ids and state names, never client data."""
+"""Domain errors. The web layer maps them to HTTP: Unauthenticated 401, Forbidden 403,
+NotFound 404, InvalidTransition and Conflict 409, GuardRejected and InputRequired 422, Throttled
+429. Messages carry ids and state names, never client data."""
 
 from __future__ import annotations
 
@@ -21,6 +22,30 @@ class PolkuError(Exception):
 
 class NotFound(PolkuError):
     code = "not_found"
+
+
+class Unauthenticated(PolkuError):
+    """No valid session or API token (missing, unknown, expired, logged out, user disabled)."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(PolkuError):
+    """The access policy (:mod:`engine.access`) does not allow this to this user."""
+
+    code = "forbidden"
+
+
+class CsrfRejected(Forbidden):
+    """A state-changing request without this session's CSRF token or from a foreign origin."""
+
+    code = "csrf"
+
+
+class Throttled(PolkuError):
+    """Too many failed logins for this username or from this address; try again later."""
+
+    code = "throttled"
 
 
 class InvalidTransition(PolkuError):

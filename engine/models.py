@@ -1,4 +1,5 @@
-"""SQLModel tables: the persistent shape of organisations, users, clients and journeys.
+"""SQLModel tables: the persistent shape of organisations, users, clients, care teams, journeys,
+sessions and the access and disclosure logs.
 
 Every schema change goes through an Alembic migration in ``engine/migrations/versions``; a meta-test
 checks that the migrations and these models agree.
@@ -10,9 +11,10 @@ handoff, a group membership); ``state`` is a projection of the append-only ``jou
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -24,12 +26,32 @@ def _ts(**kwargs: Any) -> Any:
     return Field(sa_column=Column(DateTime(timezone=True), **kwargs))
 
 
+class OrganisationKind(StrEnum):
+    #: The coaching project's own organisation (hanke): holds client records.
+    project = "project"
+    #: A partner agency (kumppaniorganisaatio) that receives referrals.
+    partner = "partner"
+
+
+class Role(StrEnum):
+    """What a user does; :mod:`engine.access` decides what each role may see."""
+
+    #: Valmentaja / etsivä työntekijä: works with the clients of their care teams.
+    coach = "coach"
+    #: Projektipäällikkö / koordinaattori: aggregates of their organisation, client log reports.
+    coordinator = "coordinator"
+    #: Kumppaniorganisaation työntekijä: referrals addressed to their organisation (later issue).
+    partner = "partner"
+    #: Pääkäyttäjä: manages users; reads no client data.
+    admin = "admin"
+
+
 class Organisation(SQLModel, table=True):
     """The coaching project's own organisation or a partner agency (kumppaniorganisaatio)."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
-    kind: str = Field(max_length=20, description="project | partner")
+    kind: str = Field(max_length=20, description="project | partner (OrganisationKind)")
     #: Municipality codes (kuntanumero) this organisation works in, comma-separated.
     municipality_codes: str = Field(default="", max_length=500)
     created_at: datetime = _ts(nullable=False, default=utcnow)
@@ -43,10 +65,16 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=100, unique=True)
     display_name: str = Field(max_length=200)
-    role: str = Field(max_length=20, description="coach | coordinator | partner | admin | system")
+    role: str = Field(max_length=20, description="coach | coordinator | partner | admin (Role)")
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     is_active: bool = True
     created_at: datetime = _ts(nullable=False, default=utcnow)
+    #: Argon2id hash (PHC string); None: the user cannot log in with a password.
+    password_hash: str | None = Field(default=None, max_length=255)
+    #: Base32 TOTP secret; required for login outside demo mode.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    #: The last TOTP time step accepted: a code is never accepted twice.
+    totp_last_step: int | None = None
 
 
 class Client(SQLModel, table=True):
@@ -64,8 +92,37 @@ class Client(SQLModel, table=True):
     participation_consent_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow)
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    #: The organisation that keeps this client's record (rekisterinpitäjä); set from the creating
+    #: coach, never from input. None only for rows from before organisations existed (0002):
+    #: such a record reaches nobody but its care team.
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
 
     __table_args__ = (Index("ix_client_name", "last_name", "first_name"),)
+
+
+class CareTeam(SQLModel, table=True):
+    """One user's membership in one client's care team (asiakkaan työryhmä), with validity dates.
+
+    A coach processes a client's data only through such a row (Client Data Act 703/2023: a client
+    relationship or another work task). ``valid_to`` is the last day of membership, inclusive;
+    None means open-ended.
+    """
+
+    __tablename__ = "care_team"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id")
+    user_id: int = Field(foreign_key="app_user.id")
+    valid_from: date
+    valid_to: date | None = None
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+    __table_args__ = (
+        Index("ix_care_team_user_client", "user_id", "client_id"),
+        Index("ix_care_team_client", "client_id"),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="ck_care_team_dates"),
+    )
 
 
 class Journey(SQLModel, table=True):
@@ -134,3 +191,92 @@ class ClientFact(SQLModel, table=True):
     recorded_by: int | None = Field(default=None, foreign_key="app_user.id")
 
     __table_args__ = (Index("ix_client_fact_client_key", "client_id", "key", "valid_from"),)
+
+
+class UserSession(SQLModel, table=True):
+    """A server-side login session. Only a SHA-256 of the cookie's token is stored.
+
+    Ends on logout (row deleted), after ``session_idle_minutes`` without a request, or
+    ``session_absolute_hours`` after ``created_at``.
+    """
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+    last_seen_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for an integration, acting as its user. Only a SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    #: What the token is for, e.g. "ESF+ reporting export" (no client data).
+    name: str = Field(max_length=100)
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+    expires_at: datetime | None = _ts(nullable=True)
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One password login attempt, for throttling. The username is kept only as a SHA-256 (people
+    type passwords into the username field); rows older than a day are purged."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username_hash: str = Field(max_length=64)
+    ip: str = Field(max_length=45)
+    succeeded: bool
+    attempted_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_login_attempt_username", "username_hash", "attempted_at"),
+        Index("ix_login_attempt_ip", "ip", "attempted_at"),
+    )
+
+
+class AccessLog(SQLModel, table=True):
+    """Append-only: one row per view of a client's data (käyttöloki, Client Data Act 703/2023 §11).
+
+    Ids and codes only: ``what`` names the view ("journey", "triggers", ...), ``basis`` the reason
+    access was allowed ("care_team", ...). UPDATE and DELETE are refused by database triggers.
+    """
+
+    __tablename__ = "access_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = _ts(nullable=False, default=utcnow)
+    user_id: int = Field(foreign_key="app_user.id")
+    #: The viewer's organisation at the time of the view.
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    client_id: int = Field(foreign_key="client.id")
+    what: str = Field(max_length=64)
+    basis: str = Field(max_length=64)
+
+    __table_args__ = (Index("ix_access_log_client", "client_id", "occurred_at"),)
+
+
+class Disclosure(SQLModel, table=True):
+    """Append-only: one row per disclosure of a client's data to another organisation
+    (luovutusloki). Ids and codes only; UPDATE and DELETE are refused by database triggers."""
+
+    __tablename__ = "disclosure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = _ts(nullable=False, default=utcnow)
+    client_id: int = Field(foreign_key="client.id")
+    recipient_organisation_id: int = Field(foreign_key="organisation.id")
+    disclosed_by: int | None = Field(default=None, foreign_key="app_user.id")
+    #: What was handed over, e.g. "referral_packet".
+    what: str = Field(max_length=64)
+    #: Why it was allowed, e.g. "consent" or a statute code.
+    basis: str = Field(max_length=64)
+
+    __table_args__ = (Index("ix_disclosure_client", "client_id", "occurred_at"),)

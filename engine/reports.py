@@ -26,6 +26,7 @@ def funnel(
     session: Session,
     pathway: Pathway,
     *,
+    organisation_id: int | None = None,
     municipality_code: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -34,7 +35,8 @@ def funnel(
 
     A journey counts in its furthest stage and every earlier one, so a client who went straight
     from outreach to a group still counts as engaged and goals-set only if they entered those
-    states. ``since``/``until`` select journeys by when they started.
+    states. ``organisation_id`` counts only the clients that organisation keeps; ``since``/``until``
+    select journeys by when they started.
     """
     rank = {
         name: FUNNEL_STAGES.index(state.funnel)
@@ -50,8 +52,10 @@ def funnel(
         .where(col(Journey.pathway_key) == pathway.key)
         .group_by(col(JourneyEvent.journey_id))
     )
-    if municipality_code is not None or since is not None or until is not None:
+    if organisation_id is not None or municipality_code is not None:
         per_journey = per_journey.join(Client, col(Client.id) == col(Journey.client_id))
+    if organisation_id is not None:
+        per_journey = per_journey.where(col(Client.organisation_id) == organisation_id)
     if municipality_code is not None:
         per_journey = per_journey.where(col(Client.municipality_code) == municipality_code)
     if since is not None:

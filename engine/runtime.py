@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pluggy
 
+from engine.auth import Auth
+from engine.clock import Clock
 from engine.db import Database
 from engine.facts import ClientFacts, FactDefinition
 from engine.guards import GuardRegistry
@@ -54,8 +56,10 @@ class Runtime:
         *,
         plugin_manager: pluggy.PluginManager | None = None,
         database: Database | None = None,
+        clock: Clock | None = None,
     ):
         self.settings = settings or get_settings()
+        self.clock = clock or Clock(self.settings.timezone)
         self.pm = plugin_manager or build_plugin_manager(
             only=self.settings.plugins, trace=self.settings.trace_hooks
         )
@@ -83,6 +87,7 @@ class Runtime:
             sqlite_synchronous=self.settings.sqlite_synchronous,
         )
         self.journeys = Journeys(self.pathways, self.guards, self.pm)
+        self.auth = Auth(self.settings, self.clock, self.db)
 
     def close(self) -> None:
         self.db.dispose()

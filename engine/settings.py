@@ -5,11 +5,13 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class Environment(StrEnum):
@@ -36,10 +38,69 @@ class Settings(BaseSettings):
     pool_size: int = 10
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Local time zone: decides what "today" is for care-team validity dates.
+    timezone: str = "Europe/Helsinki"
+
+    # --- security (docs/security.md) ----------------------------------------------------------
+    #: Origins (scheme://host[:port]) that may send state-changing requests, comma-separated.
+    #: Empty: http://{host}:{port} plus the same port on localhost and 127.0.0.1.
+    allowed_origins: str = ""
+    #: Secure cookies and HSTS. None: on unless in demo/test mode or every origin is local http.
+    secure_cookies: bool | None = None
+    #: A session ends after this long without a request (idle timeout) ...
+    session_idle_minutes: int = Field(default=30, ge=1)
+    #: ... and this long after login whatever happens (absolute timeout).
+    session_absolute_hours: int = Field(default=12, ge=1)
+    #: Failed logins per username, and per client address, within the window before throttling.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=20, ge=1)
+    login_throttle_minutes: int = Field(default=15, ge=1)
+    #: Argon2id cost (argon2-cffi defaults, RFC 9106 low-memory profile); tests lower them.
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65536, ge=8)
+    password_parallelism: int = Field(default=4, ge=1)
+    #: Issuer shown in authenticator apps.
+    totp_issuer: str = "Polku"
+
+    @model_validator(mode="after")
+    def _argon2_memory_fits_parallelism(self) -> Settings:
+        if self.password_memory_kib < 8 * self.password_parallelism:
+            raise ValueError("password_memory_kib must be at least 8 x password_parallelism")
+        return self
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def require_totp(self) -> bool:
+        """Two-factor login is required everywhere except demo mode (fictional data only)."""
+        return self.environment != Environment.demo
+
+    @property
+    def origins(self) -> frozenset[str]:
+        listed = [o.strip().rstrip("/").lower() for o in self.allowed_origins.split(",")]
+        found = {o for o in listed if o}
+        if not found:
+            found = {f"http://{h}:{self.port}" for h in {self.host, "localhost", "127.0.0.1"}}
+        return frozenset(found)
+
+    @property
+    def is_local(self) -> bool:
+        """Every allowed origin is plain http on this machine."""
+        return all(
+            urlsplit(o).scheme == "http" and urlsplit(o).hostname in LOCAL_HOSTS
+            for o in self.origins
+        )
+
+    @property
+    def https(self) -> bool:
+        """Secure cookies and HSTS apply (see ``secure_cookies``)."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        if self.environment in (Environment.demo, Environment.test):
+            return False
+        return not self.is_local
 
 
 @lru_cache

@@ -9,11 +9,16 @@ never a skip.
 - PostgreSQL: one database per xdist worker, migrated once; each test starts from empty tables.
 
 Fixtures: ``database_url``, ``runtime`` (a :class:`~engine.runtime.Runtime` on a fresh database),
-``make_runtime`` (build one with a chosen plugin manager), ``runtime_with`` (your plugin
-registered on a fresh manager, with a database: what a plugin author's tests start from),
-``api`` (an HTTP test client for the web app), ``new_client`` (makes a client with a journey).
-Helpers: :func:`plugin_manager_with`, :func:`make_client`, :func:`record_facts`,
-:func:`referral_options_of`.
+``make_runtime`` (build one with a chosen plugin manager or clock), ``runtime_with`` (your
+plugin registered on a fresh manager, with a database: what a plugin author's tests start from),
+``web_app`` (the FastAPI app on that runtime), ``api`` (an anonymous HTTP test client),
+``api_as`` (``api_as("coach")``: a client logged in as a new user of that role, sending the CSRF
+token), ``new_client`` (makes a client with a journey).
+
+Helpers: :func:`plugin_manager_with`, :func:`make_organisation`, :func:`make_user`,
+:func:`make_client` (optionally kept by an organisation with a care team), :func:`sign_in` (a
+session without the password round trip), :func:`login` (the real login endpoint),
+:func:`totp_code`, :func:`record_facts`, :func:`referral_options_of`.
 
 Installed with Polku as the pytest plugin ``engine.testing`` (entry point group ``pytest11``), so
 a plugin package's own tests get these fixtures without any conftest.
@@ -29,13 +34,19 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
+import pyotp
 import pytest
-from sqlalchemy import create_engine, text
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlmodel import col
 
+from engine.clock import Clock
 from engine.db import Database
 from engine.migrate import upgrade
-from engine.models import Client, Journey
+from engine.models import CareTeam, Client, Journey, Organisation, OrganisationKind, Role, User
 from engine.plugins import build_plugin_manager
 from engine.referral_options import UNAVAILABLE
 from engine.rules import ReferralOption
@@ -43,13 +54,17 @@ from engine.runtime import Runtime
 from engine.settings import Environment, Settings
 
 PG_ENV = "POLKU_TEST_DATABASE_URL"
+#: The password :func:`make_user` gives every test user.
+TEST_PASSWORD = "testi-salasana-123"  # noqa: S105 (fictional test users only)
+#: The origin the test client sends requests from (``http://testserver``), allowed in tests.
+TEST_ORIGIN = "http://testserver"
 
 
 def backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get(PG_ENV) else ["sqlite"]
 
 
-def _worker() -> str:
+def worker_suffix() -> str:
     """A database-name suffix unique per checkout and xdist worker (parallel runs never collide)."""
     import hashlib
 
@@ -72,7 +87,7 @@ def _postgres_url() -> Iterator[str]:
     if not base:
         pytest.skip(f"{PG_ENV} is not set")  # only reached when parametrised without it
     url = make_url(base)
-    name = f"polku_test_{_worker()}"
+    name = f"polku_test_{worker_suffix()}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -127,6 +142,11 @@ def settings_for_tests(database_url: str, **overrides: Any) -> Settings:
         "environment": Environment.test,
         "sqlite_synchronous": "NORMAL",
         "pool_size": 40,
+        "allowed_origins": TEST_ORIGIN,
+        # cheap argon2 in tests only (production keeps the argon2-cffi defaults)
+        "password_time_cost": 1,
+        "password_memory_kib": 8,
+        "password_parallelism": 1,
     }
     values.update(overrides)
     return Settings(**values)
@@ -137,7 +157,12 @@ def make_runtime(database_url: str) -> Iterator[Callable[..., Runtime]]:
     """Build runtimes on this test's database, e.g. ``make_runtime(plugin_manager=pm)``."""
     made: list[Runtime] = []
 
-    def make(*, plugin_manager: pluggy.PluginManager | None = None, **settings: Any) -> Runtime:
+    def make(
+        *,
+        plugin_manager: pluggy.PluginManager | None = None,
+        clock: Clock | None = None,
+        **settings: Any,
+    ) -> Runtime:
         s = settings_for_tests(database_url, **settings)
         runtime = Runtime(
             s,
@@ -145,6 +170,7 @@ def make_runtime(database_url: str) -> Iterator[Callable[..., Runtime]]:
             database=Database(
                 s.database_url, pool_size=s.pool_size, sqlite_synchronous=s.sqlite_synchronous
             ),
+            clock=clock,
         )
         made.append(runtime)
         return runtime
@@ -182,14 +208,140 @@ def runtime_with(make_runtime: Callable[..., Runtime]) -> Callable[..., Runtime]
 
 
 @pytest.fixture
-def api(runtime: Runtime) -> Iterator[Any]:
-    """A Starlette TestClient for the web app on this test's runtime."""
-    from fastapi.testclient import TestClient
+def web_app(runtime: Runtime) -> FastAPI:
+    """The web app on this test's runtime."""
+    from web.app import create_app  # engine never imports web at import time
 
-    from web.app import create_app
+    return create_app(runtime=runtime)
 
-    with TestClient(create_app(runtime=runtime)) as client:
+
+@pytest.fixture
+def api(web_app: FastAPI) -> Iterator[TestClient]:
+    """An anonymous Starlette TestClient for the web app on this test's runtime."""
+    with TestClient(web_app) as client:
         yield client
+
+
+class UserClient(TestClient):
+    """A TestClient with a session of one user; sends that session's CSRF token every time."""
+
+    user_id: int
+    role: Role
+    organisation_id: int | None
+    csrf_token: str
+
+
+@pytest.fixture
+def api_as(runtime: Runtime, web_app: FastAPI) -> Iterator[Callable[..., UserClient]]:
+    """``api_as("coach")``: a client signed in as a new user of that role (in the default test
+    organisation of its kind), or ``api_as(user=some_user)`` as an existing one."""
+    made: list[UserClient] = []
+
+    def make(role: Role | str | None = None, *, user: User | None = None, **kw: Any) -> UserClient:
+        if user is None:
+            if role is None:
+                raise TypeError("api_as needs a role or a user")
+            user = make_user(runtime, role, **kw)
+        http = UserClient(web_app)
+        assert user.id is not None
+        http.user_id, http.role, http.organisation_id = (
+            user.id,
+            Role(user.role),
+            user.organisation_id,
+        )
+        http.csrf_token = sign_in(http, runtime, user.id)
+        made.append(http)
+        return http
+
+    yield make
+    for http in made:
+        http.close()
+
+
+def make_organisation(
+    runtime: Runtime, kind: OrganisationKind | str = OrganisationKind.project, name: str = ""
+) -> int:
+    """An organisation; without a name, the default test organisation of that kind (shared)."""
+    kind = OrganisationKind(kind)
+    name = name or {"project": "Testihanke", "partner": "Testikumppani"}[kind.value]
+    with runtime.db.write() as session:
+        found = session.execute(
+            select(col(Organisation.id)).where(
+                col(Organisation.name) == name, col(Organisation.kind) == kind.value
+            )
+        ).scalar_one_or_none()
+        if found is not None:
+            return int(found)
+        organisation = Organisation(name=name, kind=kind.value, municipality_codes="261")
+        session.add(organisation)
+        session.flush()
+        assert organisation.id is not None
+        return organisation.id
+
+
+_ROLE_ORGANISATION = {"coach": "project", "coordinator": "project", "partner": "partner"}
+
+
+def make_user(
+    runtime: Runtime,
+    role: Role | str,
+    *,
+    organisation_id: int | None = None,
+    username: str | None = None,
+    password: str | None = TEST_PASSWORD,
+    totp: bool = True,
+) -> User:
+    """A fictional user of ``role``; coaches, coordinators and partner workers go to the default
+    test organisation of their kind unless ``organisation_id`` is given."""
+    role = Role(role)
+    if organisation_id is None and role.value in _ROLE_ORGANISATION:
+        organisation_id = make_organisation(runtime, _ROLE_ORGANISATION[role.value])
+    with runtime.db.write() as session:
+        if username is None:
+            count = session.execute(text("SELECT count(*) FROM app_user")).scalar_one()
+            username = f"{role.value}{count + 1}.{os.urandom(3).hex()}"
+        user, _secret = runtime.auth.create_user(
+            session,
+            username=username,
+            display_name=f"Testi {role.value.capitalize()}",
+            role=role,
+            organisation_id=organisation_id,
+            password=password,
+            totp=totp,
+        )
+        return user
+
+
+def totp_code(runtime: Runtime, user: User) -> str:
+    """The user's current TOTP code by the runtime's clock."""
+    assert user.totp_secret is not None
+    return pyotp.TOTP(user.totp_secret).at(runtime.clock.now())
+
+
+def sign_in(http: TestClient, runtime: Runtime, user_id: int) -> str:
+    """Give ``http`` a fresh session of ``user_id`` without the password round trip (fast); set
+    its cookie and the ``X-CSRF-Token`` header. Returns the CSRF token."""
+    from web.security import CSRF_HEADER, session_cookie_name
+
+    with runtime.db.write() as session:
+        token, csrf = runtime.auth.start_session(session, user_id)
+    http.cookies.set(session_cookie_name(runtime.settings), token)
+    http.headers[CSRF_HEADER] = csrf
+    return csrf
+
+
+def login(
+    http: TestClient, username: str, password: str = TEST_PASSWORD, code: str | None = None
+) -> Response:
+    """Log in through ``POST /api/auth/login``; on success put the CSRF token on ``http``."""
+    from web.security import CSRF_HEADER
+
+    response = http.post(
+        "/api/auth/login", json={"username": username, "password": password, "totp_code": code}
+    )
+    if response.status_code == 200:
+        http.headers[CSRF_HEADER] = response.json()["csrf_token"]
+    return response
 
 
 def make_client(
@@ -200,8 +352,16 @@ def make_client(
     consent: bool = True,
     first_name: str = "Testi",
     last_name: str = "Asiakas",
+    organisation_id: int | None = None,
+    care_team: tuple[int, ...] = (),
+    valid_from: date | None = None,
+    valid_to: date | None = None,
 ) -> tuple[int, int]:
-    """Create a fictional client with a client journey; return (client_id, journey_id)."""
+    """Create a fictional client with a client journey; return (client_id, journey_id).
+
+    ``organisation_id`` keeps the record; every user in ``care_team`` becomes a member for
+    [valid_from (default: today), valid_to].
+    """
     with runtime.db.write() as session:
         client = Client(
             first_name=first_name,
@@ -209,10 +369,20 @@ def make_client(
             birth_date=birth_date,
             municipality_code=municipality_code,
             participation_consent_at=datetime.now(UTC) if consent else None,
+            organisation_id=organisation_id,
         )
         session.add(client)
         session.flush()
         assert client.id is not None
+        for user_id in care_team:
+            session.add(
+                CareTeam(
+                    client_id=client.id,
+                    user_id=user_id,
+                    valid_from=valid_from or runtime.clock.today(),
+                    valid_to=valid_to,
+                )
+            )
         journey: Journey = runtime.journeys.start(
             session, client_id=client.id, pathway_key="client_journey", actor_id=None
         )

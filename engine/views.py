@@ -51,6 +51,7 @@ class ClientView(_View):
     participation_consent_at: datetime | None
     created_at: datetime
     created_by: int | None
+    organisation_id: int | None
 
 
 @dataclass(frozen=True, slots=True)

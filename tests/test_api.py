@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from engine.runtime import Runtime
 
@@ -13,6 +16,12 @@ CLIENT = {
     "municipality_code": "261",
     "participation_consent": True,
 }
+
+
+@pytest.fixture
+def api(api_as: Callable[..., Any]) -> Any:
+    """These API tests act as a coach (who joins the care team of every client they record)."""
+    return api_as("coach")
 
 
 def create(api: Any, **overrides: Any) -> dict[str, Any]:

@@ -6,7 +6,30 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import pytest
+
+from engine.runtime import Runtime
+from engine.testing import make_client
+
 NewClient = Callable[..., tuple[int, int]]
+
+
+@pytest.fixture
+def api(api_as: Callable[..., Any]) -> Any:
+    """These API tests act as a coach (who joins the care team of every client they record)."""
+    return api_as("coach")
+
+
+@pytest.fixture
+def new_client(runtime: Runtime, api: Any) -> NewClient:
+    """Clients in the coach's care team."""
+
+    def make(**kwargs: Any) -> tuple[int, int]:
+        return make_client(
+            runtime, organisation_id=api.organisation_id, care_team=(api.user_id,), **kwargs
+        )
+
+    return make
 
 
 def test_record_and_read_facts(api: Any, new_client: NewClient) -> None:
@@ -20,7 +43,7 @@ def test_record_and_read_facts(api: Any, new_client: NewClient) -> None:
         "value": "none",
         "valid_from": "2025-01-01",
         "recorded_at": "",
-        "recorded_by": None,
+        "recorded_by": api.user_id,
         "label": {"fi": "Pääasiallinen etuus", "sv": "Huvudsaklig förmån", "en": "Main benefit"},
     }
     body = {"key": "benefit", "value": "social_assistance", "valid_from": "2025-09-01"}

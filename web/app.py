@@ -1,4 +1,8 @@
-"""The FastAPI application factory: ``uvicorn --factory web.app:create_app``."""
+"""The FastAPI application factory: ``uvicorn --factory web.app:create_app``.
+
+Every route declares an access rule (web/security.py); :func:`~web.security.check_routes` refuses
+to build an app with a route that does not. Security headers wrap every response.
+"""
 
 from __future__ import annotations
 
@@ -12,22 +16,29 @@ from sqlalchemy import text
 
 from engine.errors import (
     Conflict,
+    Forbidden,
     GuardRejected,
     InputRequired,
     InvalidTransition,
     NotFound,
     PolkuError,
+    Throttled,
+    Unauthenticated,
 )
 from engine.runtime import Runtime
 from engine.settings import Environment, Settings, get_settings
-from web import pages
-from web.api import journeys, rules
+from web import login, pages
+from web.api import admin, auth, clients, journeys, reports, rules
 from web.assets import MOUNT, StaticAssets
 from web.deps import RuntimeDep
+from web.security import PUBLIC, SecurityHeaders, check_routes
 
 log = logging.getLogger("polku.web")
 
-STATUS = {
+STATUS: dict[type[PolkuError], int] = {
+    Unauthenticated: 401,
+    Forbidden: 403,
+    Throttled: 429,
     NotFound: 404,
     InvalidTransition: 409,
     Conflict: 409,
@@ -61,11 +72,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime
 
     @app.exception_handler(PolkuError)
-    async def polku_error(_request: Request, exc: PolkuError) -> JSONResponse:
+    async def polku_error(request: Request, exc: PolkuError) -> JSONResponse:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        return JSONResponse(exc.as_dict(), status_code=status)
+        if status in (401, 403):
+            log.info("%s %s refused: %s %s", request.method, request.url.path, status, exc.code)
+        headers = {"WWW-Authenticate": 'Bearer realm="polku"'} if status == 401 else None
+        return JSONResponse(exc.as_dict(), status_code=status, headers=headers)
 
-    @app.get("/health", tags=["operations"])
+    @app.get("/health", tags=["operations"], dependencies=[PUBLIC])
     def health(runtime: RuntimeDep) -> dict[str, object]:
         """Liveness and database reachability."""
         with runtime.db.read() as session:
@@ -76,10 +90,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             "pathways": runtime.pathways.keys(),
         }
 
+    app.include_router(auth.router)
     app.include_router(journeys.router)
+    app.include_router(clients.router)
     app.include_router(rules.router)
+    app.include_router(reports.router)
+    app.include_router(admin.router)
+    app.include_router(login.router)
 
     # Web UI: public pages and static assets (web/pages.py, web/assets.py, docs/ui.md).
     app.include_router(pages.router)
     app.mount(MOUNT, StaticAssets(), name="static")
+    app.add_middleware(SecurityHeaders, hsts=settings.https)
+    check_routes(app)
     return app

@@ -16,9 +16,12 @@ from fastapi.responses import HTMLResponse, Response
 from engine.pathway import Pathway, TransitionDef, diagram
 from web import i18n
 from web.deps import RuntimeDep
+from web.security import PUBLIC
 from web.templating import render, see_other
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+#: Public pages: no client data, so anyone may see them (an unsafe method still needs an allowed
+#: Origin, see web/security.py).
+router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[PUBLIC])
 
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
 

@@ -122,6 +122,8 @@ def live_server(runtime: Runtime) -> Iterator[str]:
     """The app on ``http://127.0.0.1:<free port>``, backed by this test's runtime."""
     sock = _free_socket()
     port = sock.getsockname()[1]
+    # the browser's Origin on unsafe requests must be an allowed one (CSRF check)
+    runtime.settings.allowed_origins = f"http://127.0.0.1:{port}"
     config = uvicorn.Config(
         CspFallback(create_app(runtime=runtime)),
         log_level="warning",

@@ -1,14 +1,20 @@
-"""Clients and their journeys: create, read with events, list triggers, advance."""
+"""Clients and their journeys: create, read with events, list triggers, advance.
+
+Access rules (web/security.py): creating a client needs ``ClientCreator``; every journey route is a
+``client_rule`` on the journey's client, which also writes the one access-log row of the view.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
+from engine import audit
+from engine.access import Basis, What
+from engine.clients import register_client
 from engine.journeys import TriggerOption
-from engine.models import Client, Journey, JourneyEvent
+from engine.models import Journey, JourneyEvent
 from engine.views import EventView
 from web.api.schemas import (
     AdvanceOut,
@@ -23,13 +29,18 @@ from web.api.schemas import (
     TriggersOut,
     VerdictOut,
 )
-from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+from web.deps import RuntimeDep, WriteSessionDep
+from web.security import ClientAccess, ClientCreator, client_rule
 
 router = APIRouter(prefix="/api", tags=["journeys"])
 
-CLIENT_JOURNEY = "client_journey"
+JourneyAccess = Annotated[ClientAccess, Depends(client_rule(What.journey, by="journey"))]
+TriggersView = Annotated[ClientAccess, Depends(client_rule(What.triggers, by="journey"))]
+AdvanceAccess = Annotated[ClientAccess, Depends(client_rule(What.advance, by="journey"))]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not logged in"},
+    403: {"description": "Not in the client's care team, or a CSRF check failed"},
     404: {"description": "No such journey"},
     409: {"description": "Conflict (someone else moved first) or a trigger not possible now"},
     422: {"description": "A rule blocked the move, or a required reason/outcome is missing"},
@@ -68,22 +79,31 @@ def trigger_out(option: TriggerOption) -> TriggerOut:
     )
 
 
-@router.post("/clients", status_code=status.HTTP_201_CREATED, response_model=ClientCreated)
+@router.post(
+    "/clients", status_code=status.HTTP_201_CREATED, response_model=ClientCreated, responses=ERRORS
+)
 def create_client(
-    body: ClientCreate, runtime: RuntimeDep, session: WriteSessionDep
+    principal: ClientCreator, body: ClientCreate, runtime: RuntimeDep, session: WriteSessionDep
 ) -> ClientCreated:
-    """Record a new client (an outreach contact) and open their client journey."""
-    now = datetime.now(UTC)
-    client = Client(
-        **body.model_dump(exclude={"participation_consent"}),
-        participation_consent_at=now if body.participation_consent else None,
-        created_at=now,
+    """Record a new client (an outreach contact) and open their client journey. The client
+    belongs to the coach's organisation and the coach joins the client's care team."""
+    now = runtime.clock.now()
+    client, journey = register_client(
+        session,
+        runtime.journeys,
+        principal,
+        **body.model_dump(),
+        now=now,
+        today=runtime.clock.today(),
     )
-    session.add(client)
-    session.flush()
     assert client.id is not None
-    journey = runtime.journeys.start(
-        session, client_id=client.id, pathway_key=CLIENT_JOURNEY, actor_id=None, at=now
+    audit.record_access(
+        session,
+        principal=principal,
+        client_id=client.id,
+        what=What.client,
+        basis=Basis.care_team,
+        at=now,
     )
     return ClientCreated(
         client=ClientOut.model_validate(client, from_attributes=True),
@@ -92,20 +112,22 @@ def create_client(
 
 
 @router.get("/journeys/{journey_id}", response_model=JourneyDetail, responses=ERRORS)
-def read_journey(journey_id: int, runtime: RuntimeDep, session: ReadSessionDep) -> JourneyDetail:
+def read_journey(journey_id: int, view: JourneyAccess, runtime: RuntimeDep) -> JourneyDetail:
     """A journey with its whole event log, oldest first."""
-    journey, _client = runtime.journeys.get(session, journey_id)
-    events = runtime.journeys.events(session, journey_id)
+    journey, _client = runtime.journeys.get(view.session, journey_id)
+    events = runtime.journeys.events(view.session, journey_id)
     return JourneyDetail(
         **journey_out(runtime, journey).model_dump(), events=[event_out(e) for e in events]
     )
 
 
 @router.get("/journeys/{journey_id}/triggers", response_model=TriggersOut, responses=ERRORS)
-def list_triggers(journey_id: int, runtime: RuntimeDep, session: ReadSessionDep) -> TriggersOut:
+def list_triggers(journey_id: int, view: TriggersView, runtime: RuntimeDep) -> TriggersOut:
     """The moves possible now, and the blocked ones with each rule's reason."""
-    journey, client = runtime.journeys.get(session, journey_id)
-    options = runtime.journeys.available(session, journey, client)
+    journey, client = runtime.journeys.get(view.session, journey_id)
+    options = runtime.journeys.available(
+        view.session, journey, client, actor_id=view.principal.user_id
+    )
     assert journey.id is not None
     return TriggersOut(
         journey_id=journey.id,
@@ -118,15 +140,16 @@ def list_triggers(journey_id: int, runtime: RuntimeDep, session: ReadSessionDep)
 
 @router.post("/journeys/{journey_id}/advance", response_model=AdvanceOut, responses=ERRORS)
 def advance_journey(
-    journey_id: int, body: AdvanceRequest, runtime: RuntimeDep, session: WriteSessionDep
+    journey_id: int, body: AdvanceRequest, work: AdvanceAccess, runtime: RuntimeDep
 ) -> AdvanceOut:
-    """Fire a trigger. 409 on a conflict or an impossible trigger (naming the allowed ones),
-    422 when a rule blocks it (with every rule's reason) or a reason/outcome is missing."""
+    """Fire a trigger, as the logged-in coach. 409 on a conflict or an impossible trigger (naming
+    the allowed ones), 422 when a rule blocks it (with every rule's reason) or a reason/outcome
+    is missing."""
     event = runtime.journeys.advance(
-        session,
+        work.session,
         journey_id,
         body.trigger,
-        actor_id=None,
+        actor_id=work.principal.user_id,
         reason=body.reason,
         outcome=body.outcome,
         expected_version=body.expected_version,

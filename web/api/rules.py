@@ -1,23 +1,31 @@
 """Client facts, referral options ("where may this client go, and if not, why not?") and the
 municipalities the plugins describe. Thin routes: the logic is in ``engine.facts`` and
-``engine.referral_options``."""
+``engine.referral_options``.
+
+Access rules (web/security.py): the client routes are ``client_rule(What.facts / record_fact /
+referral_options)``, a member of the client's care team, each view logged; the municipality list
+(no client data) is for any logged-in user."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.access import What
 from engine.models import Client, ClientFact
 from engine.rules import Municipality, ReferralOption
 from web.api.schemas import VerdictOut
-from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+from web.deps import RuntimeDep
+from web.security import ClientAccess, CurrentUser, client_rule
 
 router = APIRouter(prefix="/api", tags=["rules"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not logged in"},
+    403: {"description": "Not in the client's care team, or a CSRF check failed"},
     404: {"description": "No such client"},
     422: {"description": "Unknown fact key, or a value of the wrong type"},
 }
@@ -134,8 +142,13 @@ def option_out(option: ReferralOption) -> ReferralOptionOut:
     )
 
 
+FactsAccess = Annotated[ClientAccess, Depends(client_rule(What.facts, by="client"))]
+RecordFactAccess = Annotated[ClientAccess, Depends(client_rule(What.record_fact, by="client"))]
+OptionsAccess = Annotated[ClientAccess, Depends(client_rule(What.referral_options, by="client"))]
+
+
 @router.get("/municipalities", response_model=list[MunicipalityOut])
-def list_municipalities(runtime: RuntimeDep) -> list[MunicipalityOut]:
+def list_municipalities(_user: CurrentUser, runtime: RuntimeDep) -> list[MunicipalityOut]:
     """Every municipality the plugins describe, with its wellbeing county and employment area."""
     return [municipality_out(m) for _code, m in sorted(runtime.municipalities.items())]
 
@@ -143,17 +156,18 @@ def list_municipalities(runtime: RuntimeDep) -> list[MunicipalityOut]:
 @router.get("/clients/{client_id}/facts", response_model=FactsOut, responses=ERRORS)
 def read_facts(
     client_id: int,
+    view: FactsAccess,
     runtime: RuntimeDep,
-    session: ReadSessionDep,
     as_of: date | None = None,
     history: bool = False,
 ) -> FactsOut:
     """The client's facts as of a date (default today): the latest per key. With
     ``history=true``, every recorded row instead (corrections included)."""
+    session = view.session
     if history:
         rows = runtime.facts.history(session, client_id)
         return FactsOut(client_id=client_id, as_of=None, facts=[fact_out(runtime, r) for r in rows])
-    as_of = as_of or date.today()
+    as_of = as_of or runtime.clock.today()
     rows = runtime.facts.current_rows(session, client_id, as_of=as_of)
     return FactsOut(client_id=client_id, as_of=as_of, facts=[fact_out(runtime, r) for r in rows])
 
@@ -165,16 +179,16 @@ def read_facts(
     responses=ERRORS,
 )
 def record_fact(
-    client_id: int, body: FactIn, runtime: RuntimeDep, session: WriteSessionDep
+    client_id: int, body: FactIn, work: RecordFactAccess, runtime: RuntimeDep
 ) -> FactOut:
     """Record a dated fact about the client (a change or correction is a new row)."""
     fact = runtime.facts.record(
-        session,
+        work.session,
         client_id=client_id,
         key=body.key,
         value=body.value,
         valid_from=body.valid_from,
-        recorded_by=None,
+        recorded_by=work.principal.user_id,
     )
     return fact_out(runtime, fact)
 
@@ -183,12 +197,13 @@ def record_fact(
     "/clients/{client_id}/referral-options", response_model=ReferralOptionsOut, responses=ERRORS
 )
 def referral_options(
-    client_id: int, runtime: RuntimeDep, session: ReadSessionDep, on: date | None = None
+    client_id: int, view: OptionsAccess, runtime: RuntimeDep, on: date | None = None
 ) -> ReferralOptionsOut:
     """Every follow-on pathway and service offered in the client's municipality: eligible, or
     blocked with each rule's reason (fi/sv/en) and legal source, assessed as of ``on``
     (default today) with the facts known for that day."""
-    today = on or date.today()
+    session = view.session
+    today = on or runtime.clock.today()
     options = runtime.referral_options.of_client(session, client_id, today=today)
     client = session.get(Client, client_id)  # of_client raised NotFound if there is none
     assert client is not None

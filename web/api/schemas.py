@@ -106,3 +106,127 @@ class AdvanceOut(BaseModel):
     state: str
     version: int
     event: EventOut
+
+
+# --- authentication -------------------------------------------------------------------------------
+
+
+class LoginRequest(Strict):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=256)
+    #: The 6-digit code from the authenticator app (not needed in demo mode).
+    totp_code: str | None = Field(default=None, max_length=10)
+
+
+class PasswordChange(Strict):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class MeOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    organisation_id: int | None
+    #: Send it back as the X-CSRF-Token header on every POST (None for bearer tokens).
+    csrf_token: str | None
+
+
+# --- users (admin) --------------------------------------------------------------------------------
+
+
+class UserCreate(Strict):
+    username: str = Field(min_length=2, max_length=100)
+    display_name: str = Field(min_length=1, max_length=200)
+    role: str = Field(pattern=r"^(coach|coordinator|partner|admin)$")
+    organisation_id: int | None = None
+    #: The initial password (12-256 characters); the user changes it.
+    password: str = Field(min_length=12, max_length=256)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    organisation_id: int | None
+    is_active: bool
+    totp_enrolled: bool
+
+
+class UserCreated(BaseModel):
+    user: UserOut
+    #: otpauth:// URI for the authenticator app; shown once.
+    totp_provisioning_uri: str | None
+
+
+# --- care teams and the client log ----------------------------------------------------------------
+
+
+class CareTeamAdd(Strict):
+    user_id: int
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class CareTeamEnd(Strict):
+    #: The last day of membership, inclusive (default: today).
+    last_day: date | None = None
+
+
+class CareTeamMemberOut(BaseModel):
+    id: int
+    client_id: int
+    user_id: int
+    valid_from: date
+    valid_to: date | None
+
+
+class CareTeamOut(BaseModel):
+    client_id: int
+    members: list[CareTeamMemberOut]
+
+
+class AccessEntryOut(BaseModel):
+    at: datetime
+    user_id: int
+    user_name: str
+    organisation_id: int | None
+    organisation_name: str | None
+    what: str
+    basis: str
+
+
+class DisclosureEntryOut(BaseModel):
+    at: datetime
+    organisation_id: int
+    organisation_name: str
+    what: str
+    basis: str
+    disclosed_by: int | None
+
+
+class ClientLogOut(BaseModel):
+    """Who viewed the client's data and who received it (Client Data Act 703/2023 §11)."""
+
+    client_id: int
+    since: datetime
+    until: datetime
+    accessed: list[AccessEntryOut]
+    disclosed: list[DisclosureEntryOut]
+
+
+# --- reports --------------------------------------------------------------------------------------
+
+
+class FunnelStageOut(BaseModel):
+    stage: str
+    journeys: int
+
+
+class FunnelOut(BaseModel):
+    pathway: str
+    organisation_id: int
+    municipality_code: str | None
+    stages: list[FunnelStageOut]

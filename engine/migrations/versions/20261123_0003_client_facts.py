@@ -1,10 +1,9 @@
 """client facts: dated facts about a client that referral rules read
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-23 15:00:00
 
-0002 belongs to another branch; the lead re-chains ``down_revision`` at merge.
 """
 from collections.abc import Sequence
 
@@ -13,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0003'
-down_revision: str | None = '0001'
+down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

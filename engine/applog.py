@@ -1,0 +1,61 @@
+"""Application logging (sovellusloki): ids and codes, never client data; no forged lines.
+
+Code logs ids (``user 7``, ``journey 12``), never names, notes or usernames. As a second line of
+defence :class:`EscapeControlCharacters` escapes CR, LF, ESC and every other control character in
+each record, so text that reaches a log anyway cannot forge lines or drive a terminal.
+:func:`configure_logging` installs it for the command line and the server (uvicorn's loggers too).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from typing import Any
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
+
+
+def escape_controls(text: str) -> str:
+    return _CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
+
+
+def _escaped(value: object) -> object:
+    return escape_controls(value) if isinstance(value, str) else value
+
+
+class EscapeControlCharacters(logging.Filter):
+    """Escape control characters in a record's message and its string arguments, in place (the
+    arguments stay arguments: formatters such as uvicorn's access log unpack them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _escaped(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_escaped(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: _escaped(v) for k, v in record.args.items()}
+        return True
+
+
+FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Root logging for the ``polku`` command, with control characters escaped."""
+    logging.basicConfig(level=level, format=FORMAT)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(EscapeControlCharacters())
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's own logging configuration with the escaping filter on its handlers."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["escape_controls"] = {
+        "()": "engine.applog.EscapeControlCharacters"
+    }
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("escape_controls")
+    return config

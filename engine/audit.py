@@ -1,0 +1,199 @@
+"""The access log (käyttöloki) and the disclosure log (luovutusloki), and the client log report.
+
+Client Data Act 703/2023 §11: a client may ask who has viewed their data and to whom it was
+disclosed, normally for the last two years. So:
+
+- every view of a client's data writes exactly one :class:`~engine.models.AccessLog` row, in the
+  same transaction as the data read (the web layer's client rule calls :func:`record_access`);
+- every disclosure to another organisation writes one :class:`~engine.models.Disclosure` row
+  (:func:`record_disclosure`, called by the referral handoff in the same transaction);
+- :func:`client_log` answers the client's request.
+
+Both tables are append-only in the database (triggers from ``engine.migrate.protect_append_only``).
+Rows carry ids and short codes only, never names or free text: ``what`` and ``basis`` must match
+:data:`CODE`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from engine.access import Basis, Principal, What
+from engine.clock import as_utc
+from engine.errors import InputRequired
+from engine.models import AccessLog, Disclosure, Organisation, User
+
+#: A code, not text: letters, digits and ``_ . : / § -``, at most 64 characters.
+CODE = re.compile(r"^[A-Za-z0-9_.:/§-]{1,64}$")
+#: How far back a client log report reaches unless asked otherwise (703/2023 §11).
+DEFAULT_REPORT_YEARS = 2
+
+_access_t = AccessLog.__table__  # type: ignore[attr-defined]
+_disclosure_t = Disclosure.__table__  # type: ignore[attr-defined]
+
+
+def _code(field: str, value: str) -> str:
+    if not CODE.fullmatch(value):
+        raise InputRequired(field, f"{field} must be a short code (letters, digits, _.:/§-)")
+    return value
+
+
+def record_access(
+    session: Session,
+    *,
+    principal: Principal,
+    client_id: int,
+    what: What,
+    basis: Basis,
+    at: datetime,
+) -> None:
+    """Write one access-log row. Call it inside the transaction that reads the data."""
+    session.execute(
+        insert(_access_t).values(
+            occurred_at=at,
+            user_id=principal.user_id,
+            organisation_id=principal.organisation_id,
+            client_id=client_id,
+            what=_code("what", str(what)),
+            basis=_code("basis", str(basis)),
+        )
+    )
+
+
+def record_disclosure(
+    session: Session,
+    *,
+    client_id: int,
+    recipient_organisation_id: int,
+    what: str,
+    basis: str,
+    disclosed_by: int | None,
+    at: datetime,
+) -> int:
+    """Write one disclosure-log row and return its id. Call it in the transaction that hands the
+    data over (e.g. sending a referral packet), after checking consent or the statutory basis.
+
+    ``what`` names what was handed over (``"referral_packet"``); ``basis`` why it was allowed
+    (``"consent"`` or a statute code such as ``"1301/2014:41§"``). Codes only, never free text.
+    """
+    result = session.execute(
+        insert(_disclosure_t).values(
+            occurred_at=at,
+            client_id=client_id,
+            recipient_organisation_id=recipient_organisation_id,
+            disclosed_by=disclosed_by,
+            what=_code("what", what),
+            basis=_code("basis", basis),
+        )
+    )
+    primary_key = result.inserted_primary_key  # type: ignore[attr-defined]
+    return int(primary_key[0])
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """Who viewed the client's data, when, what, and on what basis."""
+
+    at: datetime
+    user_id: int
+    user_name: str
+    organisation_id: int | None
+    organisation_name: str | None
+    what: str
+    basis: str
+
+
+@dataclass(frozen=True)
+class DisclosureEntry:
+    """Which organisation received the client's data, when, what, and on what basis."""
+
+    at: datetime
+    organisation_id: int
+    organisation_name: str
+    what: str
+    basis: str
+    disclosed_by: int | None
+
+
+@dataclass(frozen=True)
+class ClientLog:
+    client_id: int
+    since: datetime
+    until: datetime
+    accessed: list[AccessEntry]
+    disclosed: list[DisclosureEntry]
+
+
+def years_before(moment: datetime, years: int) -> datetime:
+    """The same calendar moment ``years`` earlier (29 February becomes 28 February)."""
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:
+        return moment.replace(year=moment.year - years, day=28)
+
+
+def client_log(
+    session: Session,
+    client_id: int,
+    *,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> ClientLog:
+    """Every access and disclosure of one client's data in [since, until], oldest first.
+
+    Default period: the last :data:`DEFAULT_REPORT_YEARS` years up to ``now``. Names of users and
+    organisations are looked up now (the log itself holds ids only).
+    """
+    since = as_utc(since or years_before(now, DEFAULT_REPORT_YEARS))
+    until = as_utc(until or now)
+    viewer_org = aliased(Organisation)
+    accessed = session.execute(
+        select(
+            col(AccessLog.occurred_at),
+            col(AccessLog.user_id),
+            col(User.display_name),
+            col(AccessLog.organisation_id),
+            col(viewer_org.name),
+            col(AccessLog.what),
+            col(AccessLog.basis),
+        )
+        .join(User, col(User.id) == col(AccessLog.user_id))
+        .outerjoin(viewer_org, col(viewer_org.id) == col(AccessLog.organisation_id))
+        .where(
+            col(AccessLog.client_id) == client_id,
+            col(AccessLog.occurred_at) >= since,
+            col(AccessLog.occurred_at) <= until,
+        )
+        .order_by(col(AccessLog.occurred_at), col(AccessLog.id))
+    ).all()
+    disclosed = session.execute(
+        select(
+            col(Disclosure.occurred_at),
+            col(Disclosure.recipient_organisation_id),
+            col(Organisation.name),
+            col(Disclosure.what),
+            col(Disclosure.basis),
+            col(Disclosure.disclosed_by),
+        )
+        .join(Organisation, col(Organisation.id) == col(Disclosure.recipient_organisation_id))
+        .where(
+            col(Disclosure.client_id) == client_id,
+            col(Disclosure.occurred_at) >= since,
+            col(Disclosure.occurred_at) <= until,
+        )
+        .order_by(col(Disclosure.occurred_at), col(Disclosure.id))
+    ).all()
+    return ClientLog(
+        client_id=client_id,
+        since=since,
+        until=until,
+        accessed=[AccessEntry(as_utc(r[0]), *r[1:]) for r in accessed],
+        disclosed=[DisclosureEntry(as_utc(r[0]), *r[1:]) for r in disclosed],
+    )

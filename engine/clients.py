@@ -1,0 +1,151 @@
+"""Clients (asiakkaat) and their care teams (asiakkaan työryhmä).
+
+A coach records a client; the client then belongs to the coach's organisation (which keeps the
+record) and the coach becomes the first member of the client's care team. Members of the care
+team add colleagues of the same organisation, and end memberships. Care-team rows are the input of
+:mod:`engine.access`: whoever is a valid member on a day sees the client that day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+from sqlmodel import Session, col
+
+from engine.access import Principal, can_create_client, require
+from engine.errors import InputRequired, NotFound
+from engine.journeys import Journeys
+from engine.models import CareTeam, Client, Journey, Role, User
+
+CLIENT_JOURNEY = "client_journey"
+
+
+def register_client(
+    session: Session,
+    journeys: Journeys,
+    principal: Principal,
+    *,
+    first_name: str,
+    last_name: str,
+    municipality_code: str,
+    birth_date: date | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    participation_consent: bool = False,
+    now: datetime,
+    today: date,
+) -> tuple[Client, Journey]:
+    """Record a new client (an outreach contact) and open their client journey.
+
+    The client belongs to the coach's organisation; the coach joins the care team from today.
+    """
+    require(can_create_client(principal), "record clients")
+    client = Client(
+        first_name=first_name,
+        last_name=last_name,
+        birth_date=birth_date,
+        municipality_code=municipality_code,
+        phone=phone,
+        email=email,
+        participation_consent_at=now if participation_consent else None,
+        created_at=now,
+        created_by=principal.user_id,
+        organisation_id=principal.organisation_id,
+    )
+    session.add(client)
+    session.flush()
+    assert client.id is not None
+    session.add(
+        CareTeam(
+            client_id=client.id,
+            user_id=principal.user_id,
+            valid_from=today,
+            created_at=now,
+            created_by=principal.user_id,
+        )
+    )
+    journey = journeys.start(
+        session, client_id=client.id, pathway_key=CLIENT_JOURNEY, actor_id=principal.user_id, at=now
+    )
+    return client, journey
+
+
+def care_team(session: Session, client_id: int) -> list[CareTeam]:
+    """Every membership of the client's care team, past, present and future, oldest first."""
+    stmt = (
+        select(CareTeam)
+        .where(col(CareTeam.client_id) == client_id)
+        .order_by(col(CareTeam.valid_from), col(CareTeam.id))
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def add_care_team_member(
+    session: Session,
+    *,
+    client_id: int,
+    user_id: int,
+    valid_from: date,
+    valid_to: date | None,
+    added_by: int,
+    now: datetime,
+) -> CareTeam:
+    """Add a coach of the client's organisation to the care team for [valid_from, valid_to]."""
+    client = session.get(Client, client_id)
+    if client is None:
+        raise NotFound(f"client {client_id} not found")
+    member = session.get(User, user_id)
+    if (
+        member is None
+        or not member.is_active
+        or member.role != Role.coach
+        or client.organisation_id is None
+        or member.organisation_id != client.organisation_id
+    ):
+        raise InputRequired("user_id", "a care team member is an active coach of the organisation")
+    if valid_to is not None and valid_to < valid_from:
+        raise InputRequired("valid_to", "valid_to is before valid_from")
+    overlapping = session.execute(
+        select(col(CareTeam.id)).where(
+            col(CareTeam.client_id) == client_id,
+            col(CareTeam.user_id) == user_id,
+            or_(col(CareTeam.valid_to).is_(None), col(CareTeam.valid_to) >= valid_from),
+            *([col(CareTeam.valid_from) <= valid_to] if valid_to is not None else []),
+        )
+    ).first()
+    if overlapping is not None:
+        raise InputRequired("user_id", "already a member of the care team for these dates")
+    row = CareTeam(
+        client_id=client_id,
+        user_id=user_id,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        created_at=now,
+        created_by=added_by,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def end_care_team_membership(
+    session: Session, *, client_id: int, user_id: int, last_day: date
+) -> CareTeam:
+    """End the user's current (or coming) membership; ``last_day`` is its last day, inclusive."""
+    row = session.execute(
+        select(CareTeam)
+        .where(
+            col(CareTeam.client_id) == client_id,
+            col(CareTeam.user_id) == user_id,
+            or_(col(CareTeam.valid_to).is_(None), col(CareTeam.valid_to) >= last_day),
+        )
+        .order_by(col(CareTeam.valid_from))
+    ).scalar()
+    if row is None:
+        raise NotFound(f"user {user_id} has no current membership in client {client_id}'s team")
+    if last_day < row.valid_from:
+        raise InputRequired("last_day", "the membership starts after that day")
+    row.valid_to = last_day
+    session.flush()
+    return row

@@ -1,0 +1,104 @@
+"""The authorisation matrix: every route of the app x every actor x every object kind x session
+cookie and API token. Zero unauthorised 2xx; every authorised call succeeds (so a broken request
+cannot pass for a refusal); only allowed views of client data write access-log rows, one each.
+
+A route added to the app without an entry in tests/security/world.py ROUTES fails here, and an
+app with a route that declares no access rule does not even start (web.security.check_routes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi import APIRouter
+
+from engine.clock import FrozenClock
+from engine.runtime import Runtime
+from tests.security.world import (
+    ACTORS,
+    APP_ROUTES,
+    MODES,
+    OBJECTS,
+    ROUTES,
+    AppRoute,
+    World,
+    access_rows_expected,
+    allowed,
+)
+from web.app import create_app
+from web.security import PUBLIC, CurrentUser, check_routes
+
+
+def test_every_route_of_the_app_is_in_the_matrix() -> None:
+    listed = {(r.method, r.path) for r in APP_ROUTES}
+    assert listed == set(ROUTES), (
+        f"routes missing from tests/security/world.py ROUTES: {sorted(listed - set(ROUTES))}; "
+        f"listed but gone from the app: {sorted(set(ROUTES) - listed)}"
+    )
+
+
+@pytest.mark.parametrize("route", APP_ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_route_declares_the_expected_rule(route: AppRoute) -> None:
+    case = ROUTES.get((route.method, route.path))
+    assert case is not None, f"{route.method} {route.path} is not in the matrix"
+    assert route.declared == (case.rule,)
+
+
+@pytest.fixture
+def world(make_runtime: Callable[..., Runtime]) -> World:
+    runtime = make_runtime(clock=FrozenClock())
+    return World.build(runtime, create_app(runtime=runtime))
+
+
+@pytest.mark.parametrize("route", APP_ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_matrix(world: World, route: AppRoute) -> None:
+    case = ROUTES[(route.method, route.path)]
+    is_client_route = case.rule.startswith("client:")
+    failures = []
+    for actor in ACTORS:
+        for mode in MODES if actor != "anonymous" else MODES[:1]:
+            for obj in OBJECTS if is_client_route else (None,):
+                target = world.target(obj) if obj else None
+                call = case.build(world, target)
+                http = world.http(actor, mode)
+                rows_before = world.access_rows()
+                response = call.send(http)
+                http.close()
+                ok = allowed(case.rule, actor, obj)
+                status = response.status_code
+                where = f"{actor} ({mode}) on {obj or '-'}: {status}"
+                if ok and not 200 <= status < 400:
+                    failures.append(f"{where}, expected success: {response.text[:200]}")
+                if not ok and status != (401 if actor == "anonymous" else 403):
+                    failures.append(f"{where}, expected {401 if actor == 'anonymous' else 403}")
+                added = world.access_rows() - rows_before
+                if added != access_rows_expected(case.rule, ok):
+                    failures.append(f"{where}: {added} access-log rows")
+    assert failures == []
+
+
+def test_an_app_with_a_route_without_a_rule_does_not_start(runtime: Runtime) -> None:
+    app = create_app(runtime=runtime)
+    stray = APIRouter()
+
+    @stray.get("/api/forgotten")
+    def forgotten() -> dict[str, str]:
+        return {"leak": "yes"}
+
+    app.include_router(stray)
+    with pytest.raises(RuntimeError, match=r"GET /api/forgotten: access rules none"):
+        check_routes(app)
+
+
+def test_a_route_with_two_rules_does_not_start(runtime: Runtime) -> None:
+    app = create_app(runtime=runtime)
+    twice = APIRouter()
+
+    @twice.get("/api/ambiguous", dependencies=[PUBLIC])
+    def ambiguous(_auth: CurrentUser) -> dict[str, str]:
+        return {}
+
+    app.include_router(twice)
+    with pytest.raises(RuntimeError, match=r"GET /api/ambiguous: access rules public, auth"):
+        check_routes(app)

@@ -1,0 +1,169 @@
+"""engine.access on its own: care-team validity dates, and the one-client check and the query
+filter agreeing for every combination (they share one condition per grant)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pytest
+
+from engine.access import (
+    GRANTS,
+    Basis,
+    Principal,
+    What,
+    authorise_client,
+    basis_for,
+    can_create_client,
+    can_manage_users,
+    can_see_organisation_reports,
+    visible_clients,
+)
+from engine.errors import Forbidden, NotFound
+from engine.models import OrganisationKind, Role
+from engine.runtime import Runtime
+from engine.testing import UserClient, make_client, make_organisation, make_user
+
+TODAY = date(2026, 6, 15)
+
+
+def principal(runtime: Runtime, role: Role, organisation_id: int | None = None) -> Principal:
+    user = make_user(runtime, role, organisation_id=organisation_id)
+    assert user.id is not None
+    return Principal(user.id, role, user.organisation_id)
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "valid_to", "sees"),
+    [
+        (TODAY, None, True),
+        (TODAY - timedelta(days=100), TODAY, True),  # last day inclusive
+        (TODAY - timedelta(days=100), TODAY - timedelta(days=1), False),  # ended yesterday
+        (TODAY + timedelta(days=1), None, False),  # starts tomorrow
+    ],
+)
+def test_care_team_validity_dates(
+    runtime: Runtime, valid_from: date, valid_to: date | None, sees: bool
+) -> None:
+    coach = principal(runtime, Role.coach)
+    client_id, _ = make_client(
+        runtime, care_team=(coach.user_id,), valid_from=valid_from, valid_to=valid_to
+    )
+    with runtime.db.read() as session:
+        basis = basis_for(session, coach, client_id, What.journey, TODAY)
+        visible = session.execute(visible_clients(coach, What.journey, TODAY)).scalars().all()
+    assert (basis == Basis.care_team) is sees
+    assert (client_id in visible) is sees
+
+
+def test_check_and_filter_agree_for_every_role_and_view(runtime: Runtime) -> None:
+    a = make_organisation(runtime, "project", "A")
+    b = make_organisation(runtime, "project", "B")
+    partner = make_organisation(runtime, OrganisationKind.partner, "P")
+    people = [
+        principal(runtime, Role.coach, a),
+        principal(runtime, Role.coach, b),
+        principal(runtime, Role.coordinator, a),
+        principal(runtime, Role.partner, partner),
+        principal(runtime, Role.admin, a),
+    ]
+    clients = [
+        make_client(runtime, organisation_id=a, care_team=(people[0].user_id,))[0],
+        make_client(runtime, organisation_id=b, care_team=(people[1].user_id,))[0],
+        make_client(runtime, organisation_id=a)[0],
+        make_client(runtime, organisation_id=None, care_team=(people[0].user_id,))[0],
+    ]
+    seen = 0
+    with runtime.db.read() as session:
+        for who in people:
+            for what in What:
+                listed = set(session.execute(visible_clients(who, what, TODAY)).scalars())
+                for client_id in clients:
+                    one = basis_for(session, who, client_id, what, TODAY) is not None
+                    assert one == (client_id in listed), (who, what, client_id)
+                    seen += one
+    assert seen > 0
+
+
+def test_admin_and_partner_have_no_grant_on_client_data() -> None:
+    for grant in GRANTS:
+        assert Role.admin not in grant.roles
+        assert Role.partner not in grant.roles
+
+
+def test_authorise_client_refuses_before_looking_up(runtime: Runtime) -> None:
+    admin = principal(runtime, Role.admin)
+    coach = principal(runtime, Role.coach)
+    with runtime.db.read() as session:
+        with pytest.raises(Forbidden):
+            authorise_client(session, admin, 999_999, What.journey, TODAY)
+        with pytest.raises(NotFound):
+            authorise_client(session, coach, 999_999, What.journey, TODAY)
+
+
+def test_rules_that_concern_no_single_client(runtime: Runtime) -> None:
+    coach, coordinator, admin = (
+        principal(runtime, Role.coach),
+        principal(runtime, Role.coordinator),
+        principal(runtime, Role.admin),
+    )
+    partner = principal(runtime, Role.partner)
+    assert [can_create_client(p) for p in (coach, coordinator, admin, partner)] == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert [can_see_organisation_reports(p) for p in (coach, coordinator, admin, partner)] == [
+        False,
+        True,
+        False,
+        False,
+    ]
+    assert [can_manage_users(p) for p in (coach, coordinator, admin, partner)] == [
+        False,
+        False,
+        True,
+        False,
+    ]
+
+
+def test_funnel_counts_only_the_coordinators_organisation(
+    runtime: Runtime, api_as: Callable[..., UserClient]
+) -> None:
+    coordinator = api_as("coordinator")
+    own = make_organisation(runtime, "project")
+    other = make_organisation(runtime, "project", "Toinen hanke")
+    assert coordinator.organisation_id == own
+    for _ in range(2):
+        make_client(runtime, organisation_id=own)
+    for _ in range(3):
+        make_client(runtime, organisation_id=other)
+    body = coordinator.get("/api/reports/funnel").json()
+    assert body["organisation_id"] == own
+    assert body["stages"][0] == {"stage": "contacted", "journeys": 2}
+
+
+def test_a_policy_that_raises_fails_closed(
+    runtime: Runtime, api_as: Callable[..., UserClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from engine import access
+    from engine.testing import sign_in
+
+    coach = api_as("coach")
+    journey_id = coach.post(
+        "/api/clients", json={"first_name": "A", "last_name": "B", "municipality_code": "261"}
+    ).json()["journey"]["id"]
+
+    def unavailable(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("policy lookup failed")
+
+    monkeypatch.setattr(access, "basis_for", unavailable)
+    http = TestClient(coach.app, raise_server_exceptions=False)
+    sign_in(http, runtime, coach.user_id)
+    response = http.get(f"/api/journeys/{journey_id}")
+    assert response.status_code == 500
+    assert "outreach" not in response.text

@@ -1,0 +1,375 @@
+"""A small world for the security tests: organisations, one user per actor, clients of each object
+kind, and for every route of the app the rule it must have and a well-formed request to it.
+
+Actors (who asks):
+  coach_own_team    a coach in the care team of the "own" client (project organisation A)
+  coach_other_team  a coach of the same organisation who is in no care team of these clients
+  coordinator       the coordinator of organisation A
+  partner           a worker of a partner agency
+  admin             an admin (of organisation A)
+  anonymous         no credentials
+
+Object kinds (whose data):
+  own     a client of organisation A in coach_own_team's care team (valid from today)
+  other   a client of project organisation B in another coach's care team
+  former  a client of organisation A whose care-team membership of coach_own_team ended yesterday
+
+The expected outcome comes from this file's own table (:data:`ROUTES` and :func:`allowed`), not
+from what the app declares, so a route given a too generous rule fails the matrix.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import MetaData, func, select, text
+from sqlmodel import SQLModel
+
+from engine.models import AccessLog, OrganisationKind, Role, User
+from engine.runtime import Runtime
+from engine.settings import Environment
+from engine.testing import (
+    TEST_PASSWORD,
+    make_client,
+    make_organisation,
+    make_user,
+    settings_for_tests,
+    sign_in,
+    totp_code,
+)
+from web.app import create_app
+
+ACTORS = ("coach_own_team", "coach_other_team", "coordinator", "partner", "admin", "anonymous")
+OBJECTS = ("own", "other", "former")
+MODES = ("cookie", "bearer")
+CLIENT_VIEW_RULES = frozenset(
+    {
+        "client:journey",
+        "client:triggers",
+        "client:advance",
+        "client:care_team",
+        "client:facts",
+        "client:record_fact",
+        "client:referral_options",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str
+    client_id: int
+    journey_id: int
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    url: str
+    json: Any = None
+    data: dict[str, str] | None = None
+
+    def send(self, http: TestClient) -> Any:
+        return http.request(self.method, self.url, json=self.json, data=self.data)
+
+
+@dataclass
+class World:
+    runtime: Runtime
+    app: FastAPI
+    organisation_a: int = 0
+    organisation_b: int = 0
+    partner_agency: int = 0
+    users: dict[str, User] = field(default_factory=dict)
+    _serial: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    @classmethod
+    def build(cls, runtime: Runtime, app: FastAPI) -> World:
+        world = cls(runtime, app)
+        world.organisation_a = make_organisation(runtime, "project", "Hanke A")
+        world.organisation_b = make_organisation(runtime, "project", "Hanke B")
+        world.partner_agency = make_organisation(runtime, OrganisationKind.partner, "Kumppani")
+        a, b = world.organisation_a, world.organisation_b
+        world.users = {
+            "coach_own_team": make_user(runtime, Role.coach, organisation_id=a),
+            "coach_other_team": make_user(runtime, Role.coach, organisation_id=a),
+            "coordinator": make_user(runtime, Role.coordinator, organisation_id=a),
+            "partner": make_user(runtime, Role.partner, organisation_id=world.partner_agency),
+            "admin": make_user(runtime, Role.admin, organisation_id=a),
+            "coach_b": make_user(runtime, Role.coach, organisation_id=b),
+        }
+        return world
+
+    def uid(self, actor: str) -> int:
+        user_id = self.users[actor].id
+        assert user_id is not None
+        return user_id
+
+    def target(self, kind: str) -> Target:
+        """A fresh client (with a journey in its first state) of the given object kind."""
+        today = self.runtime.clock.today()
+        if kind == "own":
+            ids = make_client(
+                self.runtime,
+                organisation_id=self.organisation_a,
+                care_team=(self.uid("coach_own_team"),),
+            )
+        elif kind == "other":
+            ids = make_client(
+                self.runtime, organisation_id=self.organisation_b, care_team=(self.uid("coach_b"),)
+            )
+        elif kind == "former":
+            ids = make_client(
+                self.runtime,
+                organisation_id=self.organisation_a,
+                care_team=(self.uid("coach_own_team"),),
+                valid_from=today - timedelta(days=30),
+                valid_to=today - timedelta(days=1),
+            )
+        else:
+            raise ValueError(kind)
+        return Target(kind, *ids)
+
+    def http(self, actor: str, mode: str) -> TestClient:
+        """A fresh client for the actor: a new session (cookie + CSRF header) or API token."""
+        http = TestClient(self.app, follow_redirects=False)
+        if actor == "anonymous":
+            return http
+        if mode == "cookie":
+            sign_in(http, self.runtime, self.uid(actor))
+        else:
+            with self.runtime.db.write() as session:
+                token, _row = self.runtime.auth.create_api_token(session, self.uid(actor), "matrix")
+            http.headers["Authorization"] = f"Bearer {token}"
+        return http
+
+    def serial(self) -> int:
+        return next(self._serial)
+
+    def login_form(self) -> dict[str, str]:
+        """Credentials of a fresh coach (a login is public: who asks does not matter)."""
+        user = make_user(self.runtime, Role.coach, organisation_id=self.organisation_a)
+        return {
+            "username": user.username,
+            "password": TEST_PASSWORD,
+            "totp_code": totp_code(self.runtime, user),
+        }
+
+    def spare_user(self) -> int:
+        user = make_user(self.runtime, Role.coach, organisation_id=self.organisation_a)
+        assert user.id is not None
+        return user.id
+
+    def access_rows(self) -> int:
+        with self.runtime.db.read() as session:
+            return int(session.execute(select(func.count()).select_from(AccessLog)).scalar_one())
+
+    def snapshot(self, *, skip: frozenset[str] = frozenset({"access_log"})) -> dict[str, list]:
+        """Every row of every table but ``skip``, in primary-key order."""
+        rows: dict[str, list] = {}
+        metadata: MetaData = SQLModel.metadata
+        with self.runtime.db.read() as session:
+            for name, table in sorted(metadata.tables.items()):
+                if name in skip:
+                    continue
+                order = list(table.primary_key.columns)
+                rows[name] = [tuple(r) for r in session.execute(select(table).order_by(*order))]
+            rows["alembic_version"] = list(
+                session.execute(text("SELECT version_num FROM alembic_version"))
+            )
+        return rows
+
+
+@dataclass(frozen=True)
+class RouteCase:
+    """A route's expected rule and a well-formed request to it for a target."""
+
+    rule: str
+    build: Callable[[World, Target | None], Call]
+
+
+def _client_body(world: World, _t: Target | None) -> Call:
+    return Call(
+        "POST",
+        "/api/clients",
+        json={
+            "first_name": "Matriisi",
+            "last_name": f"Testi{world.serial()}",
+            "municipality_code": "261",
+            "participation_consent": True,
+        },
+    )
+
+
+def _t(target: Target | None) -> Target:
+    assert target is not None
+    return target
+
+
+#: Every route of the app: (method, path) -> the rule it must have and how to call it.
+ROUTES: dict[tuple[str, str], RouteCase] = {
+    ("GET", "/health"): RouteCase("public", lambda w, t: Call("GET", "/health")),
+    ("GET", "/login"): RouteCase("public", lambda w, t: Call("GET", "/login")),
+    ("POST", "/login"): RouteCase(
+        "public", lambda w, t: Call("POST", "/login", data=w.login_form())
+    ),
+    ("POST", "/api/auth/login"): RouteCase(
+        "public", lambda w, t: Call("POST", "/api/auth/login", json=w.login_form())
+    ),
+    ("POST", "/logout"): RouteCase("authenticated", lambda w, t: Call("POST", "/logout")),
+    ("POST", "/api/auth/logout"): RouteCase(
+        "authenticated", lambda w, t: Call("POST", "/api/auth/logout")
+    ),
+    ("GET", "/api/auth/me"): RouteCase("authenticated", lambda w, t: Call("GET", "/api/auth/me")),
+    ("POST", "/api/auth/password"): RouteCase(
+        "authenticated",
+        lambda w, t: Call(
+            "POST",
+            "/api/auth/password",
+            json={"current_password": TEST_PASSWORD, "new_password": TEST_PASSWORD},
+        ),
+    ),
+    ("POST", "/api/clients"): RouteCase("create_client", _client_body),
+    ("GET", "/api/journeys/{journey_id}"): RouteCase(
+        "client:journey", lambda w, t: Call("GET", f"/api/journeys/{_t(t).journey_id}")
+    ),
+    ("GET", "/api/journeys/{journey_id}/triggers"): RouteCase(
+        "client:triggers", lambda w, t: Call("GET", f"/api/journeys/{_t(t).journey_id}/triggers")
+    ),
+    ("POST", "/api/journeys/{journey_id}/advance"): RouteCase(
+        "client:advance",
+        lambda w, t: Call(
+            "POST", f"/api/journeys/{_t(t).journey_id}/advance", json={"trigger": "engage"}
+        ),
+    ),
+    ("GET", "/api/clients/{client_id}/care-team"): RouteCase(
+        "client:care_team", lambda w, t: Call("GET", f"/api/clients/{_t(t).client_id}/care-team")
+    ),
+    ("POST", "/api/clients/{client_id}/care-team"): RouteCase(
+        "client:care_team",
+        lambda w, t: Call(
+            "POST",
+            f"/api/clients/{_t(t).client_id}/care-team",
+            json={"user_id": w.uid("coach_other_team")},
+        ),
+    ),
+    ("POST", "/api/clients/{client_id}/care-team/{user_id}/end"): RouteCase(
+        "client:care_team",
+        lambda w, t: Call(
+            "POST",
+            f"/api/clients/{_t(t).client_id}/care-team/{w.uid('coach_own_team')}/end",
+            json={},
+        ),
+    ),
+    ("GET", "/api/clients/{client_id}/log"): RouteCase(
+        "client:client_log", lambda w, t: Call("GET", f"/api/clients/{_t(t).client_id}/log")
+    ),
+    ("GET", "/api/clients/{client_id}/facts"): RouteCase(
+        "client:facts", lambda w, t: Call("GET", f"/api/clients/{_t(t).client_id}/facts")
+    ),
+    ("POST", "/api/clients/{client_id}/facts"): RouteCase(
+        "client:record_fact",
+        lambda w, t: Call(
+            "POST",
+            f"/api/clients/{_t(t).client_id}/facts",
+            json={"key": "unemployed_since", "value": "2025-01-15"},
+        ),
+    ),
+    ("GET", "/api/clients/{client_id}/referral-options"): RouteCase(
+        "client:referral_options",
+        lambda w, t: Call("GET", f"/api/clients/{_t(t).client_id}/referral-options"),
+    ),
+    ("GET", "/api/municipalities"): RouteCase(
+        "authenticated", lambda w, t: Call("GET", "/api/municipalities")
+    ),
+    ("GET", "/"): RouteCase("public", lambda w, t: Call("GET", "/")),
+    ("GET", "/pathways"): RouteCase("public", lambda w, t: Call("GET", "/pathways")),
+    ("GET", "/pathways/{key}"): RouteCase(
+        "public", lambda w, t: Call("GET", "/pathways/client_journey")
+    ),
+    ("POST", "/lang/{code}"): RouteCase(
+        "public", lambda w, t: Call("POST", "/lang/sv", data={"next": "/"})
+    ),
+    ("GET", "/api/reports/funnel"): RouteCase(
+        "organisation_report", lambda w, t: Call("GET", "/api/reports/funnel")
+    ),
+    ("GET", "/api/admin/users"): RouteCase(
+        "manage_users", lambda w, t: Call("GET", "/api/admin/users")
+    ),
+    ("POST", "/api/admin/users"): RouteCase(
+        "manage_users",
+        lambda w, t: Call(
+            "POST",
+            "/api/admin/users",
+            json={
+                "username": f"uusi{w.serial()}",
+                "display_name": "Uusi Käyttäjä",
+                "role": "coach",
+                "organisation_id": w.organisation_a,
+                "password": "alkusalasana-123",
+            },
+        ),
+    ),
+    ("POST", "/api/admin/users/{user_id}/disable"): RouteCase(
+        "manage_users",
+        lambda w, t: Call("POST", f"/api/admin/users/{w.spare_user()}/disable"),
+    ),
+}
+
+
+def allowed(rule: str, actor: str, obj: str | None) -> bool:
+    """The expected answer, written independently of the app's own declarations."""
+    if rule == "public":
+        return True
+    if rule == "authenticated":
+        return actor != "anonymous"
+    if rule == "create_client":
+        return actor in {"coach_own_team", "coach_other_team"}
+    if rule == "organisation_report":
+        return actor == "coordinator"
+    if rule == "manage_users":
+        return actor == "admin"
+    if rule in CLIENT_VIEW_RULES:
+        return actor == "coach_own_team" and obj == "own"
+    if rule == "client:client_log":
+        return actor == "coordinator" and obj in {"own", "former"}
+    raise KeyError(f"no expectation for rule {rule!r}: add it to tests/security/world.py")
+
+
+def access_rows_expected(rule: str, ok: bool) -> int:
+    """Rows an answered request adds to the access log: one per allowed view of client data."""
+    return int(ok and (rule.startswith("client:") or rule == "create_client"))
+
+
+@dataclass(frozen=True)
+class AppRoute:
+    method: str
+    path: str
+    declared: tuple[str, ...]
+
+
+def app_routes(app: FastAPI) -> list[AppRoute]:
+    """Every (method, path) the app answers, enumerated from ``app.routes`` (FastAPI's own walk
+    through included routers), with the rules it declares; framework doc routes left out."""
+    from web.security import framework_route, route_rules
+
+    found = []
+    for route in iter_route_contexts(app.routes):
+        if framework_route(route):
+            continue
+        assert isinstance(route.original_route, APIRoute), f"not an API route: {route.path}"
+        declared = tuple(r.name for r in route_rules(route))
+        for method in sorted(route.methods or ()):
+            found.append(AppRoute(method, str(route.path), declared))
+    return found
+
+
+#: The routes of an app built with test settings (no database needed to list them).
+APP_ROUTES = app_routes(create_app(settings_for_tests("sqlite://", environment=Environment.test)))

@@ -1,0 +1,77 @@
+"""Meta-tests: the Alembic migrations and the SQLModel tables agree, and the chain goes down to
+base and back up again, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+import engine.models  # noqa: F401  (registers the tables)
+from engine.migrate import downgrade, upgrade
+from engine.testing import PG_ENV, backends, worker_suffix
+
+
+@pytest.fixture(params=backends())
+def scratch_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of its own (never the shared per-worker test database)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    base = make_url(os.environ[PG_ENV])
+    name = f"polku_migrations_{worker_suffix()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def schema_diff(url: str) -> list[object]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            return list(compare_metadata(context, SQLModel.metadata))
+    finally:
+        engine.dispose()
+
+
+def tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_models_and_migrations_agree(scratch_url: str) -> None:
+    upgrade(scratch_url)
+    assert schema_diff(scratch_url) == []
+    assert tables(scratch_url) == set(SQLModel.metadata.tables)
+
+
+def test_downgrade_to_base_and_up_again(scratch_url: str) -> None:
+    upgrade(scratch_url)
+    downgrade(scratch_url, "base")
+    assert tables(scratch_url) == set()
+    upgrade(scratch_url)
+    assert schema_diff(scratch_url) == []
+
+
+def test_downgrade_one_step_keeps_the_journey_tables(scratch_url: str) -> None:
+    upgrade(scratch_url)
+    downgrade(scratch_url, "0001")
+    assert tables(scratch_url) == {"organisation", "app_user", "client", "journey", "journey_event"}
+    upgrade(scratch_url)
+    assert schema_diff(scratch_url) == []

@@ -1,0 +1,385 @@
+"""The web side of security: who the request is, CSRF, each route's access rule, response headers.
+
+**Every route declares exactly one access rule**, as a dependency from this module:
+
+- ``dependencies=[PUBLIC]``: anyone; an unsafe method still needs an allowed Origin/Referer;
+- ``CurrentUser``: any logged-in user (about themselves only);
+- ``ClientCreator``: :func:`engine.access.can_create_client`;
+- ``OrganisationReporter``: :func:`engine.access.can_see_organisation_reports`;
+- ``UserManager``: :func:`engine.access.can_manage_users`;
+- ``Depends(client_rule(What.x, by="journey" | "client"))``: :func:`engine.access.authorise_client`
+  for the one client the path's ``journey_id`` or ``client_id`` leads to; writes the view's
+  access-log row in the request's transaction (read the data through ``ClientAccess.session``).
+
+:func:`check_routes` (called by ``create_app``) refuses to start the app when a route declares no
+rule or more than one: deny by default. The authorisation matrix test walks every route too.
+
+Authentication: ``Authorization: Bearer polku_...`` (API token) or the session cookie. Requests
+with a session cookie and an unsafe method must carry the session's CSRF token (header
+``X-CSRF-Token``, or form field ``csrf_token``) and, when the browser sends one, an Origin (or
+Referer) from ``settings.allowed_origins``. Bearer requests carry no cookies, so CSRF does not
+apply to them.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+from sqlalchemy import delete
+from sqlmodel import Session, col
+from starlette.datastructures import MutableHeaders
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from engine import access, audit
+from engine.access import Basis, Principal, What
+from engine.auth import Authentication, LoginResult
+from engine.errors import CsrfRejected, Unauthenticated
+from engine.models import UserSession
+from engine.runtime import Runtime
+from engine.settings import Settings
+from web.deps import RuntimeDep, WriteSessionDep
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+RULE_ATTRIBUTE = "__polku_access_rule__"
+#: FastAPI's own documentation routes (they exist only outside production).
+FRAMEWORK_ROUTES = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+
+
+# --- access rules ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """What a route requires; read back from the route by :func:`route_rules`."""
+
+    name: str
+    summary: str
+
+
+def declares(rule: AccessRule) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def mark(dependency: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(dependency, RULE_ATTRIBUTE, rule)
+        return dependency
+
+    return mark
+
+
+def route_rules(route: RouteContext) -> list[AccessRule]:
+    """The access rules a route declares: its direct dependencies (including those of the
+    routers it was included through) that carry one."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return []
+    return [
+        getattr(d.call, RULE_ATTRIBUTE)
+        for d in dependant.dependencies
+        if hasattr(d.call, RULE_ATTRIBUTE)
+    ]
+
+
+def framework_route(route: RouteContext) -> bool:
+    """Static assets (a mount named "static") and FastAPI's documentation pages."""
+    original = route.original_route
+    if isinstance(original, Mount):
+        return original.name == "static"
+    return isinstance(original, Route) and route.path in FRAMEWORK_ROUTES
+
+
+def check_routes(app: FastAPI) -> None:
+    """Refuse an app with a route that declares no access rule, or more than one."""
+    problems = []
+    for route in iter_route_contexts(app.routes):
+        if isinstance(route.original_route, APIRoute):
+            rules = route_rules(route)
+            if len(rules) != 1:
+                methods = ",".join(sorted(route.methods or ()))
+                names = ", ".join(r.name for r in rules) or "none"
+                problems.append(f"{methods} {route.path}: access rules {names}")
+        elif not framework_route(route):
+            problems.append(f"{route.path}: not an API route with an access rule")
+    if problems:
+        raise RuntimeError(
+            "every route declares exactly one access rule (web/security.py, docs/security.md): "
+            + "; ".join(problems)
+        )
+
+
+# --- authentication and CSRF ----------------------------------------------------------------------
+
+
+def session_cookie_name(settings: Settings) -> str:
+    """``__Host-`` pins the cookie to this host, path / and https (browsers enforce it)."""
+    return "__Host-polku_session" if settings.https else "polku_session"
+
+
+def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
+    """HttpOnly, SameSite=Lax, Secure outside local/demo use; a browser-session cookie (the
+    server decides when the session ends)."""
+    response.set_cookie(
+        session_cookie_name(settings),
+        token,
+        path="/",
+        secure=settings.https,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        session_cookie_name(settings), path="/", secure=settings.https, httponly=True
+    )
+
+
+def client_address(request: Request) -> str:
+    """The client's address (behind a proxy: run uvicorn with ``--proxy-headers``)."""
+    return request.client.host if request.client else "unknown"
+
+
+def check_origin(request: Request, settings: Settings) -> None:
+    """An unsafe request from a browser must come from an allowed origin. Browsers send Origin
+    with every cross-origin POST; when it is absent, the Referer's origin is checked instead."""
+    origin = request.headers.get("origin")
+    referer = request.headers.get("referer")
+    if origin is None and referer:
+        parts = urlsplit(referer)
+        origin = f"{parts.scheme}://{parts.netloc}"
+    if origin is not None and origin.rstrip("/").lower() not in settings.origins:
+        raise CsrfRejected("the request comes from an origin that is not allowed")
+
+
+async def _submitted_csrf_token(request: Request) -> str | None:
+    if request.method in SAFE_METHODS:
+        return None
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _authentication(
+    request: Request,
+    runtime: RuntimeDep,
+    submitted_csrf: Annotated[str | None, Depends(_submitted_csrf_token)],
+) -> Authentication:
+    """Authenticate the request (bearer token or session cookie) and, for a session and an unsafe
+    method, check CSRF. Raises :class:`Unauthenticated` (401) or :class:`CsrfRejected` (403)."""
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, bearer = header.partition(" ")
+        found = (
+            runtime.auth.authenticate_token(bearer.strip()) if scheme.lower() == "bearer" else None
+        )
+        if found is None:
+            raise Unauthenticated("unknown, revoked or expired API token")
+        return found
+    cookie = request.cookies.get(session_cookie_name(runtime.settings))
+    if not cookie:
+        raise Unauthenticated("not logged in")
+    auth = runtime.auth.authenticate_session(cookie)
+    if auth is None:
+        raise Unauthenticated("the session has ended; log in again")
+    # templates put it in <meta name="csrf-token"> and POST forms (web/templating.csrf_token)
+    request.state.csrf_token = auth.csrf_token or ""
+    if request.method not in SAFE_METHODS:
+        check_origin(request, runtime.settings)
+        expected = auth.csrf_token or ""
+        if not submitted_csrf or not hmac.compare_digest(submitted_csrf, expected):
+            raise CsrfRejected(f"missing or wrong {CSRF_HEADER}")
+    return auth
+
+
+def perform_login(
+    request: Request,
+    session: Session,
+    runtime: Runtime,
+    *,
+    username: str,
+    password: str,
+    totp_code: str | None,
+) -> LoginResult:
+    """One login attempt for the JSON and the HTML login; a cookie already present is ended."""
+    return runtime.auth.login(
+        session,
+        username=username,
+        password=password,
+        totp_code=totp_code,
+        ip=client_address(request),
+        previous_token=request.cookies.get(session_cookie_name(runtime.settings)),
+    )
+
+
+def end_current_session(auth: Authentication, session: Session) -> None:
+    """Logout: the session row goes, so its cookie is worthless (bearer tokens: nothing to end)."""
+    if auth.session_id is not None:
+        session.execute(delete(UserSession).where(col(UserSession.id) == auth.session_id))
+
+
+# --- the rules ------------------------------------------------------------------------------------
+
+
+@declares(AccessRule("public", "anyone; an unsafe method needs an allowed Origin/Referer"))
+def public(request: Request, runtime: RuntimeDep) -> None:
+    if request.method not in SAFE_METHODS:
+        check_origin(request, runtime.settings)
+
+
+#: ``dependencies=[PUBLIC]`` on a route that anyone may call.
+PUBLIC = Depends(public)
+
+
+@declares(AccessRule("authenticated", "any logged-in user, about themselves only"))
+def authenticated(auth: Annotated[Authentication, Depends(_authentication)]) -> Authentication:
+    return auth
+
+
+CurrentUser = Annotated[Authentication, Depends(authenticated)]
+
+
+@declares(AccessRule("create_client", "a coach of an organisation (can_create_client)"))
+def create_client_rule(auth: Annotated[Authentication, Depends(_authentication)]) -> Principal:
+    access.require(access.can_create_client(auth.principal), "record clients")
+    return auth.principal
+
+
+ClientCreator = Annotated[Principal, Depends(create_client_rule)]
+
+
+@declares(AccessRule("organisation_report", "a coordinator, own organisation's aggregates only"))
+def organisation_report_rule(
+    auth: Annotated[Authentication, Depends(_authentication)],
+) -> Principal:
+    access.require(access.can_see_organisation_reports(auth.principal), "organisation reports")
+    return auth.principal
+
+
+OrganisationReporter = Annotated[Principal, Depends(organisation_report_rule)]
+
+
+@declares(AccessRule("manage_users", "an admin (can_manage_users); no client data"))
+def manage_users_rule(auth: Annotated[Authentication, Depends(_authentication)]) -> Principal:
+    access.require(access.can_manage_users(auth.principal), "manage users")
+    return auth.principal
+
+
+UserManager = Annotated[Principal, Depends(manage_users_rule)]
+
+
+@dataclass(frozen=True)
+class ClientAccess:
+    """An allowed, already logged view of one client's data. Read the data through ``session``:
+    the access row is in its transaction and commits (or rolls back) with the response."""
+
+    principal: Principal
+    client_id: int
+    what: What
+    basis: Basis
+    session: Session
+
+
+def _allow_client(
+    session: Session, runtime: Runtime, principal: Principal, client_id: int, what: What
+) -> ClientAccess:
+    basis = access.authorise_client(session, principal, client_id, what, runtime.clock.today())
+    audit.record_access(
+        session,
+        principal=principal,
+        client_id=client_id,
+        what=what,
+        basis=basis,
+        at=runtime.clock.now(),
+    )
+    return ClientAccess(principal, client_id, what, basis, session)
+
+
+def client_rule(what: What, *, by: Literal["journey", "client"]) -> Callable[..., ClientAccess]:
+    """The rule of a route that shows or changes one client's data, found from the route's
+    ``journey_id`` or ``client_id`` path parameter. Writes exactly one access-log row."""
+    rule = AccessRule(f"client:{what}", f"engine.access grants for {what!s} of this client")
+    if by == "journey":
+
+        def through_journey(
+            journey_id: int,
+            auth: Annotated[Authentication, Depends(_authentication)],
+            session: WriteSessionDep,
+            runtime: RuntimeDep,
+        ) -> ClientAccess:
+            client_id = access.client_of_journey(session, auth.principal, journey_id, what)
+            return _allow_client(session, runtime, auth.principal, client_id, what)
+
+        return declares(rule)(through_journey)
+
+    def through_client(
+        client_id: int,
+        auth: Annotated[Authentication, Depends(_authentication)],
+        session: WriteSessionDep,
+        runtime: RuntimeDep,
+    ) -> ClientAccess:
+        return _allow_client(session, runtime, auth.principal, client_id, what)
+
+    return declares(rule)(through_client)
+
+
+# --- response headers -----------------------------------------------------------------------------
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+#: FastAPI's Swagger UI and ReDoc load from a CDN with inline script; they exist only outside
+#: production, and only their own pages get this policy.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+    "https://cdn.redoc.ly; worker-src blob:; object-src 'none'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
+DOCS_PAGES = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: security headers on every response, ``Cache-Control: no-store`` on
+    everything but static assets (pages and API answers may carry client data)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool):
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = DOCS_CSP if path in DOCS_PAGES else CSP
+                headers["X-Content-Type-Options"] = "nosniff"
+                # same-origin, not no-referrer: under no-referrer browsers send "Origin: null" on
+                # every POST, and the CSRF origin check needs the real origin of our own forms
+                headers["Referrer-Policy"] = "same-origin"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+                if self.hsts:
+                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+                if not path.startswith("/static/"):
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
