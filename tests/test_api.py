@@ -49,6 +49,13 @@ def test_create_read_and_advance(api: Any) -> None:
     assert (moved.json()["state"], moved.json()["version"]) == ("engaged", 2)
 
     detail = api.get(f"/api/journeys/{jid}").json()
+    # timestamps are explicit UTC on every database (SQLite has no zone type of its own)
+    stamps = [
+        detail["created_at"],
+        detail["updated_at"],
+        *(e["occurred_at"] for e in detail["events"]),
+    ]
+    assert all(s.endswith(("Z", "+00:00")) for s in stamps), stamps
     assert [(e["trigger"], e["to_state"]) for e in detail["events"]] == [
         ("start", "outreach"),
         ("engage", "engaged"),
