@@ -28,8 +28,8 @@ REGION = "Etelä-Karjala"
 
 _here = partial(municipality, county=COUNTY, area=EMPLOYMENT_AREA, region=REGION)
 PARIKKALA = _here("580", "Parikkala")
-RAUTJARVI = _here("686", "Rautjärvi")
-RUOKOLAHTI = _here("689", "Ruokolahti")
+RAUTJARVI = _here("689", "Rautjärvi")
+RUOKOLAHTI = _here("700", "Ruokolahti")
 MUNICIPALITIES = [PARIKKALA, RAUTJARVI, RUOKOLAHTI]
 
 _parikkala = provider("parikkala", "Parikkalan kunta", "municipality", PARIKKALA, 101)

@@ -32,7 +32,7 @@ MIKKELI = _here("491", "Mikkeli", "S:t Michel")
 KANGASNIEMI = _here("213", "Kangasniemi")
 MANTYHARJU = _here("507", "Mäntyharju")
 JUVA = _here("178", "Juva", "Jockas")
-PUUMALA = _here("588", "Puumala")
+PUUMALA = _here("623", "Puumala")
 MUNICIPALITIES = [MIKKELI, KANGASNIEMI, MANTYHARJU, JUVA, PUUMALA]
 
 _mikkeli = provider("mikkeli", "Mikkelin kaupunki", "municipality", MIKKELI, 401)

@@ -29,7 +29,7 @@ REGION = "Keski-Pohjanmaa"
 
 _here = partial(municipality, county=COUNTY, area=EMPLOYMENT_AREA, region=REGION)
 KAUSTINEN = _here("236", "Kaustinen", "Kaustby")
-HALSUA = _here("069", "Halsua")
+HALSUA = _here("074", "Halsua")
 LESTIJARVI = _here("421", "Lestijärvi")
 TOHOLAMPI = _here("849", "Toholampi")
 VETELI = _here("924", "Veteli", "Vetil")

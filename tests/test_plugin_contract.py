@@ -289,7 +289,7 @@ def test_plugins_list_command() -> None:
     assert result.exit_code == 0, result.output
     [row] = [line for line in result.output.splitlines() if "plugins.etela_savo" in line]
     assert "built-in" in row
-    assert "178 Juva, 213 Kangasniemi, 491 Mikkeli, 507 Mäntyharju, 588 Puumala" in row
+    assert "178 Juva, 213 Kangasniemi, 491 Mikkeli, 507 Mäntyharju, 623 Puumala" in row
 
 
 @pytest.mark.usefixtures("wide")

@@ -133,4 +133,4 @@ def test_municipalities(api: Any) -> None:
     municipalities = {m["code"]: m for m in api.get("/api/municipalities").json()}
     assert len(municipalities) >= 22
     assert municipalities["491"]["name"] == {"fi": "Mikkeli", "sv": "S:t Michel"}
-    assert municipalities["069"]["wellbeing_county"] == "Keski-Pohjanmaan hyvinvointialue"
+    assert municipalities["074"]["wellbeing_county"] == "Keski-Pohjanmaan hyvinvointialue"
