@@ -28,7 +28,6 @@ def make_engine(url: str, *, pool_size: int = 10, sqlite_synchronous: str = "FUL
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=pool_size,
             max_overflow=pool_size * 2,
-            pool_reset_on_return=None,  # see below
         )
         synchronous = sqlite_synchronous.upper()
         if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
@@ -55,16 +54,7 @@ def make_engine(url: str, *, pool_size: int = 10, sqlite_synchronous: str = "FUL
         return engine
     # No pool_pre_ping: it costs a round trip per checkout. A connection that died (server
     # restart) fails one request, SQLAlchemy invalidates the pool, and the next request reconnects.
-    # No reset-on-return ROLLBACK either (a round trip per request): every transaction here is
-    # ended explicitly, and SQLAlchemy's Session and Connection roll back any still open when
-    # they close, before the connection goes back to the pool.
-    return create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size * 2,
-        pool_recycle=1800,
-        pool_reset_on_return=None,
-    )
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=1800)
 
 
 class Database:
