@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 WRITE_OPTION = "polku_write"
@@ -26,6 +27,7 @@ def make_engine(url: str, *, pool_size: int = 10, sqlite_synchronous: str = "FUL
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,  # bound values are client data: never in logs or errors
             pool_size=pool_size,
             max_overflow=pool_size * 2,
         )
@@ -54,7 +56,13 @@ def make_engine(url: str, *, pool_size: int = 10, sqlite_synchronous: str = "FUL
         return engine
     # No pool_pre_ping: it costs a round trip per checkout. A connection that died (server
     # restart) fails one request, SQLAlchemy invalidates the pool, and the next request reconnects.
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=1800)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        pool_recycle=1800,
+        hide_parameters=True,  # bound values are client data: never in logs or errors
+    )
 
 
 class Database:
@@ -91,18 +99,27 @@ class Database:
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Run ``callback`` once ``session``'s transaction has committed (never on rollback)."""
-    callbacks: list[Callable[[], None]] = session.info.setdefault("polku_after_commit", [])
-    if not callbacks:
+    """Run ``callback`` once ``session``'s outermost transaction has committed; drop it if that
+    transaction ends without committing. A rolled-back savepoint inside it changes nothing."""
+    pending: list[Callable[[], None]] = session.info.setdefault(_PENDING, [])
+    if not session.info.get(_LISTENING):
+        session.info[_LISTENING] = True
 
-        @event.listens_for(session, "after_commit", once=True)
+        @event.listens_for(session, "after_commit")
         def _run(sess: Session) -> None:
-            pending = sess.info.pop("polku_after_commit", [])
-            for cb in pending:
+            if sess.in_nested_transaction():  # a savepoint released: not committed yet
+                return
+            callbacks = sess.info.pop(_PENDING, [])
+            for cb in callbacks:
                 cb()
 
-        @event.listens_for(session, "after_rollback", once=True)
-        def _drop(sess: Session) -> None:
-            sess.info.pop("polku_after_commit", None)
+        @event.listens_for(session, "after_transaction_end")
+        def _drop(sess: Session, transaction: SessionTransaction) -> None:
+            if transaction.parent is None:  # the outermost one: committed callbacks already ran
+                sess.info.pop(_PENDING, None)
 
-    callbacks.append(callback)
+    pending.append(callback)
+
+
+_PENDING = "polku_after_commit"
+_LISTENING = "polku_after_commit_listening"

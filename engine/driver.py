@@ -25,6 +25,7 @@ class _Compiled:
     positional: tuple[str, ...] | None
     binds: dict[str, Callable[[Any], Any]]
     results: tuple[Callable[[Any], Any] | None, ...]
+    returning: bool
 
 
 class DriverStatement:
@@ -33,10 +34,11 @@ class DriverStatement:
     def __init__(self, statement: Executable, *, column_keys: Sequence[str] | None = None):
         self.statement = statement
         self.column_keys = list(column_keys) if column_keys is not None else None
-        self._by_dialect: dict[str, _Compiled] = {}
+        self._by_dialect: dict[tuple[str, str, str], _Compiled] = {}
 
     def _compile(self, dialect: Dialect) -> _Compiled:
-        found = self._by_dialect.get(dialect.name)
+        key = (dialect.name, dialect.driver, dialect.paramstyle)
+        found = self._by_dialect.get(key)
         if found is None:
             compiled: Compiled = self.statement.compile(  # type: ignore[attr-defined]
                 dialect=dialect, column_keys=self.column_keys
@@ -51,11 +53,18 @@ class DriverStatement:
             results = tuple(
                 col[3]._cached_result_processor(dialect, None) for col in result_columns
             )
+            if getattr(compiled, "escaped_bind_names", None):
+                raise ValueError("driver statements use plain bind names (no escaping needed)")
             positional = compiled.positiontup  # type: ignore[attr-defined]
+            returning = bool(getattr(compiled, "effective_returning", None))
             found = _Compiled(
-                compiled.string, tuple(positional) if positional else None, binds, results
+                compiled.string,
+                tuple(positional) if positional else None,
+                binds,
+                results,
+                returning,
             )
-            self._by_dialect[dialect.name] = found
+            self._by_dialect[key] = found
         return found
 
     def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
@@ -75,20 +84,29 @@ class DriverStatement:
             cursor.close()
             # the same exception classes SQLAlchemy itself raises (IntegrityError, ...)
             raise DBAPIError.instance(
-                compiled.sql, args, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+                compiled.sql,
+                args,
+                exc,
+                conn.dialect.loaded_dbapi.Error,
+                hide_parameters=True,  # the values are client data: never in an error text
+                dialect=conn.dialect,
             ) from exc
         return cursor, compiled
 
     def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
         cursor, _ = self._run(conn, params)
-        count: int = cursor.rowcount
-        cursor.close()
+        try:
+            count: int = cursor.rowcount
+        finally:
+            cursor.close()
         return count
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         cursor, compiled = self._run(conn, params)
-        row = cursor.fetchone()
-        cursor.close()
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
         if row is None:
             return None
         return tuple(
@@ -99,7 +117,7 @@ class DriverStatement:
     def insert_id(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Run an INSERT; return the new primary key (RETURNING where the SQL has it)."""
         cursor, compiled = self._run(conn, params)
-        returning = "RETURNING" in compiled.sql
-        new_id = int(cursor.fetchone()[0]) if returning else int(cursor.lastrowid)
-        cursor.close()
-        return new_id
+        try:
+            return int(cursor.fetchone()[0]) if compiled.returning else int(cursor.lastrowid)
+        finally:
+            cursor.close()

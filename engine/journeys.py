@@ -35,7 +35,6 @@ from engine.errors import (
     InputRequired,
     InvalidTransition,
     NotFound,
-    log_failure,
 )
 from engine.guards import GuardContext, GuardRegistry, Verdict, verdicts_of
 from engine.models import Client, Journey, JourneyEvent
@@ -63,6 +62,9 @@ _LOAD = (
     )
     .join_from(_journey_t, _client_t, _journey_t.c.client_id == _client_t.c.id)
     .where(_journey_t.c.id == bindparam("journey_id"))
+    # PostgreSQL: the client row the rules read cannot change under us until we commit (a consent
+    # revoked meanwhile waits, then counts). SQLite's BEGIN IMMEDIATE already serialises writers.
+    .with_for_update(read=True, of=_client_t)
 )
 _MOVE = (
     update(_journey_t)
@@ -83,8 +85,16 @@ _EVENT_KEYS = [c.name for c in _event_t.columns if c.name != "id"]
 _LOAD_FAST = DriverStatement(_LOAD)
 _MOVE_FAST = DriverStatement(_MOVE)
 _RECORD_FAST = DriverStatement(_RECORD, column_keys=_EVENT_KEYS)
-_PREVIOUS = select(_event_t.c.from_state).where(
-    _event_t.c.journey_id == bindparam("journey_id"), _event_t.c.seq == bindparam("seq")
+_PREVIOUS = (
+    select(_event_t.c.from_state)
+    .where(
+        _event_t.c.journey_id == bindparam("journey_id"),
+        _event_t.c.to_state == bindparam("state"),
+        _event_t.c.from_state != _event_t.c.to_state,  # not a version migration
+        _event_t.c.trigger != MIGRATE_TRIGGER,
+    )
+    .order_by(_event_t.c.seq.desc())
+    .limit(1)
 )
 _VERSION = select(_journey_t.c.version).where(_journey_t.c.id == bindparam("journey_id"))
 
@@ -157,9 +167,10 @@ class Journeys:
         return list(session.execute(stmt).scalars())
 
     def previous_state(self, session: Session, journey: Journey | JourneyView) -> str | None:
-        """The state the journey was in before it entered its current one."""
-        params = {"journey_id": journey.id, "seq": journey.version}
-        result: str | None = session.connection().execute(_PREVIOUS, params).scalar_one_or_none()
+        """The state the journey was in before it entered its current one (a version migration
+        in between does not count: it changes no state)."""
+        params = {"journey_id": journey.id, "state": journey.state}
+        result: str | None = _connection(session).execute(_PREVIOUS, params).scalar_one_or_none()
         return result
 
     def _context(
@@ -312,9 +323,11 @@ class Journeys:
         attempt = Attempt(MIGRATE_TRIGGER, journey.state, journey.state, None, [])
         reason = f"version {journey.pathway_version} -> {to_version}"
         now = datetime.now(UTC)
-        return self._write(
+        event = self._write(
             session, journey, attempt, actor_id, reason, None, now, pathway_version=to_version
         )
+        self._notify_after_commit(session, journey, event)
+        return event
 
     def _write(
         self,
@@ -371,26 +384,26 @@ class Journeys:
     def _notify_after_commit(
         self, session: Session, journey: JourneyView, event: EventView
     ) -> None:
+        """After COMMIT (never on rollback) every plugin hears of the event, each separately:
+        one that raises is logged and the others are still told."""
         if not self.pm.hook.polku_after_transition.get_hookimpls():
             return
+        where = f"polku_after_transition for journey {journey.id} event {event.seq}"
 
         def notify() -> None:
-            try:
-                self.pm.hook.polku_after_transition(journey=journey, event=event)
-            except Exception as exc:
-                log_failure(
-                    log,
-                    exc,
-                    "polku_after_transition for journey %s event %s",
-                    journey.id,
-                    event.seq,
-                )
+            ask_each(self.pm, "polku_after_transition", where=where, journey=journey, event=event)
 
         after_commit(session, notify)
 
 
 def _connection(session: Session) -> Connection:
-    """The session's connection, looked up once per transaction (the lookup is not free)."""
+    """The session's connection, looked up once per transaction (the lookup is not free).
+
+    The hot path's statements bypass the ORM, so changes the caller made through the ORM in this
+    transaction (a consent just recorded, say) are flushed first, or the rules would not see them.
+    """
+    if session.new or session.dirty or session.deleted:
+        session.flush()
     conn: Connection | None = session.info.get("polku_connection")
     if conn is None or conn.closed or not conn.in_transaction():
         conn = session.connection()

@@ -343,3 +343,90 @@ def test_written_event_reads_back_identically(runtime: Runtime, new_client: NewC
     stored = events_of(runtime, jid)[-1]
     assert stored.occurred_at.replace(tzinfo=None) == written.occurred_at.replace(tzinfo=None)
     assert (stored.id, stored.seq, stored.verdicts) == (written.id, written.seq, written.verdicts)
+
+
+def test_advance_sees_changes_made_earlier_in_the_same_transaction(
+    runtime: Runtime, new_client: NewClient
+) -> None:
+    from datetime import UTC, datetime
+
+    from engine.models import Client
+
+    client_id, jid = new_client(consent=False)
+    with runtime.db.write() as session:
+        client = session.get(Client, client_id)
+        assert client is not None
+        client.participation_consent_at = datetime.now(UTC)  # not flushed yet
+        event = runtime.journeys.advance(session, jid, "engage", actor_id=None)
+    assert event.to_state == "engaged"
+
+
+def test_resume_after_a_version_migration_while_paused(
+    runtime: Runtime, new_client: NewClient
+) -> None:
+    _client, jid = new_client()
+    walk(runtime, jid, "engage", "start_assessment", "pause")
+    with runtime.db.write() as session:
+        runtime.journeys.migrate(session, jid, to_version=1, actor_id=None)
+    walk(runtime, jid, "resume")
+    assert state_of(runtime, jid)[0] == "assessment"
+
+
+class Listener:
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.heard: list[int] = []
+
+    @hookimpl
+    def polku_after_transition(self, journey: Journey, event: JourneyEvent) -> None:
+        if self.fail:
+            raise RuntimeError("listener bug")
+        self.heard.append(event.seq)
+
+
+def test_every_listener_hears_committed_events_even_if_one_fails(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    from engine.testing import make_client
+
+    failing, listening = Listener(fail=True), Listener()
+    runtime = make_runtime(plugin_manager=plugin_manager_with(failing, listening))
+    _c, jid = make_client(runtime)
+    with runtime.db.write() as session:
+        runtime.journeys.advance(session, jid, "engage", actor_id=None)
+        with session.begin_nested() as savepoint:  # some other work that is rolled back
+            savepoint.rollback()
+        with session.begin_nested():  # and some that is kept (a savepoint released)
+            pass
+        assert listening.heard == []  # not before COMMIT
+    assert listening.heard == [2]
+    with runtime.db.write() as session:
+        runtime.journeys.migrate(session, jid, to_version=1, actor_id=None)
+    assert listening.heard == [2, 3]  # a migration is an event too
+
+
+def test_database_errors_carry_no_client_values(runtime: Runtime, new_client: NewClient) -> None:
+    """A failing statement's error text never holds the bound values (they are client data)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    _client, jid = new_client()
+    walk(runtime, jid, "engage")
+    with runtime.db.write() as session:
+        session.execute(
+            insert(JourneyEvent).values(
+                journey_id=jid,
+                seq=3,
+                occurred_at=datetime.now(UTC),
+                trigger="intruder",
+                from_state="engaged",
+                to_state="engaged",
+                pathway_version=1,
+                verdicts=[],
+            )
+        )
+    with pytest.raises(Conflict) as info:
+        advance(runtime, jid, "pause", reason="Salainen syy: sairaalassa")
+    assert info.value.__cause__ is not None
+    assert "Salainen" not in str(info.value.__cause__)
