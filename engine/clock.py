@@ -20,7 +20,11 @@ class Clock:
         return datetime.now(UTC)
 
     def today(self) -> date:
-        return self.now().astimezone(self.zone).date()
+        return self.local_date(self.now())
+
+    def local_date(self, moment: datetime) -> date:
+        """The calendar date of ``moment`` where the clients live (rules judge by this date)."""
+        return moment.astimezone(self.zone).date()
 
 
 class FrozenClock(Clock):

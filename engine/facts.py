@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from engine.clock import Clock
 from engine.errors import InputRequired, NotFound
 from engine.models import Client, ClientFact
 
@@ -169,8 +170,9 @@ def _clean(definition: FactDefinition, value: object) -> str:
 class ClientFacts:
     """Record and read clients' facts. Built once per process by the runtime."""
 
-    def __init__(self, definitions: Mapping[str, FactDefinition]):
+    def __init__(self, definitions: Mapping[str, FactDefinition], clock: Clock | None = None):
         self.definitions = dict(definitions)
+        self.clock = clock or Clock()
 
     def record(
         self,
@@ -188,12 +190,12 @@ class ClientFacts:
         definition = _definition(self.definitions, key)
         text = None if value is None else _clean(definition, value)
         _require_client(session, client_id)
-        now = at or datetime.now(UTC)
+        now = at or self.clock.now()
         fact = ClientFact(
             client_id=client_id,
             key=key,
             value=text,
-            valid_from=valid_from or date.today(),
+            valid_from=valid_from or self.clock.local_date(now),
             recorded_at=now,
             recorded_by=recorded_by,
         )
@@ -227,7 +229,7 @@ class ClientFacts:
             select(ClientFact)
             .where(
                 col(ClientFact.client_id) == client_id,
-                col(ClientFact.valid_from) <= (as_of or date.today()),
+                col(ClientFact.valid_from) <= (as_of or self.clock.today()),
             )
             .order_by(
                 col(ClientFact.key),
@@ -245,7 +247,7 @@ class ClientFacts:
 
     def current(self, session: Session, client_id: int, *, as_of: date | None = None) -> Facts:
         """The client's facts as of ``as_of`` (default today), typed, for rules to read."""
-        as_of = as_of or date.today()
+        as_of = as_of or self.clock.today()
         facts = {}
         for row in self.current_rows(session, client_id, as_of=as_of):
             assert row.value is not None

@@ -24,9 +24,8 @@ if TYPE_CHECKING:
     from engine.facts import FactDefinition, Facts
     from engine.guards import GuardContext, Verdict
     from engine.instruments import Instrument
-    from engine.models import Client
     from engine.rules import Municipality, ReferralTarget, Rule
-    from engine.views import EventView, JourneyView
+    from engine.views import ClientView, EventView, JourneyView
 
 hookspec = pluggy.HookspecMarker("polku")
 hookimpl = pluggy.HookimplMarker("polku")
@@ -85,7 +84,7 @@ def polku_guards() -> dict[str, Any] | None:
 
 @hookspec
 def polku_referral_targets(
-    client: Client, facts: Facts, today: date
+    client: ClientView, facts: Facts, today: date
 ) -> list[ReferralTarget] | None:
     """Offer follow-on pathways and services (jatkopolut) a client may be referred to.
 

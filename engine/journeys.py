@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import pluggy
@@ -27,6 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
 
+from engine.clock import Clock
 from engine.db import after_commit
 from engine.driver import DriverStatement
 from engine.errors import (
@@ -119,10 +120,18 @@ class TriggerOption:
 class Journeys:
     """The journey service. Built once per process by :class:`engine.runtime.Runtime`."""
 
-    def __init__(self, pathways: PathwayRegistry, guards: GuardRegistry, pm: pluggy.PluginManager):
+    def __init__(
+        self,
+        pathways: PathwayRegistry,
+        guards: GuardRegistry,
+        pm: pluggy.PluginManager,
+        clock: Clock | None = None,
+    ):
         self.pathways = pathways
         self.guards = guards
         self.pm = pm
+        #: Event times (UTC) and the local date rules are judged on (Europe/Helsinki).
+        self.clock = clock or Clock()
 
     # --- rules --------------------------------------------------------------------------------
 
@@ -198,7 +207,7 @@ class Journeys:
             actor_id=actor_id,
             reason=reason,
             previous_state=self.previous_state(session, journey) if needs_previous else None,
-            today=today or date.today(),
+            today=today or self.clock.today(),
         )
 
     def available(
@@ -234,7 +243,7 @@ class Journeys:
     ) -> Journey:
         """Open a journey on the latest version of a pathway, with its first event."""
         pathway = self.pathways.latest(pathway_key)
-        now = at or datetime.now(UTC)
+        now = at or self.clock.now()
         initial = pathway.definition.initial
         journey = Journey(
             client_id=client_id,
@@ -297,9 +306,9 @@ class Journeys:
             )
         reason = _clean_reason(reason, transition)
         _check_outcome(outcome, transition)
-        now = at or datetime.now(UTC)
+        now = at or self.clock.now()
         context = self._context(
-            session, journey, client, pathway, trigger, actor_id, reason, now.date()
+            session, journey, client, pathway, trigger, actor_id, reason, self.clock.local_date(now)
         )
         context.now = now
         attempt = pathway.attempt(trigger, context, self.evaluate)
@@ -322,7 +331,7 @@ class Journeys:
             )
         attempt = Attempt(MIGRATE_TRIGGER, journey.state, journey.state, None, [])
         reason = f"version {journey.pathway_version} -> {to_version}"
-        now = datetime.now(UTC)
+        now = self.clock.now()
         event = self._write(
             session, journey, attempt, actor_id, reason, None, now, pathway_version=to_version
         )

@@ -24,11 +24,13 @@ from functools import partial
 import pluggy
 from sqlmodel import Session
 
+from engine.clock import Clock
 from engine.facts import ClientFacts, Facts
 from engine.guards import Verdict, ask
 from engine.models import Client
 from engine.plugins import ask_each
 from engine.rules import Eligibility, ReferralOption, ReferralTarget, Rule, RuleContext
+from engine.views import ClientView
 
 log = logging.getLogger("polku.referral_options")
 
@@ -38,13 +40,20 @@ UNAVAILABLE = "unavailable"
 class ReferralOptions:
     """Built once per process by the runtime, from the rules collected at start-up."""
 
-    def __init__(self, pm: pluggy.PluginManager, rules: Mapping[str, Rule], facts: ClientFacts):
+    def __init__(
+        self,
+        pm: pluggy.PluginManager,
+        rules: Mapping[str, Rule],
+        facts: ClientFacts,
+        clock: Clock | None = None,
+    ):
         self.pm = pm
+        self.clock = clock or Clock()
         self.rules = list(rules.values())
         self.facts = facts
 
     def assess(
-        self, target: ReferralTarget, *, client: Client, facts: Facts, today: date
+        self, target: ReferralTarget, *, client: Client | ClientView, facts: Facts, today: date
     ) -> Eligibility:
         """Every rule in force on ``today`` that governs ``target``, asked about ``client``."""
         missing: set[str] = set()
@@ -60,7 +69,9 @@ class ReferralOptions:
             )
         return Eligibility(tuple(verdicts), tuple(sorted(missing)))
 
-    def for_client(self, client: Client, facts: Facts, today: date) -> list[ReferralOption]:
+    def for_client(
+        self, client: Client | ClientView, facts: Facts, today: date
+    ) -> list[ReferralOption]:
         """Every target offered to ``client``, assessed (no database access)."""
         options: list[ReferralOption] = []
         answers = ask_each(
@@ -98,11 +109,12 @@ class ReferralOptions:
         self, session: Session, client_id: int, *, today: date | None = None
     ) -> list[ReferralOption]:
         """The options of a stored client, with their facts as of ``today`` (default: today)."""
-        today = today or date.today()
+        today = today or self.clock.today()
         facts = self.facts.current(session, client_id, as_of=today)
         client = session.get(Client, client_id)
         assert client is not None  # current() raised NotFound otherwise
-        return self.for_client(client, facts, today)
+        # plugins read a frozen snapshot: a change they made could never reach the database
+        return self.for_client(ClientView.of(client), facts, today)
 
 
 def _targets(value: object) -> list[ReferralTarget] | None:

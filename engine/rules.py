@@ -27,6 +27,7 @@ from engine.guards import Verdict, age_on
 if TYPE_CHECKING:
     from engine.facts import Facts
     from engine.models import Client
+    from engine.views import ClientView
 
 #: Labels in the UI languages: ``{"fi": ..., "sv": ..., "en": ...}``.
 Texts = Mapping[str, str]
@@ -196,7 +197,7 @@ class Rule:
             self.valid_to is None or today <= self.valid_to
         )
 
-    def governs(self, target: ReferralTarget, client: Client, today: date) -> bool:
+    def governs(self, target: ReferralTarget, client: Client | ClientView, today: date) -> bool:
         return (
             self.in_force(today)
             and (not self.pathway_types or target.pathway_type in self.pathway_types)
@@ -225,7 +226,7 @@ class ReferralTarget:
             raise ValueError(f"target {self.key!r}: key and pathway type must be identifiers")
         require_texts(f"target {self.key}", self.label)
 
-    def offered_to(self, client: Client) -> bool:
+    def offered_to(self, client: Client | ClientView) -> bool:
         return not self.area or client.municipality_code in self.area
 
     def pathway_label(self) -> Texts:
@@ -237,7 +238,7 @@ class RuleContext:
     """What a rule may look at: the client, their facts as of ``today``, the target."""
 
     rule: Rule
-    client: Client
+    client: Client | ClientView
     facts: Facts
     today: date
     target: ReferralTarget

@@ -79,14 +79,14 @@ class Runtime:
         rules: dict[str, Rule] = collect_records(
             self.pm, "polku_referral_rules", Rule, lambda r: r.key
         )
-        self.facts = ClientFacts(fact_definitions)
-        self.referral_options = ReferralOptions(self.pm, rules, self.facts)
+        self.facts = ClientFacts(fact_definitions, self.clock)
+        self.referral_options = ReferralOptions(self.pm, rules, self.facts, self.clock)
         self.db = database or Database(
             self.settings.database_url,
             pool_size=self.settings.pool_size,
             sqlite_synchronous=self.settings.sqlite_synchronous,
         )
-        self.journeys = Journeys(self.pathways, self.guards, self.pm)
+        self.journeys = Journeys(self.pathways, self.guards, self.pm, self.clock)
         self.auth = Auth(self.settings, self.clock, self.db)
 
     def close(self) -> None:
