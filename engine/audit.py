@@ -44,6 +44,29 @@ def _code(field: str, value: str) -> str:
     return value
 
 
+@dataclass(frozen=True)
+class View:
+    """One allowed view of a client's data, as the access log records it."""
+
+    principal: Principal
+    client_id: int
+    what: What
+    basis: Basis
+    at: datetime
+
+
+def record_view(session: Session, view: View) -> None:
+    """Write the access-log row of ``view`` (see :func:`record_access`)."""
+    record_access(
+        session,
+        principal=view.principal,
+        client_id=view.client_id,
+        what=view.what,
+        basis=view.basis,
+        at=view.at,
+    )
+
+
 def record_access(
     session: Session,
     *,

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from engine import audit
 from engine.errors import (
     Conflict,
     Forbidden,
@@ -77,6 +78,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if status in (401, 403):
             log.info("%s %s refused: %s %s", request.method, request.url.path, status, exc.code)
         headers = {"WWW-Authenticate": 'Bearer realm="polku"'} if status == 401 else None
+        view: audit.View | None = getattr(request.state, "client_view", None)
+        if view is not None:
+            # The view was allowed and its row rolled back with the failed work, but this answer
+            # still shows something of the client: log the view on its own (703/2023 §11).
+            with request.app.state.runtime.db.write() as session:
+                audit.record_view(session, view)
         return JSONResponse(exc.as_dict(), status_code=status, headers=headers)
 
     @app.get("/health", tags=["operations"], dependencies=[PUBLIC])

@@ -291,17 +291,20 @@ class ClientAccess:
 
 
 def _allow_client(
-    session: Session, runtime: Runtime, principal: Principal, client_id: int, what: What
+    request: Request,
+    session: Session,
+    runtime: Runtime,
+    principal: Principal,
+    client_id: int,
+    what: What,
 ) -> ClientAccess:
     basis = access.authorise_client(session, principal, client_id, what, runtime.clock.today())
-    audit.record_access(
-        session,
-        principal=principal,
-        client_id=client_id,
-        what=what,
-        basis=basis,
-        at=runtime.clock.now(),
-    )
+    view = audit.View(principal, client_id, what, basis, runtime.clock.now())
+    audit.record_view(session, view)
+    # If the route then fails with a domain error (409/422), its transaction rolls back with
+    # this row, yet the error's answer still tells something of the client (the state, the
+    # rules' reasons): the error handler logs the view again on its own (see web/app.py).
+    request.state.client_view = view
     return ClientAccess(principal, client_id, what, basis, session)
 
 
@@ -312,23 +315,25 @@ def client_rule(what: What, *, by: Literal["journey", "client"]) -> Callable[...
     if by == "journey":
 
         def through_journey(
+            request: Request,
             journey_id: int,
             auth: Annotated[Authentication, Depends(_authentication)],
             session: WriteSessionDep,
             runtime: RuntimeDep,
         ) -> ClientAccess:
             client_id = access.client_of_journey(session, auth.principal, journey_id, what)
-            return _allow_client(session, runtime, auth.principal, client_id, what)
+            return _allow_client(request, session, runtime, auth.principal, client_id, what)
 
         return declares(rule)(through_journey)
 
     def through_client(
+        request: Request,
         client_id: int,
         auth: Annotated[Authentication, Depends(_authentication)],
         session: WriteSessionDep,
         runtime: RuntimeDep,
     ) -> ClientAccess:
-        return _allow_client(session, runtime, auth.principal, client_id, what)
+        return _allow_client(request, session, runtime, auth.principal, client_id, what)
 
     return declares(rule)(through_client)
 

@@ -60,16 +60,22 @@ def test_each_client_view_writes_exactly_one_row(
         assert access_rows(runtime) == [*before, (me, org, client_id, what, "care_team")]
 
 
-def test_a_failed_view_rolls_back_with_its_row(
+def test_a_refused_move_still_logs_the_view_once(
     runtime: Runtime, api_as: Callable[..., UserClient]
 ) -> None:
+    """A 409/422 answer names the client's state and the rules' reasons: that is a view of the
+    client's data too. The failed work rolls back; the view's row is written on its own."""
     coach = api_as("coach")
     created = coach.post("/api/clients", json=NEW_CLIENT)
-    journey_id = created.json()["journey"]["id"]
+    journey_id, client_id = created.json()["journey"]["id"], created.json()["client"]["id"]
+    me, org = coach.user_id, coach.organisation_id
     before = access_rows(runtime)
     response = coach.post(f"/api/journeys/{journey_id}/advance", json={"trigger": "refer"})
     assert response.status_code == 409
-    assert access_rows(runtime) == before
+    assert access_rows(runtime) == [*before, (me, org, client_id, "advance", "care_team")]
+    response = coach.post(f"/api/journeys/{journey_id}/advance", json={"trigger": "pause"})
+    assert response.status_code == 409  # not possible from outreach
+    assert len(access_rows(runtime)) == len(before) + 2
 
 
 def test_refused_views_write_nothing(runtime: Runtime, api_as: Callable[..., UserClient]) -> None:
