@@ -8,7 +8,8 @@ only for fact keys some plugin defines. Journeys are walked through the real eng
 (``advance``) by the demo coach, so every demo event obeys the pathway and its guards, with
 back-dated times spread over the past months.
 
-Refused in production: the demo passwords are printed on every ``make run``.
+Loaded only in demo, development or test settings: the demo passwords are printed on every
+``make run``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from engine.clients import CLIENT_JOURNEY
 from engine.models import CareTeam, Client, Journey, Organisation, OrganisationKind, Role, User
 from engine.runtime import Runtime
 from engine.settings import Environment
+
+DEMO_ENVIRONMENTS = (Environment.demo, Environment.development, Environment.test)
 
 #: Preferred forward moves, in journey order; the walk takes the first allowed one most often.
 FORWARD = (
@@ -114,8 +117,11 @@ def is_empty(runtime: Runtime) -> bool:
 
 def load_people(runtime: Runtime) -> dict[str, int]:
     """The demo organisations and one user per role; return {username: user id}."""
-    if runtime.settings.environment == Environment.production:
-        raise DemoRefused("demo data is not loaded into a production database")
+    if runtime.settings.environment not in DEMO_ENVIRONMENTS:
+        raise DemoRefused(
+            "demo data (with published passwords) is loaded only with POLKU_ENVIRONMENT=demo "
+            f"(or development/test), not {runtime.settings.environment.value}"
+        )
     municipalities = ",".join(demo_municipalities(runtime))
     ids: dict[str, int] = {}
     with runtime.db.write() as session:

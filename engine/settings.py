@@ -26,7 +26,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="POLKU_", env_file=".env", extra="ignore")
 
-    environment: Environment = Environment.development
+    #: Production unless said otherwise: a deployment that forgets to set it gets the safe
+    #: behaviour (no /docs, no demo data, TOTP required). `make run` sets demo.
+    environment: Environment = Environment.production
     database_url: str = Field(default=f"sqlite:///{ROOT / 'var' / 'polku.db'}")
     #: Comma-separated plugin names to load; empty means all (built-in + entry points).
     plugins: str = ""

@@ -40,3 +40,14 @@ def test_demo_without_national_rules_records_no_facts(make_runtime: object) -> N
             "320",
             "614",
         }
+
+
+
+def test_default_environment_is_production() -> None:
+    """A deployment that forgets POLKU_ENVIRONMENT gets the safe settings: no demo data (see
+    tests/test_cli_users.py), no /docs, TOTP required."""
+    from engine.settings import Environment, Settings
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.environment == Environment.production
+    assert settings.require_totp
