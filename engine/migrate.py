@@ -24,7 +24,8 @@ def downgrade(url: str, revision: str) -> None:
 
 
 def protect_append_only(op: object, table: str) -> None:
-    """Make ``table`` append-only in the database itself: UPDATE and DELETE raise.
+    """Make ``table`` append-only in the database itself: UPDATE and DELETE (and TRUNCATE on
+    PostgreSQL) raise.
 
     Used by migrations for the event, access and disclosure logs. On PostgreSQL a trigger
     function; on SQLite ``BEFORE UPDATE/DELETE`` triggers that ``RAISE(ABORT)``.
@@ -44,6 +45,10 @@ def protect_append_only(op: object, table: str) -> None:
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION polku_append_only()"
         )
+        op.execute(  # type: ignore[attr-defined]
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION polku_append_only()"
+        )
     else:
         for action in ("UPDATE", "DELETE"):
             op.execute(  # type: ignore[attr-defined]
@@ -57,6 +62,7 @@ def drop_append_only(op: object, table: str) -> None:
     bind = op.get_bind()  # type: ignore[attr-defined]
     if bind.dialect.name == "postgresql":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")  # type: ignore[attr-defined]
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")  # type: ignore[attr-defined]
     else:
         for action in ("update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")  # type: ignore[attr-defined]

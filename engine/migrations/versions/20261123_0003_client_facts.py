@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from engine.migrate import drop_append_only, protect_append_only
+
 
 revision: str = '0003'
 down_revision: str | None = '0002'
@@ -33,8 +35,12 @@ def upgrade() -> None:
     with op.batch_alter_table('client_fact', schema=None) as batch_op:
         batch_op.create_index('ix_client_fact_client_key', ['client_id', 'key', 'valid_from'], unique=False)
 
+    # a change or a correction is a new row: the history of what was recorded stays
+    protect_append_only(op, 'client_fact')
+
 
 def downgrade() -> None:
+    drop_append_only(op, 'client_fact')
     with op.batch_alter_table('client_fact', schema=None) as batch_op:
         batch_op.drop_index('ix_client_fact_client_key')
 
