@@ -90,10 +90,6 @@ class Database:
             with session.begin():
                 yield session
 
-    def session(self, *, write: bool) -> Session:
-        """An unmanaged session (the caller begins and closes it), e.g. for a request scope."""
-        return Session(self._write_engine if write else self.engine, expire_on_commit=False)
-
     def dispose(self) -> None:
         self.engine.dispose()
 

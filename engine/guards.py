@@ -109,9 +109,6 @@ class GuardRegistry:
     def names(self) -> set[str]:
         return set(self._guards)
 
-    def owner(self, name: str) -> str:
-        return self._owners[name]
-
     def __contains__(self, name: object) -> bool:
         return name in self._guards
 
@@ -167,11 +164,6 @@ def age_on(birth_date: date, today: date) -> int:
     """Age in whole years on ``today``."""
     before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
     return today.year - birth_date.year - before_birthday
-
-
-def decide(verdicts: list[Verdict]) -> bool:
-    """Any deny wins; no opinion counts as allow."""
-    return not any(v.allowed is False for v in verdicts)
 
 
 # --- core guards --------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from engine.errors import (
 )
 from engine.guards import GuardContext, GuardRegistry, Verdict, verdicts_of
 from engine.models import Client, Journey, JourneyEvent
-from engine.pathway import Attempt, Pathway, PathwayRegistry, TransitionDef
+from engine.pathway import RESERVED_TRIGGERS, Attempt, Pathway, PathwayRegistry, TransitionDef
 from engine.plugins import ask_each
 from engine.views import ClientView, EventView, JourneyView
 
@@ -47,6 +47,7 @@ log = logging.getLogger("polku.journeys")
 
 START_TRIGGER = "start"
 MIGRATE_TRIGGER = "migrate_version"
+assert {START_TRIGGER, MIGRATE_TRIGGER} == RESERVED_TRIGGERS
 REASON_MAX = 2000
 
 _journey_t = Journey.__table__  # type: ignore[attr-defined]

@@ -29,6 +29,9 @@ from engine.guards import LANGUAGES, GuardContext, Verdict
 # transitions logs every state change at INFO: noise, and a cost on the hot path.
 logging.getLogger("transitions").setLevel(logging.WARNING)
 
+#: Trigger names the engine writes itself (a journey's start, a version migration).
+RESERVED_TRIGGERS = frozenset({"start", "migrate_version"})
+
 FUNNEL_STAGES = ("contacted", "engaged", "goals", "active", "referred", "on_pathway")
 IDENT = r"^[a-z][a-z0-9_]*$"
 
@@ -172,6 +175,8 @@ def check_pathway(definition: PathwayDef, file: str, guard_names: set[str]) -> l
     outgoing: dict[str, int] = dict.fromkeys(states, 0)
     for i, t in enumerate(definition.transitions):
         key = f"transitions[{i}]"
+        if t.trigger in RESERVED_TRIGGERS:
+            problem(f"{key}.trigger", f"{t.trigger!r} is reserved for the engine's own events")
         for s in t.source:
             if s not in states:
                 problem(f"{key}.source", f"unknown state {s!r}")

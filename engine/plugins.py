@@ -51,6 +51,19 @@ R = TypeVar("R")
 _traced: weakref.WeakSet[pluggy.PluginManager] = weakref.WeakSet()
 
 
+def refuse_wrappers(pm: pluggy.PluginManager) -> None:
+    """Polku asks every plugin separately (:func:`ask_each`), so a hook wrapper would never run:
+    a wrapper meant to deny would fail open. Refuse them at start-up instead."""
+    for name in pm.hook.__dict__:
+        caller = getattr(pm.hook, name)
+        for impl in caller.get_hookimpls():
+            if impl.wrapper or impl.hookwrapper:
+                raise PluginError(
+                    f"plugin {impl.plugin_name}: {name} is a hook wrapper; Polku asks each "
+                    "plugin separately, so write a plain hook implementation"
+                )
+
+
 class PluginError(Exception):
     """A plugin's static contribution is broken; start-up stops, naming the plugin."""
 
@@ -78,6 +91,7 @@ def build_plugin_manager(*, only: str = "", trace: bool = False) -> pluggy.Plugi
     if trace:
         enable_tracing(pm)
     pm.check_pending()
+    refuse_wrappers(pm)
     return pm
 
 

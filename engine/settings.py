@@ -71,10 +71,6 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    @property
     def require_totp(self) -> bool:
         """Two-factor login is required everywhere except demo mode (fictional data only)."""
         return self.environment != Environment.demo

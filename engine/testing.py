@@ -47,7 +47,7 @@ from engine.clock import Clock
 from engine.db import Database
 from engine.migrate import upgrade
 from engine.models import CareTeam, Client, Journey, Organisation, OrganisationKind, Role, User
-from engine.plugins import build_plugin_manager
+from engine.plugins import build_plugin_manager, refuse_wrappers
 from engine.referral_options import UNAVAILABLE
 from engine.rules import ReferralOption
 from engine.runtime import Runtime
@@ -196,6 +196,7 @@ def plugin_manager_with(*plugins: object, only: str = "") -> pluggy.PluginManage
         if not pm.is_registered(plugin):
             pm.register(plugin)
     pm.check_pending()
+    refuse_wrappers(pm)
     return pm
 
 

@@ -42,7 +42,6 @@ def test_demo_without_national_rules_records_no_facts(make_runtime: object) -> N
         }
 
 
-
 def test_default_environment_is_production() -> None:
     """A deployment that forgets POLKU_ENVIRONMENT gets the safe settings: no demo data (see
     tests/test_cli_users.py), no /docs, TOTP required."""

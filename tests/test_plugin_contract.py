@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from engine import hookspecs
 from engine.cli import app
+from engine.hookspecs import hookimpl
 from engine.models import Journey, JourneyEvent
 from engine.plugins import BUILTIN_PLUGINS, build_plugin_manager, describe_plugins
 from engine.runtime import Runtime
@@ -313,17 +314,32 @@ def test_plugins_try_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     assert not (tmp_path / "unused.db").exists()
 
 
-class Wrapper:
-    """A pluggy wrapper: it wraps whole hook calls, so per-plugin asking leaves it out."""
+def test_hook_wrappers_are_refused_at_start_up() -> None:
+    """A wrapper would never be asked (every plugin is asked separately): refused, not ignored."""
+    from engine.plugins import PluginError
+    from engine.testing import plugin_manager_with
 
-    @hookspecs.hookimpl(wrapper=True)
-    def polku_referral_targets(self) -> Any:
-        return (yield)
+    class Wrapping:
+        @hookimpl(wrapper=True)
+        def polku_check_transition(self, context: object) -> object:
+            return (yield)
+
+    class OldStyle:
+        @hookimpl(hookwrapper=True)
+        def polku_referral_targets(self) -> object:
+            yield
+
+    for plugin in (Wrapping(), OldStyle()):
+        with pytest.raises(PluginError, match="hook wrapper"):
+            plugin_manager_with(plugin)
 
 
-def test_hook_wrappers_are_not_asked_one_by_one(runtime_with: Callable[..., Runtime]) -> None:
-    runtime = runtime_with(Wrapper())
-    client, _journey = make_client(runtime, municipality_code="261")
-    found = referral_options_of(runtime, client, today=date(2026, 11, 23))
-    assert "kittila.outreach_youth_work" in found
-    assert not any(key.startswith("plugin:") for key in found)
+def test_engine_trigger_names_are_reserved(tmp_path: Path) -> None:
+    from engine.guards import core_registry
+    from engine.pathway import load_files
+
+    text = (ROOT / "pathways" / "client_journey.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "x.yaml"
+    path.write_text(text.replace("trigger: decline", "trigger: start"), encoding="utf-8")
+    _ok, problems = load_files([path], core_registry().names())
+    assert any("'start' is reserved" in str(p) for p in problems)
