@@ -2,8 +2,9 @@
 
 Plugins define which facts exist (``polku_fact_definitions``: key, type, labels fi/sv/en); the
 coach records them with the date from which they hold; rules read the facts as of the day they
-are evaluated. A change is a new row, so "what did we know was true on 1.3.2025" can always be
-answered. See :class:`engine.models.ClientFact`.
+are evaluated. A change is a new row, so both "what holds on 1.3.2025 as now recorded" and "what
+did we know on 1.3.2025, before later corrections" (``known_at``) can always be answered.
+See :class:`engine.models.ClientFact`.
 """
 
 from __future__ import annotations
@@ -219,18 +220,27 @@ class ClientFacts:
         return list(session.execute(stmt).scalars())
 
     def current_rows(
-        self, session: Session, client_id: int, *, as_of: date | None = None
+        self,
+        session: Session,
+        client_id: int,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
     ) -> list[ClientFact]:
         """The rows in force as of ``as_of`` (default today): per key the row with the latest
-        ``valid_from`` on or before it, the latest recorded on a tie. Cleared facts (``None``)
-        and keys that no plugin defines any more are left out."""
+        ``valid_from`` on or before it, the latest recorded on a tie. With ``known_at``, only
+        rows recorded by then count: what was known at that moment, before later corrections.
+        Cleared facts (``None``) and keys that no plugin defines any more are left out."""
         _require_client(session, client_id)
+        conditions = [
+            col(ClientFact.client_id) == client_id,
+            col(ClientFact.valid_from) <= (as_of or self.clock.today()),
+        ]
+        if known_at is not None:
+            conditions.append(col(ClientFact.recorded_at) <= known_at)
         stmt = (
             select(ClientFact)
-            .where(
-                col(ClientFact.client_id) == client_id,
-                col(ClientFact.valid_from) <= (as_of or self.clock.today()),
-            )
+            .where(*conditions)
             .order_by(
                 col(ClientFact.key),
                 col(ClientFact.valid_from).desc(),

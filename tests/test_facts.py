@@ -179,3 +179,36 @@ def test_facts_no_plugin_defines_are_left_out(
         assert [row.key for row in without_national.facts.history(session, client)] == [
             "activation_plan"
         ]
+
+
+def test_what_was_known_before_a_later_correction(runtime: Runtime, new_client: NewClient) -> None:
+    """A backdated correction changes what holds, not what was known before it was made."""
+    from datetime import UTC, datetime
+
+    client, _ = new_client()
+    first = datetime(2025, 3, 1, 9, tzinfo=UTC)
+    later = datetime(2025, 6, 1, 9, tzinfo=UTC)
+    with runtime.db.write() as session:
+        runtime.facts.record(
+            session,
+            client_id=client,
+            key="benefit",
+            value="none",
+            valid_from=date(2025, 1, 1),
+            at=first,
+        )
+        runtime.facts.record(  # a correction made in June, valid from January
+            session,
+            client_id=client,
+            key="benefit",
+            value="social_assistance",
+            valid_from=date(2025, 1, 1),
+            at=later,
+        )
+    with runtime.db.read() as session:
+        now_known = runtime.facts.current_rows(session, client, as_of=date(2025, 3, 1))
+        then_known = runtime.facts.current_rows(
+            session, client, as_of=date(2025, 3, 1), known_at=datetime(2025, 3, 2, tzinfo=UTC)
+        )
+    assert [r.value for r in now_known] == ["social_assistance"]
+    assert [r.value for r in then_known] == ["none"]

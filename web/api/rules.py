@@ -201,7 +201,7 @@ def referral_options(
 ) -> ReferralOptionsOut:
     """Every follow-on pathway and service offered in the client's municipality: eligible, or
     blocked with each rule's reason (fi/sv/en) and legal source, assessed as of ``on``
-    (default today) with the facts known for that day."""
+    (default today) with the facts valid on that day as now recorded."""
     session = view.session
     today = on or runtime.clock.today()
     options = runtime.referral_options.of_client(session, client_id, today=today)
