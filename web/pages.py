@@ -107,7 +107,8 @@ def set_language(
 ) -> Response:
     """Choose the UI language (a cookie), then go back where the switcher was pressed (303).
 
-    A state change, so a POST form (with the ``csrf_token`` field for the security middleware);
+    A state change, so a POST form; a public route, so the security layer checks its Origin (no
+    session, no token to check: it changes only the visitor's own language cookie);
     it works without JavaScript.
     """
     if code not in i18n.LANGUAGES:

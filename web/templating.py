@@ -71,10 +71,10 @@ def see_other(url: str) -> RedirectResponse:
 
 
 def csrf_token(request: Request) -> str:
-    """The request's CSRF token, set on ``request.state.csrf_token`` by the security middleware.
-
-    Empty until that middleware exists; templates put it in ``<meta name="csrf-token">`` (htmx
-    sends it as ``X-CSRF-Token``) and in every POST form's hidden ``csrf_token`` field.
+    """The request's CSRF token, set on ``request.state.csrf_token`` when the request is
+    authenticated with a session (web/security.py); empty for anonymous visitors. Templates put
+    it in ``<meta name="csrf-token">`` (htmx sends it as ``X-CSRF-Token``) and in every POST
+    form's hidden ``csrf_token`` field.
     """
     return str(getattr(request.state, "csrf_token", "") or "")
 
