@@ -387,6 +387,21 @@ class Journeys:
         try:
             event_id = _RECORD_FAST.insert_id(conn, values)
         except IntegrityError as exc:  # UNIQUE(journey_id, seq): another writer got there first
+            if conn.dialect.name == "sqlite":
+                # SQLite undid only the failed INSERT; undo our UPDATE too, so that nothing is
+                # written even if the caller goes on. (PostgreSQL aborted the whole transaction.)
+                _MOVE_FAST.rowcount(
+                    conn,
+                    {
+                        "journey_id": journey.id,
+                        "old_state": attempt.dest,
+                        "old_version": new_version,
+                        "new_state": journey.state,
+                        "new_version": journey.version,
+                        "now": journey.updated_at,
+                        "new_pathway_version": journey.pathway_version,
+                    },
+                )
             raise Conflict(journey.id, journey.version, None) from exc
         _refresh_loaded(session, journey.id, attempt.dest, new_version, now, new_pathway_version)
         return EventView(id=event_id, **values)

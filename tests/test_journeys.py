@@ -335,6 +335,12 @@ def test_unique_seq_is_the_second_line_of_defence(runtime: Runtime, new_client: 
     with pytest.raises(Conflict):
         advance(runtime, jid, "engage")
     assert state_of(runtime, jid) == ("outreach", 1)
+    # even a caller that catches the Conflict and commits has written nothing
+    with runtime.db.write() as session:
+        if runtime.db.dialect == "sqlite":  # PostgreSQL aborts the transaction: nothing to test
+            with pytest.raises(Conflict):
+                runtime.journeys.advance(session, jid, "engage", actor_id=None)
+    assert state_of(runtime, jid) == ("outreach", 1)
 
 
 def test_written_event_reads_back_identically(runtime: Runtime, new_client: NewClient) -> None:
