@@ -23,6 +23,16 @@
       getCacheBusterParam: false,
       globalViewTransitions: false,
       scrollIntoViewOnBoost: true,
+      // A form answered 422 (inline errors) or 409 (someone else moved the journey first)
+      // carries the blocks to show, with the message: swap them like a 200 (docs/ui.md).
+      responseHandling: [
+        { code: "204", swap: false },
+        { code: "[23]..", swap: true },
+        { code: "409", swap: true, error: false },
+        { code: "422", swap: true, error: false },
+        { code: "[45]..", swap: false, error: true },
+        { code: "...", swap: false },
+      ],
     });
   }
 
