@@ -368,3 +368,38 @@ def test_logged_in_navigation_has_logout_form(coach: UserClient) -> None:
     assert 'action="/logout"' in page and 'name="csrf_token"' in page
     assert 'href="/clients/new"' in page
     assert 'aria-current="page">Asiakkaani' in page or ">Asiakkaani</a>" in page
+
+
+XSS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', 'hx-get="/logout"', "{{7*7}}")
+
+
+def test_user_text_is_escaped_everywhere(runtime: Runtime, coach: UserClient) -> None:
+    """The XSS corpus in every text field the workspace shows: names, note, reason."""
+    client_id, journey_id = own_client(
+        runtime, coach, first_name=XSS[0] + XSS[3], last_name=XSS[1] + XSS[2]
+    )
+    with runtime.db.write() as session:
+        runtime.journeys.advance(session, journey_id, "engage", actor_id=coach.user_id)
+    coach.post(
+        f"/clients/{client_id}/advance",
+        data={"trigger": "pause", "expected_version": "2", "reason": " ".join(XSS)},
+    )
+    coach.post(f"/clients/{client_id}/contacts", data={"kind": "phone", "note": " ".join(XSS)})
+    answers = [
+        coach.get("/clients"),
+        coach.get("/clients", params={"q": XSS[0]}),
+        coach.get(f"/clients/{client_id}"),
+        coach.get(f"/clients/{client_id}", headers={**HX, "HX-Target": "timeline"}),
+        coach.post(
+            f"/clients/{client_id}/contacts",
+            data={"kind": "nope", "note": " ".join(XSS)},
+            headers=HX,
+        ),
+    ]
+    for answer in answers:
+        text = answer.text
+        assert "<script>alert" not in text and "<img src=x" not in text
+        for attribute in re.findall(r'\shx-[a-z-]+="([^"]*)"', text):
+            assert "alert" not in attribute and "logout" not in attribute
+    page = answers[2].text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;{{7*7}}" in page  # escaped, never evaluated

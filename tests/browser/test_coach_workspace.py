@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from engine.models import Role, User
 from engine.runtime import Runtime
-from engine.testing import TEST_PASSWORD, make_user, totp_code
+from engine.testing import TEST_PASSWORD, make_client, make_user, totp_code
 from tests.browser.conftest import axe_violations, open_context, problems_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -199,3 +199,30 @@ def test_anonymous_browser_is_sent_to_login(page: Page) -> None:
     page.goto("/clients")
     assert page.url.endswith("/login")
     expect(page.locator("main h1")).to_have_text("Kirjaudu sisään")
+
+
+def test_workspace_fits_a_phone(browser: Browser, live_server: str, runtime: Runtime) -> None:
+    context, page = open_context(
+        browser, live_server, viewport={"width": 360, "height": 740}, is_mobile=True
+    )
+    try:
+        user = coach_user(runtime)
+        make_client(
+            runtime,
+            first_name="Pitkänimi-Esimerkki",
+            last_name="Pitkäsukunimi-Testinen",
+            organisation_id=user.organisation_id,
+            care_team=(user.id,) if user.id else (),
+        )
+        log_in(page, runtime, user, FI)
+        client_link = page.locator("table.caseload a").first
+        for path in ("/clients", "/clients/new", client_link.get_attribute("href") or ""):
+            page.goto(path)
+            overflow = page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+            expect(page.get_by_role("button", name="Kirjaudu ulos")).to_be_visible()
+    finally:
+        context.close()
+    problems_of(page).assert_clean()
