@@ -223,6 +223,7 @@ def test_advance_with_htmx_swaps_actions_diagram_state_and_timeline(
         assert re.search(rf'id="{block}"[^>]*hx-swap-oob="true"', text), block
     assert "class engaged current" in text
     assert 'name="trigger" value="start_assessment"' in text
+    assert "Tallennettu. Asiakas on nyt tilassa ”Kiinnittynyt”." in text
     assert "Kiinnittyy toimintaan" in text.split('id="timeline"')[1]  # the event, with who
     assert "Testi Coach" in text.split('id="timeline"')[1]
     with runtime.db.read() as session:
@@ -255,6 +256,8 @@ def test_advance_needs_a_reason_where_the_pathway_asks(runtime: Runtime, coach: 
         f"/clients/{client_id}/advance", data={"trigger": "pause", "expected_version": "2"}
     )
     assert plain.status_code == 422 and "<html" in plain.text  # the whole page, with the error
+    # the language switcher on that page returns to the client page, not to the POST address
+    assert f'name="next" value="/clients/{client_id}"' in plain.text
     done = coach.post(
         f"/clients/{client_id}/advance",
         data={"trigger": "pause", "expected_version": "2", "reason": "Sairaalassa"},

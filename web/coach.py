@@ -323,7 +323,10 @@ def client_context(
         "contact_errors": contact_errors or {},
         "contact_values": contact_values or {},
         "contact_saved": False,
+        "advanced": None,
         "today": today,
+        # the language switcher returns here, also from a POST answer (422, 409)
+        "page_path": f"/clients/{view.client_id}",
     }
 
 
@@ -390,6 +393,7 @@ def advance(
         session.expire_all()
     context = client_context(request, work, runtime, error=error)
     if error is None:
+        context["advanced"] = trigger
         return answer_post(
             request,
             redirect_to=f"/clients/{client_id}",

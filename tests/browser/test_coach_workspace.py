@@ -104,6 +104,9 @@ def take_in(page: Page, words: Words, name: str) -> None:
 def advance_with_htmx(page: Page, trigger_label: str, state_label: str) -> None:
     page.locator("#journey_actions").get_by_role("button", name=trigger_label).click()
     expect(page.locator("#client_state")).to_contain_text(state_label)
+    # the pressed button is gone: focus is on the section's heading, the status follows it
+    expect(page.locator("#actions-title")).to_be_focused()
+    expect(page.locator("#journey_actions [role=status]")).to_contain_text(state_label)
     expect(page.locator("#journey_diagram .you-are-here")).to_contain_text(state_label)
     expect(page.locator("#timeline li").first).to_contain_text(trigger_label)
     canvas = page.locator("#journey_canvas")

@@ -37,6 +37,7 @@
   }
 
   var UNSAFE_METHODS = { post: true, put: true, patch: true, delete: true };
+  var FORM_SECTIONS = { journey_actions: true, contact_form: true };
 
   // The security middleware puts the session's CSRF token in <meta name="csrf-token">.
   document.addEventListener("htmx:configRequest", function (event) {
@@ -54,6 +55,12 @@
     if (target && target.id === "main" && typeof target.focus === "function") {
       target.focus({ preventScroll: true });
       window.scrollTo(0, 0);
+    }
+    // A form answered in place (next steps, contact): the button pressed is gone, so focus
+    // goes to the section's heading (tabindex="-1"); its status or error message follows.
+    var heading = target && FORM_SECTIONS[target.id] ? target.querySelector("h2[tabindex]") : null;
+    if (heading) {
+      heading.focus({ preventScroll: true });
     }
   });
 
