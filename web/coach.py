@@ -18,9 +18,11 @@ else moved the journey first) re-render the same blocks with the message and the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -111,8 +113,8 @@ def caseload_page(
     )
 
 
-def page_url(query: CaseloadQuery) -> Any:
-    from urllib.parse import urlencode
+def page_url(query: CaseloadQuery) -> Callable[[int], str]:
+    """The caseload URL of another page with the same search and filters."""
 
     def url(page: int) -> str:
         params = {
