@@ -406,3 +406,38 @@ def test_user_text_is_escaped_everywhere(runtime: Runtime, coach: UserClient) ->
             assert "alert" not in attribute and "logout" not in attribute
     page = answers[2].text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;{{7*7}}" in page  # escaped, never evaluated
+
+
+def test_caseload_flags_extension_point(
+    runtime: Runtime, coach: UserClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flag (e.g. the referral issue's "referrals waiting") is one more column of the same
+    SELECT and a badge on the row; here a stand-in counts the client's phone contacts."""
+    from engine import caseload as caseload_module
+    from engine.caseload import CaseloadFlag
+    from engine.models import Client as ClientRow
+
+    def phone_contacts(_today: Any) -> Any:
+        return (
+            select(func.count())
+            .where(
+                col(ContactEntry.client_id) == col(ClientRow.id),
+                col(ContactEntry.kind) == "phone",
+            )
+            .correlate(ClientRow)
+            .scalar_subquery()
+        )
+
+    flag = CaseloadFlag(
+        "phone_calls", {"fi": "Puheluita", "sv": "Samtal", "en": "Calls"}, phone_contacts
+    )
+    monkeypatch.setattr(caseload_module, "FLAGS", [flag])
+    monkeypatch.setattr("web.coach.FLAGS", [flag])
+    called, _ = own_client(runtime, coach, last_name="Soitettu")
+    own_client(runtime, coach, last_name="Hiljainen")
+    add_contact(runtime, called, coach.user_id, days_ago=1)
+    add_contact(runtime, called, coach.user_id, days_ago=2)
+    page = coach.get("/clients").text
+    soitettu = page.split("Soitettu")[1].split("</th>")[0]
+    hiljainen = page.split("Hiljainen")[1].split("</th>")[0]
+    assert "Puheluita: 2" in soitettu and "Puheluita" not in hiljainen
