@@ -1,3 +1,10 @@
-from bench.advance import main
+"""``python -m bench [advance|caseload]``: every benchmark, or the ones named."""
 
-main()
+import sys
+
+from bench import advance, caseload
+
+BENCHES = {"advance": advance.main, "caseload": caseload.main}
+
+for name in sys.argv[1:] or list(BENCHES):
+    BENCHES[name]()

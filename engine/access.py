@@ -33,7 +33,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select, union
 from sqlmodel import Session, col
 
 from engine.errors import Forbidden, NotFound
@@ -70,6 +70,12 @@ class What(StrEnum):
     record_fact = "record_fact"
     #: The follow-on pathways and services the client may be referred to, with the reasons.
     referral_options = "referral_options"
+    #: A row of the coach's caseload (asiakkaani): name, state, last contact, follow-up.
+    caseload = "caseload"
+    #: The client page: profile, journey, timeline of events and contacts.
+    client_page = "client_page"
+    #: Recording a contact of individual work (yhteydenotto) in the contact log.
+    record_contact = "record_contact"
 
 
 class Basis(StrEnum):
@@ -92,12 +98,25 @@ class Grant:
     roles: frozenset[Role]
     what: frozenset[What]
     condition: Condition
+    #: The same condition as a ``SELECT`` of client ids from the table that drives it, so a
+    #: listing starts from the principal's few rows instead of probing every client (optional;
+    #: ``tests/security/test_policy.py`` checks that both give the same clients).
+    client_ids: Callable[[Principal, date], Select[Any]] | None = None
 
 
 def in_care_team(principal: Principal, today: date) -> ColumnElement[bool]:
     """The principal is a member of the client's care team on ``today`` (inclusive dates)."""
     return exists().where(
         col(CareTeam.client_id) == col(Client.id),
+        col(CareTeam.user_id) == principal.user_id,
+        col(CareTeam.valid_from) <= today,
+        or_(col(CareTeam.valid_to).is_(None), col(CareTeam.valid_to) >= today),
+    )
+
+
+def care_team_client_ids(principal: Principal, today: date) -> Select[Any]:
+    """:func:`in_care_team` as a SELECT on ``care_team`` (index ``user_id, client_id``)."""
+    return select(col(CareTeam.client_id)).where(
         col(CareTeam.user_id) == principal.user_id,
         col(CareTeam.valid_from) <= today,
         or_(col(CareTeam.valid_to).is_(None), col(CareTeam.valid_to) >= today),
@@ -125,9 +144,13 @@ GRANTS: tuple[Grant, ...] = (
                 What.facts,
                 What.record_fact,
                 What.referral_options,
+                What.caseload,
+                What.client_page,
+                What.record_contact,
             }
         ),
         in_care_team,
+        care_team_client_ids,
     ),
     Grant(
         Basis.client_log_request,
@@ -148,7 +171,11 @@ def visible_clients(principal: Principal, what: What, today: date) -> Select[Any
     Use it as the filter of any query that lists clients or their data, e.g.
     ``.where(Journey.client_id.in_(visible_clients(p, What.journey, today)))``.
     """
-    conditions = [g.condition(principal, today) for g in grants_for(principal, what)]
+    grants = grants_for(principal, what)
+    if grants and all(g.client_ids is not None for g in grants):
+        selects = [g.client_ids(principal, today) for g in grants if g.client_ids is not None]
+        return selects[0] if len(selects) == 1 else union(*selects)  # type: ignore[return-value]
+    conditions = [g.condition(principal, today) for g in grants]
     where = or_(*conditions) if conditions else false()
     return select(col(Client.id)).where(where)
 
@@ -202,6 +229,11 @@ def client_of_journey(session: Session, principal: Principal, journey_id: int, w
 def can_create_client(principal: Principal) -> bool:
     """A coach of an organisation records new clients (who then belong to it)."""
     return principal.role == Role.coach and principal.organisation_id is not None
+
+
+def can_list_caseload(principal: Principal) -> bool:
+    """A role with a grant for caseload rows lists them (which rows: :func:`visible_clients`)."""
+    return bool(grants_for(principal, What.caseload))
 
 
 def can_see_organisation_reports(principal: Principal) -> bool:

@@ -17,6 +17,7 @@ Rows carry ids and short codes only, never names or free text: ``what`` and ``ba
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,6 +88,28 @@ def record_access(
             basis=_code("basis", str(basis)),
         )
     )
+
+
+def record_accesses(
+    session: Session,
+    *,
+    principal: Principal,
+    client_ids: Sequence[int],
+    what: What,
+    basis: Basis,
+    at: datetime,
+) -> None:
+    """One access-log row per client of a listing (e.g. a caseload page), in one statement."""
+    if not client_ids:
+        return
+    row = {
+        "occurred_at": at,
+        "user_id": principal.user_id,
+        "organisation_id": principal.organisation_id,
+        "what": _code("what", str(what)),
+        "basis": _code("basis", str(basis)),
+    }
+    session.execute(insert(_access_t), [{**row, "client_id": cid} for cid in client_ids])
 
 
 def record_disclosure(

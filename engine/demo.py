@@ -23,7 +23,17 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from engine.clients import CLIENT_JOURNEY
-from engine.models import CareTeam, Client, Journey, Organisation, OrganisationKind, Role, User
+from engine.models import (
+    CareTeam,
+    Client,
+    ContactEntry,
+    ContactKind,
+    Journey,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
 from engine.runtime import Runtime
 from engine.settings import Environment
 
@@ -225,7 +235,47 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
                 at=started,
             )
             events += 1 + _walk(runtime, session, journey, client, rng, started, now, coach_id)
+            _contacts(session, rng, client.id, coach_id, started, now)
     return DemoSummary(clients, events, len(people))
+
+
+DEMO_NOTES = (
+    "Tavattiin kahvilassa, kuulumisten vaihtoa.",
+    "Käytiin yhdessä Kelan asiointipisteessä.",
+    "Puhelu: sovittiin seuraava tapaaminen.",
+    "Kotikäynti, arjen asioiden läpikäyntiä.",
+    "Etätapaaminen, CV:n päivitystä.",
+    "",
+)
+
+
+def _contacts(
+    session: Session,
+    rng: random.Random,
+    client_id: int,
+    coach_id: int,
+    start: datetime,
+    now: datetime,
+) -> None:
+    """A few fictional contacts of individual work, the last one sometimes with a follow-up."""
+    when = start
+    for _ in range(rng.randint(0, 4)):
+        when = min(now, when + timedelta(days=rng.randint(1, 30), hours=rng.randint(0, 6)))
+        follow_up = (
+            when.date() + timedelta(days=rng.randint(-5, 21)) if rng.random() < 0.5 else None
+        )
+        session.add(
+            ContactEntry(
+                client_id=client_id,
+                coach_id=coach_id,
+                occurred_at=when,
+                kind=rng.choice(list(ContactKind)).value,
+                duration_minutes=rng.choice([15, 30, 45, 60, 90, 120]),
+                note=rng.choice(DEMO_NOTES),
+                next_contact_on=max(follow_up, when.date()) if follow_up else None,
+                recorded_at=when,
+            )
+        )
 
 
 def _walk(

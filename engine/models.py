@@ -217,6 +217,51 @@ class ClientFact(SQLModel, table=True):
     __table_args__ = (Index("ix_client_fact_client_key", "client_id", "key", "valid_from"),)
 
 
+class ContactKind(StrEnum):
+    """How a coach met or reached the client (yhteydenoton tapa)."""
+
+    #: Kotikäynti.
+    home_visit = "home_visit"
+    #: Tapaaminen (at the project's premises or elsewhere agreed).
+    meeting = "meeting"
+    #: Puhelu.
+    phone = "phone"
+    #: Etätapaaminen (video or chat).
+    remote = "remote"
+    #: Saattaen palveluun: the coach went with the client to a service.
+    escorted = "escorted"
+    #: Etsivä työ kadulla: outreach on the street.
+    street_outreach = "street_outreach"
+
+
+class ContactEntry(SQLModel, table=True):
+    """One contact with a client in individual work (yksilötyön kontakti): who, when, how, how
+    long, a short note and optionally the next agreed contact date (the follow-up).
+
+    The note is client data (special category): it never goes into application logs.
+    """
+
+    __tablename__ = "contact_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id")
+    coach_id: int = Field(foreign_key="app_user.id")
+    occurred_at: datetime = _ts(nullable=False)
+    kind: str = Field(max_length=20, description="ContactKind")
+    duration_minutes: int | None = None
+    note: str = Field(default="", max_length=1000)
+    #: The next contact agreed with the client (seuraava yhteydenotto); drives "follow-up due".
+    next_contact_on: date | None = None
+    recorded_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_contact_entry_client_time", "client_id", "occurred_at"),
+        CheckConstraint(
+            "duration_minutes IS NULL OR duration_minutes >= 0", name="ck_contact_entry_duration"
+        ),
+    )
+
+
 class UserSession(SQLModel, table=True):
     """A server-side login session. Only a SHA-256 of the cookie's token is stored.
 

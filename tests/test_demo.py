@@ -50,3 +50,21 @@ def test_default_environment_is_production() -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.environment == Environment.production
     assert settings.require_totp
+
+
+def test_demo_clients_have_contacts_for_the_caseload(runtime: Runtime) -> None:
+    from engine.access import Principal
+    from engine.caseload import CaseloadQuery, caseload
+    from engine.models import ContactEntry, Role, User
+
+    load_demo(runtime, clients=12)
+    with runtime.db.read() as session:
+        contacts = session.execute(select(ContactEntry)).scalars().all()
+        coach = session.execute(select(User).where(User.username == "valmentaja")).scalar_one()
+        assert coach.id is not None
+        principal = Principal(coach.id, Role.coach, coach.organisation_id)
+        page = caseload(session, principal, CaseloadQuery(), runtime.clock.today())
+    assert contacts and {c.coach_id for c in contacts} == {coach.id}
+    assert all(c.note is not None and len(c.note) <= 1000 for c in contacts)
+    assert page.total == 12
+    assert any(row.last_contact_at is not None for row in page.rows)

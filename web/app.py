@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 
 from engine import audit
@@ -28,7 +28,7 @@ from engine.errors import (
 )
 from engine.runtime import Runtime
 from engine.settings import Environment, Settings, get_settings
-from web import login, pages
+from web import coach, login, pages
 from web.api import admin, auth, clients, journeys, reports, rules
 from web.assets import MOUNT, StaticAssets
 from web.deps import RuntimeDep
@@ -46,6 +46,21 @@ STATUS: dict[type[PolkuError], int] = {
     GuardRejected: 422,
     InputRequired: 422,
 }
+
+
+def is_html_page(request: Request) -> bool:
+    """A browser asking for one of our HTML pages (routes tagged "pages"), not the JSON API."""
+    route = request.scope.get("route")
+    tags = getattr(route, "tags", None) or ()
+    return "pages" in tags and "text/html" in request.headers.get("accept", "")
+
+
+def to_login(request: Request) -> Response:
+    """Not logged in on an HTML page: a page load goes to /login (303); htmx is told to go
+    there with ``HX-Redirect`` (a swap of the login form into a fragment would be wrong)."""
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=401, headers={"HX-Redirect": "/login"})
+    return RedirectResponse("/login", status_code=303)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -73,10 +88,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime
 
     @app.exception_handler(PolkuError)
-    async def polku_error(request: Request, exc: PolkuError) -> JSONResponse:
+    async def polku_error(request: Request, exc: PolkuError) -> Response:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         if status in (401, 403):
             log.info("%s %s refused: %s %s", request.method, request.url.path, status, exc.code)
+        if status == 401 and is_html_page(request):
+            return to_login(request)
         headers = {"WWW-Authenticate": 'Bearer realm="polku"'} if status == 401 else None
         view: audit.View | None = getattr(request.state, "client_view", None)
         if view is not None:
@@ -107,6 +124,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     # Web UI: public pages and static assets (web/pages.py, web/assets.py, docs/ui.md).
     app.include_router(pages.router)
+    app.include_router(coach.router)
     app.mount(MOUNT, StaticAssets(), name="static")
     app.add_middleware(SecurityHeaders, hsts=settings.https)
     check_routes(app)

@@ -12,7 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from engine.auth import LoginOutcome
+from engine.access import can_list_caseload
+from engine.auth import LoginOutcome, principal_of
+from engine.models import User
 from engine.settings import Environment
 from web.deps import RuntimeDep, WriteSessionDep
 from web.security import (
@@ -78,7 +80,11 @@ def submit_login(
             username=username,
             status_code=STATUS[result.outcome],
         )
-    response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    # a coach starts from the caseload (asiakkaani); other roles from the front page
+    user = session.get(User, result.user_id) if result.user_id is not None else None
+    principal = principal_of(user) if user is not None else None
+    start = "/clients" if principal is not None and can_list_caseload(principal) else "/"
+    response = RedirectResponse(start, status_code=status.HTTP_303_SEE_OTHER)
     set_session_cookie(response, result.session_token, runtime.settings)
     return response
 

@@ -59,9 +59,12 @@ def moves_from(pathway: Pathway) -> dict[str, list[Move]]:
     return moves
 
 
-def mermaid_source(pathway: Pathway, language: str, title: str, description: str) -> str:
-    """engine.pathway.diagram() with an accessible title and description for the SVG."""
-    header, _, body = diagram(pathway, language).partition("\n")
+def mermaid_source(
+    pathway: Pathway, language: str, title: str, description: str, current: str | None = None
+) -> str:
+    """engine.pathway.diagram() with an accessible title and description for the SVG, and the
+    ``current`` state highlighted ("you are here")."""
+    header, _, body = diagram(pathway, language, current=current).partition("\n")
     flat = " ".join(description.split())
     return f"{header}\n    accTitle: {title}\n    accDescr: {flat}\n{body}"
 

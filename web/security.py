@@ -194,6 +194,8 @@ def _authentication(
         raise Unauthenticated("the session has ended; log in again")
     # templates put it in <meta name="csrf-token"> and POST forms (web/templating.csrf_token)
     request.state.csrf_token = auth.csrf_token or ""
+    # the layout shows the signed-in navigation (web/templates/base.html)
+    request.state.principal = auth.principal
     if request.method not in SAFE_METHODS:
         check_origin(request, runtime.settings)
         expected = auth.csrf_token or ""
@@ -256,6 +258,15 @@ def create_client_rule(auth: Annotated[Authentication, Depends(_authentication)]
 
 
 ClientCreator = Annotated[Principal, Depends(create_client_rule)]
+
+
+@declares(AccessRule("caseload", "a role with a caseload grant; rows from visible_clients"))
+def caseload_rule(auth: Annotated[Authentication, Depends(_authentication)]) -> Principal:
+    access.require(access.can_list_caseload(auth.principal), "list a caseload")
+    return auth.principal
+
+
+CaseloadLister = Annotated[Principal, Depends(caseload_rule)]
 
 
 @declares(AccessRule("organisation_report", "a coordinator, own organisation's aggregates only"))

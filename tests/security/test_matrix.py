@@ -73,7 +73,7 @@ def test_matrix(world: World, route: AppRoute) -> None:
                 if not ok and status != (401 if actor == "anonymous" else 403):
                     failures.append(f"{where}, expected {401 if actor == 'anonymous' else 403}")
                 added = world.access_rows() - rows_before
-                if added != access_rows_expected(case.rule, ok):
+                if added != access_rows_expected(case.rule, ok, route.method):
                     failures.append(f"{where}: {added} access-log rows")
     assert failures == []
 

@@ -266,7 +266,9 @@ def test_html_login_form(timed: Runtime, http: TestClient) -> None:
         },
         follow_redirects=False,
     )
-    assert ok.status_code == 303 and ok.headers["location"] == "/"
+    assert (
+        ok.status_code == 303 and ok.headers["location"] == "/clients"
+    )  # a coach starts from the caseload
     assert http.get(ME).json()["id"] == user.id
 
 

@@ -23,10 +23,21 @@
       getCacheBusterParam: false,
       globalViewTransitions: false,
       scrollIntoViewOnBoost: true,
+      // A form answered 422 (inline errors) or 409 (someone else moved the journey first)
+      // carries the blocks to show, with the message: swap them like a 200 (docs/ui.md).
+      responseHandling: [
+        { code: "204", swap: false },
+        { code: "[23]..", swap: true },
+        { code: "409", swap: true, error: false },
+        { code: "422", swap: true, error: false },
+        { code: "[45]..", swap: false, error: true },
+        { code: "...", swap: false },
+      ],
     });
   }
 
   var UNSAFE_METHODS = { post: true, put: true, patch: true, delete: true };
+  var FORM_SECTIONS = { journey_actions: true, contact_form: true };
 
   // The security middleware puts the session's CSRF token in <meta name="csrf-token">.
   document.addEventListener("htmx:configRequest", function (event) {
@@ -44,6 +55,12 @@
     if (target && target.id === "main" && typeof target.focus === "function") {
       target.focus({ preventScroll: true });
       window.scrollTo(0, 0);
+    }
+    // A form answered in place (next steps, contact): the button pressed is gone, so focus
+    // goes to the section's heading (tabindex="-1"); its status or error message follows.
+    var heading = target && FORM_SECTIONS[target.id] ? target.querySelector("h2[tabindex]") : null;
+    if (heading) {
+      heading.focus({ preventScroll: true });
     }
   });
 

@@ -1,0 +1,201 @@
+"""The coach's caseload (asiakkaani): one page of the clients a user may list, with what the
+dashboard shows for each -- the client journey's state, the last contact, the follow-up date,
+and any extra flags -- in one SELECT, however many rows the page has.
+
+Which clients: :func:`engine.access.visible_clients` for :attr:`What.caseload` (the care team
+today). Paging: ``LIMIT/OFFSET`` over (last name, first name, id), plus one ``COUNT``; both start
+from the principal's care-team rows (index ``care_team(user_id, client_id)``), so a page costs
+the same with 1 000 or 100 000 clients in the database (``bench/caseload.py``).
+
+Extension point (:data:`FLAGS`): a :class:`CaseloadFlag` is a named, correlated scalar subquery
+on ``client.id`` (e.g. the referral issue's "referrals waiting" and "referrals expired"): append
+one to :data:`FLAGS` and it becomes a column of the same SELECT and a badge on the dashboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlmodel import Session, col
+
+from engine.access import Principal, What, visible_clients
+from engine.clients import CLIENT_JOURNEY
+from engine.clock import as_utc
+from engine.models import Client, ContactEntry, Journey
+
+PAGE_SIZE = 25
+#: How the dashboard can narrow the list (besides search and municipality).
+SHOW = ("all", "follow_up_due", "paused")
+PAUSED_STATES = ("paused",)
+
+
+@dataclass(frozen=True)
+class CaseloadFlag:
+    """A named count about a client, shown as a badge when it is not zero.
+
+    ``count`` builds a correlated scalar subquery on ``client.id`` for ``today``; ``label`` holds
+    the badge text in fi/sv/en.
+    """
+
+    key: str
+    label: dict[str, str]
+    count: Callable[[date], ColumnElement[Any]]
+
+
+#: Extra per-client counts on the dashboard (empty until e.g. referral handoffs add theirs).
+FLAGS: list[CaseloadFlag] = []
+
+
+@dataclass(frozen=True)
+class CaseloadQuery:
+    """What the coach asked for: a name search, filters and a page number (from 1)."""
+
+    search: str = ""
+    state: str = ""
+    municipality: str = ""
+    show: str = "all"
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    client_id: int
+    first_name: str
+    last_name: str
+    municipality_code: str
+    journey_id: int | None
+    state: str | None
+    last_contact_at: datetime | None
+    next_contact_on: date | None
+    flags: dict[str, int] = field(default_factory=dict)
+
+    def days_since_contact(self, today: date) -> int | None:
+        return None if self.last_contact_at is None else (today - self.last_contact_at.date()).days
+
+    def follow_up_due(self, today: date) -> bool:
+        return self.next_contact_on is not None and self.next_contact_on <= today
+
+
+@dataclass(frozen=True)
+class CaseloadPage:
+    rows: list[CaseloadRow]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _last_contact() -> Any:
+    return (
+        select(func.max(col(ContactEntry.occurred_at)))
+        .where(col(ContactEntry.client_id) == col(Client.id))
+        .correlate(Client)
+        .scalar_subquery()
+    )
+
+
+def _next_contact() -> Any:
+    """The follow-up date agreed at the latest contact (a later contact replaces it)."""
+    return (
+        select(col(ContactEntry.next_contact_on))
+        .where(col(ContactEntry.client_id) == col(Client.id))
+        .order_by(col(ContactEntry.occurred_at).desc(), col(ContactEntry.id).desc())
+        .limit(1)
+        .correlate(Client)
+        .scalar_subquery()
+    )
+
+
+def _filtered(principal: Principal, query: CaseloadQuery, today: date, *columns: Any) -> Select:
+    journey_on = and_(
+        col(Journey.client_id) == col(Client.id), col(Journey.pathway_key) == CLIENT_JOURNEY
+    )
+    stmt = (
+        select(*columns)
+        .select_from(Client)
+        .outerjoin(Journey, journey_on)
+        .where(col(Client.id).in_(visible_clients(principal, What.caseload, today)))
+    )
+    words = query.search.split()
+    for word in words[:5]:
+        pattern = f"%{word.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(col(Client.first_name)).like(pattern),
+                func.lower(col(Client.last_name)).like(pattern),
+            )
+        )
+    if query.state:
+        stmt = stmt.where(col(Journey.state) == query.state)
+    if query.municipality:
+        stmt = stmt.where(col(Client.municipality_code) == query.municipality)
+    if query.show == "paused":
+        stmt = stmt.where(col(Journey.state).in_(PAUSED_STATES))
+    elif query.show == "follow_up_due":
+        stmt = stmt.where(_next_contact() <= today)
+    return stmt
+
+
+def caseload(
+    session: Session,
+    principal: Principal,
+    query: CaseloadQuery,
+    today: date,
+    *,
+    page_size: int = PAGE_SIZE,
+) -> CaseloadPage:
+    """One page of the principal's caseload: two statements (the page and its count)."""
+    total = int(
+        session.execute(_filtered(principal, query, today, func.count(col(Client.id)))).scalar_one()
+    )
+    page = max(1, min(query.page, max(1, -(-total // page_size))))
+    flags = [f.count(today).label(f"flag_{f.key}") for f in FLAGS]
+    stmt = (
+        _filtered(
+            principal,
+            query,
+            today,
+            col(Client.id),
+            col(Client.first_name),
+            col(Client.last_name),
+            col(Client.municipality_code),
+            col(Journey.id),
+            col(Journey.state),
+            _last_contact().label("last_contact_at"),
+            _next_contact().label("next_contact_on"),
+            *flags,
+        )
+        .order_by(col(Client.last_name), col(Client.first_name), col(Client.id))
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    rows = []
+    for r in session.execute(stmt):
+        last = r[6]
+        rows.append(
+            CaseloadRow(
+                client_id=r[0],
+                first_name=r[1],
+                last_name=r[2],
+                municipality_code=r[3],
+                journey_id=r[4],
+                state=r[5],
+                last_contact_at=as_utc(last) if last is not None else None,
+                next_contact_on=_as_date(r[7]),
+                flags={f.key: int(r[8 + i] or 0) for i, f in enumerate(FLAGS)},
+            )
+        )
+    return CaseloadPage(rows, total, page, page_size)
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))  # SQLite hands back text from a scalar subquery

@@ -1,0 +1,115 @@
+"""The contact log of individual work (yksilötyön kontaktit) and a client's timeline.
+
+A coach records each contact with a client -- a home visit, a meeting, a phone call, a remote
+meeting, escorting the client to a service (saattaen), outreach on the street -- with its
+duration, a short note and optionally the next agreed contact date (the follow-up the caseload
+shows as due). Notes are client data: they are never logged.
+
+:func:`timeline` merges, newest first, the events of every journey of the client (the client
+journey and any referral handoff journeys, with who moved it and why) and the contacts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from engine.clock import as_utc
+from engine.errors import InputRequired
+from engine.models import ContactEntry, ContactKind, Journey, JourneyEvent, User
+
+NOTE_MAX = 1000
+DURATION_MAX = 24 * 60
+
+
+def record_contact(
+    session: Session,
+    *,
+    client_id: int,
+    coach_id: int,
+    occurred_at: datetime,
+    kind: str,
+    duration_minutes: int | None,
+    note: str,
+    next_contact_on: date | None,
+    now: datetime,
+) -> ContactEntry:
+    """Add one contact to the client's log; raises :class:`InputRequired` for a bad value."""
+    if kind not in ContactKind.__members__:
+        raise InputRequired("kind", "choose how the contact happened", list(ContactKind))
+    if duration_minutes is not None and not 0 <= duration_minutes <= DURATION_MAX:
+        raise InputRequired("duration_minutes", f"duration is 0-{DURATION_MAX} minutes")
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise InputRequired("note", f"the note is at most {NOTE_MAX} characters")
+    if as_utc(occurred_at) > as_utc(now):
+        raise InputRequired("occurred_at", "a contact cannot be in the future")
+    if next_contact_on is not None and next_contact_on < as_utc(occurred_at).date():
+        raise InputRequired("next_contact_on", "the next contact is after this one")
+    entry = ContactEntry(
+        client_id=client_id,
+        coach_id=coach_id,
+        occurred_at=occurred_at,
+        kind=kind,
+        duration_minutes=duration_minutes,
+        note=note,
+        next_contact_on=next_contact_on,
+        recorded_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One line of the timeline: a journey event (``event``) or a contact (``contact``)."""
+
+    at: datetime
+    kind: str  # "event" | "contact"
+    actor: str | None
+    pathway_key: str | None = None
+    event: JourneyEvent | None = None
+    contact: ContactEntry | None = None
+
+    @property
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.at, self.event.seq if self.event else 0)
+
+
+def timeline(session: Session, client_id: int, *, limit: int = 200) -> list[TimelineItem]:
+    """Journey events (every journey of the client) and contacts, newest first (two SELECTs)."""
+    events = session.execute(
+        select(JourneyEvent, col(Journey.pathway_key), col(User.display_name))
+        .join(Journey, col(Journey.id) == col(JourneyEvent.journey_id))
+        .outerjoin(User, col(User.id) == col(JourneyEvent.actor_id))
+        .where(col(Journey.client_id) == client_id)
+        .order_by(col(JourneyEvent.occurred_at).desc(), col(JourneyEvent.id).desc())
+        .limit(limit)
+    ).all()
+    contacts = session.execute(
+        select(ContactEntry, col(User.display_name))
+        .outerjoin(User, col(User.id) == col(ContactEntry.coach_id))
+        .where(col(ContactEntry.client_id) == client_id)
+        .order_by(col(ContactEntry.occurred_at).desc(), col(ContactEntry.id).desc())
+        .limit(limit)
+    ).all()
+    items = [
+        TimelineItem(as_utc(e.occurred_at), "event", name, pathway_key=key, event=e)
+        for e, key, name in events
+    ] + [TimelineItem(as_utc(c.occurred_at), "contact", name, contact=c) for c, name in contacts]
+    items.sort(key=lambda i: i.sort_key, reverse=True)
+    return items[:limit]
+
+
+def last_contact(session: Session, client_id: int) -> ContactEntry | None:
+    return session.execute(
+        select(ContactEntry)
+        .where(col(ContactEntry.client_id) == client_id)
+        .order_by(col(ContactEntry.occurred_at).desc(), col(ContactEntry.id).desc())
+        .limit(1)
+    ).scalar()

@@ -1,0 +1,443 @@
+"""The coach workspace through the app (both databases): caseload, intake, client page, advancing,
+the contact log; htmx fragments and plain form posts; access-log rows; SQL per caseload page."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlmodel import col
+
+from engine.models import AccessLog, CareTeam, Client, ContactEntry, Journey, JourneyEvent, Role
+from engine.runtime import Runtime
+from engine.testing import UserClient, make_client
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def coach(api_as: Callable[..., UserClient]) -> UserClient:
+    return api_as(Role.coach)
+
+
+def own_client(runtime: Runtime, coach: UserClient, **kw: Any) -> tuple[int, int]:
+    return make_client(
+        runtime, organisation_id=coach.organisation_id, care_team=(coach.user_id,), **kw
+    )
+
+
+def add_contact(runtime: Runtime, client_id: int, coach_id: int, days_ago: int, **kw: Any) -> None:
+    with runtime.db.write() as session:
+        session.add(
+            ContactEntry(
+                client_id=client_id,
+                coach_id=coach_id,
+                occurred_at=runtime.clock.now() - timedelta(days=days_ago),
+                kind=kw.pop("kind", "phone"),
+                note=kw.pop("note", ""),
+                **kw,
+            )
+        )
+
+
+def access_rows(runtime: Runtime, what: str) -> int:
+    with runtime.db.read() as session:
+        stmt = select(func.count()).select_from(AccessLog).where(col(AccessLog.what) == what)
+        return int(session.execute(stmt).scalar_one())
+
+
+# --- caseload ---------------------------------------------------------------------------------
+
+
+def test_caseload_lists_my_clients_with_state_and_last_contact(
+    runtime: Runtime, coach: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    mine, _ = own_client(runtime, coach, first_name="Aino", last_name="Aaltonen")
+    quiet, _ = own_client(runtime, coach, first_name="Eero", last_name="Eskola")
+    other = api_as(Role.coach)
+    make_client(runtime, first_name="Vieras", last_name="Virtanen", care_team=(other.user_id,))
+    add_contact(runtime, mine, coach.user_id, days_ago=3)
+
+    page = coach.get("/clients")
+    assert page.status_code == 200
+    assert "Aaltonen, Aino" in page.text and "Eskola, Eero" in page.text
+    assert "Virtanen" not in page.text  # another coach's client
+    assert "Etsivä kontakti" in page.text  # the state label, in Finnish
+    assert "3 päivää sitten" in page.text
+    assert "Ei yhteydenottoja" in page.text  # the client never contacted
+    assert f'href="/clients/{quiet}"' in page.text
+    assert "HX-Request" in page.headers["vary"]
+    # one access-log row per client shown
+    assert access_rows(runtime, "caseload") == 2
+
+
+def test_caseload_search_filters_and_follow_ups(runtime: Runtime, coach: UserClient) -> None:
+    a, _ = own_client(runtime, coach, first_name="Aino", last_name="Aaltonen")
+    b, jb = own_client(
+        runtime, coach, first_name="Bertta", last_name="Berg", municipality_code="614"
+    )
+    add_contact(runtime, a, coach.user_id, days_ago=10, next_contact_on=runtime.clock.today())
+    add_contact(runtime, b, coach.user_id, days_ago=1)
+    with runtime.db.write() as session:
+        runtime.journeys.advance(session, jb, "engage", actor_id=coach.user_id)
+
+    def names(**params: str) -> str:
+        text = coach.get("/clients", params=params).text
+        return " ".join(sorted(set(re.findall(r"Aaltonen|Berg", text))))
+
+    assert names(q="aalt") == "Aaltonen"
+    assert names(q="BERT") == "Berg"
+    assert names(state="engaged") == "Berg"
+    assert names(municipality="614") == "Berg"
+    assert names(show="follow_up_due") == "Aaltonen"
+    assert names(show="paused") == ""
+    assert "Erääntynyt" in coach.get("/clients").text  # the due follow-up is flagged
+
+
+def test_caseload_pages_and_search_fragment(runtime: Runtime, coach: UserClient) -> None:
+    for i in range(30):
+        own_client(runtime, coach, last_name=f"Asiakas{i:02d}")
+    first = coach.get("/clients")
+    assert first.text.count('href="/clients/') - first.text.count('href="/clients/new') == 25
+    assert "Sivu 1/2" in first.text and 'href="/clients?page=2"' in first.text
+    second = coach.get("/clients?page=2")
+    assert "Asiakas29" in second.text and "Asiakas00" not in second.text
+    fragment = coach.get("/clients?q=Asiakas0", headers={**HX, "HX-Target": "caseload_results"})
+    assert fragment.text.lstrip().startswith('<section id="caseload_results"')
+    assert "<html" not in fragment.text
+
+
+@contextmanager
+def counting_statements(runtime: Runtime) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", count)
+
+
+def test_caseload_sql_statements_do_not_grow_with_rows(runtime: Runtime, coach: UserClient) -> None:
+    """No N+1: a page of 2 clients and a page of 25 take the same number of statements."""
+    coach.get("/clients")  # warm up (session touch, caches)
+
+    def statements_for_page() -> int:
+        with counting_statements(runtime) as statements:
+            assert coach.get("/clients").status_code == 200
+        return len(statements)
+
+    for i in range(2):
+        cid, _ = own_client(runtime, coach, last_name=f"A{i}")
+        add_contact(runtime, cid, coach.user_id, days_ago=i)
+    small = statements_for_page()
+    for i in range(40):
+        cid, _ = own_client(runtime, coach, last_name=f"B{i}")
+        add_contact(runtime, cid, coach.user_id, days_ago=i)
+    large = statements_for_page()
+    assert small == large
+    assert large <= 8
+
+
+# --- intake -----------------------------------------------------------------------------------
+
+
+def test_intake_records_a_client_who_never_engaged(runtime: Runtime, coach: UserClient) -> None:
+    form = coach.get("/clients/new")
+    assert form.status_code == 200 and 'name="municipality_code"' in form.text
+    assert "Kittilä" in form.text  # municipalities from the plugins
+    answer = coach.post(
+        "/clients/new",
+        data={"first_name": "Kettu", "municipality_code": "261"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    client_id = int(answer.headers["location"].rsplit("/", 1)[1])
+    with runtime.db.read() as session:
+        client = session.get(Client, client_id)
+        assert client is not None and client.first_name == "Kettu" and client.last_name == ""
+        assert client.participation_consent_at is None
+        assert client.organisation_id == coach.organisation_id
+        team = session.execute(select(CareTeam).where(col(CareTeam.client_id) == client_id))
+        assert [m.user_id for m in team.scalars()] == [coach.user_id]
+        journey = session.execute(select(Journey).where(col(Journey.client_id) == client_id))
+        assert journey.scalar_one().state == "outreach"
+    page = coach.get(answer.headers["location"])
+    assert page.status_code == 200 and "Kettu" in page.text
+
+
+def test_intake_errors_are_shown_inline(runtime: Runtime, coach: UserClient) -> None:
+    answer = coach.post(
+        "/clients/new",
+        data={"first_name": " ", "municipality_code": "999", "birth_date": "2999-01-01"},
+    )
+    assert answer.status_code == 422
+    assert 'id="first_name-error"' in answer.text
+    assert 'id="municipality_code-error"' in answer.text
+    assert 'id="birth_date-error"' in answer.text
+    with runtime.db.read() as session:
+        assert session.execute(select(func.count()).select_from(Client)).scalar_one() == 0
+
+
+# --- client page and advancing ----------------------------------------------------------------
+
+
+def test_client_page_shows_diagram_actions_and_why_not(runtime: Runtime, coach: UserClient) -> None:
+    client_id, _ = own_client(runtime, coach, consent=False, first_name="Ilona")
+    page = coach.get(f"/clients/{client_id}")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert "class outreach current" in page.text  # "you are here" in the Mermaid source
+    assert 'aria-current="step"' in page.text  # and in the text version
+    # decline is possible; engage is blocked by the consent rule, with its reason
+    assert 'name="trigger" value="decline"' in page.text
+    assert 'name="trigger" value="engage"' not in page.text
+    why_not = page.text.split('class="why-not"')[1]
+    assert "Kiinnittyy toimintaan" in why_not and "suostum" in why_not.lower()
+    assert f'href="/clients/{client_id}/referrals"' in page.text
+    assert access_rows(runtime, "client_page") == 1
+
+
+def test_advance_with_htmx_swaps_actions_diagram_state_and_timeline(
+    runtime: Runtime, coach: UserClient
+) -> None:
+    client_id, journey_id = own_client(runtime, coach)
+    answer = coach.post(
+        f"/clients/{client_id}/advance",
+        data={"trigger": "engage", "expected_version": "1"},
+        headers=HX,
+    )
+    assert answer.status_code == 200
+    text = answer.text
+    assert text.lstrip().startswith('<section id="journey_actions"')
+    for block in ("journey_diagram", "client_state", "timeline"):
+        assert re.search(rf'id="{block}"[^>]*hx-swap-oob="true"', text), block
+    assert "class engaged current" in text
+    assert 'name="trigger" value="start_assessment"' in text
+    assert "Tallennettu. Asiakas on nyt tilassa ”Kiinnittynyt”." in text
+    assert "Kiinnittyy toimintaan" in text.split('id="timeline"')[1]  # the event, with who
+    assert "Testi Coach" in text.split('id="timeline"')[1]
+    with runtime.db.read() as session:
+        assert session.get(Journey, journey_id).state == "engaged"  # type: ignore[union-attr]
+
+
+def test_advance_plain_post_redirects_back(runtime: Runtime, coach: UserClient) -> None:
+    client_id, _ = own_client(runtime, coach)
+    answer = coach.post(
+        f"/clients/{client_id}/advance",
+        data={"trigger": "engage", "expected_version": "1"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == f"/clients/{client_id}"
+
+
+def test_advance_needs_a_reason_where_the_pathway_asks(runtime: Runtime, coach: UserClient) -> None:
+    client_id, journey_id = own_client(runtime, coach)
+    with runtime.db.write() as session:
+        runtime.journeys.advance(session, journey_id, "engage", actor_id=coach.user_id)
+    assert 'id="reason-pause"' in coach.get(f"/clients/{client_id}").text
+    missing = coach.post(
+        f"/clients/{client_id}/advance",
+        data={"trigger": "pause", "expected_version": "2"},
+        headers=HX,
+    )
+    assert missing.status_code == 422
+    assert 'role="alert"' in missing.text and "syy" in missing.text
+    plain = coach.post(
+        f"/clients/{client_id}/advance", data={"trigger": "pause", "expected_version": "2"}
+    )
+    assert plain.status_code == 422 and "<html" in plain.text  # the whole page, with the error
+    # the language switcher on that page returns to the client page, not to the POST address
+    assert f'name="next" value="/clients/{client_id}"' in plain.text
+    done = coach.post(
+        f"/clients/{client_id}/advance",
+        data={"trigger": "pause", "expected_version": "2", "reason": "Sairaalassa"},
+        headers=HX,
+    )
+    assert done.status_code == 200 and "Sairaalassa" in done.text
+
+
+def test_advance_conflict_is_a_friendly_409(runtime: Runtime, coach: UserClient) -> None:
+    client_id, journey_id = own_client(runtime, coach)
+    with runtime.db.write() as session:  # another coach got there first
+        runtime.journeys.advance(session, journey_id, "engage", actor_id=None)
+    answer = coach.post(
+        f"/clients/{client_id}/advance",
+        data={"trigger": "start_assessment", "expected_version": "1"},
+        headers=HX,
+    )
+    assert answer.status_code == 409
+    assert "muuttanut" in answer.text and f'href="/clients/{client_id}"' in answer.text
+    assert "class engaged current" in answer.text  # the current situation comes along
+    with runtime.db.read() as session:
+        events = session.execute(
+            select(func.count()).where(col(JourneyEvent.journey_id) == journey_id)
+        ).scalar_one()
+    assert events == 2  # start + the other coach's engage; nothing from the stale form
+
+
+def test_blocked_advance_shows_the_rule(runtime: Runtime, coach: UserClient) -> None:
+    client_id, _ = own_client(runtime, coach, consent=False)
+    answer = coach.post(
+        f"/clients/{client_id}/advance",
+        data={"trigger": "engage", "expected_version": "1"},
+        headers=HX,
+    )
+    assert answer.status_code == 422 and "Sääntö estää" in answer.text
+
+
+# --- contact log ------------------------------------------------------------------------------
+
+
+def test_contact_entry_with_htmx_updates_form_and_timeline(
+    runtime: Runtime, coach: UserClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    client_id, _ = own_client(runtime, coach)
+    caplog.set_level(logging.DEBUG)
+    note = "Kävimme yhdessä Kelassa-XYZZY"
+    tomorrow = (runtime.clock.today() + timedelta(days=1)).isoformat()
+    answer = coach.post(
+        f"/clients/{client_id}/contacts",
+        data={
+            "kind": "escorted",
+            "duration_minutes": "90",
+            "note": note,
+            "next_contact_on": tomorrow,
+        },
+        headers=HX,
+    )
+    assert answer.status_code == 200
+    assert answer.text.lstrip().startswith('<section id="contact_form"')
+    assert re.search(r'id="timeline"[^>]*hx-swap-oob="true"', answer.text)
+    assert "Saattaen palveluun" in answer.text and note in answer.text and "90 min" in answer.text
+    assert "XYZZY" not in caplog.text  # notes are client data: never in logs
+    with runtime.db.read() as session:
+        entry = session.execute(select(ContactEntry)).scalar_one()
+    assert (entry.kind, entry.duration_minutes, entry.coach_id) == ("escorted", 90, coach.user_id)
+    caseload = coach.get("/clients").text
+    assert "Tänään" in caseload  # the last contact feeds the dashboard
+
+
+def test_contact_plain_post_and_errors(runtime: Runtime, coach: UserClient) -> None:
+    client_id, _ = own_client(runtime, coach)
+    ok = coach.post(
+        f"/clients/{client_id}/contacts", data={"kind": "phone"}, follow_redirects=False
+    )
+    assert ok.status_code == 303 and ok.headers["location"] == f"/clients/{client_id}"
+    bad = coach.post(
+        f"/clients/{client_id}/contacts",
+        data={"kind": "telepathy", "duration_minutes": "x", "note": "kept"},
+        headers=HX,
+    )
+    assert bad.status_code == 422
+    assert 'id="contact-duration-error"' in bad.text and "kept" in bad.text
+    future = coach.post(
+        f"/clients/{client_id}/contacts", data={"kind": "phone", "occurred_at": "2999-01-01T10:00"}
+    )
+    assert future.status_code == 422 and 'id="contact-when-error"' in future.text
+    with runtime.db.read() as session:
+        assert session.execute(select(func.count()).select_from(ContactEntry)).scalar_one() == 1
+
+
+# --- anonymous browsers go to the login page ----------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/clients", "/clients/new", "/clients/1"])
+def test_anonymous_browser_is_sent_to_login(api: Any, path: str) -> None:
+    page = api.get(path, headers={"Accept": "text/html"}, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/login"
+    htmx = api.get(path, headers={"Accept": "text/html", **HX}, follow_redirects=False)
+    assert htmx.status_code == 401 and htmx.headers["hx-redirect"] == "/login"
+    machine = api.get(path, follow_redirects=False)  # no text/html: the JSON answer stays
+    assert machine.status_code == 401 and machine.json()["error"] == "unauthenticated"
+
+
+def test_api_routes_stay_json_for_browsers(api: Any) -> None:
+    answer = api.get("/api/auth/me", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert answer.status_code == 401
+
+
+def test_logged_in_navigation_has_logout_form(coach: UserClient) -> None:
+    page = coach.get("/clients").text
+    assert 'action="/logout"' in page and 'name="csrf_token"' in page
+    assert 'href="/clients/new"' in page
+    assert 'aria-current="page">Asiakkaani' in page or ">Asiakkaani</a>" in page
+
+
+XSS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', 'hx-get="/logout"', "{{7*7}}")
+
+
+def test_user_text_is_escaped_everywhere(runtime: Runtime, coach: UserClient) -> None:
+    """The XSS corpus in every text field the workspace shows: names, note, reason."""
+    client_id, journey_id = own_client(
+        runtime, coach, first_name=XSS[0] + XSS[3], last_name=XSS[1] + XSS[2]
+    )
+    with runtime.db.write() as session:
+        runtime.journeys.advance(session, journey_id, "engage", actor_id=coach.user_id)
+    coach.post(
+        f"/clients/{client_id}/advance",
+        data={"trigger": "pause", "expected_version": "2", "reason": " ".join(XSS)},
+    )
+    coach.post(f"/clients/{client_id}/contacts", data={"kind": "phone", "note": " ".join(XSS)})
+    answers = [
+        coach.get("/clients"),
+        coach.get("/clients", params={"q": XSS[0]}),
+        coach.get(f"/clients/{client_id}"),
+        coach.get(f"/clients/{client_id}", headers={**HX, "HX-Target": "timeline"}),
+        coach.post(
+            f"/clients/{client_id}/contacts",
+            data={"kind": "nope", "note": " ".join(XSS)},
+            headers=HX,
+        ),
+    ]
+    for answer in answers:
+        text = answer.text
+        assert "<script>alert" not in text and "<img src=x" not in text
+        for attribute in re.findall(r'\shx-[a-z-]+="([^"]*)"', text):
+            assert "alert" not in attribute and "logout" not in attribute
+    page = answers[2].text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;{{7*7}}" in page  # escaped, never evaluated
+
+
+def test_caseload_flags_extension_point(
+    runtime: Runtime, coach: UserClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flag (e.g. the referral issue's "referrals waiting") is one more column of the same
+    SELECT and a badge on the row; here a stand-in counts the client's phone contacts."""
+    from engine import caseload as caseload_module
+    from engine.caseload import CaseloadFlag
+    from engine.models import Client as ClientRow
+
+    def phone_contacts(_today: Any) -> Any:
+        return (
+            select(func.count())
+            .where(
+                col(ContactEntry.client_id) == col(ClientRow.id),
+                col(ContactEntry.kind) == "phone",
+            )
+            .correlate(ClientRow)
+            .scalar_subquery()
+        )
+
+    flag = CaseloadFlag(
+        "phone_calls", {"fi": "Puheluita", "sv": "Samtal", "en": "Calls"}, phone_contacts
+    )
+    monkeypatch.setattr(caseload_module, "FLAGS", [flag])
+    monkeypatch.setattr("web.coach.FLAGS", [flag])
+    called, _ = own_client(runtime, coach, last_name="Soitettu")
+    own_client(runtime, coach, last_name="Hiljainen")
+    add_contact(runtime, called, coach.user_id, days_ago=1)
+    add_contact(runtime, called, coach.user_id, days_ago=2)
+    page = coach.get("/clients").text
+    soitettu = page.split("Soitettu")[1].split("</th>")[0]
+    hiljainen = page.split("Hiljainen")[1].split("</th>")[0]
+    assert "Puheluita: 2" in soitettu and "Puheluita" not in hiljainen

@@ -1,0 +1,486 @@
+"""The coach workspace (valmentajan työtila): caseload, client page, advancing a journey, the
+contact log and client intake. HTML pages and forms; the engine holds every rule.
+
+- ``GET /clients``: the caseload; rule ``caseload`` (rows from ``visible_clients``, one access
+  row per client shown); ``clients/index.html``
+- ``GET /clients/new``, ``POST /clients/new``: intake; rule ``create_client``; ``clients/new.html``
+- ``GET /clients/{client_id}``: the client page; ``client:client_page``; ``clients/detail.html``
+- ``POST /clients/{client_id}/advance``: ``client:advance``; ``clients/detail.html``
+- ``POST /clients/{client_id}/contacts``: ``client:record_contact``; ``clients/detail.html``
+
+htmx (docs/ui.md): a GET answers with the block named by ``HX-Target`` when the template has
+one (the caseload's search swaps ``caseload_results``), else ``main``. Advancing answers htmx
+with the actions block and, out of band, the diagram, the state and the timeline; recording a
+contact with a fresh form and the timeline; a plain form post gets a 303 back to the client page.
+Errors stay on the page: 422 (a reason or an outcome missing, a rule blocks) and 409 (someone
+else moved the journey first) re-render the same blocks with the message and the current state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from engine import audit
+from engine.access import Basis, What, grants_for
+from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
+from engine.clients import CLIENT_JOURNEY, register_client
+from engine.contacts import record_contact, timeline
+from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
+from engine.models import Client, ContactKind, Journey
+from engine.runtime import Runtime
+from web import i18n
+from web.deps import RuntimeDep, WriteSessionDep
+from web.pages import mermaid_source
+from web.security import CaseloadLister, ClientAccess, ClientCreator, client_rule
+from web.templating import answer_post, render, render_blocks, see_other, wants_fragment
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+ClientPage = Annotated[ClientAccess, Depends(client_rule(What.client_page, by="client"))]
+Advance = Annotated[ClientAccess, Depends(client_rule(What.advance, by="client"))]
+ContactWork = Annotated[ClientAccess, Depends(client_rule(What.record_contact, by="client"))]
+
+#: Pathway of referral handoffs (built on another branch); its journeys join the timeline.
+REFERRAL_PATHWAY = "referral"
+CLIENT_PAGE_BLOCKS = ("journey_actions", "journey_diagram", "client_state", "timeline")
+
+
+def fragment_block(request: Request, blocks: tuple[str, ...]) -> str:
+    """The block an htmx GET asked for (``HX-Target`` names a block of the page), else main."""
+    target = request.headers.get("hx-target", "")
+    return target if target in blocks else "main"
+
+
+# --- caseload -------------------------------------------------------------------------------------
+
+
+@router.get("/clients", response_class=HTMLResponse, name="caseload")
+def caseload_page(
+    request: Request,
+    principal: CaseloadLister,
+    runtime: RuntimeDep,
+    session: WriteSessionDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    state: Annotated[str, Query(max_length=64)] = "",
+    municipality: Annotated[str, Query(max_length=3)] = "",
+    show: Annotated[str, Query(max_length=20)] = "all",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """My clients (asiakkaani): state, last contact, follow-ups due; search, filters, pages."""
+    pathway = runtime.pathways.latest(CLIENT_JOURNEY)
+    query = CaseloadQuery(
+        search=q.strip(),
+        state=state if state in pathway.states else "",
+        municipality=municipality if municipality in runtime.municipalities else "",
+        show=show if show in SHOW else "all",
+        page=page,
+    )
+    today = runtime.clock.today()
+    result = caseload(session, principal, query, today)
+    basis = grants_for(principal, What.caseload)[0].basis
+    audit.record_accesses(
+        session,
+        principal=principal,
+        client_ids=[r.client_id for r in result.rows],
+        what=What.caseload,
+        basis=basis,
+        at=runtime.clock.now(),
+    )
+    municipalities = sorted_municipalities(runtime, i18n.request_language(request))
+    return render(
+        request,
+        "clients/index.html",
+        {
+            "result": result,
+            "query": query,
+            "today": today,
+            "pathway": pathway,
+            "municipalities": municipalities,
+            "municipality_names": dict(municipalities),
+            "flags": FLAGS,
+            "page_url": page_url(query),
+        },
+        block=fragment_block(request, ("caseload_results",)),
+    )
+
+
+def page_url(query: CaseloadQuery) -> Callable[[int], str]:
+    """The caseload URL of another page with the same search and filters."""
+
+    def url(page: int) -> str:
+        params = {
+            "q": query.search,
+            "state": query.state,
+            "municipality": query.municipality,
+            "show": query.show if query.show != "all" else "",
+            "page": str(page) if page > 1 else "",
+        }
+        encoded = urlencode({k: v for k, v in params.items() if v})
+        return "/clients" + (f"?{encoded}" if encoded else "")
+
+    return url
+
+
+def sorted_municipalities(runtime: Runtime, language: str) -> list[tuple[str, str]]:
+    return sorted(
+        ((code, m.label(language)) for code, m in runtime.municipalities.items()),
+        key=lambda item: item[1],
+    )
+
+
+# --- intake ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class IntakeForm:
+    """The intake form's values as typed (strings), so a form with errors shows them again."""
+
+    first_name: str = ""
+    last_name: str = ""
+    birth_date: str = ""
+    municipality_code: str = ""
+    phone: str = ""
+    email: str = ""
+    participation_consent: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def intake_page(
+    request: Request, runtime: Runtime, form: IntakeForm, status_code: int = 200
+) -> HTMLResponse:
+    return render(
+        request,
+        "clients/new.html",
+        {
+            "form": form,
+            "municipalities": sorted_municipalities(runtime, i18n.request_language(request)),
+            "today": runtime.clock.today(),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/clients/new", response_class=HTMLResponse, name="intake")
+def intake_form(request: Request, _principal: ClientCreator, runtime: RuntimeDep) -> Response:
+    """Record a new outreach contact (etsivän työn kontakti), engaged or not."""
+    return intake_page(request, runtime, IntakeForm())
+
+
+def parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()) if value.strip() else None
+    except ValueError:
+        raise InputRequired("date", "not a date") from None
+
+
+@router.post("/clients/new", name="intake_submit")
+def intake_submit(
+    request: Request,
+    principal: ClientCreator,
+    runtime: RuntimeDep,
+    session: WriteSessionDep,
+    first_name: Annotated[str, Form(max_length=100)] = "",
+    last_name: Annotated[str, Form(max_length=100)] = "",
+    birth_date: Annotated[str, Form(max_length=10)] = "",
+    municipality_code: Annotated[str, Form(max_length=3)] = "",
+    phone: Annotated[str, Form(max_length=40)] = "",
+    email: Annotated[str, Form(max_length=200)] = "",
+    participation_consent: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    form = IntakeForm(
+        first_name.strip(),
+        last_name.strip(),
+        birth_date.strip(),
+        municipality_code.strip(),
+        phone.strip(),
+        email.strip(),
+        participation_consent == "yes",
+    )
+    today = runtime.clock.today()
+    if not form.first_name:
+        form.errors["first_name"] = "required"
+    born: date | None = None
+    try:
+        born = parse_date(form.birth_date)
+    except InputRequired:
+        form.errors["birth_date"] = "invalid"
+    if born is not None and not date(1900, 1, 1) <= born <= today:
+        form.errors["birth_date"] = "invalid"
+    if form.municipality_code not in runtime.municipalities:
+        form.errors["municipality_code"] = "required"
+    if form.email and "@" not in form.email:
+        form.errors["email"] = "invalid"
+    if form.errors:
+        return intake_page(request, runtime, form, status_code=422)
+    now = runtime.clock.now()
+    client, _journey = register_client(
+        session,
+        runtime.journeys,
+        principal,
+        first_name=form.first_name,
+        last_name=form.last_name,
+        municipality_code=form.municipality_code,
+        birth_date=born,
+        phone=form.phone or None,
+        email=form.email or None,
+        participation_consent=form.participation_consent,
+        now=now,
+        today=today,
+    )
+    assert client.id is not None
+    audit.record_access(
+        session,
+        principal=principal,
+        client_id=client.id,
+        what=What.client,
+        basis=Basis.care_team,
+        at=now,
+    )
+    return see_other(f"/clients/{client.id}")
+
+
+# --- client page ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ActionError:
+    """What went wrong with the last advance, shown next to the actions."""
+
+    kind: str  # "conflict" | "invalid" | "input" | "blocked"
+    trigger: str = ""
+    #: The input the pathway asks for and did not get ("reason", "outcome").
+    missing: str = ""
+    verdicts: list[Any] = field(default_factory=list)
+
+
+def client_journey(session: Session, client_id: int) -> Journey | None:
+    return session.execute(
+        select(Journey)
+        .where(col(Journey.client_id) == client_id, col(Journey.pathway_key) == CLIENT_JOURNEY)
+        .order_by(col(Journey.id))
+        .limit(1)
+    ).scalar()
+
+
+def client_context(
+    request: Request,
+    view: ClientAccess,
+    runtime: Runtime,
+    *,
+    error: ActionError | None = None,
+    contact_errors: dict[str, str] | None = None,
+    contact_values: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Everything the client page shows, read in the view's transaction."""
+    session = view.session
+    client = session.get(Client, view.client_id)
+    assert client is not None  # the access rule found it
+    journey = client_journey(session, view.client_id)
+    language = i18n.request_language(request)
+    today = runtime.clock.today()
+    options: list[Any] = []
+    diagram = ""
+    pathway = None
+    if journey is not None:
+        pathway = runtime.journeys.pathway_of(journey)
+        options = runtime.journeys.available(
+            session, journey, client, actor_id=view.principal.user_id, today=today
+        )
+        with i18n.use_language(language):
+            title = i18n.gettext("Client journey: you are here")
+            description = i18n.gettext(
+                "A state diagram of the client's journey; the current state is highlighted. The "
+                "current state and the possible steps are also written out as text."
+            )
+        diagram = mermaid_source(pathway, language, title, description, current=journey.state)
+    referral_journeys = session.execute(
+        select(func.count())
+        .select_from(Journey)
+        .where(
+            col(Journey.client_id) == view.client_id, col(Journey.pathway_key) == REFERRAL_PATHWAY
+        )
+    ).scalar_one()
+    municipality = runtime.municipalities.get(client.municipality_code)
+    return {
+        "client": client,
+        "journey": journey,
+        "pathway": pathway,
+        "options": options,
+        "diagram": diagram,
+        "timeline": timeline(session, view.client_id),
+        "pathway_labels": {p.key: p for p in runtime.pathways},
+        "municipality": municipality.label(language) if municipality else client.municipality_code,
+        "referral_journeys": referral_journeys,
+        "error": error,
+        "contact_kinds": list(ContactKind),
+        "contact_errors": contact_errors or {},
+        "contact_values": contact_values or {},
+        "contact_saved": False,
+        "advanced": None,
+        "today": today,
+        # the language switcher returns here, also from a POST answer (422, 409)
+        "page_path": f"/clients/{view.client_id}",
+    }
+
+
+@router.get("/clients/{client_id}", response_class=HTMLResponse, name="client")
+def client_page(
+    request: Request, client_id: int, view: ClientPage, runtime: RuntimeDep
+) -> Response:
+    """The client: profile, the journey as a diagram, actions and "why not?", contacts,
+    timeline."""
+    return render(
+        request,
+        "clients/detail.html",
+        client_context(request, view, runtime),
+        block=fragment_block(request, (*CLIENT_PAGE_BLOCKS, "contact_form")),
+    )
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(value) if value.strip() else None
+    except ValueError:
+        return None
+
+
+@router.post("/clients/{client_id}/advance", name="advance")
+def advance(
+    request: Request,
+    client_id: int,
+    work: Advance,
+    runtime: RuntimeDep,
+    trigger: Annotated[str, Form(max_length=64)],
+    expected_version: Annotated[str, Form(max_length=12)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    outcome: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Move the client journey on; the engine checks the rules (``Journeys.advance``)."""
+    session = work.session
+    journey = client_journey(session, client_id)
+    error: ActionError | None = None
+    status = 200
+    if journey is None or journey.id is None:
+        error, status = ActionError("invalid", trigger), 409
+    else:
+        try:
+            with session.begin_nested():
+                runtime.journeys.advance(
+                    session,
+                    journey.id,
+                    trigger,
+                    actor_id=work.principal.user_id,
+                    reason=reason.strip() or None,
+                    outcome=outcome or None,
+                    expected_version=_int(expected_version),
+                    at=runtime.clock.now(),
+                )
+        except Conflict:
+            error, status = ActionError("conflict", trigger), 409
+        except InvalidTransition:
+            error, status = ActionError("invalid", trigger), 409
+        except InputRequired as exc:
+            error, status = ActionError("input", trigger, missing=exc.field), 422
+        except GuardRejected as exc:
+            error, status = ActionError("blocked", trigger, verdicts=exc.denied), 422
+        session.expire_all()
+    context = client_context(request, work, runtime, error=error)
+    if error is None:
+        context["advanced"] = trigger
+        return answer_post(
+            request,
+            redirect_to=f"/clients/{client_id}",
+            template="clients/detail.html",
+            context=context,
+            block="journey_actions",
+            oob=("journey_diagram", "client_state", "timeline"),
+        )
+    if wants_fragment(request):
+        return render_blocks(
+            request,
+            "clients/detail.html",
+            context,
+            block="journey_actions",
+            oob=("journey_diagram", "client_state", "timeline"),
+            status_code=status,
+        )
+    return render(request, "clients/detail.html", context, status_code=status)
+
+
+@router.post("/clients/{client_id}/contacts", name="record_contact")
+def add_contact(
+    request: Request,
+    client_id: int,
+    work: ContactWork,
+    runtime: RuntimeDep,
+    kind: Annotated[str, Form(max_length=20)] = "",
+    occurred_at: Annotated[str, Form(max_length=20)] = "",
+    duration_minutes: Annotated[str, Form(max_length=6)] = "",
+    note: Annotated[str, Form(max_length=1000)] = "",
+    next_contact_on: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Record a contact of individual work (kontakti): how, when, how long, note, follow-up."""
+    values = {
+        "kind": kind,
+        "occurred_at": occurred_at,
+        "duration_minutes": duration_minutes,
+        "note": note,
+        "next_contact_on": next_contact_on,
+    }
+    errors: dict[str, str] = {}
+    now = runtime.clock.now()
+    when = now
+    if occurred_at.strip():
+        try:
+            local = datetime.fromisoformat(occurred_at.strip())
+            when = local.replace(tzinfo=i18n.DISPLAY_TIMEZONE) if local.tzinfo is None else local
+        except ValueError:
+            errors["occurred_at"] = "invalid"
+    minutes = _int(duration_minutes)
+    if duration_minutes.strip() and minutes is None:
+        errors["duration_minutes"] = "invalid"
+    follow_up: date | None = None
+    try:
+        follow_up = parse_date(next_contact_on)
+    except InputRequired:
+        errors["next_contact_on"] = "invalid"
+    if not errors:
+        try:
+            with work.session.begin_nested():
+                record_contact(
+                    work.session,
+                    client_id=client_id,
+                    coach_id=work.principal.user_id,
+                    occurred_at=when,
+                    kind=kind,
+                    duration_minutes=minutes,
+                    note=note,
+                    next_contact_on=follow_up,
+                    now=now,
+                )
+        except InputRequired as exc:
+            errors[exc.field] = "invalid"
+    if not errors:
+        return answer_post(
+            request,
+            redirect_to=f"/clients/{client_id}",
+            template="clients/detail.html",
+            context={**client_context(request, work, runtime), "contact_saved": True},
+            block="contact_form",
+            oob=("timeline",),
+        )
+    context = client_context(request, work, runtime, contact_errors=errors, contact_values=values)
+    if wants_fragment(request):
+        return render_blocks(
+            request, "clients/detail.html", context, block="contact_form", status_code=422
+        )
+    return render(request, "clients/detail.html", context, status_code=422)
