@@ -4,6 +4,7 @@ tokens, demo data, the server."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -486,12 +487,17 @@ def serve(
     from engine.applog import uvicorn_log_config
 
     settings = get_settings()
+    # The app reads its settings itself (and the CSRF origin check allows this host and port):
+    # hand the chosen address on through the environment, the way every setting arrives.
+    os.environ["POLKU_HOST"] = host = host or settings.host
+    os.environ["POLKU_PORT"] = str(port := port or settings.port)
+    get_settings.cache_clear()
     uvicorn.run(
         "web.app:create_app",
         factory=True,
         log_config=uvicorn_log_config(),
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         reload=reload,
     )
 
