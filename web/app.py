@@ -28,7 +28,7 @@ from engine.errors import (
 from engine.runtime import Runtime
 from engine.settings import Environment, Settings, get_settings
 from web import login, pages
-from web.api import admin, auth, clients, journeys, reports, rules
+from web.api import admin, auth, clients, journeys, referrals, reports, rules
 from web.assets import MOUNT, StaticAssets
 from web.deps import RuntimeDep
 from web.security import PUBLIC, SecurityHeaders, check_routes
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(rules.router)
     app.include_router(reports.router)
     app.include_router(admin.router)
+    app.include_router(referrals.router)
     app.include_router(login.router)
 
     # Web UI: public pages and static assets (web/pages.py, web/assets.py, docs/ui.md).
