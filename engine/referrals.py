@@ -281,6 +281,8 @@ class Referrals:
         client = session.get(Client, client_id)
         assert client is not None
         packet = self.packet(session, client, chosen, goals, handoff_note, today)
+        # the service's own name (not client data), for both sides' lists
+        packet["service"] = dict(option.target.label)
         journey = self.journeys.start(
             session, client_id=client_id, pathway_key=PATHWAY, actor_id=principal.user_id, at=now
         )

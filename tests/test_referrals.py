@@ -223,7 +223,7 @@ def test_partner_sees_only_the_packet_fields(loop: Loop) -> None:
     response = loop.partner.get(f"/api/referrals/{referral_id}")
     assert response.status_code == 200
     packet = response.json()["packet"]
-    assert set(packet) == {"fields", "name", "goals", "handoff_note"}
+    assert set(packet) == {"fields", "service", "name", "goals", "handoff_note"}
     assert SENTINEL not in loop.partner.get(f"/api/referrals/{referral_id}").text.replace(
         packet["name"], ""
     )
@@ -235,7 +235,7 @@ def test_free_notes_go_only_when_chosen(loop: Loop) -> None:
     response = loop.refer(loop.consent(), fields=["contact"])
     assert response.status_code == 201
     packet = response.json()["packet"]
-    assert set(packet) == {"fields", "contact"}
+    assert set(packet) == {"fields", "service", "contact"}
     assert "Aamupäivät" not in response.text
 
 

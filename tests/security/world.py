@@ -433,6 +433,50 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
             },
         ),
     ),
+    ("GET", "/partner/referrals"): RouteCase(
+        "partner_inbox", lambda w, t: Call("GET", "/partner/referrals")
+    ),
+    ("GET", "/partner/referrals/{referral_id}"): RouteCase(
+        "referral:referral", lambda w, t: Call("GET", f"/partner/referrals/{_t(t).referral_id}")
+    ),
+    ("POST", "/partner/referrals/{referral_id}/advance"): RouteCase(
+        "referral:referral_work",
+        lambda w, t: Call(
+            "POST", f"/partner/referrals/{_t(t).referral_id}/advance", data={"trigger": "accept"}
+        ),
+    ),
+    ("GET", "/clients/{client_id}/referrals"): RouteCase(
+        "client:referrals", lambda w, t: Call("GET", f"/clients/{_t(t).client_id}/referrals")
+    ),
+    ("POST", "/clients/{client_id}/referrals"): RouteCase(
+        "client:refer",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/referrals",
+            data={
+                "target_key": ELIGIBLE_TARGET,
+                "fields": "name",
+                "statutory_basis": "1301/2014:41§",
+            },
+        ),
+    ),
+    ("POST", "/clients/{client_id}/consents"): RouteCase(
+        "client:consent",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/consents",
+            data={
+                "organisation_id": str(w.partner_agency),
+                "scope": "name",
+                "purpose": "Matriisi",
+                "evidence": "verbal",
+            },
+        ),
+    ),
+    ("POST", "/clients/{client_id}/consents/{consent_id}/revoke"): RouteCase(
+        "client:consent",
+        lambda w, t: Call("POST", f"/clients/{_t(t).client_id}/consents/{_t(t).consent_id}/revoke"),
+    ),
     ("GET", "/api/municipalities"): RouteCase(
         "authenticated", lambda w, t: Call("GET", "/api/municipalities")
     ),
