@@ -106,7 +106,9 @@ def test_the_loop_through_the_pages(setup: tuple[UserClient, UserClient, int, in
         data={"trigger": "complete", "outcome": "goal_reached", "reason": "Hyvin meni"},
         headers=HX,
     )
-    assert done.status_code == 200 and done.text.lstrip().startswith('<section id="referral_status"')
+    assert done.status_code == 200 and done.text.lstrip().startswith(
+        '<section id="referral_status"'
+    )
     page = coach.get(f"/clients/{client_id}/referrals", headers={"Accept-Language": "en"})
     assert 'data-state="completed"' in page.text
     assert "Hyvin meni" in page.text and "Goal reached" in page.text
