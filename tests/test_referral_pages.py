@@ -171,3 +171,20 @@ def test_partner_inbox_in_three_languages(
     _coach, partner, _client, _org = setup
     page = partner.get("/partner/referrals", headers={"Accept-Language": language})
     assert heading in page.text
+
+
+def test_coach_cancels_on_the_page_with_a_reason(
+    setup: tuple[UserClient, UserClient, int, int],
+) -> None:
+    coach, _partner, client_id, org = setup
+    referral_id = _consent_and_refer(coach, client_id, org, ["name"])
+    refused = coach.post(f"/referrals/{referral_id}/cancel", data={"reason": ""})
+    assert refused.status_code == 422
+    cancelled = coach.post(
+        f"/referrals/{referral_id}/cancel",
+        data={"reason": "Asiakas muutti"},
+        follow_redirects=False,
+    )
+    assert cancelled.status_code == 303
+    assert cancelled.headers["location"] == f"/clients/{client_id}/referrals"
+    assert coach.get(f"/api/referrals/{referral_id}").json()["state"] == "cancelled"

@@ -516,3 +516,49 @@ def test_unanswered_referrals_expire_once_and_are_flagged(
         inbox = http.get("/api/partner/referrals").json()
     overdue = {r["id"]: r["overdue"] for r in inbox["referrals"]}
     assert overdue == {waiting: True, answered: False}
+
+
+def test_concurrent_expiry_runs_flag_each_referral_once(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    import threading
+
+    clock = FrozenClock()
+    runtime = make_runtime(clock=clock)
+    coach = make_user(runtime, Role.coach)
+    assert coach.id is not None
+    receiving = partner_service(runtime, response_days=1)
+    principal = coach_principal(coach.id, coach.organisation_id)
+    client_id, _ = young_client(runtime, organisation_id=None, care_team=(coach.id,))
+    consent_id = give_consent(runtime, principal, client_id, receiving.organisation_id)
+    ids = [send_referral(runtime, principal, client_id, consent_id=consent_id) for _ in range(3)]
+    clock.advance(days=2)
+    start = threading.Barrier(2)
+    flagged: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            start.wait()
+            with runtime.db.write() as session:
+                flagged.append(runtime.referrals.expire(session, clock.now()))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(flagged[0] + flagged[1]) == ids
+    with runtime.db.read() as session:
+        expired_notices = session.execute(
+            select(func.count())
+            .select_from(Notification)
+            .where(
+                col(Notification.kind) == "referral_expired",
+                col(Notification.user_id) == coach.id,
+            )
+        ).scalar_one()
+    assert expired_notices == 3

@@ -37,6 +37,7 @@ ReferForm = Annotated[ClientAccess, Depends(client_rule(What.refer, by="client")
 ConsentForm = Annotated[ClientAccess, Depends(client_rule(What.consent, by="client"))]
 PacketPage = Annotated[ClientAccess, Depends(referral_rule(What.referral))]
 WorkForm = Annotated[ClientAccess, Depends(referral_rule(What.referral_work))]
+CancelForm = Annotated[ClientAccess, Depends(referral_rule(What.cancel_referral))]
 
 #: Triggers the inbox offers inline (the rest are on the referral page).
 INBOX_TRIGGERS = ("accept", "reject")
@@ -352,3 +353,23 @@ async def revoke(
         )
 
     return await _coach_post(request, work, runtime, client_id, drop)
+
+
+@router.post("/referrals/{referral_id}/cancel", name="cancel_referral")
+async def cancel(
+    request: Request, referral_id: int, work: CancelForm, runtime: RuntimeDep
+) -> Response:
+    """The coach cancels a referral with a reason (303 back to the client's referrals page)."""
+
+    def drop(form: FormData) -> None:
+        runtime.referrals.advance(
+            work.session,
+            work.principal,
+            referral_id,
+            "cancel",
+            reason=_text(form, "reason"),
+            expected_version=_int(form, "expected_version"),
+            now=runtime.clock.now(),
+        )
+
+    return await _coach_post(request, work, runtime, work.client_id, drop)

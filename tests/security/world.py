@@ -445,6 +445,12 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
             "POST", f"/partner/referrals/{_t(t).referral_id}/advance", data={"trigger": "accept"}
         ),
     ),
+    ("POST", "/referrals/{referral_id}/cancel"): RouteCase(
+        "referral:cancel_referral",
+        lambda w, t: Call(
+            "POST", f"/referrals/{_t(t).referral_id}/cancel", data={"reason": "Matriisi"}
+        ),
+    ),
     ("GET", "/clients/{client_id}/referrals"): RouteCase(
         "client:referrals", lambda w, t: Call("GET", f"/clients/{_t(t).client_id}/referrals")
     ),
