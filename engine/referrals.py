@@ -593,6 +593,24 @@ class Referrals:
         ).all()
         return [(e, name) for e, name in rows]
 
+    def mark_read(self, session: Session, user_id: int, now: datetime) -> int:
+        """Mark the user's unread notifications read; returns how many."""
+        result = session.execute(
+            update(Notification)
+            .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
+            .values(read_at=now)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def referral_clients(self, session: Session, referral_ids: Sequence[int]) -> dict[int, int]:
+        """Referral id -> its client's id (ids only, for links)."""
+        rows = session.execute(
+            select(col(Referral.id), col(Referral.client_id)).where(
+                col(Referral.id).in_(list(referral_ids))
+            )
+        ).all()
+        return {int(r): int(c) for r, c in rows}
+
     def notifications(self, session: Session, user_id: int, limit: int = 50) -> list[Notification]:
         return list(
             session.execute(

@@ -188,3 +188,24 @@ def test_coach_cancels_on_the_page_with_a_reason(
     assert cancelled.status_code == 303
     assert cancelled.headers["location"] == f"/clients/{client_id}/referrals"
     assert coach.get(f"/api/referrals/{referral_id}").json()["state"] == "cancelled"
+
+
+def test_notifications_page_lists_and_marks_read(
+    setup: tuple[UserClient, UserClient, int, int],
+) -> None:
+    coach, partner, client_id, org = setup
+    referral_id = _consent_and_refer(coach, client_id, org, ["name"])
+    page = partner.get("/notifications", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert f'href="/partner/referrals/{referral_id}"' in page.text
+    assert 'class="unread"' in page.text and "A new referral" in page.text
+    for sentinel in SENTINELS:
+        assert sentinel not in page.text
+    assert partner.post("/notifications/read", follow_redirects=False).status_code == 303
+    assert 'class="unread"' not in partner.get("/notifications").text
+    partner.post(
+        f"/partner/referrals/{referral_id}/advance", data={"trigger": "reject", "reason": "Täynnä"}
+    )
+    coach_page = coach.get("/notifications", headers={"Accept-Language": "sv"})
+    assert f'href="/clients/{client_id}/referrals"' in coach_page.text
+    assert "En remiss avvisades" in coach_page.text

@@ -26,9 +26,9 @@ from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransit
 from engine.models import Organisation, OrganisationKind
 from engine.referrals import EVIDENCE, PACKET_FIELDS, ReferralState
 from web import i18n
-from web.deps import ReadSessionDep, RuntimeDep
-from web.security import ClientAccess, PartnerWorker, client_rule, referral_rule
-from web.templating import answer_post, render, render_blocks, wants_fragment
+from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+from web.security import ClientAccess, CurrentUser, PartnerWorker, client_rule, referral_rule
+from web.templating import answer_post, render, render_blocks, see_other, wants_fragment
 
 router = APIRouter(tags=["referral pages"], include_in_schema=False)
 
@@ -373,3 +373,52 @@ async def cancel(
         )
 
     return await _coach_post(request, work, runtime, work.client_id, drop)
+
+
+# --- notifications --------------------------------------------------------------------------------
+
+
+def notification_labels() -> dict[str, str]:
+    _ = i18n.gettext
+    return {
+        "referral_received": _("A new referral"),
+        "referral_cancelled": _("A referral was cancelled"),
+        "referral_expired": _("A referral is overdue"),
+        "referral_accepted": _("A referral was accepted"),
+        "referral_rejected": _("A referral was rejected"),
+        "referral_completed": _("A referral was completed"),
+        "referral_failed": _("A referral failed"),
+    }
+
+
+@router.get("/notifications", response_class=HTMLResponse, name="notifications")
+def notifications(
+    request: Request, auth: CurrentUser, runtime: RuntimeDep, session: ReadSessionDep
+) -> Response:
+    """My notifications, newest first (ids and codes only: no client data)."""
+    found = runtime.referrals.notifications(session, auth.principal.user_id)
+    ids = [n.referral_id for n in found if n.referral_id is not None]
+    partner = auth.principal.role == "partner"
+    clients = {} if partner else runtime.referrals.referral_clients(session, ids)
+    links = {
+        n.id: (
+            f"/partner/referrals/{n.referral_id}"
+            if partner
+            else f"/clients/{clients[n.referral_id]}/referrals"
+        )
+        for n in found
+        if n.referral_id is not None and (partner or n.referral_id in clients)
+    }
+    with i18n.use_language(i18n.request_language(request)):
+        labels = notification_labels()
+    context = {"notifications": found, "links": links, "kinds": labels}
+    return render(request, "notifications.html", context)
+
+
+@router.post("/notifications/read", name="notifications_read")
+def notifications_read(
+    request: Request, auth: CurrentUser, runtime: RuntimeDep, session: WriteSessionDep
+) -> Response:
+    """Mark my notifications read (303 back to the list)."""
+    runtime.referrals.mark_read(session, auth.principal.user_id, runtime.clock.now())
+    return see_other("/notifications")

@@ -451,6 +451,12 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
             "POST", f"/referrals/{_t(t).referral_id}/cancel", data={"reason": "Matriisi"}
         ),
     ),
+    ("GET", "/notifications"): RouteCase(
+        "authenticated", lambda w, t: Call("GET", "/notifications")
+    ),
+    ("POST", "/notifications/read"): RouteCase(
+        "authenticated", lambda w, t: Call("POST", "/notifications/read")
+    ),
     ("GET", "/clients/{client_id}/referrals"): RouteCase(
         "client:referrals", lambda w, t: Call("GET", f"/clients/{_t(t).client_id}/referrals")
     ),
