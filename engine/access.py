@@ -14,15 +14,15 @@ Today's grants:
 - **client log request** (lokitietopyyntö, Client Data Act 703/2023 §11): a coordinator prints
   the access and disclosure log of a client kept by their own organisation -- nothing else of it.
 
-Coordinators see aggregates of their organisation (:func:`can_see_organisation_reports`); admins
-manage users (:func:`can_manage_users`) and read no client data; partner workers have no grant yet.
+- **referral** (lähete, docs/referrals.md): a partner worker sees the referral packet addressed to
+  their organisation, and works on the referral, while its basis holds: the client's consent to
+  that organisation not revoked (or a statutory basis named by the coach), and the referral not
+  cancelled. Revoking the consent makes the condition false at the very next request. The one
+  referral a route names is checked with :func:`authorise_referral` (``Grant.for_referral``).
 
-Extension point, the referral issue: a partner worker sees the referral packet addressed to their
-organisation while the client's consent holds. Add ``What.referral_packet``,
-``Basis.referral_consent`` and one more entry in :data:`GRANTS` whose condition is "an open referral
-of this client to ``principal.organisation_id`` with a consent valid ``today``". Nothing else
-changes: the route declares ``client_rule(What.referral_packet, ...)``, revoking the consent
-makes the condition false at once, and the view is logged like every other.
+Coordinators see aggregates of their organisation (:func:`can_see_organisation_reports`); admins
+manage users (:func:`can_manage_users`) and read no client data. Which referral triggers each role
+may fire: :data:`REFERRAL_TRIGGERS`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from sqlalchemy import ColumnElement, Select, exists, false, or_, select, union
 from sqlmodel import Session, col
 
 from engine.errors import Forbidden, NotFound
-from engine.models import CareTeam, Client, Journey, Role
+from engine.models import CareTeam, Client, Consent, Journey, Referral, Role
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,20 @@ class What(StrEnum):
     client_page = "client_page"
     #: Recording a contact of individual work (yhteydenotto) in the contact log.
     record_contact = "record_contact"
+    #: The client's referrals with their status history (coach).
+    referrals = "referrals"
+    #: Sending a referral (with its packet) to a partner organisation.
+    refer = "refer"
+    #: The client's consents to disclosure (suostumukset): read, record, revoke.
+    consent = "consent"
+    #: One referral: its packet and status history (coach, or the receiving partner).
+    referral = "referral"
+    #: Working on a referral as the receiving partner (accept, reject, progress, complete).
+    referral_work = "referral_work"
+    #: Cancelling a referral (the referring coach).
+    cancel_referral = "cancel_referral"
+    #: The referral as an HL7 FHIR R4 Task.
+    referral_fhir = "referral_fhir"
 
 
 class Basis(StrEnum):
@@ -85,9 +99,12 @@ class Basis(StrEnum):
     care_team = "care_team"
     #: Handling the client's request to know who viewed and received their data (703/2023 §11).
     client_log_request = "client_log_request"
+    #: An open referral to the viewer's organisation whose consent (or statutory basis) holds.
+    referral_consent = "referral_consent"
 
 
 Condition = Callable[[Principal, date], ColumnElement[bool]]
+ReferralCondition = Callable[[Principal, date, int], ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -102,6 +119,8 @@ class Grant:
     #: listing starts from the principal's few rows instead of probing every client (optional;
     #: ``tests/security/test_policy.py`` checks that both give the same clients).
     client_ids: Callable[[Principal, date], Select[Any]] | None = None
+    #: The condition for one named referral (default: ``condition`` on the referral's client).
+    for_referral: ReferralCondition | None = None
 
 
 def in_care_team(principal: Principal, today: date) -> ColumnElement[bool]:
@@ -130,6 +149,35 @@ def kept_by_own_organisation(principal: Principal, _today: date) -> ColumnElemen
     return col(Client.organisation_id) == principal.organisation_id
 
 
+def referral_basis_holds() -> ColumnElement[bool]:
+    """The referral's disclosure basis holds now: a statutory basis, or its consent not revoked."""
+    return or_(
+        col(Referral.statutory_basis).is_not(None),
+        exists().where(
+            col(Consent.id) == col(Referral.consent_id), col(Consent.revoked_at).is_(None)
+        ),
+    )
+
+
+def receiving_partner(
+    principal: Principal, _today: date, referral_id: int | None = None
+) -> ColumnElement[bool]:
+    """A referral of the client (``referral_id``, or any) is addressed to the principal's
+    organisation, is not cancelled, and its consent or statutory basis holds."""
+    if principal.organisation_id is None:
+        return false()
+    conditions = [
+        col(Referral.client_id) == col(Client.id),
+        col(Referral.to_organisation_id) == principal.organisation_id,
+        col(Journey.id) == col(Referral.journey_id),
+        col(Journey.state) != "cancelled",
+        referral_basis_holds(),
+    ]
+    if referral_id is not None:
+        conditions.append(col(Referral.id) == referral_id)
+    return exists().where(*conditions)
+
+
 GRANTS: tuple[Grant, ...] = (
     Grant(
         Basis.care_team,
@@ -147,10 +195,23 @@ GRANTS: tuple[Grant, ...] = (
                 What.caseload,
                 What.client_page,
                 What.record_contact,
+                What.referrals,
+                What.refer,
+                What.consent,
+                What.referral,
+                What.cancel_referral,
+                What.referral_fhir,
             }
         ),
         in_care_team,
         care_team_client_ids,
+    ),
+    Grant(
+        Basis.referral_consent,
+        frozenset({Role.partner}),
+        frozenset({What.referral, What.referral_work, What.referral_fhir}),
+        receiving_partner,
+        for_referral=receiving_partner,
     ),
     Grant(
         Basis.client_log_request,
@@ -221,6 +282,54 @@ def client_of_journey(session: Session, principal: Principal, journey_id: int, w
     if client_id is None:
         raise NotFound(f"journey {journey_id} not found")
     return client_id
+
+
+def authorise_referral(
+    session: Session, principal: Principal, referral_id: int, what: What, today: date
+) -> tuple[int, Basis]:
+    """Allow or refuse one view of one referral: (its client's id, the basis). The care-team
+    grant asks about the referral's client; the partner grant about this very referral."""
+    if not grants_for(principal, what):
+        raise Forbidden(f"role {principal.role} may not see {what} of any referral")
+    client_id = session.execute(
+        select(col(Referral.client_id)).where(col(Referral.id) == referral_id)
+    ).scalar_one_or_none()
+    if client_id is None:
+        raise NotFound(f"referral {referral_id} not found")
+    for grant in grants_for(principal, what):
+        condition = (
+            grant.for_referral(principal, today, referral_id)
+            if grant.for_referral is not None
+            else grant.condition(principal, today)
+        )
+        hit = session.execute(
+            select(col(Client.id)).where(col(Client.id) == client_id, condition)
+        ).first()
+        if hit is not None:
+            return client_id, grant.basis
+    raise Forbidden(f"user {principal.user_id} may not see {what} of referral {referral_id}")
+
+
+#: Which referral triggers each role may fire: the receiving partner answers and reports, the
+#: referring coach may cancel (FHIR: the owner vs the requester of the Task).
+REFERRAL_TRIGGERS: dict[Role, frozenset[str]] = {
+    Role.partner: frozenset({"accept", "reject", "start_work", "hold", "complete", "fail"}),
+    Role.coach: frozenset({"cancel"}),
+}
+
+
+def may_fire_referral_trigger(principal: Principal, trigger: str) -> bool:
+    return trigger in REFERRAL_TRIGGERS.get(principal.role, frozenset())
+
+
+def can_read_partner_inbox(principal: Principal) -> bool:
+    """A partner worker of an organisation lists the referrals to it (no client data)."""
+    return principal.role == Role.partner and principal.organisation_id is not None
+
+
+def can_manage_partner_services(principal: Principal) -> bool:
+    """An admin edits the partner services catalogue (no client data)."""
+    return principal.role == Role.admin
 
 
 # --- rules that concern no single client ---------------------------------------------------------

@@ -510,3 +510,45 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# --- referrals and the e-mail outbox (docs/referrals.md) -----------------------------------------
+
+referrals_app = typer.Typer(help="Referral handoffs: expiry check (cron).", no_args_is_help=True)
+outbox_app = typer.Typer(help="The e-mail outbox: send what is due (cron).", no_args_is_help=True)
+app.add_typer(referrals_app, name="referrals")
+app.add_typer(outbox_app, name="outbox")
+
+
+@referrals_app.command("expire")
+def referrals_expire() -> None:
+    """Flag referrals unanswered past their response time and notify both sides. Idempotent:
+    a referral is flagged once, also when two runs overlap."""
+    from engine.runtime import Runtime
+
+    runtime = Runtime()
+    try:
+        with runtime.db.write() as session:
+            flagged = runtime.referrals.expire(session, runtime.clock.now())
+    finally:
+        runtime.close()
+    out.print(
+        f"expired: {len(flagged)}" + (f" ({', '.join(map(str, flagged))})" if flagged else "")
+    )
+
+
+@outbox_app.command("send")
+def outbox_send() -> None:
+    """Send the e-mails that are due to the SMTP server of the settings (smtp_host/port/from);
+    failed ones are retried by a later run with backoff."""
+    from engine.outbox import send_due
+    from engine.runtime import Runtime
+
+    runtime = Runtime()
+    try:
+        report = send_due(runtime.db, runtime.settings, runtime.clock.now())
+    finally:
+        runtime.close()
+    out.print(f"sent: {len(report.sent)}, failed: {len(report.failed)}")
+    if report.failed:
+        raise typer.Exit(1)

@@ -236,6 +236,7 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
             )
             events += 1 + _walk(runtime, session, journey, client, rng, started, now, coach_id)
             _contacts(session, rng, client.id, coach_id, started, now)
+    load_referrals(runtime, people, project_id, now)
     return DemoSummary(clients, events, len(people))
 
 
@@ -276,6 +277,126 @@ def _contacts(
                 recorded_at=when,
             )
         )
+
+
+#: The demo referrals to the demo partner: the partner's moves after sending, and how many days
+#: ago each was sent (the first is overdue: unanswered past its response time).
+DEMO_REFERRALS: tuple[tuple[tuple[tuple[str, str | None, str | None], ...], int], ...] = (
+    ((), 20),
+    ((), 1),
+    ((("accept", None, None),), 6),
+    ((("accept", None, None), ("start_work", None, None)), 12),
+    (
+        (
+            ("accept", None, None),
+            ("start_work", None, None),
+            ("complete", "Aloitti ammatilliset opinnot", "moved_on"),
+        ),
+        40,
+    ),
+    ((("reject", "Ryhmä on täynnä tänä keväänä", None),), 9),
+)
+
+
+def load_referrals(
+    runtime: Runtime, people: dict[str, int], project_id: int | None, now: datetime
+) -> int:
+    """Referrals in different states to the demo partner (DEMO_PARTNERS[0]): the plugins'
+    eligible targets of the demo clients go into the partner catalogue, each referral is sent
+    with the client's consent and moved on by the demo partner. Returns how many were sent."""
+    from engine.access import Principal
+    from engine.errors import PolkuError
+    from engine.referrals import PACKET_FIELDS, SERVICE_TYPES
+
+    coach = Principal(people[DEMO_LOGINS[0].username], Role.coach, project_id)
+    partner_login = DEMO_LOGINS[2]
+    with runtime.db.read() as session:
+        partner_org = session.execute(
+            select(col(Organisation.id)).where(col(Organisation.name) == partner_login.organisation)
+        ).scalar_one()
+        candidates = (
+            session.execute(
+                select(col(Journey.client_id))
+                .where(
+                    col(Journey.pathway_key) == CLIENT_JOURNEY,
+                    col(Journey.state).in_(
+                        ["group_work", "individual_work", "group_and_individual_work"]
+                    ),
+                )
+                .order_by(col(Journey.client_id))
+            )
+            .scalars()
+            .all()
+        )
+    partner = Principal(people[partner_login.username], Role.partner, partner_org)
+    plans = list(DEMO_REFERRALS)
+    sent = 0
+    for client_id in candidates:
+        if not plans:
+            break
+        moves, days_ago = plans[0]
+        at = now - timedelta(days=days_ago)
+        try:
+            with runtime.db.write() as session:
+                options = runtime.referral_options.of_client(session, client_id, today=at.date())
+                eligible = [o for o in options if o.eligible]
+                if not eligible:
+                    continue
+                target = eligible[0].target
+                runtime.referrals.save_service(
+                    session,
+                    target_key=target.key,
+                    organisation_id=partner_org,
+                    service_type=target.pathway_type
+                    if target.pathway_type in SERVICE_TYPES
+                    else "other",
+                    municipality_code=target.area[0] if target.area else "000",
+                    capacity=12,
+                    response_days=14,
+                    notify_email=None,
+                )
+                consent = runtime.referrals.give_consent(
+                    session,
+                    coach,
+                    client_id,
+                    organisation_id=partner_org,
+                    scope=PACKET_FIELDS,
+                    purpose="Ohjaus jatkopalveluun (demo)",
+                    evidence="written",
+                    given_at=at,
+                    now=at,
+                )
+                referral = runtime.referrals.refer(
+                    session,
+                    coach,
+                    client_id,
+                    target_key=target.key,
+                    fields=("name", "contact", "goals", "handoff_note"),
+                    consent_id=consent.id,
+                    goals="Säännöllinen päivärytmi ja opiskelupaikka",
+                    handoff_note="Sopii parhaiten aamupäivisin; tulee mielellään ensikäynnille "
+                    "valmentajan kanssa.",
+                    now=at,
+                    today=at.date(),
+                )
+                assert referral.id is not None
+                for step, (trigger, reason, outcome) in enumerate(moves, start=1):
+                    runtime.referrals.advance(
+                        session,
+                        partner,
+                        referral.id,
+                        trigger,
+                        reason=reason,
+                        outcome=outcome,
+                        now=at + timedelta(days=step),
+                    )
+        except PolkuError:
+            continue  # this client's journey or rules do not allow it: try the next one
+        plans.pop(0)
+        sent += 1
+    with runtime.db.write() as session:
+        runtime.referrals.expire(session, now)
+    return sent
 
 
 def _walk(

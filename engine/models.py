@@ -349,3 +349,109 @@ class Disclosure(SQLModel, table=True):
     basis: str = Field(max_length=64)
 
     __table_args__ = (Index("ix_disclosure_client", "client_id", "occurred_at"),)
+
+
+# --- referral handoffs (lähete jatkopolulle): docs/referrals.md ----------------------------------
+
+
+class PartnerService(SQLModel, table=True):
+    """A follow-on service (jatkopalvelu) in the partner catalogue: which partner organisation
+    receives referrals to a plugin's referral target, with its capacity and promised response
+    time. Edited by an admin; the target itself (and who may go) comes from the plugins."""
+
+    __tablename__ = "partner_service"
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: The plugins' ReferralTarget key, e.g. "tunturi_lappi.ohjaamo.ohjaamo".
+    target_key: str = Field(max_length=200, unique=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    #: One of engine.referrals.SERVICE_TYPES (kuntouttava työtoiminta, työkokeilu, ...).
+    service_type: str = Field(max_length=64)
+    municipality_code: str = Field(max_length=3)
+    capacity: int | None = None
+    waiting_list: int | None = None
+    #: Promised response time in days; None: the Settings default.
+    response_days: int | None = None
+    #: The service's intake address for "you have a new referral" e-mails (never a person's).
+    notify_email: str | None = Field(default=None, max_length=200)
+
+
+class Consent(SQLModel, table=True):
+    """The client's consent (suostumus) to disclose data to one recipient organisation.
+
+    ``scope`` lists the packet fields that may be disclosed (comma-separated). Revoking sets
+    ``revoked_at``: the access policy checks it at every request, so the partner loses access
+    at once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    scope: str = Field(max_length=500)
+    purpose: str = Field(max_length=500)
+    given_at: datetime = _ts(nullable=False)
+    #: verbal | written | electronic
+    evidence: str = Field(max_length=20)
+    recorded_by: int | None = Field(default=None, foreign_key="app_user.id")
+    recorded_at: datetime = _ts(nullable=False, default=utcnow)
+    revoked_at: datetime | None = _ts(nullable=True)
+    revoked_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class Referral(SQLModel, table=True):
+    """A referral handoff (lähete): a journey of pathway ``referral`` of the client, sent to a
+    partner organisation. Its status is the journey's state; its history the journey events.
+    ``packet`` is the snapshot of what was disclosed, and all the partner ever sees."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    journey_id: int = Field(foreign_key="journey.id", unique=True)
+    target_key: str = Field(max_length=200)
+    service_type: str = Field(max_length=64)
+    from_organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    to_organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    consent_id: int | None = Field(default=None, foreign_key="consent.id")
+    #: A named statutory basis entered by the coach instead of consent, e.g. "1301/2014:41§".
+    statutory_basis: str | None = Field(default=None, max_length=64)
+    packet: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+    #: The answer is due by then (the service's promised response time).
+    due_at: datetime = _ts(nullable=False)
+    #: Set once by ``polku referrals expire`` when still unanswered at ``due_at``.
+    expired_at: datetime | None = _ts(nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(
+            "consent_id IS NOT NULL OR statutory_basis IS NOT NULL", name="ck_referral_basis"
+        ),
+    )
+
+
+class Notification(SQLModel, table=True):
+    """An in-app notification (ilmoitus) to one user. Codes and ids only, no client data."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    referral_id: int | None = Field(default=None, foreign_key="referral.id")
+    #: e.g. "referral_received", "referral_rejected", "referral_expired".
+    kind: str = Field(max_length=64)
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+    read_at: datetime | None = _ts(nullable=True)
+
+    __table_args__ = (Index("ix_notification_user", "user_id", "created_at"),)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An e-mail waiting to be sent by ``polku outbox send`` (generic text, no client data)."""
+
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    to_address: str = Field(max_length=200)
+    subject: str = Field(max_length=200)
+    body: str = Field(max_length=2000)
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+    sent_at: datetime | None = _ts(nullable=True)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts(nullable=False, default=utcnow)
+    last_error: str | None = Field(default=None, max_length=500)

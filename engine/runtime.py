@@ -17,6 +17,7 @@ from engine.journeys import Journeys
 from engine.pathway import PathwayError, PathwayRegistry, load_files
 from engine.plugins import build_plugin_manager, collect_records, static_answers
 from engine.referral_options import ReferralOptions
+from engine.referrals import Referrals
 from engine.rules import Municipality, Rule
 from engine.settings import Settings, get_settings
 
@@ -88,6 +89,7 @@ class Runtime:
         )
         self.journeys = Journeys(self.pathways, self.guards, self.pm, self.clock)
         self.auth = Auth(self.settings, self.clock, self.db)
+        self.referrals = Referrals(self.journeys, self.referral_options, self.facts, self.settings)
 
     def close(self) -> None:
         self.db.dispose()

@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     password_parallelism: int = Field(default=4, ge=1)
     #: Issuer shown in authenticator apps.
     totp_issuer: str = "Polku"
+    #: Days a partner has to answer a referral when its service promises none (docs/referrals.md).
+    referral_response_days: int = Field(default=14, ge=1)
+    #: SMTP server for ``polku outbox send`` (generic notices only, never client data).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "polku@localhost"
+    #: Give up on an e-mail after this many failed attempts (backoff doubles from 1 minute).
+    outbox_max_attempts: int = Field(default=8, ge=1)
 
     @model_validator(mode="after")
     def _argon2_memory_fits_parallelism(self) -> Settings:

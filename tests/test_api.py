@@ -32,7 +32,11 @@ def create(api: Any, **overrides: Any) -> dict[str, Any]:
 
 def test_health(api: Any, runtime: Runtime) -> None:
     body = api.get("/health").json()
-    assert body == {"status": "ok", "database": runtime.db.dialect, "pathways": ["client_journey"]}
+    assert body == {
+        "status": "ok",
+        "database": runtime.db.dialect,
+        "pathways": ["client_journey", "referral"],
+    }
 
 
 def test_create_read_and_advance(api: Any) -> None:

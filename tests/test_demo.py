@@ -68,3 +68,20 @@ def test_demo_clients_have_contacts_for_the_caseload(runtime: Runtime) -> None:
     assert all(c.note is not None and len(c.note) <= 1000 for c in contacts)
     assert page.total == 12
     assert any(row.last_contact_at is not None for row in page.rows)
+
+
+def test_demo_has_referrals_in_different_states_to_the_demo_partner(runtime: Runtime) -> None:
+    from engine.demo import DEMO_LOGINS
+    from engine.models import Journey, Organisation, Referral
+
+    load_demo(runtime, clients=60)
+    with runtime.db.read() as session:
+        rows = session.execute(
+            select(Journey.state, Organisation.name, Referral.expired_at)
+            .join(Referral, Referral.journey_id == Journey.id)
+            .join(Organisation, Organisation.id == Referral.to_organisation_id)
+        ).all()
+        assert verify_journeys(session) == []
+    assert {name for _s, name, _e in rows} == {DEMO_LOGINS[2].organisation}
+    assert {s for s, _n, _e in rows} >= {"requested", "accepted", "in_progress", "completed"}
+    assert any(expired is not None for _s, _n, expired in rows)  # one is overdue

@@ -77,7 +77,7 @@ def test_translations_are_real_not_copies_of_english(language: str) -> None:
     messages = [m for m in catalog(language) if m.id]
     same = [m.id for m in messages if m.string == m.id or m.string == tuple(m.id)]
     # A few words are the same in both languages (sv "Diagram", "Version %(version)s").
-    assert len(same) <= 3, f"{language}: {same}"
+    assert len(same) <= 4, f"{language}: {same}"
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)

@@ -28,8 +28,8 @@ from engine.errors import (
 )
 from engine.runtime import Runtime
 from engine.settings import Environment, Settings, get_settings
-from web import coach, login, pages
-from web.api import admin, auth, clients, journeys, reports, rules
+from web import coach, login, pages, referral_pages
+from web.api import admin, auth, clients, journeys, referrals, reports, rules
 from web.assets import MOUNT, StaticAssets
 from web.deps import RuntimeDep
 from web.security import PUBLIC, SecurityHeaders, check_routes
@@ -120,7 +120,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(rules.router)
     app.include_router(reports.router)
     app.include_router(admin.router)
+    app.include_router(referrals.router)
     app.include_router(login.router)
+    app.include_router(referral_pages.router)
 
     # Web UI: public pages and static assets (web/pages.py, web/assets.py, docs/ui.md).
     app.include_router(pages.router)

@@ -7,6 +7,10 @@
 - ``ClientCreator``: :func:`engine.access.can_create_client`;
 - ``OrganisationReporter``: :func:`engine.access.can_see_organisation_reports`;
 - ``UserManager``: :func:`engine.access.can_manage_users`;
+- ``PartnerWorker``: :func:`engine.access.can_read_partner_inbox` (referral list, no client data);
+- ``ServiceManager``: :func:`engine.access.can_manage_partner_services`;
+- ``Depends(referral_rule(What.x))``: :func:`engine.access.authorise_referral` for the path's
+  ``referral_id`` (care team, or the receiving partner while consent holds); logged like below;
 - ``Depends(client_rule(What.x, by="journey" | "client"))``: :func:`engine.access.authorise_client`
   for the one client the path's ``journey_id`` or ``client_id`` leads to; writes the view's
   access-log row in the request's transaction (read the data through ``ClientAccess.session``).
@@ -347,6 +351,52 @@ def client_rule(what: What, *, by: Literal["journey", "client"]) -> Callable[...
         return _allow_client(request, session, runtime, auth.principal, client_id, what)
 
     return declares(rule)(through_client)
+
+
+def referral_rule(what: What) -> Callable[..., ClientAccess]:
+    """The rule of a route about one referral (path parameter ``referral_id``):
+    :func:`engine.access.authorise_referral` -- the client's care team, or the receiving partner
+    while the consent holds. Writes exactly one access-log row."""
+
+    @declares(AccessRule(f"referral:{what}", f"engine.access grants for {what!s} of this referral"))
+    def through_referral(
+        referral_id: int,
+        auth: Annotated[Authentication, Depends(_authentication)],
+        session: WriteSessionDep,
+        runtime: RuntimeDep,
+    ) -> ClientAccess:
+        client_id, basis = access.authorise_referral(
+            session, auth.principal, referral_id, what, runtime.clock.today()
+        )
+        audit.record_access(
+            session,
+            principal=auth.principal,
+            client_id=client_id,
+            what=what,
+            basis=basis,
+            at=runtime.clock.now(),
+        )
+        return ClientAccess(auth.principal, client_id, what, basis, session)
+
+    return through_referral
+
+
+@declares(AccessRule("partner_inbox", "a partner worker: referrals to their organisation, no data"))
+def partner_inbox_rule(auth: Annotated[Authentication, Depends(_authentication)]) -> Principal:
+    access.require(access.can_read_partner_inbox(auth.principal), "partner inbox")
+    return auth.principal
+
+
+PartnerWorker = Annotated[Principal, Depends(partner_inbox_rule)]
+
+
+@declares(AccessRule("manage_services", "an admin (can_manage_partner_services); no client data"))
+def manage_services_rule(auth: Annotated[Authentication, Depends(_authentication)]) -> Principal:
+    access.require(access.can_manage_partner_services(auth.principal), "partner services")
+    return auth.principal
+
+
+ServiceManager = Annotated[Principal, Depends(manage_services_rule)]
 
 
 # --- response headers -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from tests.security.world import (
     World,
     access_rows_expected,
     allowed,
+    is_object_rule,
 )
 from web.app import create_app
 
@@ -34,7 +35,7 @@ def test_get_leaves_the_database_unchanged(
     runtime = make_runtime(clock=FrozenClock())  # no time passes: no session touch either
     world = World.build(runtime, create_app(runtime=runtime))
     case = ROUTES[(route.method, route.path)]
-    obj = "own" if case.rule.startswith("client:") else None
+    obj = "own" if is_object_rule(case.rule) else None
     actor = next(a for a in ACTORS if allowed(case.rule, a, obj))
     target = world.target("own") if obj else None
     call = case.build(world, target)

@@ -25,6 +25,7 @@ from tests.security.world import (
     World,
     access_rows_expected,
     allowed,
+    is_object_rule,
 )
 from web.app import create_app
 from web.security import PUBLIC, CurrentUser, check_routes
@@ -54,7 +55,7 @@ def world(make_runtime: Callable[..., Runtime]) -> World:
 @pytest.mark.parametrize("route", APP_ROUTES, ids=lambda r: f"{r.method} {r.path}")
 def test_matrix(world: World, route: AppRoute) -> None:
     case = ROUTES[(route.method, route.path)]
-    is_client_route = case.rule.startswith("client:")
+    is_client_route = is_object_rule(case.rule)
     failures = []
     for actor in ACTORS:
         for mode in MODES if actor != "anonymous" else MODES[:1]:

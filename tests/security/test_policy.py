@@ -86,10 +86,15 @@ def test_check_and_filter_agree_for_every_role_and_view(runtime: Runtime) -> Non
     assert seen > 0
 
 
-def test_admin_and_partner_have_no_grant_on_client_data() -> None:
+def test_admin_has_no_grant_and_partner_only_the_referral_packet() -> None:
     for grant in GRANTS:
         assert Role.admin not in grant.roles
-        assert Role.partner not in grant.roles
+        if Role.partner in grant.roles:
+            # docs/referrals.md: the receiving partner, while consent holds, sees one referral
+            assert grant.basis == Basis.referral_consent
+            assert grant.roles == {Role.partner}
+            assert grant.what == {What.referral, What.referral_work, What.referral_fhir}
+            assert grant.for_referral is not None
 
 
 def test_authorise_client_refuses_before_looking_up(runtime: Runtime) -> None:

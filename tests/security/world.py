@@ -5,7 +5,8 @@ Actors (who asks):
   coach_own_team    a coach in the care team of the "own" client (project organisation A)
   coach_other_team  a coach of the same organisation who is in no care team of these clients
   coordinator       the coordinator of organisation A
-  partner           a worker of a partner agency
+  partner           a worker of the partner agency that receives the referrals of own and former
+  partner_other     a worker of another partner agency (receives the referral of other)
   admin             an admin (of organisation A)
   anonymous         no credentials
 
@@ -13,6 +14,10 @@ Object kinds (whose data):
   own     a client of organisation A in coach_own_team's care team (valid from today)
   other   a client of project organisation B in another coach's care team
   former  a client of organisation A whose care-team membership of coach_own_team ended yesterday
+  revoked a client like own whose consent to the partner agency has been revoked
+
+Every object has one referral (docs/referrals.md) with a consent: own, former and revoked to the
+partner agency, other to the other partner agency. The referral routes are checked per object.
 
 The expected outcome comes from this file's own table (:data:`ROUTES` and :func:`allowed`), not
 from what the app declares, so a route given a too generous rule fails the matrix.
@@ -32,7 +37,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, func, select, text
 from sqlmodel import SQLModel
 
-from engine.models import AccessLog, OrganisationKind, Role, User
+from engine.models import AccessLog, Role, User
 from engine.runtime import Runtime
 from engine.settings import Environment
 from engine.testing import (
@@ -44,10 +49,30 @@ from engine.testing import (
     sign_in,
     totp_code,
 )
+from tests.referral_kit import (
+    ELIGIBLE_TARGET,
+    YOUNG,
+    coach_principal,
+    give_consent,
+    partner_service,
+    revoke,
+    send_referral,
+)
 from web.app import create_app
 
-ACTORS = ("coach_own_team", "coach_other_team", "coordinator", "partner", "admin", "anonymous")
-OBJECTS = ("own", "other", "former")
+#: The other partner agency's service (Kittilä's outreach youth work, open to YOUNG clients).
+OTHER_TARGET = "kittila.outreach_youth_work"
+
+ACTORS = (
+    "coach_own_team",
+    "coach_other_team",
+    "coordinator",
+    "partner",
+    "partner_other",
+    "admin",
+    "anonymous",
+)
+OBJECTS = ("own", "other", "former", "revoked")
 MODES = ("cookie", "bearer")
 CLIENT_VIEW_RULES = frozenset(
     {
@@ -60,8 +85,18 @@ CLIENT_VIEW_RULES = frozenset(
         "client:referral_options",
         "client:client_page",
         "client:record_contact",
+        "client:referrals",
+        "client:refer",
+        "client:consent",
     }
 )
+#: Routes about one referral: the referring care team or the receiving partner with consent.
+REFERRAL_READ_RULES = frozenset({"referral:referral", "referral:referral_fhir"})
+
+
+def is_object_rule(rule: str) -> bool:
+    """A rule about one client's data (checked against every object kind)."""
+    return rule.startswith(("client:", "referral:"))
 
 
 @dataclass(frozen=True)
@@ -69,6 +104,8 @@ class Target:
     kind: str
     client_id: int
     journey_id: int
+    referral_id: int = 0
+    consent_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,6 +126,7 @@ class World:
     organisation_a: int = 0
     organisation_b: int = 0
     partner_agency: int = 0
+    partner_agency_2: int = 0
     users: dict[str, User] = field(default_factory=dict)
     _serial: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -97,13 +135,19 @@ class World:
         world = cls(runtime, app)
         world.organisation_a = make_organisation(runtime, "project", "Hanke A")
         world.organisation_b = make_organisation(runtime, "project", "Hanke B")
-        world.partner_agency = make_organisation(runtime, OrganisationKind.partner, "Kumppani")
+        world.partner_agency = partner_service(runtime, "Kumppani", ELIGIBLE_TARGET).organisation_id
+        world.partner_agency_2 = partner_service(
+            runtime, "Toinen kumppani", OTHER_TARGET
+        ).organisation_id
         a, b = world.organisation_a, world.organisation_b
         world.users = {
             "coach_own_team": make_user(runtime, Role.coach, organisation_id=a),
             "coach_other_team": make_user(runtime, Role.coach, organisation_id=a),
             "coordinator": make_user(runtime, Role.coordinator, organisation_id=a),
             "partner": make_user(runtime, Role.partner, organisation_id=world.partner_agency),
+            "partner_other": make_user(
+                runtime, Role.partner, organisation_id=world.partner_agency_2
+            ),
             "admin": make_user(runtime, Role.admin, organisation_id=a),
             "coach_b": make_user(runtime, Role.coach, organisation_id=b),
         }
@@ -115,17 +159,34 @@ class World:
         return user_id
 
     def target(self, kind: str) -> Target:
-        """A fresh client (with a journey in its first state) of the given object kind."""
+        """A fresh client (with a journey in its first state) of the given object kind, with a
+        consent and a referral to a partner agency."""
         today = self.runtime.clock.today()
-        if kind == "own":
+        coach, organisation, agency, target = (
+            "coach_own_team",
+            self.organisation_a,
+            self.partner_agency,
+            ELIGIBLE_TARGET,
+        )
+        if kind in {"own", "revoked"}:
             ids = make_client(
                 self.runtime,
                 organisation_id=self.organisation_a,
                 care_team=(self.uid("coach_own_team"),),
+                birth_date=YOUNG,
             )
         elif kind == "other":
+            coach, organisation, agency, target = (
+                "coach_b",
+                self.organisation_b,
+                self.partner_agency_2,
+                OTHER_TARGET,
+            )
             ids = make_client(
-                self.runtime, organisation_id=self.organisation_b, care_team=(self.uid("coach_b"),)
+                self.runtime,
+                organisation_id=self.organisation_b,
+                care_team=(self.uid("coach_b"),),
+                birth_date=YOUNG,
             )
         elif kind == "former":
             ids = make_client(
@@ -134,10 +195,18 @@ class World:
                 care_team=(self.uid("coach_own_team"),),
                 valid_from=today - timedelta(days=30),
                 valid_to=today - timedelta(days=1),
+                birth_date=YOUNG,
             )
         else:
             raise ValueError(kind)
-        return Target(kind, *ids)
+        principal = coach_principal(self.uid(coach), organisation)
+        consent_id = give_consent(self.runtime, principal, ids[0], agency)
+        referral_id = send_referral(
+            self.runtime, principal, ids[0], consent_id=consent_id, target_key=target
+        )
+        if kind == "revoked":
+            revoke(self.runtime, principal, ids[0], consent_id)
+        return Target(kind, *ids, referral_id=referral_id, consent_id=consent_id)
 
     def http(self, actor: str, mode: str) -> TestClient:
         """A fresh client for the actor: a new session (cookie + CSRF header) or API token."""
@@ -288,6 +357,140 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
         "client:referral_options",
         lambda w, t: Call("GET", f"/api/clients/{_t(t).client_id}/referral-options"),
     ),
+    ("GET", "/api/clients/{client_id}/consents"): RouteCase(
+        "client:consent", lambda w, t: Call("GET", f"/api/clients/{_t(t).client_id}/consents")
+    ),
+    ("POST", "/api/clients/{client_id}/consents"): RouteCase(
+        "client:consent",
+        lambda w, t: Call(
+            "POST",
+            f"/api/clients/{_t(t).client_id}/consents",
+            json={
+                "organisation_id": w.partner_agency,
+                "scope": ["name"],
+                "purpose": "Matriisi",
+                "evidence": "verbal",
+            },
+        ),
+    ),
+    ("POST", "/api/clients/{client_id}/consents/{consent_id}/revoke"): RouteCase(
+        "client:consent",
+        lambda w, t: Call(
+            "POST", f"/api/clients/{_t(t).client_id}/consents/{_t(t).consent_id}/revoke"
+        ),
+    ),
+    ("GET", "/api/clients/{client_id}/referrals"): RouteCase(
+        "client:referrals", lambda w, t: Call("GET", f"/api/clients/{_t(t).client_id}/referrals")
+    ),
+    ("POST", "/api/clients/{client_id}/referrals"): RouteCase(
+        "client:refer",
+        lambda w, t: Call(
+            "POST",
+            f"/api/clients/{_t(t).client_id}/referrals",
+            json={
+                "target_key": ELIGIBLE_TARGET,
+                "fields": ["name"],
+                "statutory_basis": "1301/2014:41§",
+            },
+        ),
+    ),
+    ("GET", "/api/referrals/{referral_id}"): RouteCase(
+        "referral:referral", lambda w, t: Call("GET", f"/api/referrals/{_t(t).referral_id}")
+    ),
+    ("GET", "/api/referrals/{referral_id}/fhir"): RouteCase(
+        "referral:referral_fhir",
+        lambda w, t: Call("GET", f"/api/referrals/{_t(t).referral_id}/fhir"),
+    ),
+    ("POST", "/api/referrals/{referral_id}/advance"): RouteCase(
+        "referral:referral_work",
+        lambda w, t: Call(
+            "POST", f"/api/referrals/{_t(t).referral_id}/advance", json={"trigger": "accept"}
+        ),
+    ),
+    ("POST", "/api/referrals/{referral_id}/cancel"): RouteCase(
+        "referral:cancel_referral",
+        lambda w, t: Call(
+            "POST", f"/api/referrals/{_t(t).referral_id}/cancel", json={"reason": "Matriisi"}
+        ),
+    ),
+    ("GET", "/api/partner/referrals"): RouteCase(
+        "partner_inbox", lambda w, t: Call("GET", "/api/partner/referrals")
+    ),
+    ("GET", "/api/notifications"): RouteCase(
+        "authenticated", lambda w, t: Call("GET", "/api/notifications")
+    ),
+    ("GET", "/api/admin/partner-services"): RouteCase(
+        "manage_services", lambda w, t: Call("GET", "/api/admin/partner-services")
+    ),
+    ("POST", "/api/admin/partner-services"): RouteCase(
+        "manage_services",
+        lambda w, t: Call(
+            "POST",
+            "/api/admin/partner-services",
+            json={
+                "target_key": f"matriisi.palvelu{w.serial()}",
+                "organisation_id": w.partner_agency,
+                "service_type": "workshop",
+                "municipality_code": "261",
+            },
+        ),
+    ),
+    ("GET", "/partner/referrals"): RouteCase(
+        "partner_inbox", lambda w, t: Call("GET", "/partner/referrals")
+    ),
+    ("GET", "/partner/referrals/{referral_id}"): RouteCase(
+        "referral:referral", lambda w, t: Call("GET", f"/partner/referrals/{_t(t).referral_id}")
+    ),
+    ("POST", "/partner/referrals/{referral_id}/advance"): RouteCase(
+        "referral:referral_work",
+        lambda w, t: Call(
+            "POST", f"/partner/referrals/{_t(t).referral_id}/advance", data={"trigger": "accept"}
+        ),
+    ),
+    ("POST", "/referrals/{referral_id}/cancel"): RouteCase(
+        "referral:cancel_referral",
+        lambda w, t: Call(
+            "POST", f"/referrals/{_t(t).referral_id}/cancel", data={"reason": "Matriisi"}
+        ),
+    ),
+    ("GET", "/notifications"): RouteCase(
+        "authenticated", lambda w, t: Call("GET", "/notifications")
+    ),
+    ("POST", "/notifications/read"): RouteCase(
+        "authenticated", lambda w, t: Call("POST", "/notifications/read")
+    ),
+    ("GET", "/clients/{client_id}/referrals"): RouteCase(
+        "client:referrals", lambda w, t: Call("GET", f"/clients/{_t(t).client_id}/referrals")
+    ),
+    ("POST", "/clients/{client_id}/referrals"): RouteCase(
+        "client:refer",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/referrals",
+            data={
+                "target_key": ELIGIBLE_TARGET,
+                "fields": "name",
+                "statutory_basis": "1301/2014:41§",
+            },
+        ),
+    ),
+    ("POST", "/clients/{client_id}/consents"): RouteCase(
+        "client:consent",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/consents",
+            data={
+                "organisation_id": str(w.partner_agency),
+                "scope": "name",
+                "purpose": "Matriisi",
+                "evidence": "verbal",
+            },
+        ),
+    ),
+    ("POST", "/clients/{client_id}/consents/{consent_id}/revoke"): RouteCase(
+        "client:consent",
+        lambda w, t: Call("POST", f"/clients/{_t(t).client_id}/consents/{_t(t).consent_id}/revoke"),
+    ),
     ("GET", "/api/municipalities"): RouteCase(
         "authenticated", lambda w, t: Call("GET", "/api/municipalities")
     ),
@@ -365,9 +568,22 @@ def allowed(rule: str, actor: str, obj: str | None) -> bool:
     if rule == "manage_users":
         return actor == "admin"
     if rule in CLIENT_VIEW_RULES:
-        return actor == "coach_own_team" and obj == "own"
+        return actor == "coach_own_team" and obj in {"own", "revoked"}
     if rule == "client:client_log":
-        return actor == "coordinator" and obj in {"own", "former"}
+        return actor == "coordinator" and obj in {"own", "former", "revoked"}
+    if rule == "partner_inbox":
+        return actor in {"partner", "partner_other"}
+    if rule == "manage_services":
+        return actor == "admin"
+    receiving_partner = (actor == "partner" and obj in {"own", "former"}) or (
+        actor == "partner_other" and obj == "other"
+    )
+    if rule in REFERRAL_READ_RULES:
+        return (actor == "coach_own_team" and obj in {"own", "revoked"}) or receiving_partner
+    if rule == "referral:referral_work":
+        return receiving_partner
+    if rule == "referral:cancel_referral":
+        return actor == "coach_own_team" and obj in {"own", "revoked"}
     raise KeyError(f"no expectation for rule {rule!r}: add it to tests/security/world.py")
 
 
@@ -376,7 +592,7 @@ def access_rows_expected(rule: str, ok: bool, method: str = "POST") -> int:
     (creating a client shows it; the empty intake form and the matrix's empty caseloads show
     no client)."""
     creates = rule == "create_client" and method == "POST"
-    return int(ok and (rule.startswith("client:") or creates))
+    return int(ok and (is_object_rule(rule) or creates))
 
 
 @dataclass(frozen=True)

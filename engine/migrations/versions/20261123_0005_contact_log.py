@@ -1,7 +1,7 @@
 """contact log: contact entries of individual work (yksilötyön kontaktit)
 
 Revision ID: 0005
-Revises: 0003 (the referral branch adds 0004; the lead re-chains this to 0004 on merge)
+Revises: 0004
 Create Date: 2026-11-23 16:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0005'
-down_revision: str | None = '0003'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

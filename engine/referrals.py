@@ -1,0 +1,624 @@
+"""Referral handoffs (lähetteet jatkopoluille): consent, the packet, the referral pathway, the loop
+back to the client's journey, expiry and notifications. docs/referrals.md describes the whole.
+
+A referral is a journey of pathway ``referral`` belonging to the client, moved by the same
+:class:`~engine.journeys.Journeys` and event log as every other journey. Everything here runs
+inside the caller's write transaction: the referral's transition, the client journey's matching
+move, the disclosure row and the notifications commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session, col
+
+from engine import audit
+from engine.access import Principal, may_fire_referral_trigger
+from engine.errors import Forbidden, GuardRejected, InputRequired, NotFound
+from engine.facts import ClientFacts
+from engine.journeys import Journeys
+from engine.models import (
+    Client,
+    Consent,
+    Journey,
+    JourneyEvent,
+    Notification,
+    Organisation,
+    OrganisationKind,
+    OutboxMessage,
+    PartnerService,
+    Referral,
+    Role,
+    User,
+)
+from engine.referral_options import ReferralOptions
+from engine.settings import Settings
+from engine.views import EventView
+
+PATHWAY = "referral"
+CLIENT_PATHWAY = "client_journey"
+
+#: What a referral packet may hold; the consent's scope and the coach's choice pick among them.
+PACKET_FIELDS: tuple[str, ...] = ("name", "contact", "birth_date", "facts", "goals", "handoff_note")
+#: How a consent was evidenced.
+EVIDENCE: tuple[str, ...] = ("verbal", "written", "electronic")
+#: Service types of the partner catalogue (palvelutyypit).
+SERVICE_TYPES: tuple[str, ...] = (
+    "rehabilitative_work_activity",
+    "work_trial",
+    "workshop",
+    "studies",
+    "social_rehabilitation",
+    "substance_rehabilitation",
+    "vocational_rehabilitation",
+    "paid_work",
+    "other",
+)
+#: Referral states in which the partner has not answered yet.
+UNANSWERED = "requested"
+#: States after which nothing more happens.
+FINAL_STATES = frozenset({"rejected", "cancelled", "completed", "failed"})
+
+#: The client journey's move that goes with a referral's move: (referral trigger, the client
+#: journey's state) -> client journey trigger. Fired only when the client journey is there.
+LOOP_BACK: dict[tuple[str, str], str] = {
+    ("accept", "referred"): "start_follow_on",
+    ("reject", "referred"): "referral_returned",
+    ("cancel", "referred"): "referral_returned",
+    ("fail", "referred"): "referral_returned",
+    ("fail", "on_pathway"): "follow_on_ended",
+}
+#: Referral triggers the coach hears about (in-app notification).
+NOTIFY_COACH = {
+    "accept": "referral_accepted",
+    "reject": "referral_rejected",
+    "complete": "referral_completed",
+    "fail": "referral_failed",
+}
+
+#: The only e-mail text there is: no names, no client data, ever.
+MAIL_SUBJECT = "Polku: uusi ilmoitus / ny notis / new notice"
+MAIL_BODY = (
+    "Sinulla on uusi lähete Polussa. Kirjaudu Polkuun nähdäksesi sen.\n"
+    "Du har en ny remiss i Polku. Logga in i Polku för att se den.\n"
+    "You have a new referral in Polku. Log in to Polku to see it.\n"
+)
+
+
+@dataclass(frozen=True)
+class ReferralState:
+    referral: Referral
+    journey: Journey
+
+    @property
+    def state(self) -> str:
+        return self.journey.state
+
+    def overdue(self, now: datetime) -> bool:
+        """Unanswered past its due time (flagged on both lists)."""
+        return self.state == UNANSWERED and (
+            self.referral.expired_at is not None or _aware(self.referral.due_at) <= now
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    from engine.clock import as_utc
+
+    return as_utc(moment)
+
+
+class Referrals:
+    """The referral service. Built once per process by :class:`engine.runtime.Runtime`."""
+
+    def __init__(
+        self,
+        journeys: Journeys,
+        options: ReferralOptions,
+        facts: ClientFacts,
+        settings: Settings,
+    ):
+        self.journeys = journeys
+        self.options = options
+        self.facts = facts
+        self.settings = settings
+
+    # --- the partner catalogue ---------------------------------------------------------------
+
+    def save_service(
+        self,
+        session: Session,
+        *,
+        target_key: str,
+        organisation_id: int,
+        service_type: str,
+        municipality_code: str,
+        capacity: int | None = None,
+        waiting_list: int | None = None,
+        response_days: int | None = None,
+        notify_email: str | None = None,
+    ) -> PartnerService:
+        """Add or update the catalogue entry of one referral target (admin)."""
+        if service_type not in SERVICE_TYPES:
+            raise InputRequired("service_type", "unknown service type", SERVICE_TYPES)
+        organisation = session.get(Organisation, organisation_id)
+        if organisation is None or organisation.kind != OrganisationKind.partner:
+            raise InputRequired("organisation_id", "the receiving organisation must be a partner")
+        service = session.execute(
+            select(PartnerService).where(col(PartnerService.target_key) == target_key)
+        ).scalar_one_or_none() or PartnerService(
+            target_key=target_key, organisation_id=0, service_type="", municipality_code=""
+        )
+        service.organisation_id = organisation_id
+        service.service_type = service_type
+        service.municipality_code = municipality_code
+        service.capacity = capacity
+        service.waiting_list = waiting_list
+        service.response_days = response_days
+        service.notify_email = notify_email
+        session.add(service)
+        session.flush()
+        return service
+
+    def services(self, session: Session) -> list[PartnerService]:
+        return list(
+            session.execute(select(PartnerService).order_by(col(PartnerService.target_key)))
+            .scalars()
+            .all()
+        )
+
+    # --- consent -------------------------------------------------------------------------------
+
+    def give_consent(
+        self,
+        session: Session,
+        principal: Principal,
+        client_id: int,
+        *,
+        organisation_id: int,
+        scope: Sequence[str],
+        purpose: str,
+        evidence: str,
+        given_at: datetime,
+        now: datetime,
+    ) -> Consent:
+        """Record the client's consent to disclose ``scope`` to one partner organisation."""
+        unknown = sorted(set(scope) - set(PACKET_FIELDS))
+        if not scope or unknown:
+            raise InputRequired("scope", "choose packet fields for the consent", PACKET_FIELDS)
+        if evidence not in EVIDENCE:
+            raise InputRequired("evidence", "how was the consent given?", EVIDENCE)
+        if not purpose.strip():
+            raise InputRequired("purpose", "the consent needs a purpose")
+        organisation = session.get(Organisation, organisation_id)
+        if organisation is None or organisation.kind != OrganisationKind.partner:
+            raise InputRequired("organisation_id", "consent is given to a partner organisation")
+        consent = Consent(
+            client_id=client_id,
+            organisation_id=organisation_id,
+            scope=",".join(f for f in PACKET_FIELDS if f in scope),
+            purpose=purpose.strip(),
+            given_at=given_at,
+            evidence=evidence,
+            recorded_by=principal.user_id,
+            recorded_at=now,
+        )
+        session.add(consent)
+        session.flush()
+        return consent
+
+    def revoke_consent(
+        self, session: Session, principal: Principal, client_id: int, consent_id: int, now: datetime
+    ) -> Consent:
+        """Revoke a consent; the partner's access ends with this transaction. Idempotent."""
+        consent = session.get(Consent, consent_id)
+        if consent is None or consent.client_id != client_id:
+            raise NotFound(f"consent {consent_id} of client {client_id} not found")
+        session.execute(
+            update(Consent)
+            .where(col(Consent.id) == consent_id, col(Consent.revoked_at).is_(None))
+            .values(revoked_at=now, revoked_by=principal.user_id)
+        )
+        session.refresh(consent)
+        return consent
+
+    def consents(self, session: Session, client_id: int) -> list[Consent]:
+        return list(
+            session.execute(
+                select(Consent).where(col(Consent.client_id) == client_id).order_by(col(Consent.id))
+            )
+            .scalars()
+            .all()
+        )
+
+    # --- sending a referral --------------------------------------------------------------------
+
+    def refer(
+        self,
+        session: Session,
+        principal: Principal,
+        client_id: int,
+        *,
+        target_key: str,
+        fields: Sequence[str],
+        consent_id: int | None = None,
+        statutory_basis: str | None = None,
+        goals: str | None = None,
+        handoff_note: str | None = None,
+        now: datetime,
+        today: date,
+    ) -> Referral:
+        """Send a referral: the target must be one the plugins allow for this client today, a
+        partner organisation must receive it, and a consent (within its scope) or a statutory
+        basis must allow the packet. Writes the disclosure row and moves the client journey."""
+        option = next(
+            (
+                o
+                for o in self.options.of_client(session, client_id, today=today)
+                if o.target.key == target_key
+            ),
+            None,
+        )
+        if option is None:
+            raise InputRequired("target_key", f"{target_key!r} is not offered to this client")
+        if not option.eligible:
+            raise GuardRejected("refer", target_key, option.eligibility.verdicts)
+        service = session.execute(
+            select(PartnerService).where(col(PartnerService.target_key) == target_key)
+        ).scalar_one_or_none()
+        if service is None:
+            raise InputRequired("target_key", "no partner organisation receives this service yet")
+        chosen = [f for f in PACKET_FIELDS if f in fields]
+        if set(fields) - set(PACKET_FIELDS):
+            raise InputRequired("fields", "unknown packet field", PACKET_FIELDS)
+        basis = self._basis(
+            session, client_id, service.organisation_id, chosen, consent_id, statutory_basis
+        )
+        client = session.get(Client, client_id)
+        assert client is not None
+        packet = self.packet(session, client, chosen, goals, handoff_note, today)
+        # the service's own name (not client data), for both sides' lists
+        packet["service"] = dict(option.target.label)
+        journey = self.journeys.start(
+            session, client_id=client_id, pathway_key=PATHWAY, actor_id=principal.user_id, at=now
+        )
+        assert journey.id is not None
+        days = service.response_days or self.settings.referral_response_days
+        referral = Referral(
+            client_id=client_id,
+            journey_id=journey.id,
+            target_key=target_key,
+            service_type=service.service_type,
+            from_organisation_id=principal.organisation_id,
+            to_organisation_id=service.organisation_id,
+            consent_id=consent_id if statutory_basis is None else None,
+            statutory_basis=statutory_basis,
+            packet=packet,
+            created_by=principal.user_id,
+            created_at=now,
+            due_at=now + timedelta(days=days),
+        )
+        session.add(referral)
+        session.flush()
+        assert referral.id is not None
+        audit.record_disclosure(
+            session,
+            client_id=client_id,
+            recipient_organisation_id=service.organisation_id,
+            what="referral_packet",
+            basis=basis,
+            disclosed_by=principal.user_id,
+            at=now,
+        )
+        self._move_client(session, client_id, "refer", principal, None, now)
+        self._notify_partner(session, referral, "referral_received", now)
+        if service.notify_email:
+            mail = OutboxMessage(
+                to_address=service.notify_email,
+                subject=MAIL_SUBJECT,
+                body=MAIL_BODY,
+                created_at=now,
+                next_attempt_at=now,
+            )
+            session.add(mail)
+        return referral
+
+    def _basis(
+        self,
+        session: Session,
+        client_id: int,
+        organisation_id: int,
+        fields: Sequence[str],
+        consent_id: int | None,
+        statutory_basis: str | None,
+    ) -> str:
+        """The disclosure basis code: "consent" (checked: this client, this recipient, not
+        revoked, the fields within its scope) or the coach's statutory basis."""
+        if statutory_basis is not None:
+            if not audit.CODE.fullmatch(statutory_basis):
+                raise InputRequired("statutory_basis", "a statute code, e.g. 1301/2014:41§")
+            return statutory_basis
+        if consent_id is None:
+            raise InputRequired(
+                "consent_id", "a referral needs the client's consent or a statutory basis"
+            )
+        consent = session.get(Consent, consent_id)
+        if (
+            consent is None
+            or consent.client_id != client_id
+            or consent.organisation_id != organisation_id
+        ):
+            raise InputRequired("consent_id", "no consent of this client to this organisation")
+        if consent.revoked_at is not None:
+            raise InputRequired("consent_id", "the consent has been revoked")
+        outside = sorted(set(fields) - set(consent.scope.split(",")))
+        if outside:
+            raise InputRequired(
+                "fields", "outside the consent's scope: " + ", ".join(outside), outside
+            )
+        return "consent"
+
+    def packet(
+        self,
+        session: Session,
+        client: Client,
+        fields: Sequence[str],
+        goals: str | None,
+        handoff_note: str | None,
+        today: date,
+    ) -> dict[str, Any]:
+        """The snapshot the partner sees: only the chosen fields, nothing else of the client."""
+        packet: dict[str, Any] = {"fields": list(fields)}
+        if "name" in fields:
+            packet["name"] = f"{client.first_name} {client.last_name}"
+        if "contact" in fields:
+            packet["contact"] = {"phone": client.phone, "email": client.email}
+        if "birth_date" in fields:
+            packet["birth_date"] = client.birth_date.isoformat() if client.birth_date else None
+        if "facts" in fields:
+            assert client.id is not None
+            rows = self.facts.current_rows(session, client.id, as_of=today)
+            packet["facts"] = {row.key: row.value for row in sorted(rows, key=lambda r: r.key)}
+        if "goals" in fields:
+            packet["goals"] = (goals or "").strip()[:2000]
+        if "handoff_note" in fields:
+            packet["handoff_note"] = (handoff_note or "").strip()[:2000]
+        return packet
+
+    # --- moving a referral on ------------------------------------------------------------------
+
+    def advance(
+        self,
+        session: Session,
+        principal: Principal,
+        referral_id: int,
+        trigger: str,
+        *,
+        reason: str | None = None,
+        outcome: str | None = None,
+        expected_version: int | None = None,
+        now: datetime,
+    ) -> EventView:
+        """Fire ``trigger`` on the referral, and the matching move on the client's journey, in
+        the caller's transaction. The receiving partner answers and reports; the coach cancels."""
+        if not may_fire_referral_trigger(principal, trigger):
+            raise Forbidden(f"role {principal.role} may not {trigger} a referral")
+        referral = session.get(Referral, referral_id)
+        if referral is None:
+            raise NotFound(f"referral {referral_id} not found")
+        event = self.journeys.advance(
+            session,
+            referral.journey_id,
+            trigger,
+            actor_id=principal.user_id,
+            reason=reason,
+            outcome=outcome,
+            expected_version=expected_version,
+            at=now,
+        )
+        client_state = self._client_journey_state(session, referral.client_id)
+        follow = LOOP_BACK.get((trigger, client_state or ""))
+        if follow is not None:
+            self._move_client(session, referral.client_id, follow, principal, event.reason, now)
+        if trigger in NOTIFY_COACH and referral.created_by is not None:
+            session.add(
+                Notification(
+                    user_id=referral.created_by,
+                    referral_id=referral_id,
+                    kind=NOTIFY_COACH[trigger],
+                    created_at=now,
+                )
+            )
+        if trigger == "cancel":
+            self._notify_partner(session, referral, "referral_cancelled", now)
+        return event
+
+    def _client_journey(self, session: Session, client_id: int) -> Journey | None:
+        return session.execute(
+            select(Journey)
+            .where(col(Journey.client_id) == client_id, col(Journey.pathway_key) == CLIENT_PATHWAY)
+            .order_by(col(Journey.id).desc())
+            .limit(1)
+        ).scalar_one_or_none()
+
+    def _client_journey_state(self, session: Session, client_id: int) -> str | None:
+        journey = self._client_journey(session, client_id)
+        return journey.state if journey else None
+
+    def _move_client(
+        self,
+        session: Session,
+        client_id: int,
+        trigger: str,
+        principal: Principal,
+        reason: str | None,
+        now: datetime,
+    ) -> None:
+        """The loop back: fire ``trigger`` on the client journey when it is possible from its
+        state (a referral from outside the work states leaves the journey where it is)."""
+        journey = self._client_journey(session, client_id)
+        if journey is None or journey.id is None:
+            return
+        if self.journeys.pathway_of(journey).transition(trigger, journey.state) is None:
+            return
+        self.journeys.advance(
+            session, journey.id, trigger, actor_id=principal.user_id, reason=reason, at=now
+        )
+
+    # --- expiry --------------------------------------------------------------------------------
+
+    def expire(self, session: Session, now: datetime) -> list[int]:
+        """Flag every referral still unanswered at its due time; notify its coach and the
+        partner. Each is flagged once: ``UPDATE ... WHERE expired_at IS NULL`` decides who wins
+        when two runs overlap. Returns the ids this run flagged."""
+        candidates = session.execute(
+            select(Referral)
+            .join(Journey, col(Journey.id) == col(Referral.journey_id))
+            .where(
+                col(Referral.expired_at).is_(None),
+                col(Referral.due_at) <= now,
+                col(Journey.state) == UNANSWERED,
+            )
+            .order_by(col(Referral.id))
+        ).scalars()
+        flagged = []
+        for referral in list(candidates):
+            won = session.execute(
+                update(Referral)
+                .where(col(Referral.id) == referral.id, col(Referral.expired_at).is_(None))
+                .values(expired_at=now)
+            )
+            if won.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            assert referral.id is not None
+            flagged.append(referral.id)
+            if referral.created_by is not None:
+                session.add(
+                    Notification(
+                        user_id=referral.created_by,
+                        referral_id=referral.id,
+                        kind="referral_expired",
+                        created_at=now,
+                    )
+                )
+            self._notify_partner(session, referral, "referral_expired", now)
+        return flagged
+
+    # --- notifications -------------------------------------------------------------------------
+
+    def _notify_partner(
+        self, session: Session, referral: Referral, kind: str, now: datetime
+    ) -> None:
+        users = session.execute(
+            select(col(User.id)).where(
+                col(User.organisation_id) == referral.to_organisation_id,
+                col(User.role) == Role.partner.value,
+                col(User.is_active).is_(True),
+            )
+        ).scalars()
+        for user_id in users:
+            session.add(
+                Notification(user_id=user_id, referral_id=referral.id, kind=kind, created_at=now)
+            )
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def get(self, session: Session, referral_id: int) -> ReferralState:
+        row = session.execute(
+            select(Referral, Journey)
+            .join(Journey, col(Journey.id) == col(Referral.journey_id))
+            .where(col(Referral.id) == referral_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"referral {referral_id} not found")
+        return ReferralState(row[0], row[1])
+
+    def of_client(self, session: Session, client_id: int) -> list[ReferralState]:
+        rows = session.execute(
+            select(Referral, Journey)
+            .join(Journey, col(Journey.id) == col(Referral.journey_id))
+            .where(col(Referral.client_id) == client_id)
+            .order_by(col(Referral.id).desc())
+        ).all()
+        return [ReferralState(r, j) for r, j in rows]
+
+    def inbox(
+        self, session: Session, organisation_id: int, state: str | None = None
+    ) -> tuple[list[ReferralState], dict[str, int]]:
+        """Referrals to one organisation (newest first, optionally of one state) and the counts
+        by state. Cancelled ones and those whose basis no longer holds are not listed."""
+        from engine.access import referral_basis_holds
+
+        base = (
+            select(Referral, Journey)
+            .join(Journey, col(Journey.id) == col(Referral.journey_id))
+            .where(
+                col(Referral.to_organisation_id) == organisation_id,
+                col(Journey.state) != "cancelled",
+                referral_basis_holds(),
+            )
+        )
+        counts = {
+            str(s): int(n)
+            for s, n in session.execute(
+                select(col(Journey.state), func.count())
+                .select_from(Referral)
+                .join(Journey, col(Journey.id) == col(Referral.journey_id))
+                .where(
+                    col(Referral.to_organisation_id) == organisation_id,
+                    col(Journey.state) != "cancelled",
+                    referral_basis_holds(),
+                )
+                .group_by(col(Journey.state))
+            ).all()
+        }
+        if state is not None:
+            base = base.where(col(Journey.state) == state)
+        rows = session.execute(base.order_by(col(Referral.id).desc())).all()
+        return [ReferralState(r, j) for r, j in rows], counts
+
+    def history(
+        self, session: Session, referral: Referral
+    ) -> list[tuple[JourneyEvent, str | None]]:
+        """The referral's events with the actor's display name, oldest first."""
+        rows = session.execute(
+            select(JourneyEvent, col(User.display_name))
+            .outerjoin(User, col(User.id) == col(JourneyEvent.actor_id))
+            .where(col(JourneyEvent.journey_id) == referral.journey_id)
+            .order_by(col(JourneyEvent.seq))
+        ).all()
+        return [(e, name) for e, name in rows]
+
+    def mark_read(self, session: Session, user_id: int, now: datetime) -> int:
+        """Mark the user's unread notifications read; returns how many."""
+        result = session.execute(
+            update(Notification)
+            .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
+            .values(read_at=now)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def referral_clients(self, session: Session, referral_ids: Sequence[int]) -> dict[int, int]:
+        """Referral id -> its client's id (ids only, for links)."""
+        rows = session.execute(
+            select(col(Referral.id), col(Referral.client_id)).where(
+                col(Referral.id).in_(list(referral_ids))
+            )
+        ).all()
+        return {int(r): int(c) for r, c in rows}
+
+    def notifications(self, session: Session, user_id: int, limit: int = 50) -> list[Notification]:
+        return list(
+            session.execute(
+                select(Notification)
+                .where(col(Notification.user_id) == user_id)
+                .order_by(col(Notification.id).desc())
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )

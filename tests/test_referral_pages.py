@@ -1,0 +1,211 @@
+"""The referral pages: the coach's referrals page and the partner workspace (htmx and plain
+form posts), packet-only partner pages, consent revocation, languages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+
+from engine.models import Client, Role
+from engine.runtime import Runtime
+from engine.testing import UserClient
+from tests.referral_kit import BLOCKED_TARGET, ELIGIBLE_TARGET, partner_service, young_client
+
+SENTINELS = ("SENTINEL-PHONE-9", "sentinel-mail@example.org", "SENTINEL-SUKUNIMI")
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def setup(
+    runtime: Runtime, api_as: Callable[..., UserClient]
+) -> tuple[UserClient, UserClient, int, int]:
+    receiving = partner_service(runtime)
+    partner_service(runtime, "Kittilän nuorten työpaja", BLOCKED_TARGET)
+    coach = api_as(Role.coach)
+    partner = api_as(Role.partner, organisation_id=receiving.organisation_id)
+    client_id, _ = young_client(
+        runtime, organisation_id=coach.organisation_id, care_team=(coach.user_id,)
+    )
+    with runtime.db.write() as session:
+        client = session.get(Client, client_id)
+        assert client is not None
+        client.phone, client.email, client.last_name = SENTINELS
+    return coach, partner, client_id, receiving.organisation_id
+
+
+def _consent_and_refer(
+    coach: UserClient, client_id: int, organisation_id: int, fields: list[str]
+) -> int:
+    given = coach.post(
+        f"/clients/{client_id}/consents",
+        data={
+            "organisation_id": str(organisation_id),
+            "scope": ["name", "goals", "handoff_note", "contact"],
+            "purpose": "Ohjaus",
+            "evidence": "verbal",
+        },
+        follow_redirects=False,
+    )
+    assert given.status_code == 303, given.text
+    consent_id = coach.get(f"/api/clients/{client_id}/consents").json()[0]["id"]
+    sent = coach.post(
+        f"/clients/{client_id}/referrals",
+        data={
+            "target_key": ELIGIBLE_TARGET,
+            "consent_id": str(consent_id),
+            "fields": fields,
+            "goals": "Opiskelu",
+            "handoff_note": "Muistiinpano",
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    return int(coach.get(f"/api/clients/{client_id}/referrals").json()[0]["id"])
+
+
+def test_coach_page_offers_eligible_targets_and_says_why_not(
+    setup: tuple[UserClient, UserClient, int, int],
+) -> None:
+    coach, _partner, client_id, _org = setup
+    page = coach.get(f"/clients/{client_id}/referrals", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    enabled = re.search(rf'value="{re.escape(ELIGIBLE_TARGET)}" required>', page.text)
+    disabled = re.search(rf'value="{re.escape(BLOCKED_TARGET)}" required disabled>', page.text)
+    assert enabled and disabled
+    assert "why-not" in page.text
+
+
+def test_the_loop_through_the_pages(setup: tuple[UserClient, UserClient, int, int]) -> None:
+    coach, partner, client_id, org = setup
+    referral_id = _consent_and_refer(coach, client_id, org, ["name", "goals"])
+
+    inbox = partner.get("/partner/referrals")
+    assert inbox.status_code == 200 and f"#{referral_id}" in inbox.text
+    # htmx accept: the list, and the counts out of band; no page
+    answer = partner.post(
+        f"/partner/referrals/{referral_id}/advance",
+        data={"trigger": "accept", "view": "inbox"},
+        headers=HX,
+    )
+    assert answer.status_code == 200
+    assert answer.text.lstrip().startswith('<section id="inbox_list"')
+    assert 'id="inbox_counts" aria-label=' in answer.text and 'hx-swap-oob="true"' in answer.text
+    assert "<html" not in answer.text
+    # a plain form post: 303 back to the page
+    started = partner.post(
+        f"/partner/referrals/{referral_id}/advance",
+        data={"trigger": "start_work"},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303
+    assert started.headers["location"] == f"/partner/referrals/{referral_id}"
+    done = partner.post(
+        f"/partner/referrals/{referral_id}/advance",
+        data={"trigger": "complete", "outcome": "goal_reached", "reason": "Hyvin meni"},
+        headers=HX,
+    )
+    assert done.status_code == 200 and done.text.lstrip().startswith(
+        '<section id="referral_status"'
+    )
+    page = coach.get(f"/clients/{client_id}/referrals", headers={"Accept-Language": "en"})
+    assert 'data-state="completed"' in page.text
+    assert "Hyvin meni" in page.text and "Goal reached" in page.text
+
+
+def test_reject_needs_a_reason_inline(setup: tuple[UserClient, UserClient, int, int]) -> None:
+    coach, partner, client_id, org = setup
+    referral_id = _consent_and_refer(coach, client_id, org, ["name"])
+    refused = partner.post(
+        f"/partner/referrals/{referral_id}/advance",
+        data={"trigger": "reject", "view": "inbox"},
+        headers=HX | {"Accept-Language": "en"},
+    )
+    assert refused.status_code == 200
+    assert 'role="alert"' in refused.text and "Please give a reason." in refused.text
+    assert coach.get(f"/api/referrals/{referral_id}").json()["state"] == "requested"
+    plain = partner.post(f"/partner/referrals/{referral_id}/advance", data={"trigger": "reject"})
+    assert plain.status_code == 422
+
+
+def test_partner_pages_hold_only_the_packet_fields(
+    setup: tuple[UserClient, UserClient, int, int],
+) -> None:
+    coach, partner, client_id, org = setup
+    referral_id = _consent_and_refer(coach, client_id, org, ["goals", "handoff_note"])
+    for url in ("/partner/referrals", f"/partner/referrals/{referral_id}"):
+        html = partner.get(url).text
+        for sentinel in SENTINELS:
+            assert sentinel not in html, (url, sentinel)
+    detail = partner.get(f"/partner/referrals/{referral_id}").text
+    assert re.findall(r'data-field="(\w+)"', detail) == ["goals", "handoff_note"]
+
+
+def test_revoking_consent_on_the_page_cuts_the_partner_off(
+    setup: tuple[UserClient, UserClient, int, int],
+) -> None:
+    coach, partner, client_id, org = setup
+    referral_id = _consent_and_refer(coach, client_id, org, ["name"])
+    consent_id = coach.get(f"/api/clients/{client_id}/consents").json()[0]["id"]
+    assert partner.get(f"/partner/referrals/{referral_id}").status_code == 200
+    revoked = coach.post(
+        f"/clients/{client_id}/consents/{consent_id}/revoke", follow_redirects=False
+    )
+    assert revoked.status_code == 303
+    assert partner.get(f"/partner/referrals/{referral_id}").status_code == 403
+    assert f"#{referral_id}" not in partner.get("/partner/referrals").text
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [
+        ("fi", "Lähetteet organisaatiolleni"),
+        ("sv", "Remisser till min organisation"),
+        ("en", "Referrals to my organisation"),
+    ],
+)
+def test_partner_inbox_in_three_languages(
+    setup: tuple[UserClient, UserClient, int, int], language: str, heading: str
+) -> None:
+    _coach, partner, _client, _org = setup
+    page = partner.get("/partner/referrals", headers={"Accept-Language": language})
+    assert heading in page.text
+
+
+def test_coach_cancels_on_the_page_with_a_reason(
+    setup: tuple[UserClient, UserClient, int, int],
+) -> None:
+    coach, _partner, client_id, org = setup
+    referral_id = _consent_and_refer(coach, client_id, org, ["name"])
+    refused = coach.post(f"/referrals/{referral_id}/cancel", data={"reason": ""})
+    assert refused.status_code == 422
+    cancelled = coach.post(
+        f"/referrals/{referral_id}/cancel",
+        data={"reason": "Asiakas muutti"},
+        follow_redirects=False,
+    )
+    assert cancelled.status_code == 303
+    assert cancelled.headers["location"] == f"/clients/{client_id}/referrals"
+    assert coach.get(f"/api/referrals/{referral_id}").json()["state"] == "cancelled"
+
+
+def test_notifications_page_lists_and_marks_read(
+    setup: tuple[UserClient, UserClient, int, int],
+) -> None:
+    coach, partner, client_id, org = setup
+    referral_id = _consent_and_refer(coach, client_id, org, ["name"])
+    page = partner.get("/notifications", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert f'href="/partner/referrals/{referral_id}"' in page.text
+    assert 'class="unread"' in page.text and "A new referral" in page.text
+    for sentinel in SENTINELS:
+        assert sentinel not in page.text
+    assert partner.post("/notifications/read", follow_redirects=False).status_code == 303
+    assert 'class="unread"' not in partner.get("/notifications").text
+    partner.post(
+        f"/partner/referrals/{referral_id}/advance", data={"trigger": "reject", "reason": "Täynnä"}
+    )
+    coach_page = coach.get("/notifications", headers={"Accept-Language": "sv"})
+    assert f'href="/clients/{client_id}/referrals"' in coach_page.text
+    assert "En remiss avvisades" in coach_page.text

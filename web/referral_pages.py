@@ -1,0 +1,424 @@
+"""Referral pages (HTMX, server-rendered): the partner workspace and the coach's referrals page.
+
+- ``/partner/referrals``: the inbox of referrals to my organisation, by status with counts, overdue
+  ones flagged; accept / reject with a reason inline (htmx answers with the list and the counts
+  out of band; a plain form post gets a 303 and works without JavaScript). No client data.
+- ``/partner/referrals/{id}``: one referral, showing ONLY the packet; move it on with a note.
+- ``/clients/{id}/referrals``: the coach sends a referral (eligible targets from the plugins, why
+  not for blocked ones, consent or statutory basis, packet fields, handoff note), records and
+  revokes consents, and sees each referral's status changes (who, when, why).
+
+Access rules as in the JSON API (web/api/referrals.py); every client-data page writes one
+access-log row through its rule. The logic is in :mod:`engine.referrals`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from engine.access import What
+from engine.clock import as_utc
+from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
+from engine.models import Organisation, OrganisationKind
+from engine.referrals import EVIDENCE, PACKET_FIELDS, ReferralState
+from web import i18n
+from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+from web.security import ClientAccess, CurrentUser, PartnerWorker, client_rule, referral_rule
+from web.templating import answer_post, render, render_blocks, see_other, wants_fragment
+
+router = APIRouter(tags=["referral pages"], include_in_schema=False)
+
+ReferralsPage = Annotated[ClientAccess, Depends(client_rule(What.referrals, by="client"))]
+ReferForm = Annotated[ClientAccess, Depends(client_rule(What.refer, by="client"))]
+ConsentForm = Annotated[ClientAccess, Depends(client_rule(What.consent, by="client"))]
+PacketPage = Annotated[ClientAccess, Depends(referral_rule(What.referral))]
+WorkForm = Annotated[ClientAccess, Depends(referral_rule(What.referral_work))]
+CancelForm = Annotated[ClientAccess, Depends(referral_rule(What.cancel_referral))]
+
+#: Triggers the inbox offers inline (the rest are on the referral page).
+INBOX_TRIGGERS = ("accept", "reject")
+#: Inbox tabs, in order.
+INBOX_STATES = (
+    "requested",
+    "accepted",
+    "in_progress",
+    "on_hold",
+    "completed",
+    "failed",
+    "rejected",
+)
+MOVE_ERRORS = (InputRequired, GuardRejected, InvalidTransition, Conflict)
+
+
+def field_labels() -> dict[str, str]:
+    """Packet field names in the UI language (gettext at call time)."""
+    _ = i18n.gettext
+    return {
+        "name": _("Name"),
+        "contact": _("Contact details"),
+        "birth_date": _("Date of birth"),
+        "facts": _("Assessment summary (recorded facts)"),
+        "goals": _("Goals"),
+        "handoff_note": _("Handoff note"),
+    }
+
+
+def evidence_labels() -> dict[str, str]:
+    _ = i18n.gettext
+    return {"verbal": _("Verbally"), "written": _("In writing"), "electronic": _("Electronically")}
+
+
+def _text(form: FormData, name: str) -> str | None:
+    value = form.get(name)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _int(form: FormData, name: str) -> int | None:
+    value = _text(form, name)
+    return int(value) if value and value.isdigit() else None
+
+
+def _error_text(exc: Exception) -> str:
+    _ = i18n.gettext
+    if isinstance(exc, GuardRejected):
+        reasons = [
+            v.text(i18n.current_language()) + (f" ({v.legal_source})" if v.legal_source else "")
+            for v in exc.denied
+        ]
+        return _("A rule blocks this:") + " " + "; ".join(reasons)
+    if isinstance(exc, InputRequired) and exc.field == "reason":
+        return _("Please give a reason.")
+    if isinstance(exc, InputRequired) and exc.field == "outcome":
+        return _("Please choose an outcome.")
+    if isinstance(exc, InputRequired) and exc.field in {"consent_id", "statutory_basis"}:
+        return _("A referral needs the client's valid consent or a statutory basis.")
+    if isinstance(exc, InputRequired) and exc.field == "fields":
+        return _("The chosen fields are outside the consent's scope.")
+    if isinstance(exc, Conflict):
+        return _("Someone else changed this referral first. Reload the page.")
+    if isinstance(exc, InvalidTransition):
+        return _("That step is not possible now.")
+    return _("Please check the form.")
+
+
+# --- partner --------------------------------------------------------------------------------------
+
+
+def _inbox_context(
+    runtime: RuntimeDep, session: Any, organisation_id: int, state: str | None
+) -> dict[str, Any]:
+    found, counts = runtime.referrals.inbox(session, organisation_id, state)
+    now = as_utc(runtime.clock.now())
+    pathway = runtime.pathways.latest("referral")
+    return {
+        "referrals": found,
+        "counts": counts,
+        "states": INBOX_STATES,
+        "state": state,
+        "labels": {name: s.label for name, s in pathway.states.items()},
+        "overdue": {f.referral.id: f.overdue(now) for f in found},
+        "error": None,
+    }
+
+
+@router.get("/partner/referrals", response_class=HTMLResponse, name="partner_inbox")
+def partner_inbox(
+    request: Request,
+    principal: PartnerWorker,
+    runtime: RuntimeDep,
+    session: ReadSessionDep,
+    state: str | None = None,
+) -> Response:
+    """Referrals to my organisation by status, with counts; overdue ones flagged."""
+    assert principal.organisation_id is not None
+    state = state if state in INBOX_STATES else None
+    context = _inbox_context(runtime, session, principal.organisation_id, state)
+    return render(request, "partner/inbox.html", context)
+
+
+def _detail_context(runtime: RuntimeDep, view: ClientAccess, referral_id: int) -> dict[str, Any]:
+    found = runtime.referrals.get(view.session, referral_id)
+    pathway = runtime.pathways.latest("referral")
+    # the moves from here, from the pathway itself: the partner's page never loads the client
+    moves = [pathway.transition(t, found.state) for t in pathway.triggers_from(found.state)]
+    return {
+        "found": found,
+        "history": runtime.referrals.history(view.session, found.referral),
+        "labels": {name: s.label for name, s in pathway.states.items()},
+        "outcome_labels": pathway.definition.outcomes,
+        "moves": [m for m in moves if m is not None and m.trigger != "cancel"],
+        "fields": field_labels(),
+        "overdue": found.overdue(as_utc(runtime.clock.now())),
+        "error": None,
+    }
+
+
+@router.get(
+    "/partner/referrals/{referral_id}", response_class=HTMLResponse, name="partner_referral"
+)
+def partner_referral(
+    request: Request, referral_id: int, view: PacketPage, runtime: RuntimeDep
+) -> Response:
+    """One referral: the packet (only what was disclosed) and its status; move it on."""
+    return render(request, "partner/referral.html", _detail_context(runtime, view, referral_id))
+
+
+@router.post("/partner/referrals/{referral_id}/advance", name="partner_advance")
+async def partner_advance(
+    request: Request, referral_id: int, work: WorkForm, runtime: RuntimeDep
+) -> Response:
+    """Accept, reject (reason), start work, hold (reason), complete / fail (outcome and note).
+    From the inbox (``view=inbox``) htmx gets the list and the counts out of band; from the
+    referral page its status block. A plain form post is answered with 303."""
+    form = await request.form()
+    from_inbox = _text(form, "view") == "inbox"
+    trigger = _text(form, "trigger") or ""
+    error: str | None = None
+    savepoint = work.session.begin_nested()
+    try:
+        runtime.referrals.advance(
+            work.session,
+            work.principal,
+            referral_id,
+            trigger,
+            reason=_text(form, "reason"),
+            outcome=_text(form, "outcome"),
+            expected_version=_int(form, "expected_version"),
+            now=runtime.clock.now(),
+        )
+        savepoint.commit()
+    except MOVE_ERRORS as exc:
+        savepoint.rollback()
+        with i18n.use_language(i18n.request_language(request)):
+            error = _error_text(exc)
+    assert work.principal.organisation_id is not None
+    if from_inbox:
+        context = _inbox_context(runtime, work.session, work.principal.organisation_id, None)
+        template, block, oob, url = (
+            "partner/inbox.html",
+            "inbox_list",
+            ["inbox_counts"],
+            ("/partner/referrals"),
+        )
+    else:
+        context = _detail_context(runtime, work, referral_id)
+        template, block, oob, url = (
+            "partner/referral.html",
+            "referral_status",
+            [],
+            (f"/partner/referrals/{referral_id}"),
+        )
+    context["error"] = error
+    if error is None:
+        return answer_post(
+            request, redirect_to=url, template=template, context=context, block=block, oob=oob
+        )
+    if wants_fragment(request):
+        return render_blocks(request, template, context, block=block, oob=oob)
+    return render(request, template, context, status_code=422)
+
+
+# --- coach ----------------------------------------------------------------------------------------
+
+
+def _coach_context(runtime: RuntimeDep, view: ClientAccess, client_id: int) -> dict[str, Any]:
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    session = view.session
+    options = runtime.referral_options.of_client(session, client_id, today=runtime.clock.today())
+    services = {s.target_key: s for s in runtime.referrals.services(session)}
+    partners = {
+        o.id: o.name
+        for o in session.execute(
+            select(Organisation).where(col(Organisation.kind) == OrganisationKind.partner.value)
+        ).scalars()
+    }
+    pathway = runtime.pathways.latest("referral")
+    referrals: list[tuple[ReferralState, list[Any]]] = [
+        (found, runtime.referrals.history(session, found.referral))
+        for found in runtime.referrals.of_client(session, client_id)
+    ]
+    now = as_utc(runtime.clock.now())
+    return {
+        "client_id": client_id,
+        "options": options,
+        "services": services,
+        "partners": partners,
+        "consents": runtime.referrals.consents(session, client_id),
+        "referrals": referrals,
+        "overdue": {f.referral.id: f.overdue(now) for f, _h in referrals},
+        "labels": {name: s.label for name, s in pathway.states.items()},
+        "outcome_labels": pathway.definition.outcomes,
+        "fields": field_labels(),
+        "field_names": PACKET_FIELDS,
+        "evidence": evidence_labels(),
+        "evidence_names": EVIDENCE,
+        "targets": {o.target.key: dict(o.target.label) for o in options},
+        "error": None,
+    }
+
+
+@router.get("/clients/{client_id}/referrals", response_class=HTMLResponse, name="referrals")
+def client_referrals(
+    request: Request, client_id: int, view: ReferralsPage, runtime: RuntimeDep
+) -> Response:
+    """The client's referrals with each status change, consents, and the form to refer."""
+    with i18n.use_language(i18n.request_language(request)):
+        context = _coach_context(runtime, view, client_id)
+    return render(request, "referrals/client.html", context)
+
+
+async def _coach_post(
+    request: Request, access: ClientAccess, runtime: RuntimeDep, client_id: int, action: Any
+) -> Response:
+    form = await request.form()
+    savepoint = access.session.begin_nested()
+    try:
+        action(form)
+        savepoint.commit()
+    except MOVE_ERRORS as exc:
+        savepoint.rollback()
+        with i18n.use_language(i18n.request_language(request)):
+            context = _coach_context(runtime, access, client_id)
+            context["error"] = _error_text(exc)
+        return render(request, "referrals/client.html", context, status_code=422)
+    return answer_post(
+        request,
+        redirect_to=f"/clients/{client_id}/referrals",
+        template="referrals/client.html",
+        context=_coach_context(runtime, access, client_id),
+        block="main",
+    )
+
+
+@router.post("/clients/{client_id}/referrals", name="refer")
+async def refer(request: Request, client_id: int, work: ReferForm, runtime: RuntimeDep) -> Response:
+    """Send a referral from the form (303 back to the page; 422 with the reason on a refusal)."""
+
+    def send(form: FormData) -> None:
+        runtime.referrals.refer(
+            work.session,
+            work.principal,
+            client_id,
+            target_key=_text(form, "target_key") or "",
+            fields=[str(f) for f in form.getlist("fields")],
+            consent_id=_int(form, "consent_id"),
+            statutory_basis=_text(form, "statutory_basis"),
+            goals=_text(form, "goals"),
+            handoff_note=_text(form, "handoff_note"),
+            now=runtime.clock.now(),
+            today=runtime.clock.today(),
+        )
+
+    return await _coach_post(request, work, runtime, client_id, send)
+
+
+@router.post("/clients/{client_id}/consents", name="give_consent")
+async def consent(
+    request: Request, client_id: int, work: ConsentForm, runtime: RuntimeDep
+) -> Response:
+    """Record a consent from the form."""
+
+    def give(form: FormData) -> None:
+        now = runtime.clock.now()
+        runtime.referrals.give_consent(
+            work.session,
+            work.principal,
+            client_id,
+            organisation_id=_int(form, "organisation_id") or 0,
+            scope=[str(f) for f in form.getlist("scope")],
+            purpose=_text(form, "purpose") or "",
+            evidence=_text(form, "evidence") or "",
+            given_at=now,
+            now=now,
+        )
+
+    return await _coach_post(request, work, runtime, client_id, give)
+
+
+@router.post("/clients/{client_id}/consents/{consent_id}/revoke", name="revoke_consent")
+async def revoke(
+    request: Request, client_id: int, consent_id: int, work: ConsentForm, runtime: RuntimeDep
+) -> Response:
+    """Revoke a consent: the partner's access ends at once."""
+
+    def drop(_form: FormData) -> None:
+        runtime.referrals.revoke_consent(
+            work.session, work.principal, client_id, consent_id, runtime.clock.now()
+        )
+
+    return await _coach_post(request, work, runtime, client_id, drop)
+
+
+@router.post("/referrals/{referral_id}/cancel", name="cancel_referral")
+async def cancel(
+    request: Request, referral_id: int, work: CancelForm, runtime: RuntimeDep
+) -> Response:
+    """The coach cancels a referral with a reason (303 back to the client's referrals page)."""
+
+    def drop(form: FormData) -> None:
+        runtime.referrals.advance(
+            work.session,
+            work.principal,
+            referral_id,
+            "cancel",
+            reason=_text(form, "reason"),
+            expected_version=_int(form, "expected_version"),
+            now=runtime.clock.now(),
+        )
+
+    return await _coach_post(request, work, runtime, work.client_id, drop)
+
+
+# --- notifications --------------------------------------------------------------------------------
+
+
+def notification_labels() -> dict[str, str]:
+    _ = i18n.gettext
+    return {
+        "referral_received": _("A new referral"),
+        "referral_cancelled": _("A referral was cancelled"),
+        "referral_expired": _("A referral is overdue"),
+        "referral_accepted": _("A referral was accepted"),
+        "referral_rejected": _("A referral was rejected"),
+        "referral_completed": _("A referral was completed"),
+        "referral_failed": _("A referral failed"),
+    }
+
+
+@router.get("/notifications", response_class=HTMLResponse, name="notifications")
+def notifications(
+    request: Request, auth: CurrentUser, runtime: RuntimeDep, session: ReadSessionDep
+) -> Response:
+    """My notifications, newest first (ids and codes only: no client data)."""
+    found = runtime.referrals.notifications(session, auth.principal.user_id)
+    ids = [n.referral_id for n in found if n.referral_id is not None]
+    partner = auth.principal.role == "partner"
+    clients = {} if partner else runtime.referrals.referral_clients(session, ids)
+    links = {
+        n.id: (
+            f"/partner/referrals/{n.referral_id}"
+            if partner
+            else f"/clients/{clients[n.referral_id]}/referrals"
+        )
+        for n in found
+        if n.referral_id is not None and (partner or n.referral_id in clients)
+    }
+    with i18n.use_language(i18n.request_language(request)):
+        labels = notification_labels()
+    context = {"notifications": found, "links": links, "kinds": labels}
+    return render(request, "notifications.html", context)
+
+
+@router.post("/notifications/read", name="notifications_read")
+def notifications_read(
+    request: Request, auth: CurrentUser, runtime: RuntimeDep, session: WriteSessionDep
+) -> Response:
+    """Mark my notifications read (303 back to the list)."""
+    runtime.referrals.mark_read(session, auth.principal.user_id, runtime.clock.now())
+    return see_other("/notifications")
