@@ -8,8 +8,8 @@ from the principal's care-team rows (index ``care_team(user_id, client_id)``), s
 the same with 1 000 or 100 000 clients in the database (``bench/caseload.py``).
 
 Extension point (:data:`FLAGS`): a :class:`CaseloadFlag` is a named, correlated scalar subquery
-on ``client.id`` (e.g. the referral issue's "referrals waiting" and "referrals expired"): append
-one to :data:`FLAGS` and it becomes a column of the same SELECT and a badge on the dashboard.
+on ``client.id`` ("referrals waiting", "referrals overdue"): append one to :data:`FLAGS` and it
+becomes a column of the same SELECT and a badge on the dashboard.
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from sqlmodel import Session, col
 from engine.access import Principal, What, visible_clients
 from engine.clients import CLIENT_JOURNEY
 from engine.clock import as_utc
-from engine.models import Client, ContactEntry, Journey
+from engine.models import Client, ContactEntry, Journey, Referral
 
 PAGE_SIZE = 25
+#: The referral pathway's state before the partner answers.
+UNANSWERED = "requested"
 #: How the dashboard can narrow the list (besides search and municipality).
 SHOW = ("all", "follow_up_due", "paused")
 PAUSED_STATES = ("paused",)
@@ -46,8 +48,45 @@ class CaseloadFlag:
     count: Callable[[date], ColumnElement[Any]]
 
 
-#: Extra per-client counts on the dashboard (empty until e.g. referral handoffs add theirs).
-FLAGS: list[CaseloadFlag] = []
+def _unanswered_referrals(*, expired: bool) -> Callable[[date], ColumnElement[Any]]:
+    """Referrals of the client still waiting for the partner's answer, within or past the
+    promised response time (``polku referrals expire`` flags the late ones)."""
+
+    def count(_today: date) -> ColumnElement[Any]:
+        late = col(Referral.expired_at).is_not(None)
+        return (
+            select(func.count())
+            .select_from(Referral)
+            .join(Journey, col(Journey.id) == col(Referral.journey_id))
+            .where(
+                col(Referral.client_id) == col(Client.id),
+                col(Journey.state) == UNANSWERED,
+                late if expired else ~late,
+            )
+            .correlate(Client)
+            .scalar_subquery()
+        )
+
+    return count
+
+
+#: Extra per-client counts on the dashboard, each a badge when not zero.
+FLAGS: list[CaseloadFlag] = [
+    CaseloadFlag(
+        "referrals_waiting",
+        {
+            "fi": "Ohjaus odottaa vastausta",
+            "sv": "Remiss väntar på svar",
+            "en": "Referral awaiting answer",
+        },
+        _unanswered_referrals(expired=False),
+    ),
+    CaseloadFlag(
+        "referrals_expired",
+        {"fi": "Ohjaus myöhässä", "sv": "Remiss försenad", "en": "Referral overdue"},
+        _unanswered_referrals(expired=True),
+    ),
+]
 
 
 @dataclass(frozen=True)
