@@ -64,9 +64,9 @@ _LOAD = (
     )
     .join_from(_journey_t, _client_t, _journey_t.c.client_id == _client_t.c.id)
     .where(_journey_t.c.id == bindparam("journey_id"))
-    # PostgreSQL: the client row the rules read cannot change under us until we commit (a consent
-    # revoked meanwhile waits, then counts). SQLite's BEGIN IMMEDIATE already serialises writers.
-    .with_for_update(read=True, of=_client_t)
+    # No FOR SHARE on the client row: the rules read a snapshot taken inside the transaction.
+    # The inputs that matter across requests (a referral's consent) live in their own tables and
+    # are checked where they are used; a row lock here would cost a WAL record per transition.
 )
 _MOVE = (
     update(_journey_t)
