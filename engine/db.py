@@ -53,16 +53,29 @@ def make_engine(url: str, *, pool_size: int = 10, sqlite_synchronous: str = "FUL
                 "BEGIN IMMEDIATE" if write else "BEGIN"
             )
 
-        return engine
+        return engine  # SQLite keeps the pool's default reset: an in-process ROLLBACK is cheap
     # No pool_pre_ping: it costs a round trip per checkout. A connection that died (server
     # restart) fails one request, SQLAlchemy invalidates the pool, and the next request reconnects.
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size * 2,
         pool_recycle=1800,
         hide_parameters=True,  # bound values are client data: never in logs or errors
+        # The pool's default reset sends a ROLLBACK round trip for every returned connection,
+        # even an idle one (measured: 150-270 us per request on PostgreSQL here). Instead
+        # _roll_back_if_open rolls back only a connection that comes back inside a transaction.
+        pool_reset_on_return=None,
     )
+    event.listen(engine, "reset", _roll_back_if_open)
+    return engine
+
+
+def _roll_back_if_open(dbapi_connection: Any, _record: Any, _state: Any) -> None:
+    """A connection returned to the pool never carries an open transaction to the next user
+    (locks held, half-done writes): roll back when one is open, and only then."""
+    if dbapi_connection.info.transaction_status != 0:  # psycopg's TransactionStatus.IDLE
+        dbapi_connection.rollback()
 
 
 class Database:

@@ -436,3 +436,22 @@ def test_database_errors_carry_no_client_values(runtime: Runtime, new_client: Ne
         advance(runtime, jid, "pause", reason="Salainen syy: sairaalassa")
     assert info.value.__cause__ is not None
     assert "Salainen" not in str(info.value.__cause__)
+
+
+def test_a_connection_returned_inside_a_transaction_is_rolled_back(
+    runtime: Runtime, new_client: NewClient
+) -> None:
+    """The pool skips the ROLLBACK round trip for idle PostgreSQL connections, but one that comes
+    back with a transaction open (a leak, a failure while closing) is rolled back: its half-done
+    write never rides along with the next request's COMMIT."""
+    _client, jid = new_client()
+    raw = runtime.db.engine.raw_connection()
+    cursor = raw.cursor()
+    if runtime.db.dialect == "sqlite":
+        cursor.execute("BEGIN IMMEDIATE")
+    cursor.execute(f"UPDATE journey SET state = 'closed' WHERE id = {int(jid)}")
+    raw.close()  # back to the pool, never committed
+    for _ in range(3):  # the next requests, whichever pooled connection they get, commit
+        with runtime.db.write() as session:
+            session.execute(select(Journey.id)).all()
+    assert state_of(runtime, jid) == ("outreach", 1)
