@@ -255,42 +255,71 @@ def authenticated(auth: Annotated[Authentication, Depends(_authentication)]) -> 
 CurrentUser = Annotated[Authentication, Depends(authenticated)]
 
 
-@declares(AccessRule("create_client", "a coach of an organisation (can_create_client)"))
-def create_client_rule(auth: Annotated[Authentication, Depends(_authentication)]) -> Principal:
-    access.require(access.can_create_client(auth.principal), "record clients")
-    return auth.principal
+def principal_rule(
+    name: str, description: str, allowed: Callable[[Principal], bool], action: str
+) -> Callable[..., Principal]:
+    """The rule of a route about no single client: the logged-in principal passes ``allowed``
+    (a predicate from :mod:`engine.access`), else 403 naming ``action``."""
+
+    @declares(AccessRule(name, description))
+    def rule(auth: Annotated[Authentication, Depends(_authentication)]) -> Principal:
+        access.require(allowed(auth.principal), action)
+        return auth.principal
+
+    rule.__name__ = f"{name}_rule"
+    return rule
 
 
-ClientCreator = Annotated[Principal, Depends(create_client_rule)]
+ClientCreator = Annotated[
+    Principal,
+    Depends(
+        principal_rule(
+            "create_client",
+            "a coach of an organisation (can_create_client)",
+            access.can_create_client,
+            "record clients",
+        )
+    ),
+]
 
 
-@declares(AccessRule("caseload", "a role with a caseload grant; rows from visible_clients"))
-def caseload_rule(auth: Annotated[Authentication, Depends(_authentication)]) -> Principal:
-    access.require(access.can_list_caseload(auth.principal), "list a caseload")
-    return auth.principal
+CaseloadLister = Annotated[
+    Principal,
+    Depends(
+        principal_rule(
+            "caseload",
+            "a role with a caseload grant; rows from visible_clients",
+            access.can_list_caseload,
+            "list a caseload",
+        )
+    ),
+]
 
 
-CaseloadLister = Annotated[Principal, Depends(caseload_rule)]
+OrganisationReporter = Annotated[
+    Principal,
+    Depends(
+        principal_rule(
+            "organisation_report",
+            "a coordinator, own organisation's aggregates only",
+            access.can_see_organisation_reports,
+            "organisation reports",
+        )
+    ),
+]
 
 
-@declares(AccessRule("organisation_report", "a coordinator, own organisation's aggregates only"))
-def organisation_report_rule(
-    auth: Annotated[Authentication, Depends(_authentication)],
-) -> Principal:
-    access.require(access.can_see_organisation_reports(auth.principal), "organisation reports")
-    return auth.principal
-
-
-OrganisationReporter = Annotated[Principal, Depends(organisation_report_rule)]
-
-
-@declares(AccessRule("manage_users", "an admin (can_manage_users); no client data"))
-def manage_users_rule(auth: Annotated[Authentication, Depends(_authentication)]) -> Principal:
-    access.require(access.can_manage_users(auth.principal), "manage users")
-    return auth.principal
-
-
-UserManager = Annotated[Principal, Depends(manage_users_rule)]
+UserManager = Annotated[
+    Principal,
+    Depends(
+        principal_rule(
+            "manage_users",
+            "an admin (can_manage_users); no client data",
+            access.can_manage_users,
+            "manage users",
+        )
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -381,22 +410,30 @@ def referral_rule(what: What) -> Callable[..., ClientAccess]:
     return through_referral
 
 
-@declares(AccessRule("partner_inbox", "a partner worker: referrals to their organisation, no data"))
-def partner_inbox_rule(auth: Annotated[Authentication, Depends(_authentication)]) -> Principal:
-    access.require(access.can_read_partner_inbox(auth.principal), "partner inbox")
-    return auth.principal
+PartnerWorker = Annotated[
+    Principal,
+    Depends(
+        principal_rule(
+            "partner_inbox",
+            "a partner worker: referrals to their organisation, no data",
+            access.can_read_partner_inbox,
+            "partner inbox",
+        )
+    ),
+]
 
 
-PartnerWorker = Annotated[Principal, Depends(partner_inbox_rule)]
-
-
-@declares(AccessRule("manage_services", "an admin (can_manage_partner_services); no client data"))
-def manage_services_rule(auth: Annotated[Authentication, Depends(_authentication)]) -> Principal:
-    access.require(access.can_manage_partner_services(auth.principal), "partner services")
-    return auth.principal
-
-
-ServiceManager = Annotated[Principal, Depends(manage_services_rule)]
+ServiceManager = Annotated[
+    Principal,
+    Depends(
+        principal_rule(
+            "manage_services",
+            "an admin (can_manage_partner_services); no client data",
+            access.can_manage_partner_services,
+            "partner services",
+        )
+    ),
+]
 
 
 # --- response headers -----------------------------------------------------------------------------
