@@ -16,7 +16,7 @@ LOCALE := web/locale
 PO := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test lint bench install assets translations messages db demo serve clean
+.PHONY: run test lint bench install chromium assets translations messages db demo serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,8 +70,13 @@ run: install
 	$(BIN)/polku serve
 
 ## Lint, type-check and run the whole suite (SQLite; PostgreSQL too when POLKU_TEST_DATABASE_URL is set).
-test: install lint
+test: install lint chromium
 	$(BIN)/pytest -n auto --dist loadgroup
+
+## Debian's Chromium for the browser tests (never a browser downloaded by a test tool).
+chromium:
+	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 lint: install
 	$(BIN)/ruff check .
