@@ -84,9 +84,36 @@ _MOVE = (
 )
 _RECORD = insert(_event_t)
 _EVENT_KEYS = [c.name for c in _event_t.columns if c.name != "id"]
+# PostgreSQL: the conditional UPDATE and the event INSERT in one statement (one round trip
+# instead of two). The INSERT takes its journey id from the UPDATE's RETURNING, so when the
+# UPDATE matched no row (another coach won) nothing is inserted and no row comes back.
+_MOVED = _MOVE.returning(_journey_t.c.id).cte("moved")
+_MOVE_AND_RECORD = (
+    insert(_event_t)
+    .from_select(
+        _EVENT_KEYS,
+        select(
+            *(
+                _MOVED.c.id
+                if name == "journey_id"
+                else bindparam(
+                    {
+                        "seq": "new_version",
+                        "occurred_at": "now",
+                        "pathway_version": "new_pathway_version",
+                    }.get(name, name),
+                    type_=_event_t.c[name].type,
+                )
+                for name in _EVENT_KEYS
+            )
+        ).select_from(_MOVED),
+    )
+    .returning(_event_t.c.id)
+)
 _LOAD_FAST = DriverStatement(_LOAD)
 _MOVE_FAST = DriverStatement(_MOVE)
 _RECORD_FAST = DriverStatement(_RECORD, column_keys=_EVENT_KEYS)
+_MOVE_AND_RECORD_FAST = DriverStatement(_MOVE_AND_RECORD)
 _PREVIOUS = (
     select(_event_t.c.from_state)
     .where(
@@ -351,26 +378,21 @@ class Journeys:
         *,
         pathway_version: int | None = None,
     ) -> EventView:
-        """The conditional UPDATE (rowcount 0 = someone else won) and the event INSERT."""
+        """The conditional UPDATE (no row = someone else won) and the event INSERT: one
+        statement on PostgreSQL, two on SQLite (in-process, so a round trip costs nothing)."""
         assert attempt.dest is not None
         conn = _connection(session)
         new_version = journey.version + 1
         new_pathway_version = pathway_version or journey.pathway_version
-        moved = _MOVE_FAST.rowcount(
-            conn,
-            {
-                "journey_id": journey.id,
-                "old_state": journey.state,
-                "old_version": journey.version,
-                "new_state": attempt.dest,
-                "new_version": new_version,
-                "now": now,
-                "new_pathway_version": new_pathway_version,
-            },
-        )
-        if moved != 1:
-            actual = conn.execute(_VERSION, {"journey_id": journey.id}).scalar_one_or_none()
-            raise Conflict(journey.id, journey.version, actual)
+        move = {
+            "journey_id": journey.id,
+            "old_state": journey.state,
+            "old_version": journey.version,
+            "new_state": attempt.dest,
+            "new_version": new_version,
+            "now": now,
+            "new_pathway_version": new_pathway_version,
+        }
         values: dict[str, Any] = {
             "journey_id": journey.id,
             "seq": new_version,
@@ -384,8 +406,15 @@ class Journeys:
             "outcome": outcome,
             "verdicts": [v.as_dict() for v in attempt.verdicts],
         }
+        event_id: int | None
         try:
-            event_id = _RECORD_FAST.insert_id(conn, values)
+            if conn.dialect.name == "postgresql":
+                row = _MOVE_AND_RECORD_FAST.first(conn, {**values, **move})
+                event_id = None if row is None else row[0]
+            elif _MOVE_FAST.rowcount(conn, move) == 1:
+                event_id = _RECORD_FAST.insert_id(conn, values)
+            else:
+                event_id = None
         except IntegrityError as exc:  # UNIQUE(journey_id, seq): another writer got there first
             if conn.dialect.name == "sqlite":
                 # SQLite undid only the failed INSERT; undo our UPDATE too, so that nothing is
@@ -403,6 +432,9 @@ class Journeys:
                     },
                 )
             raise Conflict(journey.id, journey.version, None) from exc
+        if event_id is None:
+            actual = conn.execute(_VERSION, {"journey_id": journey.id}).scalar_one_or_none()
+            raise Conflict(journey.id, journey.version, actual)
         _refresh_loaded(session, journey.id, attempt.dest, new_version, now, new_pathway_version)
         return EventView(id=event_id, **values)
 
