@@ -11,6 +11,9 @@ API tokens and login throttling. What a user may then see is :mod:`engine.access
   expiry; they act as their user.
 - Throttling: after ``login_max_failures`` failures for a username (or ``..._per_ip`` from one
   address) within ``login_throttle_minutes``, further attempts are refused without checking.
+  Attempts on one username run one at a time (SQLite: the write lock; PostgreSQL: a transaction
+  advisory lock on the username's hash), so parallel guesses cannot all slip under the limit
+  and two logins with one TOTP code cannot both succeed.
 
 Application logs name user ids, never usernames, names or passwords.
 """
@@ -304,6 +307,7 @@ class Auth:
         name = normalise_username(username)[:100]
         name_hash = digest(name)
         ip = (ip or "unknown")[:45]
+        _one_attempt_at_a_time(session, name_hash)
         session.execute(
             delete(LoginAttempt).where(col(LoginAttempt.attempted_at) < now - ATTEMPTS_KEPT)
         )
@@ -329,6 +333,7 @@ class Auth:
         return LoginResult(LoginOutcome.ok, user.id, token, csrf)
 
     def _throttled(self, session: Session, name_hash: str, ip: str, now: datetime) -> bool:
+        """Too many recent failures for this username (since its last success) or address."""
         window_start = now - timedelta(minutes=self.settings.login_throttle_minutes)
         last_success = session.execute(
             select(func.max(col(LoginAttempt.attempted_at))).where(
@@ -460,3 +465,12 @@ class Auth:
         if api_token.expires_at is not None and now >= as_utc(api_token.expires_at):
             return None
         return Authentication(principal, token_id=api_token.id)
+
+
+def _one_attempt_at_a_time(session: Session, name_hash: str) -> None:
+    """Serialise login attempts on one username until this transaction ends. SQLite's write
+    transactions (``BEGIN IMMEDIATE``) already run one at a time; PostgreSQL's READ COMMITTED
+    would let parallel attempts all read the same failure count and the same last TOTP step."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int(name_hash[:16], 16) - (1 << 63)  # a signed 64-bit advisory lock key
+        session.execute(select(func.pg_advisory_xact_lock(key)))

@@ -361,3 +361,56 @@ def test_no_secure_flag_or_hsts_on_localhost(make_runtime: Callable[..., Runtime
     response = login(http, user.username, code=totp_code(local, user))
     assert "secure" not in response.headers["set-cookie"].lower()
     assert "strict-transport-security" not in response.headers
+
+
+def _parallel_logins(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, attempts: list[tuple[str, str, str | None]]
+) -> list[str]:
+    """Run the login attempts at once, each in its own write transaction; the password check
+    is slowed so that, without serialisation, every attempt would read the state before any
+    other one commits."""
+    import threading
+    import time
+
+    real_verify = runtime.auth.verify_password
+
+    def slow_verify(*args: object, **kwargs: object) -> bool:
+        time.sleep(0.15)
+        return real_verify(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runtime.auth, "verify_password", slow_verify)
+    barrier = threading.Barrier(len(attempts))
+    outcomes: list[str] = []
+
+    def attempt(username: str, password: str, code: str | None) -> None:
+        barrier.wait()
+        with runtime.db.write() as session:
+            result = runtime.auth.login(
+                session, username=username, password=password, totp_code=code, ip="198.51.100.7"
+            )
+        outcomes.append(result.outcome.value)
+
+    threads = [threading.Thread(target=attempt, args=a) for a in attempts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return sorted(outcomes)
+
+
+def test_parallel_guesses_cannot_all_slip_under_the_throttle(
+    timed: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = make_user(timed, Role.coach)
+    outcomes = _parallel_logins(timed, monkeypatch, [(user.username, "wrong", None)] * 6)
+    # login_max_failures=3: three attempts are checked and fail, the other three are refused
+    assert outcomes == ["failed"] * 3 + ["throttled"] * 3
+
+
+def test_one_totp_code_logs_in_once_even_in_parallel(
+    timed: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = make_user(timed, Role.coach)
+    code = totp_code(timed, user)
+    outcomes = _parallel_logins(timed, monkeypatch, [(user.username, TEST_PASSWORD, code)] * 2)
+    assert outcomes == ["failed", "ok"]
