@@ -91,8 +91,12 @@ def add_care_team_member(
     added_by: int,
     now: datetime,
 ) -> CareTeam:
-    """Add a coach of the client's organisation to the care team for [valid_from, valid_to]."""
-    client = session.get(Client, client_id)
+    """Add a coach of the client's organisation to the care team for [valid_from, valid_to].
+
+    The client's row is locked first (FOR UPDATE on PostgreSQL; SQLite's write transactions run
+    one at a time), so two parallel adds cannot both pass the overlap check: a duplicate row
+    would outlive "end membership" and keep access open."""
+    client = session.get(Client, client_id, with_for_update=True)
     if client is None:
         raise NotFound(f"client {client_id} not found")
     member = session.get(User, user_id)

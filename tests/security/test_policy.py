@@ -172,3 +172,55 @@ def test_a_policy_that_raises_fails_closed(
     response = http.get(f"/api/journeys/{journey_id}")
     assert response.status_code == 500
     assert "outreach" not in response.text
+
+
+def test_two_parallel_adds_of_one_coach_leave_one_membership(runtime: Runtime) -> None:
+    """Each add holds its transaction open a while after the overlap check: without the lock on
+    the client row both would pass it, and a duplicate row would outlive "end membership"."""
+    import threading
+    import time
+
+    from sqlalchemy import func, select
+
+    from engine.clients import add_care_team_member
+    from engine.errors import InputRequired
+    from engine.models import CareTeam
+
+    org = make_organisation(runtime, "project", "A")
+    lead = principal(runtime, Role.coach, org)
+    other = principal(runtime, Role.coach, org)
+    client_id, _ = make_client(runtime, organisation_id=org, care_team=(lead.user_id,))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def add() -> None:
+        barrier.wait()
+        try:
+            with runtime.db.write() as session:
+                add_care_team_member(
+                    session,
+                    client_id=client_id,
+                    user_id=other.user_id,
+                    valid_from=TODAY,
+                    valid_to=None,
+                    added_by=lead.user_id,
+                    now=runtime.clock.now(),
+                )
+                time.sleep(0.2)
+            outcomes.append("added")
+        except InputRequired:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=add) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["added", "refused"]
+    with runtime.db.read() as session:
+        rows = session.execute(
+            select(func.count())
+            .select_from(CareTeam)
+            .where(CareTeam.client_id == client_id, CareTeam.user_id == other.user_id)
+        ).scalar_one()
+    assert rows == 1
