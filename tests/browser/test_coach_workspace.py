@@ -16,8 +16,15 @@ from playwright.sync_api import Browser, Page, expect
 
 from engine.models import Role, User
 from engine.runtime import Runtime
-from engine.testing import TEST_PASSWORD, make_client, make_user, totp_code
+from engine.testing import (
+    TEST_PASSWORD,
+    make_client,
+    make_user,
+    ready_for_goal_setting,
+    totp_code,
+)
 from tests.browser.conftest import axe_violations, open_context, problems_of
+from web.coach import client_journey
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -131,6 +138,13 @@ def workspace_flow(page: Page, runtime: Runtime, words: Words, axe_source: str) 
         "data-mermaid-state", "done", timeout=20_000
     )
     page.evaluate("() => { window.polkuMarker = 'no reload'; }")
+    # goal setting waits for a described GAS goal (tests/browser/test_goals_browser.py sets
+    # one through the page)
+    client_id = int(page.url.rsplit("/", 1)[1])
+    with runtime.db.write() as session:
+        journey = client_journey(session, client_id)
+        assert journey is not None and journey.id is not None
+        ready_for_goal_setting(session, journey.id)
 
     advance_with_htmx(page, words.engage, words.engaged)
     advance_with_htmx(page, words.start_assessment, words.assessment)
