@@ -37,6 +37,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, func, select, text
 from sqlmodel import SQLModel
 
+from engine.goals import goals_of
 from engine.models import AccessLog, Role, User
 from engine.runtime import Runtime
 from engine.settings import Environment
@@ -45,6 +46,7 @@ from engine.testing import (
     make_client,
     make_organisation,
     make_user,
+    ready_for_goal_setting,
     settings_for_tests,
     sign_in,
     totp_code,
@@ -88,6 +90,9 @@ CLIENT_VIEW_RULES = frozenset(
         "client:referrals",
         "client:refer",
         "client:consent",
+        "client:goals",
+        "client:set_goal",
+        "client:rate_goals",
     }
 )
 #: Routes about one referral: the referring care team or the receiving partner with consent.
@@ -285,6 +290,18 @@ def _t(target: Target | None) -> Target:
 
 
 #: Every route of the app: (method, path) -> the rule it must have and how to call it.
+def _follow_up(world: World, target: Target) -> Call:
+    """A follow-up rating the target client's one described goal (made here if missing)."""
+    with world.runtime.db.write() as session:
+        ready_for_goal_setting(session, target.journey_id)
+        goal_id = goals_of(session, target.client_id)[0].id
+    return Call(
+        "POST",
+        f"/clients/{target.client_id}/goals/follow-ups",
+        data={"rated_on": "2026-01-15", f"goal_{goal_id}": "0"},
+    )
+
+
 ROUTES: dict[tuple[str, str], RouteCase] = {
     ("GET", "/health"): RouteCase("public", lambda w, t: Call("GET", "/health")),
     ("GET", "/login"): RouteCase("public", lambda w, t: Call("GET", "/login")),
@@ -527,6 +544,14 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
     ("POST", "/clients/{client_id}/contacts"): RouteCase(
         "client:record_contact",
         lambda w, t: Call("POST", f"/clients/{_t(t).client_id}/contacts", data={"kind": "phone"}),
+    ),
+    # GAS goals (web/goal_pages.py, web/api/goals.py)
+    ("POST", "/clients/{client_id}/goals"): RouteCase(
+        "client:set_goal",
+        lambda w, t: Call("POST", f"/clients/{_t(t).client_id}/goals", data={"goal": "Matriisi"}),
+    ),
+    ("POST", "/clients/{client_id}/goals/follow-ups"): RouteCase(
+        "client:rate_goals", lambda w, t: _follow_up(w, _t(t))
     ),
     ("GET", "/api/reports/funnel"): RouteCase(
         "organisation_report", lambda w, t: Call("GET", "/api/reports/funnel")
