@@ -111,9 +111,9 @@ def _check_goal(
     if (importance is None) != (difficulty is None):
         missing = "difficulty" if difficulty is None else "importance"
         raise InputRequired(missing, "give both importance and difficulty, or neither")
-    for name, value in (("importance", importance), ("difficulty", difficulty)):
-        if value is not None and not 0 <= value <= 3:
-            raise InputRequired(name, f"{name} is 0-3")
+    for label, score in (("importance", importance), ("difficulty", difficulty)):
+        if score is not None and not 0 <= score <= 3:
+            raise InputRequired(label, f"{label} is 0-3")
     return text, described
 
 
@@ -141,8 +141,9 @@ def add_goal(
         created_at=now,
         updated_by=actor_id,
         updated_at=now,
-        **{LEVEL_FIELDS[level]: value for level, value in described.items()},
     )
+    for level, value in described.items():
+        setattr(row, LEVEL_FIELDS[level], value)
     session.add(row)
     session.flush()
     return row

@@ -12,18 +12,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from engine.goals import LEVEL_FIELDS
 from engine.models import GasGoal, GasRating, Role
 from engine.runtime import Runtime
 from engine.testing import EXAMPLE_LEVELS, UserClient, make_client
 from tests.test_coach_pages import HX, access_rows, own_client
 
-LEVEL_FORM = {
-    "level_minus_2": EXAMPLE_LEVELS[-2],
-    "level_minus_1": EXAMPLE_LEVELS[-1],
-    "level_0": EXAMPLE_LEVELS[0],
-    "level_plus_1": EXAMPLE_LEVELS[1],
-    "level_plus_2": EXAMPLE_LEVELS[2],
-}
+LEVEL_FORM = {name: EXAMPLE_LEVELS[level] for level, name in LEVEL_FIELDS.items()}
 
 
 @pytest.fixture

@@ -119,7 +119,7 @@ class GoalBoard:
     def latest(self, goal: GasGoal) -> tuple[date, int] | None:
         """The goal's level at the latest follow-up that rated it."""
         for point in reversed(self.points):
-            if point.rated_on is not None and goal.id in point.levels:
+            if point.rated_on is not None and goal.id is not None and goal.id in point.levels:
                 return point.rated_on, point.levels[goal.id]
         return None
 
