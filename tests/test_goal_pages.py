@@ -172,3 +172,55 @@ def test_all_weights_zero_shows_undefined(runtime: Runtime, coach: UserClient) -
     page = coach.get(f"/clients/{client_id}")
     assert re.findall(r"<td data-t-score>([^<]*)</td>", page.text) == ["määrittelemätön"]
     assert "Määrittelemätön: jokaisen tavoitteen paino on 0" in page.text
+
+
+# --- the JSON API (web/api/goals.py) --------------------------------------------------------------
+
+
+def test_api_goals_follow_up_and_t_scores(runtime: Runtime, coach: UserClient) -> None:
+    client_id = in_assessment(runtime, coach)
+    url = f"/api/clients/{client_id}/goals"
+    levels = {str(level): text for level, text in EXAMPLE_LEVELS.items()}
+    made = coach.post(
+        url, json={"goal": "Päivärytmi", "levels": levels, "importance": 2, "difficulty": 3}
+    )
+    assert made.status_code == 201, made.text
+    goal = made.json()
+    assert (goal["described"], goal["weight"], goal["baseline"]) == (True, 6.0, -1)
+    assert goal["levels"]["2"] == EXAMPLE_LEVELS[2]
+    rated = coach.post(
+        f"{url}/follow-ups",
+        json={"rated_on": "2026-01-15", "ratings": [{"goal_id": goal["id"], "level": 1}]},
+    )
+    assert rated.status_code == 201, rated.text
+    body = coach.get(url).json()
+    assert body["rho"] == 0.3
+    # one goal: 50 + 10x whatever its weight
+    assert [p["t_score"] for p in body["t_scores"]] == [pytest.approx(40), pytest.approx(60)]
+    assert body["t_scores"][1]["change_from_baseline"] == pytest.approx(20)
+    assert body["t_scores"][1]["levels"] == {str(goal["id"]): 1}
+    assert access_rows(runtime, "goals") == 1
+
+
+def test_api_bad_input_is_422_naming_the_field(runtime: Runtime, coach: UserClient) -> None:
+    client_id = in_assessment(runtime, coach)
+    url = f"/api/clients/{client_id}/goals"
+    half = coach.post(url, json={"goal": "Päivärytmi", "importance": 2})
+    assert half.status_code == 422 and half.json()["field"] == "difficulty"
+    assert coach.post(url, json={"goal": "x", "baseline": 0}).status_code == 422
+    assert coach.post(url, json={"goal": "x", "levels": {"3": "liikaa"}}).status_code == 422
+    assert coach.post(url, json={"goal": "x", "owner": 1}).status_code == 422  # no extras
+    draft = coach.post(url, json={"goal": "Luonnos"}).json()
+    rating = {"rated_on": "2026-01-15", "ratings": [{"goal_id": draft["id"], "level": 0}]}
+    refused = coach.post(f"{url}/follow-ups", json=rating)
+    assert refused.status_code == 422 and refused.json()["field"] == f"goal_{draft['id']}"
+    assert count(runtime, GasRating) == 0
+
+
+def test_api_outside_the_care_team_is_403(
+    runtime: Runtime, coach: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    other = api_as(Role.coach)
+    client_id, _ = make_client(runtime, care_team=(other.user_id,))
+    assert coach.get(f"/api/clients/{client_id}/goals").status_code == 403
+    assert coach.post(f"/api/clients/{client_id}/goals", json={"goal": "x"}).status_code == 403

@@ -290,16 +290,16 @@ def _t(target: Target | None) -> Target:
 
 
 #: Every route of the app: (method, path) -> the rule it must have and how to call it.
-def _follow_up(world: World, target: Target) -> Call:
+def _follow_up(world: World, target: Target, *, api: bool = False) -> Call:
     """A follow-up rating the target client's one described goal (made here if missing)."""
     with world.runtime.db.write() as session:
         ready_for_goal_setting(session, target.journey_id)
         goal_id = goals_of(session, target.client_id)[0].id
-    return Call(
-        "POST",
-        f"/clients/{target.client_id}/goals/follow-ups",
-        data={"rated_on": "2026-01-15", f"goal_{goal_id}": "0"},
-    )
+    url = f"/clients/{target.client_id}/goals/follow-ups"
+    if api:
+        body = {"rated_on": "2026-01-15", "ratings": [{"goal_id": goal_id, "level": 0}]}
+        return Call("POST", "/api" + url, json=body)
+    return Call("POST", url, data={"rated_on": "2026-01-15", f"goal_{goal_id}": "0"})
 
 
 ROUTES: dict[tuple[str, str], RouteCase] = {
@@ -552,6 +552,16 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
     ),
     ("POST", "/clients/{client_id}/goals/follow-ups"): RouteCase(
         "client:rate_goals", lambda w, t: _follow_up(w, _t(t))
+    ),
+    ("GET", "/api/clients/{client_id}/goals"): RouteCase(
+        "client:goals", lambda w, t: Call("GET", f"/api/clients/{_t(t).client_id}/goals")
+    ),
+    ("POST", "/api/clients/{client_id}/goals"): RouteCase(
+        "client:set_goal",
+        lambda w, t: Call("POST", f"/api/clients/{_t(t).client_id}/goals", json={"goal": "M"}),
+    ),
+    ("POST", "/api/clients/{client_id}/goals/follow-ups"): RouteCase(
+        "client:rate_goals", lambda w, t: _follow_up(w, _t(t), api=True)
     ),
     ("GET", "/api/reports/funnel"): RouteCase(
         "organisation_report", lambda w, t: Call("GET", "/api/reports/funnel")
