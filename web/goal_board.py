@@ -70,12 +70,12 @@ def chart_of(points: Sequence[ScorePoint]) -> Chart | None:
     defined = [p for p in points if p.t is not None]
     if len(defined) < 2:
         return None
-    width, height, left, top, bottom = 480, 200, 40, 10, 20
+    width, height, left, top, bottom = 480, 200, 40, 10, 28
     values = [p.t for p in defined if p.t is not None]
     low = min(30, 10 * int(min(values) // 10))
     high = max(70, 10 * int(-(-max(values) // 10)))
     span_y = height - top - bottom
-    step = (width - left - 20) / (len(defined) - 1)
+    step = (width - left - 40) / (len(defined) - 1)
 
     def y_of(t: float) -> float:
         return top + (high - t) / (high - low) * span_y
