@@ -274,9 +274,14 @@ def test_ratings_are_append_only(runtime: Runtime) -> None:
     client_id, _ = make_client(runtime)
     g = save(runtime, client_id)
     follow_up(runtime, client_id, TODAY, **{f"g{g.id}": 1})
-    for statement in ("UPDATE gas_rating SET level = 2", "DELETE FROM gas_rating"):
+    statements = ["UPDATE gas_rating SET level = 2", "DELETE FROM gas_rating"]
+    if runtime.db.dialect == "postgresql":
+        statements.append("TRUNCATE gas_rating CASCADE")
+    for statement in statements:
         with pytest.raises(DatabaseError, match="append-only"), runtime.db.write() as session:
             session.execute(text(statement))
+    with runtime.db.read() as session:
+        assert session.execute(text("SELECT level FROM gas_rating")).scalar_one() == 1
 
 
 # --- the guard on entering goal setting -----------------------------------------------------------
