@@ -224,3 +224,27 @@ def test_api_outside_the_care_team_is_403(
     client_id, _ = make_client(runtime, care_team=(other.user_id,))
     assert coach.get(f"/api/clients/{client_id}/goals").status_code == 403
     assert coach.post(f"/api/clients/{client_id}/goals", json={"goal": "x"}).status_code == 403
+
+
+def test_api_changes_a_goal_until_it_is_rated(
+    runtime: Runtime, coach: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    client_id = in_assessment(runtime, coach)
+    url = f"/api/clients/{client_id}/goals"
+    goal = coach.post(url, json={"goal": "Luonnos", "levels": {"0": "Kävelen kahdesti"}}).json()
+    assert goal["described"] is False
+    levels = {str(level): text for level, text in EXAMPLE_LEVELS.items()}
+    changed = coach.post(f"{url}/{goal['id']}", json={"goal": "Päivärytmi", "levels": levels})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["goal"], changed.json()["described"]) == ("Päivärytmi", True)
+    other_client = in_assessment(runtime, coach)  # a goal is changed through its own client
+    elsewhere = coach.post(f"/api/clients/{other_client}/goals/{goal['id']}", json={"goal": "x"})
+    assert elsewhere.status_code == 404
+    coach.post(
+        f"{url}/follow-ups",
+        json={"rated_on": "2026-01-15", "ratings": [{"goal_id": goal["id"], "level": 0}]},
+    )
+    rated = coach.post(f"{url}/{goal['id']}", json={"goal": "Muutettu"})
+    assert rated.status_code == 422 and rated.json()["field"] == "goal"
+    with runtime.db.read() as session:
+        assert session.get(GasGoal, goal["id"]).goal == "Päivärytmi"  # type: ignore[union-attr]

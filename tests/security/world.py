@@ -290,11 +290,21 @@ def _t(target: Target | None) -> Target:
 
 
 #: Every route of the app: (method, path) -> the rule it must have and how to call it.
-def _follow_up(world: World, target: Target, *, api: bool = False) -> Call:
-    """A follow-up rating the target client's one described goal (made here if missing)."""
+def _described_goal(world: World, target: Target) -> int | None:
     with world.runtime.db.write() as session:
         ready_for_goal_setting(session, target.journey_id)
-        goal_id = goals_of(session, target.client_id)[0].id
+        return goals_of(session, target.client_id)[0].id
+
+
+def _change_goal(world: World, target: Target) -> Call:
+    goal_id = _described_goal(world, target)
+    url = f"/api/clients/{target.client_id}/goals/{goal_id}"
+    return Call("POST", url, json={"goal": f"Muutettu {world.serial()}"})
+
+
+def _follow_up(world: World, target: Target, *, api: bool = False) -> Call:
+    """A follow-up rating the target client's one described goal (made here if missing)."""
+    goal_id = _described_goal(world, target)
     url = f"/clients/{target.client_id}/goals/follow-ups"
     if api:
         body = {"rated_on": "2026-01-15", "ratings": [{"goal_id": goal_id, "level": 0}]}
@@ -559,6 +569,9 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
     ("POST", "/api/clients/{client_id}/goals"): RouteCase(
         "client:set_goal",
         lambda w, t: Call("POST", f"/api/clients/{_t(t).client_id}/goals", json={"goal": "M"}),
+    ),
+    ("POST", "/api/clients/{client_id}/goals/{goal_id}"): RouteCase(
+        "client:set_goal", lambda w, t: _change_goal(w, _t(t))
     ),
     ("POST", "/api/clients/{client_id}/goals/follow-ups"): RouteCase(
         "client:rate_goals", lambda w, t: _follow_up(w, _t(t), api=True)

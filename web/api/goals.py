@@ -5,6 +5,11 @@ and at each follow-up, setting a goal, and recording a follow-up. The rules are 
 Access rules (care team, as for the contact log): ``client:goals`` to read,
 ``client:set_goal`` to add a goal, ``client:rate_goals`` to record a follow-up; each request
 writes one access-log row. Goal texts are client data: never logged.
+
+- ``GET /api/clients/{id}/goals``: the goals and the T-score series
+- ``POST /api/clients/{id}/goals``: set a goal (201)
+- ``POST /api/clients/{id}/goals/{goal_id}``: change a goal not rated yet
+- ``POST /api/clients/{id}/goals/follow-ups``: rate every described goal on a date (201)
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from engine.access import What
 from engine.gas import LEVELS
 from engine.goals import (
     add_goal,
+    edit_goal,
     goal_weight,
     goals_of,
     is_described,
@@ -182,3 +188,25 @@ def create_follow_up(
         now=runtime.clock.now(),
     )
     return goals_out(work, runtime.settings.gas_rho)
+
+
+# after follow-ups: "follow-ups" is not a goal id
+@router.post("/{client_id}/goals/{goal_id}", response_model=GoalOut, responses=ERRORS)
+def change_goal(
+    client_id: int, goal_id: int, body: GoalCreate, work: SetGoal, runtime: RuntimeDep
+) -> GoalOut:
+    """Change a goal that has not been rated yet (all fields, as when it was set); a rated goal
+    is history: 422 on ``goal``, add a new goal instead."""
+    goal = edit_goal(
+        work.session,
+        goal_id,
+        client_id=client_id,
+        actor_id=work.principal.user_id,
+        goal=body.goal,
+        levels=body.levels,
+        baseline=body.baseline,
+        importance=body.importance,
+        difficulty=body.difficulty,
+        now=runtime.clock.now(),
+    )
+    return goal_out(goal)
