@@ -248,3 +248,34 @@ def test_api_changes_a_goal_until_it_is_rated(
     assert rated.status_code == 422 and rated.json()["field"] == "goal"
     with runtime.db.read() as session:
         assert session.get(GasGoal, goal["id"]).goal == "Päivärytmi"  # type: ignore[union-attr]
+
+
+def test_a_draft_is_finished_through_its_change_form(runtime: Runtime, coach: UserClient) -> None:
+    client_id = in_assessment(runtime, coach)
+    coach.post(f"/clients/{client_id}/goals", data={"goal": "Luonnos", "level_0": "Kävelen"})
+    with runtime.db.read() as session:
+        goal_id = session.execute(select(GasGoal.id)).scalar_one()  # type: ignore[call-overload]
+    page = coach.get(f"/clients/{client_id}").text
+    assert f'action="/clients/{client_id}/goals/{goal_id}"' in page
+    assert f'id="goal-{goal_id}-level_0" name="level_0" maxlength="500" value="Kävelen"' in page
+    url = f"/clients/{client_id}/goals/{goal_id}"
+    bad = coach.post(
+        url,
+        data={"goal": "Päivärytmi", **LEVEL_FORM, "importance": "9", "difficulty": "1"},
+        headers=HX,
+    )
+    assert bad.status_code == 422
+    assert f'id="goal-{goal_id}-importance-error"' in bad.text
+    assert 'value="Päivärytmi"' in bad.text  # kept
+    done = coach.post(url, data={"goal": "Päivärytmi", **LEVEL_FORM}, headers=HX)
+    assert done.status_code == 200 and "Tavoite tallennettiin." in done.text
+    assert "Luonnos:" not in done.text  # no longer a draft
+    assert 'name="trigger" value="set_goals"' in done.text  # goal setting opens, out of band
+    coach.post(
+        f"/clients/{client_id}/goals/follow-ups",
+        data={"rated_on": "2026-01-01", f"goal_{goal_id}": "0"},
+    )
+    page = coach.get(f"/clients/{client_id}").text
+    assert f'action="/clients/{client_id}/goals/{goal_id}"' not in page  # rated: history
+    refused = coach.post(url, data={"goal": "Muutettu", **LEVEL_FORM})
+    assert refused.status_code == 422 and f'id="goal-{goal_id}-text-error"' in refused.text

@@ -97,6 +97,9 @@ class GoalBoard:
     today: date
     goal_form: FormState = field(default_factory=FormState)
     follow_up: FormState = field(default_factory=FormState)
+    #: The goal whose change form ``edit_form`` holds (values and errors as posted).
+    editing: int | None = None
+    edit_form: FormState = field(default_factory=FormState)
     levels: tuple[int, ...] = LEVELS_DOWN
     level_fields: dict[int, str] = field(default_factory=lambda: dict(LEVEL_FIELDS))
 
@@ -112,6 +115,13 @@ class GoalBoard:
 
     def weight(self, goal: GasGoal) -> float:
         return goal_weight(goal)
+
+    def values_of(self, goal: GasGoal) -> dict[str, str]:
+        """A saved goal as its change form's values."""
+        values = {name: level_text(goal, level) for level, name in LEVEL_FIELDS.items()}
+        weights = {"importance": goal.importance, "difficulty": goal.difficulty}
+        values.update({k: "" if v is None else str(v) for k, v in weights.items()})
+        return {**values, "goal": goal.goal, "baseline": str(goal.baseline)}
 
     def field(self, goal: GasGoal) -> str:
         return rating_field(goal.id or 0)
@@ -132,6 +142,8 @@ def goal_board(
     today: date,
     goal_form: FormState | None = None,
     follow_up: FormState | None = None,
+    editing: int | None = None,
+    edit_form: FormState | None = None,
 ) -> GoalBoard:
     """The section's data (two SELECTs)."""
     goals = goals_of(session, client_id)
@@ -143,4 +155,6 @@ def goal_board(
         today,
         goal_form or FormState(),
         follow_up or FormState(),
+        editing,
+        edit_form or FormState(),
     )

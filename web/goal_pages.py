@@ -3,6 +3,8 @@ and record follow-ups; the page shows the goals and the T-score over time. The l
 :mod:`engine.goals`.
 
 - ``POST /clients/{client_id}/goals``: a new goal; rule ``client:set_goal``
+- ``POST /clients/{client_id}/goals/{goal_id}``: change a goal not rated yet (e.g. finish a
+  draft); rule ``client:set_goal``
 - ``POST /clients/{client_id}/goals/follow-ups``: every described goal rated on one date; rule
   ``client:rate_goals``
 
@@ -14,7 +16,10 @@ marked. Goal texts are client data: never logged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -22,7 +27,14 @@ from fastapi.responses import Response
 
 from engine.access import What
 from engine.errors import InputRequired
-from engine.goals import LEVEL_FIELDS, add_goal, goals_of, rating_field, record_follow_up
+from engine.goals import (
+    LEVEL_FIELDS,
+    add_goal,
+    edit_goal,
+    goals_of,
+    rating_field,
+    record_follow_up,
+)
 from web.coach import client_context
 from web.deps import RuntimeDep
 from web.goal_board import FormState, goal_board
@@ -59,6 +71,8 @@ def answer(
     *,
     goal_form: FormState | None = None,
     follow_up: FormState | None = None,
+    editing: int | None = None,
+    edit_form: FormState | None = None,
 ) -> Response:
     """Saved: the section (htmx) or a 303; errors: 422 with the section or the whole page."""
     work.session.expire_all()
@@ -70,8 +84,10 @@ def answer(
         today=runtime.clock.today(),
         goal_form=goal_form,
         follow_up=follow_up,
+        editing=editing,
+        edit_form=edit_form,
     )
-    failed = bool((goal_form and goal_form.errors) or (follow_up and follow_up.errors))
+    failed = any(f is not None and f.errors for f in (goal_form, follow_up, edit_form))
     if not failed:
         return answer_post(
             request,
@@ -86,12 +102,18 @@ def answer(
     return render(request, PAGE, context, status_code=422)
 
 
-@router.post("/clients/{client_id}/goals", name="add_goal")
-def add_goal_page(
-    request: Request,
-    client_id: int,
-    work: SetGoal,
-    runtime: RuntimeDep,
+@dataclass
+class GoalFields:
+    """A goal form as posted (new goal, or a change): its values and the fields it gets wrong."""
+
+    form: FormState
+    levels: dict[int, str]
+    baseline: int
+    importance: int | None
+    difficulty: int | None
+
+
+def goal_fields(
     goal: Annotated[str, Form(max_length=500)] = "",
     level_minus_2: Annotated[str, Form(max_length=500)] = "",
     level_minus_1: Annotated[str, Form(max_length=500)] = "",
@@ -101,49 +123,59 @@ def add_goal_page(
     baseline: Annotated[str, Form(max_length=2)] = "-1",
     importance: Annotated[str, Form(max_length=1)] = "",
     difficulty: Annotated[str, Form(max_length=1)] = "",
-) -> Response:
-    """Set a goal with the client: the goal, its five levels, the baseline and the weight."""
-    texts = dict(
-        zip(
-            LEVEL_FIELDS.values(),
-            (level_minus_2, level_minus_1, level_0, level_plus_1, level_plus_2),
-            strict=True,
-        )
-    )
+) -> GoalFields:
+    texts = (level_minus_2, level_minus_1, level_0, level_plus_1, level_plus_2)
     form = FormState(
         {
             "goal": goal,
-            **texts,
+            **dict(zip(LEVEL_FIELDS.values(), texts, strict=True)),
             "baseline": baseline,
             "importance": importance,
             "difficulty": difficulty,
         }
     )
     base = int_or_error(baseline, "baseline", form.errors)
-    weights = {
-        n: int_or_error(v, n, form.errors)
-        for n, v in form.values.items()
-        if n in {"importance", "difficulty"}
-    }
-    if not form.errors:
-        try:
-            with work.session.begin_nested():
-                add_goal(
-                    work.session,
-                    client_id=client_id,
-                    actor_id=work.principal.user_id,
-                    goal=goal,
-                    levels={level: texts[name] for level, name in LEVEL_FIELDS.items()},
-                    baseline=-1 if base is None else base,
-                    importance=weights["importance"],
-                    difficulty=weights["difficulty"],
-                    now=runtime.clock.now(),
-                )
-        except InputRequired as exc:
-            form.errors[exc.field] = "invalid"
-    if not form.errors:
+    return GoalFields(
+        form,
+        dict(zip(LEVEL_FIELDS, texts, strict=True)),
+        -1 if base is None else base,
+        int_or_error(importance, "importance", form.errors),
+        int_or_error(difficulty, "difficulty", form.errors),
+    )
+
+
+Fields = Annotated[GoalFields, Depends(goal_fields)]
+
+
+def save_goal(work: ClientAccess, fields: GoalFields, save: Callable[..., object]) -> None:
+    """Run ``save`` (add_goal or a change) with the fields; mark the field the engine names."""
+    if fields.form.errors:
+        return
+    try:
+        with work.session.begin_nested():
+            save(
+                work.session,
+                client_id=work.client_id,
+                actor_id=work.principal.user_id,
+                goal=fields.form.values["goal"],
+                levels=fields.levels,
+                baseline=fields.baseline,
+                importance=fields.importance,
+                difficulty=fields.difficulty,
+            )
+    except InputRequired as exc:
+        fields.form.errors[exc.field] = "invalid"
+
+
+@router.post("/clients/{client_id}/goals", name="add_goal")
+def add_goal_page(
+    request: Request, client_id: int, work: SetGoal, runtime: RuntimeDep, fields: Fields
+) -> Response:
+    """Set a goal with the client: the goal, its five levels, the baseline and the weight."""
+    save_goal(work, fields, partial(add_goal, now=runtime.clock.now()))
+    if not fields.form.errors:
         return answer(request, work, runtime, goal_form=FormState(saved=True))
-    return answer(request, work, runtime, goal_form=form)
+    return answer(request, work, runtime, goal_form=fields.form)
 
 
 @router.post("/clients/{client_id}/goals/follow-ups", name="rate_goals")
@@ -181,3 +213,20 @@ async def rate_goals_page(
     if not form.errors:
         return answer(request, work, runtime, follow_up=FormState(saved=True))
     return answer(request, work, runtime, follow_up=form)
+
+
+# after follow-ups: "follow-ups" is not a goal id
+@router.post("/clients/{client_id}/goals/{goal_id}", name="change_goal")
+def change_goal_page(
+    request: Request,
+    client_id: int,
+    goal_id: int,
+    work: SetGoal,
+    runtime: RuntimeDep,
+    fields: Fields,
+) -> Response:
+    """Change a goal that has not been rated yet (e.g. describe a draft's missing levels)."""
+    save_goal(work, fields, partial(edit_goal, goal_id=goal_id, now=runtime.clock.now()))
+    if not fields.form.errors:
+        return answer(request, work, runtime, edit_form=FormState(saved=True))
+    return answer(request, work, runtime, editing=goal_id, edit_form=fields.form)

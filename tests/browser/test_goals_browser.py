@@ -71,6 +71,20 @@ def test_goals_work_without_javascript(
         form.get_by_role("button", name=FI.save_goal).click()
         page.wait_for_url(client_url + "#goals")  # 303 back to the client page
         expect(page.locator("#goals .goal__draft")).to_be_visible()
+        # finish the draft through its change form
+        page.locator("#goals .goal details summary").click()
+        change = page.locator("#goals .goal form")
+        for name, text in (
+            ("level_minus_2", "En ole selvittänyt mitään"),
+            ("level_minus_1", "Tiedän, mikä ala kiinnostaa"),
+            ("level_plus_1", "Olen hakenut yhteen koulutukseen"),
+            ("level_plus_2", "Olen saanut opiskelupaikan"),
+        ):
+            change.locator(f"input[name={name}]").fill(text)
+        change.get_by_role("button", name="Tallenna muutokset").click()
+        page.wait_for_url(client_url + "#goals")
+        expect(page.locator("#goals .goal__draft")).to_have_count(0)
+        expect(page.locator("#goals td[data-t-score]")).to_have_text(["40,0"])
     finally:
         context.close()
     problems_of(page).assert_clean()

@@ -296,10 +296,12 @@ def _described_goal(world: World, target: Target) -> int | None:
         return goals_of(session, target.client_id)[0].id
 
 
-def _change_goal(world: World, target: Target) -> Call:
+def _change_goal(world: World, target: Target, *, api: bool = False) -> Call:
     goal_id = _described_goal(world, target)
-    url = f"/api/clients/{target.client_id}/goals/{goal_id}"
-    return Call("POST", url, json={"goal": f"Muutettu {world.serial()}"})
+    url = f"/clients/{target.client_id}/goals/{goal_id}"
+    if api:
+        return Call("POST", "/api" + url, json={"goal": f"Muutettu {world.serial()}"})
+    return Call("POST", url, data={"goal": f"Muutettu {world.serial()}"})
 
 
 def _follow_up(world: World, target: Target, *, api: bool = False) -> Call:
@@ -571,6 +573,9 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
         lambda w, t: Call("POST", f"/api/clients/{_t(t).client_id}/goals", json={"goal": "M"}),
     ),
     ("POST", "/api/clients/{client_id}/goals/{goal_id}"): RouteCase(
+        "client:set_goal", lambda w, t: _change_goal(w, _t(t), api=True)
+    ),
+    ("POST", "/clients/{client_id}/goals/{goal_id}"): RouteCase(
         "client:set_goal", lambda w, t: _change_goal(w, _t(t))
     ),
     ("POST", "/api/clients/{client_id}/goals/follow-ups"): RouteCase(
