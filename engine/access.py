@@ -90,6 +90,12 @@ class What(StrEnum):
     cancel_referral = "cancel_referral"
     #: The referral as an HL7 FHIR R4 Task.
     referral_fhir = "referral_fhir"
+    #: The client's GAS goals with their follow-ups and T-scores (tavoitteet).
+    goals = "goals"
+    #: Setting (adding or changing) a GAS goal with the client.
+    set_goal = "set_goal"
+    #: Recording a follow-up: every goal rated on one date.
+    rate_goals = "rate_goals"
 
 
 class Basis(StrEnum):
@@ -201,6 +207,9 @@ GRANTS: tuple[Grant, ...] = (
                 What.referral,
                 What.cancel_referral,
                 What.referral_fhir,
+                What.goals,
+                What.set_goal,
+                What.rate_goals,
             }
         ),
         in_care_team,

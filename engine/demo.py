@@ -236,6 +236,7 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
             )
             events += 1 + _walk(runtime, session, journey, client, rng, started, now, coach_id)
             _contacts(session, rng, client.id, coach_id, started, now)
+            _follow_ups(session, rng, client.id, coach_id, now)
     load_referrals(runtime, people, project_id, now)
     return DemoSummary(clients, events, len(people))
 
@@ -414,6 +415,8 @@ def _walk(
     when = start
     done = 0
     for _ in range(steps):
+        if journey.state == "assessment" and client.id is not None:
+            _goals(session, rng, client.id, actor_id, when)  # set with the client first
         options = [o for o in runtime.journeys.available(session, journey, client) if o.allowed]
         if not options:
             break
@@ -441,6 +444,100 @@ def _walk(
         )
         done += 1
     return done
+
+
+# --- GAS goals (engine/goals.py): fictional goals in the client's words, two follow-ups ----
+
+#: (goal, baseline, levels -2..+2)
+DEMO_GOALS: tuple[tuple[str, int, tuple[str, str, str, str, str]], ...] = (
+    (
+        "Säännöllinen päivärytmi",
+        -1,
+        (
+            "Valvon öisin enkä lähde kotoa",
+            "Herään yleensä vasta iltapäivällä",
+            "Herään ennen kymmentä kolmena arkiaamuna viikossa",
+            "Herään ennen kymmentä neljänä arkiaamuna viikossa",
+            "Herään joka arkiaamu ennen kymmentä ja syön aamupalan",
+        ),
+    ),
+    (
+        "Liikun kodin ulkopuolella",
+        -2,
+        (
+            "En käy ulkona ollenkaan",
+            "Käyn kaupassa kerran viikossa",
+            "Käyn kävelyllä kahdesti viikossa",
+            "Käyn kävelyllä joka toinen päivä",
+            "Käyn kävelyllä joka päivä ja kerran viikossa kuntosalilla",
+        ),
+    ),
+    (
+        "Selvitän opiskelupaikan",
+        -1,
+        (
+            "En ole selvittänyt mitään",
+            "Tiedän, mikä ala minua kiinnostaa",
+            "Olen käynyt tutustumassa yhteen oppilaitokseen",
+            "Olen hakenut yhteen koulutukseen",
+            "Olen saanut opiskelupaikan",
+        ),
+    ),
+)
+#: The states after goal setting, where goals get their follow-ups.
+DEMO_RATED_STATES = ("group_work", "individual_work", "group_and_individual_work", "referred")
+
+
+def _goals(
+    session: Session, rng: random.Random, client_id: int, coach_id: int, when: datetime
+) -> None:
+    """One to three of the demo goals, weighted or not, once per client."""
+    from engine.goals import add_goal, goals_of
+
+    if goals_of(session, client_id):
+        return
+    weighted = rng.random() < 0.5
+    for goal, baseline, levels in rng.sample(DEMO_GOALS, rng.randint(1, len(DEMO_GOALS))):
+        add_goal(
+            session,
+            client_id=client_id,
+            actor_id=coach_id,
+            goal=goal,
+            levels=dict(zip((-2, -1, 0, 1, 2), levels, strict=True)),
+            baseline=baseline,
+            importance=rng.randint(1, 3) if weighted else None,
+            difficulty=rng.randint(1, 3) if weighted else None,
+            now=when,
+        )
+
+
+def _follow_ups(
+    session: Session, rng: random.Random, client_id: int, coach_id: int, now: datetime
+) -> None:
+    """Two follow-ups a month apart for the clients past goal setting, levels drifting up."""
+    from engine.goals import goals_of, record_follow_up
+
+    journey_state = session.execute(
+        select(col(Journey.state)).where(
+            col(Journey.client_id) == client_id, col(Journey.pathway_key) == CLIENT_JOURNEY
+        )
+    ).scalar_one()
+    goals = goals_of(session, client_id)
+    if journey_state not in DEMO_RATED_STATES or not goals:
+        return
+    levels = {g.id: g.baseline for g in goals if g.id is not None}
+    for months_ago in (2, 1):
+        on = (now - timedelta(days=30 * months_ago)).date()
+        levels = {gid: min(2, level + rng.choice([0, 1, 1, 2])) for gid, level in levels.items()}
+        record_follow_up(
+            session,
+            client_id=client_id,
+            actor_id=coach_id,
+            rated_on=on,
+            levels=dict(levels),
+            today=now.date(),
+            now=datetime.combine(on, datetime.min.time(), UTC),
+        )
 
 
 def _ascii(text: str) -> str:

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.errors import log_failure
+from engine.goals import has_described_goal
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -197,9 +198,23 @@ def working_age(*, context: GuardContext) -> Verdict | None:
     )
 
 
+def gas_goals_described(*, context: GuardContext) -> Verdict:
+    """Goal setting (GAS practice, Kiresuk & Sherman 1968) starts from a goal whose five levels
+    -2..+2 are described with the client: at least one such goal."""
+    if has_described_goal(context.session, context.client.id):
+        return Verdict.allow("gas_goals_described")
+    return Verdict.deny(
+        "gas_goals_described",
+        fi="Asiakkaalla ei ole vielä tavoitetta, jonka kaikki viisi tasoa (−2…+2) on kuvattu.",
+        sv="Klienten har ännu inget mål där alla fem nivåer (−2…+2) har beskrivits.",
+        en="The client has no goal yet with all five levels (-2 to +2) described.",
+    )
+
+
 CORE_GUARDS: dict[str, Callable[..., Any]] = {
     "participation_consent": participation_consent,
     "working_age": working_age,
+    "gas_goals_described": gas_goals_described,
 }
 
 

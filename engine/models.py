@@ -455,3 +455,64 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = _ts(nullable=False, default=utcnow)
     last_error: str | None = Field(default=None, max_length=500)
+
+
+# --- GAS goals (tavoitteet, Goal Attainment Scaling): engine/goals.py ----------------------------
+
+
+class GasGoal(SQLModel, table=True):
+    """One GAS goal of a client (tavoite): the goal and its five levels -2..+2, each described
+    in the client's own words, the baseline (-1, or -2 when nothing worse is possible) and the
+    weight (importance x difficulty, each 0-3; both None: unweighted, weight 1).
+
+    A goal may be saved before every level is described (a draft); it can be rated, and it
+    counts for the ``gas_goals_described`` guard, only once all five are. The texts are client
+    data: they never go into application logs.
+    """
+
+    __tablename__ = "gas_goal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    goal: str = Field(max_length=500)
+    level_minus_2: str = Field(default="", max_length=500)
+    level_minus_1: str = Field(default="", max_length=500)
+    level_0: str = Field(default="", max_length=500)
+    level_plus_1: str = Field(default="", max_length=500)
+    level_plus_2: str = Field(default="", max_length=500)
+    baseline: int = Field(default=-1)
+    importance: int | None = None
+    difficulty: int | None = None
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+    updated_by: int | None = Field(default=None, foreign_key="app_user.id")
+    updated_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("baseline IN (-2, -1)", name="ck_gas_goal_baseline"),
+        CheckConstraint(
+            "(importance IS NULL AND difficulty IS NULL) OR (importance BETWEEN 0 AND 3"
+            " AND difficulty BETWEEN 0 AND 3)",
+            name="ck_gas_goal_weight",
+        ),
+    )
+
+
+class GasRating(SQLModel, table=True):
+    """Append-only: one goal's level (-2..+2) at one follow-up (seuranta) date. A correction is
+    a new row for the same goal and date; the latest recorded one counts."""
+
+    __tablename__ = "gas_rating"
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="gas_goal.id")
+    client_id: int = Field(foreign_key="client.id")
+    rated_on: date
+    level: int
+    rated_by: int | None = Field(default=None, foreign_key="app_user.id")
+    rated_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_gas_rating_client_date", "client_id", "rated_on"),
+        CheckConstraint("level BETWEEN -2 AND 2", name="ck_gas_rating_level"),
+    )

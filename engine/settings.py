@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     smtp_from: str = "polku@localhost"
     #: Give up on an e-mail after this many failed attempts (backoff doubles from 1 minute).
     outbox_max_attempts: int = Field(default=8, ge=1)
+    #: GAS T-score: the assumed correlation between a client's goals (0.3 by convention).
+    gas_rho: float = Field(default=0.3, ge=0, lt=1)
 
     @model_validator(mode="after")
     def _argon2_memory_fits_parallelism(self) -> Settings:

@@ -18,7 +18,8 @@ token), ``new_client`` (makes a client with a journey).
 Helpers: :func:`plugin_manager_with`, :func:`make_organisation`, :func:`make_user`,
 :func:`make_client` (optionally kept by an organisation with a care team), :func:`sign_in` (a
 session without the password round trip), :func:`login` (the real login endpoint),
-:func:`totp_code`, :func:`record_facts`, :func:`referral_options_of`.
+:func:`totp_code`, :func:`record_facts`, :func:`referral_options_of`, :func:`ready_for_goal_setting`
+(what a journey needs before ``set_goals``: a GAS goal with all five levels described).
 
 Installed with Polku as the pytest plugin ``engine.testing`` (entry point group ``pytest11``), so
 a plugin package's own tests get these fixtures without any conftest.
@@ -41,10 +42,11 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from engine.clock import Clock
 from engine.db import Database
+from engine.goals import add_goal, has_described_goal
 from engine.migrate import upgrade
 from engine.models import CareTeam, Client, Journey, Organisation, OrganisationKind, Role, User
 from engine.plugins import build_plugin_manager, refuse_wrappers
@@ -414,6 +416,34 @@ def referral_options_of(
     return {
         f"plugin:{o.plugin}" if o.target.key == UNAVAILABLE else o.target.key: o for o in options
     }
+
+
+#: A fictional GAS goal with all five levels described (the client's words).
+EXAMPLE_GOAL = "Säännöllinen päivärytmi"
+EXAMPLE_LEVELS = {
+    -2: "Valvon öisin enkä lähde kotoa",
+    -1: "Herään yleensä vasta iltapäivällä",
+    0: "Herään ennen kymmentä kolmena arkiaamuna viikossa",
+    1: "Herään ennen kymmentä neljänä arkiaamuna viikossa",
+    2: "Herään joka arkiaamu ennen kymmentä ja syön aamupalan",
+}
+
+
+def ready_for_goal_setting(session: Session, journey_id: int) -> None:
+    """Give the journey's client a described GAS goal unless they have one: entering goal
+    setting (``set_goals``) needs it (the ``gas_goals_described`` guard). Call it wherever a
+    test, feature or benchmark moves a client journey into goal setting."""
+    journey = session.get(Journey, journey_id)
+    assert journey is not None
+    if not has_described_goal(session, journey.client_id):
+        add_goal(
+            session,
+            client_id=journey.client_id,
+            actor_id=None,
+            goal=EXAMPLE_GOAL,
+            levels=EXAMPLE_LEVELS,
+            now=datetime.now(UTC),
+        )
 
 
 @pytest.fixture

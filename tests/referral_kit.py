@@ -10,7 +10,7 @@ from datetime import date
 from engine.access import Principal
 from engine.models import OrganisationKind, Role
 from engine.runtime import Runtime
-from engine.testing import make_client, make_organisation
+from engine.testing import make_client, make_organisation, ready_for_goal_setting
 
 #: Kittilä's Ohjaamo (Lappi plugin): open to a Kittilä resident under 30, no facts needed.
 ELIGIBLE_TARGET = "tunturi_lappi.ohjaamo.ohjaamo"
@@ -71,6 +71,8 @@ def young_client(
     if working:
         with runtime.db.write() as session:
             for trigger in TO_WORK:
+                if trigger == "set_goals":
+                    ready_for_goal_setting(session, journey_id)
                 runtime.journeys.advance(session, journey_id, trigger, actor_id=None)
     return client_id, journey_id
 

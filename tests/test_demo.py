@@ -85,3 +85,26 @@ def test_demo_has_referrals_in_different_states_to_the_demo_partner(runtime: Run
     assert {name for _s, name, _e in rows} == {DEMO_LOGINS[2].organisation}
     assert {s for s, _n, _e in rows} >= {"requested", "accepted", "in_progress", "completed"}
     assert any(expired is not None for _s, _n, expired in rows)  # one is overdue
+
+
+def test_demo_clients_past_goal_setting_have_goals_with_two_follow_ups(runtime: Runtime) -> None:
+    from engine.goals import has_described_goal, t_score_series
+    from engine.models import GasGoal, GasRating, Journey
+
+    load_demo(runtime, clients=30)
+    with runtime.db.read() as session:
+        rated = set(session.execute(select(GasRating.client_id)).scalars())
+        journeys = session.execute(
+            select(Journey.client_id, Journey.state).where(Journey.pathway_key == "client_journey")
+        ).all()
+        past_assessment = {
+            cid for cid, state in journeys if state in {"goal_setting", "group_work"}
+        }
+        assert all(has_described_goal(session, cid) for cid in past_assessment)
+        assert rated, "some demo clients have follow-ups"
+        for client_id in rated:
+            points = t_score_series(session, client_id, runtime.settings.gas_rho)
+            assert len(points) == 3  # the baseline and two follow-ups
+            assert points[0].t is not None and points[2].t is not None
+            assert points[2].t >= points[0].t  # the demo levels only drift up
+        assert session.execute(select(func.count()).select_from(GasGoal)).scalar_one() >= len(rated)

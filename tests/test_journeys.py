@@ -15,7 +15,7 @@ from engine.hookspecs import hookimpl
 from engine.integrity import verify_journeys
 from engine.models import Journey, JourneyEvent
 from engine.runtime import Runtime
-from engine.testing import plugin_manager_with
+from engine.testing import plugin_manager_with, ready_for_goal_setting
 
 NewClient = Callable[..., tuple[int, int]]
 
@@ -40,6 +40,9 @@ def events_of(runtime: Runtime, journey_id: int) -> list[JourneyEvent]:
 
 def walk(runtime: Runtime, journey_id: int, *triggers: str) -> None:
     for trigger in triggers:
+        if trigger == "set_goals":
+            with runtime.db.write() as session:
+                ready_for_goal_setting(session, journey_id)
         reason = "syy" if trigger in {"pause", "drop_out", "referral_returned"} else None
         advance(runtime, journey_id, trigger, reason=reason)
 

@@ -21,7 +21,7 @@ from hypothesis.stateful import (
 from engine.errors import GuardRejected, InputRequired, InvalidTransition
 from engine.models import Client, Journey
 from engine.runtime import Runtime
-from engine.testing import make_client
+from engine.testing import make_client, ready_for_goal_setting
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +42,7 @@ def test_random_trigger_sequences_keep_log_and_state_in_step(runtime: Runtime) -
                 runtime, consent=consent, birth_date=date(today.year - age, 1, 1)
             )
             self.consent, self.age = consent, age
+            self.has_goal = False
             self.expected_state = definition.initial
             self.history: list[str] = [definition.initial]
 
@@ -52,6 +53,12 @@ def test_random_trigger_sequences_keep_log_and_state_in_step(runtime: Runtime) -
                 assert client is not None
                 client.participation_consent_at = datetime.now(UTC) if consent else None
             self.consent = consent
+
+        @rule()
+        def coach_describes_a_goal(self) -> None:
+            with runtime.db.write() as session:
+                ready_for_goal_setting(session, self.journey_id)
+            self.has_goal = True
 
         @precondition(lambda self: bool(pathway.triggers_from(self.expected_state)))
         @rule(data=st.data())
@@ -108,6 +115,8 @@ def test_random_trigger_sequences_keep_log_and_state_in_step(runtime: Runtime) -
             if "participation_consent" in t.guards and not self.consent:
                 return None
             if "working_age" in t.guards and not 15 <= self.age <= 64:
+                return None
+            if "gas_goals_described" in t.guards and not self.has_goal:
                 return None
             if t.returns_to_previous:
                 previous = self.history[-2]

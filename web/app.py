@@ -28,8 +28,8 @@ from engine.errors import (
 )
 from engine.runtime import Runtime
 from engine.settings import Environment, Settings, get_settings
-from web import coach, login, pages, referral_pages
-from web.api import admin, auth, clients, journeys, referrals, reports, rules
+from web import coach, goal_pages, login, pages, referral_pages
+from web.api import admin, auth, clients, goals, journeys, referrals, reports, rules
 from web.assets import MOUNT, StaticAssets
 from web.deps import RuntimeDep
 from web.security import PUBLIC, SecurityHeaders, check_routes
@@ -121,12 +121,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(reports.router)
     app.include_router(admin.router)
     app.include_router(referrals.router)
+    app.include_router(goals.router)  # GAS goals (web/api/goals.py)
     app.include_router(login.router)
     app.include_router(referral_pages.router)
 
     # Web UI: public pages and static assets (web/pages.py, web/assets.py, docs/ui.md).
     app.include_router(pages.router)
     app.include_router(coach.router)
+    app.include_router(goal_pages.router)  # GAS goals on the client page
     app.mount(MOUNT, StaticAssets(), name="static")
     app.add_middleware(SecurityHeaders, hsts=settings.https)
     check_routes(app)

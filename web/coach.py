@@ -39,6 +39,7 @@ from engine.models import Client, ContactKind, Journey
 from engine.runtime import Runtime
 from web import i18n
 from web.deps import RuntimeDep, WriteSessionDep
+from web.goal_board import goal_board
 from web.pages import mermaid_source
 from web.security import CaseloadLister, ClientAccess, ClientCreator, client_rule
 from web.templating import answer_post, render, render_blocks, see_other, wants_fragment
@@ -327,6 +328,8 @@ def client_context(
         "contact_saved": False,
         "advanced": None,
         "today": today,
+        # GAS goals (web/goal_pages.py, clients/_goals.html)
+        "gas": goal_board(session, view.client_id, rho=runtime.settings.gas_rho, today=today),
         # the language switcher returns here, also from a POST answer (422, 409)
         "page_path": f"/clients/{view.client_id}",
     }

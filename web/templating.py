@@ -39,6 +39,8 @@ MAIN = "main"
 #: Blocks of the layout sent out of band with every ``main`` fragment.
 LAYOUT_OOB_BLOCKS: tuple[str, ...] = ("site_header",)
 VARY = ("HX-Request", "Accept-Language", "Cookie")
+#: An out-of-band block: a block of the same template, or (template, block).
+OobBlock = str | tuple[str, str]
 
 
 def is_htmx(request: Request) -> bool:
@@ -182,15 +184,19 @@ class Renderer:
         context: Mapping[str, Any] | None = None,
         *,
         block: str,
-        oob: Sequence[str] = (),
+        oob: Sequence[OobBlock] = (),
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
-        """``block`` (swapped into the request's target) plus ``oob`` blocks out of band."""
+        """``block`` (swapped into the request's target) plus ``oob`` blocks out of band: a
+        block name of ``template``, or ``(other template, block)`` (a partial's page)."""
         ctx = self.context(request, context)
         with i18n.use_language(ctx["lang"]) as language:
             parts = [self._block(template, block, ctx, oob=False)]
-            parts += [self._block(template, b, ctx, oob=True) for b in oob]
+            parts += [
+                self._block(*(b if isinstance(b, tuple) else (template, b)), ctx, oob=True)
+                for b in oob
+            ]
             html = "".join(parts)
         return self._respond(request, html, language, status_code, headers)
 
@@ -202,7 +208,7 @@ class Renderer:
         template: str,
         context: Mapping[str, Any] | None = None,
         block: str,
-        oob: Sequence[str] = (),
+        oob: Sequence[OobBlock] = (),
     ) -> Response:
         """After a successful POST: htmx gets the changed blocks, a plain form post a 303."""
         if wants_fragment(request):

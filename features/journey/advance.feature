@@ -25,6 +25,7 @@ Feature: Moving a client along their journey
 
   Scenario: A pause needs a reason and the client resumes where they left off
     Given the client has agreed to take part
+    And the client has a goal with all five levels described
     And the client has moved through "engage, start_assessment, set_goals, start_group_work"
     When the coach moves the client with "pause" without a reason
     Then the coach is asked for a reason

@@ -11,7 +11,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition, PolkuError
 from engine.models import Client
 from engine.runtime import Runtime
-from engine.testing import make_client
+from engine.testing import make_client, ready_for_goal_setting
 
 scenarios("advance.feature")
 
@@ -70,6 +70,12 @@ def fire(
             )  # type: ignore[arg-type]
     except PolkuError as exc:
         move.error = exc
+
+
+@given("the client has a goal with all five levels described")
+def client_has_described_goal(runtime: Runtime, journey_id: int) -> None:
+    with runtime.db.write() as session:
+        ready_for_goal_setting(session, journey_id)
 
 
 @given(parsers.parse('the client has moved through "{triggers}"'))

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from engine.goals import LEVEL_FIELDS
 from engine.models import Role, User
 from engine.runtime import Runtime
-from engine.testing import TEST_PASSWORD, make_client, make_user, totp_code
+from engine.testing import EXAMPLE_LEVELS, TEST_PASSWORD, make_client, make_user, totp_code
 from tests.browser.conftest import axe_violations, open_context, problems_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -39,6 +40,8 @@ class Words:
     contact_kind: str
     save_contact: str
     contact_saved: str
+    save_goal: str
+    goal_saved: str
 
 
 FI = Words(
@@ -55,6 +58,8 @@ FI = Words(
     "Kotikäynti",
     "Tallenna yhteydenotto",
     "Yhteydenotto tallennettiin.",
+    "Tallenna tavoite",
+    "Tavoite tallennettiin.",
 )
 SV = Words(
     "Svenska",
@@ -70,6 +75,8 @@ SV = Words(
     "Hembesök",
     "Spara kontakten",
     "Kontakten sparades.",
+    "Spara målet",
+    "Målet sparades.",
 )
 
 
@@ -119,6 +126,21 @@ def advance_with_htmx(page: Page, trigger_label: str, state_label: str) -> None:
     assert drawn == state_label.replace(" ", "")
 
 
+def set_goal_with_htmx(page: Page, words: Words, goal: str) -> None:
+    """Fill the goal form (open while the client has no goals) and save it in place; the next
+    steps come along out of band."""
+    form = page.locator("#goals form[action$='/goals']")
+    if not form.is_visible():
+        page.locator("#goals details.goal-form summary").last.click()
+    form.locator("input[name=goal]").fill(goal)
+    for level, text in EXAMPLE_LEVELS.items():
+        form.locator(f"input[name={LEVEL_FIELDS[level]}]").fill(text)
+    form.get_by_role("button", name=words.save_goal).click()
+    expect(page.locator("#goals [role=status]")).to_have_text(words.goal_saved)
+    expect(page.locator("#goals-title")).to_be_focused()
+    expect(page.locator("#goals .goal-list")).to_contain_text(goal)
+
+
 def workspace_flow(page: Page, runtime: Runtime, words: Words, axe_source: str) -> None:
     user = coach_user(runtime)
     log_in(page, runtime, user, words)
@@ -134,6 +156,9 @@ def workspace_flow(page: Page, runtime: Runtime, words: Words, axe_source: str) 
 
     advance_with_htmx(page, words.engage, words.engaged)
     advance_with_htmx(page, words.start_assessment, words.assessment)
+    # goal setting waits for a GAS goal with all five levels described
+    expect(page.locator("#journey_actions .why-not")).to_contain_text(words.set_goals)
+    set_goal_with_htmx(page, words, "Säännöllinen päivärytmi")
     advance_with_htmx(page, words.set_goals, words.goal_setting)
 
     form = page.locator("#contact_form")

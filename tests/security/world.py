@@ -37,6 +37,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, func, select, text
 from sqlmodel import SQLModel
 
+from engine.goals import goals_of
 from engine.models import AccessLog, Role, User
 from engine.runtime import Runtime
 from engine.settings import Environment
@@ -45,6 +46,7 @@ from engine.testing import (
     make_client,
     make_organisation,
     make_user,
+    ready_for_goal_setting,
     settings_for_tests,
     sign_in,
     totp_code,
@@ -88,6 +90,9 @@ CLIENT_VIEW_RULES = frozenset(
         "client:referrals",
         "client:refer",
         "client:consent",
+        "client:goals",
+        "client:set_goal",
+        "client:rate_goals",
     }
 )
 #: Routes about one referral: the referring care team or the receiving partner with consent.
@@ -285,6 +290,30 @@ def _t(target: Target | None) -> Target:
 
 
 #: Every route of the app: (method, path) -> the rule it must have and how to call it.
+def _described_goal(world: World, target: Target) -> int | None:
+    with world.runtime.db.write() as session:
+        ready_for_goal_setting(session, target.journey_id)
+        return goals_of(session, target.client_id)[0].id
+
+
+def _change_goal(world: World, target: Target, *, api: bool = False) -> Call:
+    goal_id = _described_goal(world, target)
+    url = f"/clients/{target.client_id}/goals/{goal_id}"
+    if api:
+        return Call("POST", "/api" + url, json={"goal": f"Muutettu {world.serial()}"})
+    return Call("POST", url, data={"goal": f"Muutettu {world.serial()}"})
+
+
+def _follow_up(world: World, target: Target, *, api: bool = False) -> Call:
+    """A follow-up rating the target client's one described goal (made here if missing)."""
+    goal_id = _described_goal(world, target)
+    url = f"/clients/{target.client_id}/goals/follow-ups"
+    if api:
+        body = {"rated_on": "2026-01-15", "ratings": [{"goal_id": goal_id, "level": 0}]}
+        return Call("POST", "/api" + url, json=body)
+    return Call("POST", url, data={"rated_on": "2026-01-15", f"goal_{goal_id}": "0"})
+
+
 ROUTES: dict[tuple[str, str], RouteCase] = {
     ("GET", "/health"): RouteCase("public", lambda w, t: Call("GET", "/health")),
     ("GET", "/login"): RouteCase("public", lambda w, t: Call("GET", "/login")),
@@ -527,6 +556,30 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
     ("POST", "/clients/{client_id}/contacts"): RouteCase(
         "client:record_contact",
         lambda w, t: Call("POST", f"/clients/{_t(t).client_id}/contacts", data={"kind": "phone"}),
+    ),
+    # GAS goals (web/goal_pages.py, web/api/goals.py)
+    ("POST", "/clients/{client_id}/goals"): RouteCase(
+        "client:set_goal",
+        lambda w, t: Call("POST", f"/clients/{_t(t).client_id}/goals", data={"goal": "Matriisi"}),
+    ),
+    ("POST", "/clients/{client_id}/goals/follow-ups"): RouteCase(
+        "client:rate_goals", lambda w, t: _follow_up(w, _t(t))
+    ),
+    ("GET", "/api/clients/{client_id}/goals"): RouteCase(
+        "client:goals", lambda w, t: Call("GET", f"/api/clients/{_t(t).client_id}/goals")
+    ),
+    ("POST", "/api/clients/{client_id}/goals"): RouteCase(
+        "client:set_goal",
+        lambda w, t: Call("POST", f"/api/clients/{_t(t).client_id}/goals", json={"goal": "M"}),
+    ),
+    ("POST", "/api/clients/{client_id}/goals/{goal_id}"): RouteCase(
+        "client:set_goal", lambda w, t: _change_goal(w, _t(t), api=True)
+    ),
+    ("POST", "/clients/{client_id}/goals/{goal_id}"): RouteCase(
+        "client:set_goal", lambda w, t: _change_goal(w, _t(t))
+    ),
+    ("POST", "/api/clients/{client_id}/goals/follow-ups"): RouteCase(
+        "client:rate_goals", lambda w, t: _follow_up(w, _t(t), api=True)
     ),
     ("GET", "/api/reports/funnel"): RouteCase(
         "organisation_report", lambda w, t: Call("GET", "/api/reports/funnel")

@@ -37,7 +37,7 @@
   }
 
   var UNSAFE_METHODS = { post: true, put: true, patch: true, delete: true };
-  var FORM_SECTIONS = { journey_actions: true, contact_form: true };
+  var FORM_SECTIONS = { journey_actions: true, contact_form: true, goals: true };
 
   // The security middleware puts the session's CSRF token in <meta name="csrf-token">.
   document.addEventListener("htmx:configRequest", function (event) {

@@ -1,0 +1,160 @@
+"""What the client page's GAS goals section shows (``clients/_goals.html``): the goals with their
+five levels, the T-score at the baseline and at each follow-up with its change, a small line
+chart of it, and the two forms (a new goal; a follow-up rating every goal on one date).
+
+Read in the client page's transaction, so the page's one access-log row covers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session
+
+from engine.gas import LEVELS
+from engine.goals import (
+    LEVEL_FIELDS,
+    ScorePoint,
+    goal_weight,
+    goals_of,
+    is_described,
+    level_text,
+    rating_field,
+    ratings_of,
+    series,
+)
+from engine.models import GasGoal
+
+#: The levels as the forms and tables list them: best first.
+LEVELS_DOWN = tuple(reversed(LEVELS))
+
+
+@dataclass
+class FormState:
+    """A form's values as typed (strings), its errors by field, and whether it was just saved."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    saved: bool = False
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    x: float
+    y: float
+    t: float
+    #: None: the baseline
+    rated_on: date | None
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An inline SVG line chart of the T-score (the table beside it is its text version)."""
+
+    width: int
+    height: int
+    points: tuple[ChartPoint, ...]
+    #: (y, T) of the horizontal grid lines; 50 is "as expected".
+    ticks: tuple[tuple[float, int], ...]
+    left: int = 40
+
+    @property
+    def polyline(self) -> str:
+        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
+
+
+def chart_of(points: Sequence[ScorePoint]) -> Chart | None:
+    """The defined T-scores as chart points; None when fewer than two are defined."""
+    defined = [p for p in points if p.t is not None]
+    if len(defined) < 2:
+        return None
+    width, height, left, top, bottom = 480, 200, 40, 10, 28
+    values = [p.t for p in defined if p.t is not None]
+    low = min(30, 10 * int(min(values) // 10))
+    high = max(70, 10 * int(-(-max(values) // 10)))
+    span_y = height - top - bottom
+    step = (width - left - 40) / (len(defined) - 1)
+
+    def y_of(t: float) -> float:
+        return top + (high - t) / (high - low) * span_y
+
+    chart_points = tuple(
+        ChartPoint(left + i * step, y_of(p.t), p.t, p.rated_on)
+        for i, p in enumerate(defined)
+        if p.t is not None
+    )
+    ticks = tuple((y_of(t), t) for t in range(low, high + 1, 10))
+    return Chart(width, height, chart_points, ticks, left)
+
+
+@dataclass
+class GoalBoard:
+    goals: list[GasGoal]
+    points: list[ScorePoint]
+    chart: Chart | None
+    today: date
+    goal_form: FormState = field(default_factory=FormState)
+    follow_up: FormState = field(default_factory=FormState)
+    #: The goal whose change form ``edit_form`` holds (values and errors as posted).
+    editing: int | None = None
+    edit_form: FormState = field(default_factory=FormState)
+    levels: tuple[int, ...] = LEVELS_DOWN
+    level_fields: dict[int, str] = field(default_factory=lambda: dict(LEVEL_FIELDS))
+
+    @property
+    def described(self) -> list[GasGoal]:
+        return [g for g in self.goals if is_described(g)]
+
+    def is_described(self, goal: GasGoal) -> bool:
+        return is_described(goal)
+
+    def level_text(self, goal: GasGoal, level: int) -> str:
+        return level_text(goal, level)
+
+    def weight(self, goal: GasGoal) -> float:
+        return goal_weight(goal)
+
+    def values_of(self, goal: GasGoal) -> dict[str, str]:
+        """A saved goal as its change form's values."""
+        values = {name: level_text(goal, level) for level, name in LEVEL_FIELDS.items()}
+        weights = {"importance": goal.importance, "difficulty": goal.difficulty}
+        values.update({k: "" if v is None else str(v) for k, v in weights.items()})
+        return {**values, "goal": goal.goal, "baseline": str(goal.baseline)}
+
+    def field(self, goal: GasGoal) -> str:
+        return rating_field(goal.id or 0)
+
+    def latest(self, goal: GasGoal) -> tuple[date, int] | None:
+        """The goal's level at the latest follow-up that rated it."""
+        for point in reversed(self.points):
+            if point.rated_on is not None and goal.id is not None and goal.id in point.levels:
+                return point.rated_on, point.levels[goal.id]
+        return None
+
+
+def goal_board(
+    session: Session,
+    client_id: int,
+    *,
+    rho: float,
+    today: date,
+    goal_form: FormState | None = None,
+    follow_up: FormState | None = None,
+    editing: int | None = None,
+    edit_form: FormState | None = None,
+) -> GoalBoard:
+    """The section's data (two SELECTs)."""
+    goals = goals_of(session, client_id)
+    points = series(goals, ratings_of(session, client_id), rho)
+    return GoalBoard(
+        goals,
+        points,
+        chart_of(points),
+        today,
+        goal_form or FormState(),
+        follow_up or FormState(),
+        editing,
+        edit_form or FormState(),
+    )
