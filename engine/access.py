@@ -90,6 +90,17 @@ class What(StrEnum):
     cancel_referral = "cancel_referral"
     #: The referral as an HL7 FHIR R4 Task.
     referral_fhir = "referral_fhir"
+    # assessments, strengths and the CV (engine/assessments.py, engine/strengths.py)
+    #: The client's assessments (arvioinnit) with their change over time.
+    assessments = "assessments"
+    #: Recording an assessment (e.g. a Kykyviisari summary).
+    record_assessment = "record_assessment"
+    #: The client's strengths and experiences (vahvuudet ja kokemukset).
+    strengths = "strengths"
+    #: Adding, editing or removing a strength or an experience.
+    record_strengths = "record_strengths"
+    #: The printable strengths-based CV (vahvuuslähtöinen CV).
+    cv = "cv"
 
 
 class Basis(StrEnum):
@@ -178,6 +189,15 @@ def receiving_partner(
     return exists().where(*conditions)
 
 
+#: Assessments, strengths and the CV: the care team, like the contact log.
+ASSESSMENT_KINDS = (
+    What.assessments,
+    What.record_assessment,
+    What.strengths,
+    What.record_strengths,
+    What.cv,
+)
+
 GRANTS: tuple[Grant, ...] = (
     Grant(
         Basis.care_team,
@@ -201,6 +221,7 @@ GRANTS: tuple[Grant, ...] = (
                 What.referral,
                 What.cancel_referral,
                 What.referral_fhir,
+                *ASSESSMENT_KINDS,
             }
         ),
         in_care_team,
