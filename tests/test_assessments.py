@@ -182,7 +182,7 @@ def test_change_between_the_last_two_summaries(runtime: Runtime, ids: tuple[int,
         "skills": (6, 4, -2),
         "everyday_coping": (5, 5, 0),
     }
-    assert list(diff)[0] == "overall_work_ability"  # the instrument's order
+    assert next(iter(diff)) == "overall_work_ability"  # the instrument's order
 
 
 def test_a_plugin_instrument_is_stored_without_schema_changes(

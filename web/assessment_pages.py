@@ -103,7 +103,7 @@ def assessment_context(
 ) -> dict[str, Any]:
     language = i18n.request_language(request)
     grouped = by_instrument(assessments(access.session, access.client_id))
-    results = []
+    results: list[dict[str, Any]] = []
     for key, done in grouped.items():
         instrument = runtime.instruments.get(key)
         if instrument is None:  # a plugin that contributed it is gone: list the dates only
