@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import col
 
@@ -216,6 +216,14 @@ def test_assessments_are_append_only(runtime: Runtime, ids: tuple[int, int]) -> 
             .where(col(Assessment.id) == assessment_id)
             .values(assessed_on=date(2020, 1, 1))
         )
+    for table in ("assessment_score", "assessment"):
+        statements = [f"DELETE FROM {table}"]
+        if runtime.db.dialect == "postgresql":
+            statements.append(f"TRUNCATE {table} CASCADE")
+        for statement in statements:
+            with pytest.raises(DatabaseError, match="append-only"), runtime.db.write() as session:
+                session.execute(text(statement))
+    assert read(runtime, ids[0])[0].scores == KYKY
 
 
 # --- strengths and experiences ---------------------------------------------------------------

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from engine.assessments import assessments, by_instrument
 from engine.demo import demo_municipalities, load_demo
 from engine.integrity import verify_journeys
-from engine.models import Client, ClientFact
+from engine.models import Assessment, Client, ClientFact
 from engine.runtime import Runtime
+from engine.strengths import experiences, strengths
 
 
 def test_demo_clients_live_in_the_seed_municipalities_with_facts(runtime: Runtime) -> None:
@@ -85,3 +87,18 @@ def test_demo_has_referrals_in_different_states_to_the_demo_partner(runtime: Run
     assert {name for _s, name, _e in rows} == {DEMO_LOGINS[2].organisation}
     assert {s for s, _n, _e in rows} >= {"requested", "accepted", "in_progress", "completed"}
     assert any(expired is not None for _s, _n, expired in rows)  # one is overdue
+
+
+def test_demo_has_a_client_with_two_summaries_a_profile_strengths_and_experiences(
+    runtime: Runtime,
+) -> None:
+    load_demo(runtime, clients=3)
+    with runtime.db.read() as session:
+        done = session.execute(select(Assessment)).scalars().all()
+        assert len({a.client_id for a in done}) == 1
+        (client_id,) = {a.client_id for a in done}
+        grouped = by_instrument(assessments(session, client_id))
+        assert len(grouped["kykyviisari"]) == 2
+        (profile,) = grouped["ability_profile"]
+        assert profile.requirement_of and profile.requirements
+        assert strengths(session, client_id) and experiences(session, client_id)
