@@ -63,6 +63,15 @@ def kyky_form(on: str, scores: dict[str, str]) -> dict[str, str]:
     }
 
 
+def test_the_client_page_links_to_assessments_strengths_and_the_cv(
+    coach: UserClient, client_id: int
+) -> None:
+    html = coach.get(f"/clients/{client_id}").text
+    section = html.split('id="assessments_links"')[1].split("</section>")[0]
+    for path in ("assessments", "strengths", "cv"):
+        assert f'href="/clients/{client_id}/{path}"' in section
+
+
 def test_a_summary_recorded_twice_shows_the_change_and_a_chart(
     runtime: Runtime, coach: UserClient, client_id: int
 ) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 WIDTH = 640
 HEIGHT = 300
-LEFT, RIGHT, TOP, BOTTOM = 44, 20, 16, 44
+LEFT, RIGHT, TOP, BOTTOM = 44, 44, 16, 44
 #: Distinct series styles (app.css ``.chart-series-0`` .. ``-7``).
 STYLES = 8
 
