@@ -26,9 +26,7 @@ def fill_summary(page: Page, on: str, scores: tuple[str, ...]) -> None:
     for field, value in zip(form.locator("input[type=number]").all(), scores, strict=True):
         field.fill(value)
     form.get_by_role("button").click()
-    expect(page.locator("#assessment_forms [role=status]")).to_have_text(
-        "Arviointi tallennettiin."
-    )
+    expect(page.locator("#assessment_forms [role=status]")).to_have_text("Arviointi tallennettiin.")
 
 
 def test_a_coach_records_two_summaries_and_prints_a_cv(
