@@ -107,8 +107,13 @@ def test_a_summary_recorded_twice_shows_the_change_and_a_chart(
     assert html.count("<polyline") == 6
     assert 'class="chart-data"' in html
     assert "<script" not in html.split('<main id="main"')[1]  # no script in the page itself
+    # the client page loads the latest change and the chart into its section (htmx, on load)
+    summary = coach.get(url, headers=HX | {"HX-Target": "assessment_summary"})
+    assert summary.text.startswith('<div id="assessment_summary"')
+    assert "+2" in summary.text and summary.text.count("<polyline") == 6
+    assert 'id="summary-chart-kykyviisari"' in summary.text
     assert access_rows(runtime, "record_assessment") == 2
-    assert access_rows(runtime, "assessments") == 1
+    assert access_rows(runtime, "assessments") == 2
 
 
 def test_a_score_out_of_scale_is_a_422_naming_the_item_and_keeps_the_values(

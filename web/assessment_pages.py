@@ -46,6 +46,7 @@ from engine.models import Client, ExperienceKind, StrengthCategory
 from engine.runtime import Runtime
 from web import i18n
 from web.charts import LineChart, line_chart
+from web.coach import fragment_block
 from web.deps import RuntimeDep
 from web.security import ClientAccess, client_rule
 from web.templating import answer_post, render, render_blocks, wants_fragment
@@ -142,8 +143,14 @@ def assessment_context(
 def assessments_page(
     request: Request, client_id: int, view: AssessmentsPage, runtime: RuntimeDep
 ) -> Response:
-    """The client's assessments: record, list, change over time with a chart."""
-    return render(request, ASSESSMENTS, assessment_context(request, view, runtime))
+    """The client's assessments: record, list, change over time with a chart. The client page
+    loads the block ``assessment_summary`` (htmx, ``HX-Target``)."""
+    return render(
+        request,
+        ASSESSMENTS,
+        assessment_context(request, view, runtime),
+        block=fragment_block(request, ("assessment_summary", "assessment_results")),
+    )
 
 
 def _scores(

@@ -59,6 +59,13 @@ def test_a_coach_records_two_summaries_and_prints_a_cv(
     expect(chart.locator("polyline")).to_have_count(6)
     assert axe_violations(page, axe_source) == []
 
+    # the client page shows the change and the chart in its assessments section
+    page.goto(f"/clients/{client_id}")
+    summary = page.locator("#assessment_summary")
+    expect(summary.locator("tr[data-item=overall_work_ability]")).to_contain_text("+2")
+    expect(summary.locator("svg[role=img] polyline")).to_have_count(6)
+    assert axe_violations(page, axe_source) == []
+
     page.goto(f"/clients/{client_id}/strengths")
     form = page.locator("#strengths_list > form")
     form.get_by_label("Vahvuus asiakkaan omin sanoin").fill("Hyvä kuuntelija")
