@@ -15,8 +15,8 @@ from dataclasses import dataclass
 WIDTH = 640
 HEIGHT = 300
 LEFT, RIGHT, TOP, BOTTOM = 44, 44, 16, 44
-#: Distinct series styles (app.css ``.chart-series-0`` .. ``-7``).
-STYLES = 8
+#: Distinct series styles (app.css ``.chart-series-0`` .. ``-9``).
+STYLES = 10
 
 
 @dataclass(frozen=True)
