@@ -254,3 +254,24 @@ def test_the_cv_is_a_print_view_of_strengths_and_experiences_only(
     swedish = coach.get(f"{base}/cv?lang=sv").text
     assert '<html lang="sv">' in swedish and "Arbetserfarenhet" in swedish
     assert access_rows(runtime, "cv") == 2
+
+
+def test_an_assessment_of_an_instrument_no_longer_offered_is_still_listed(
+    runtime: Runtime, coach: UserClient, client_id: int
+) -> None:
+    with runtime.db.write() as session:
+        session.add(
+            Assessment(
+                client_id=client_id,
+                instrument="retired_form",
+                assessed_on=runtime.clock.today(),
+                recorded_by=coach.user_id,
+            )
+        )
+    page = coach.get(f"/clients/{client_id}/assessments")
+    assert page.status_code == 200
+    assert 'id="assessment-retired_form"' in page.text
+    summary = coach.get(
+        f"/clients/{client_id}/assessments", headers=HX | {"HX-Target": "assessment_summary"}
+    )
+    assert summary.status_code == 200 and "retired_form" not in summary.text
