@@ -37,7 +37,7 @@ from engine.models import (
 )
 from engine.runtime import Runtime
 from engine.settings import Environment
-from engine.strengths import ExperienceInput, add_experience, add_strength
+from engine.strengths import ExperienceInput, add_experience, add_strength, set_cv_contact
 
 DEMO_ENVIRONMENTS = (Environment.demo, Environment.development, Environment.test)
 
@@ -499,7 +499,8 @@ DEMO_EXPERIENCES = (
 
 def load_assessments_and_strengths(runtime: Runtime, coach_id: int, now: datetime) -> None:
     """The coach's first client gets two Kykyviisari summaries (the change shows), an ability
-    and requirement profile, strengths in their own words and experiences for the CV."""
+    and requirement profile, strengths in their own words, experiences and, as the CV's
+    contact details, only their home municipality."""
     with runtime.db.write() as session:
         client_id = session.execute(
             select(func.min(CareTeam.client_id)).where(col(CareTeam.user_id) == coach_id)
@@ -542,6 +543,18 @@ def load_assessments_and_strengths(runtime: Runtime, coach_id: int, now: datetim
                 recorded_by=coach_id,
                 category=category,
                 text=text,
+                now=now,
+            )
+        client = session.get(Client, client_id)
+        municipality = runtime.municipalities.get(client.municipality_code) if client else None
+        if municipality is not None:
+            set_cv_contact(
+                session,
+                client_id=client_id,
+                updated_by=coach_id,
+                phone="",
+                email="",
+                location=municipality.label("fi"),
                 now=now,
             )
         for kind, title, place, period, description in DEMO_EXPERIENCES:

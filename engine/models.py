@@ -536,3 +536,18 @@ class Experience(SQLModel, table=True):
     recorded_by: int = Field(foreign_key="app_user.id")
     recorded_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime | None = _ts(nullable=True)
+
+
+class CVContact(SQLModel, table=True):
+    """The contact details the client chooses to show on their CV (they may differ from the
+    client record's, and the record's are never shown unless chosen here)."""
+
+    __tablename__ = "cv_contact"
+
+    client_id: int = Field(foreign_key="client.id", primary_key=True)
+    phone: str = Field(default="", max_length=40)
+    email: str = Field(default="", max_length=200)
+    #: Where the client lives or wants work, as they put it ("Kittilä").
+    location: str = Field(default="", max_length=100)
+    updated_by: int = Field(foreign_key="app_user.id")
+    updated_at: datetime = _ts(nullable=False, default=utcnow)

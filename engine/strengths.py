@@ -6,8 +6,9 @@ volunteering or hobbies and other (:class:`~engine.models.ExperienceKind`) with 
 place, a period as the client puts it and a description. The care team adds, edits and removes
 them; both are client data and never go into application logs.
 
-The CV (:func:`cv`) shows only these: strengths first, then experiences. Nothing internal (the
-journey, notes, assessments) is part of it.
+The CV (:func:`cv`) shows only these: strengths first, then experiences, and the contact details
+the client chooses for it (:func:`set_cv_contact`; never the client record's on their own).
+Nothing internal (the journey, notes, assessments) is part of it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from engine.errors import InputRequired, NotFound
-from engine.models import Experience, ExperienceKind, Strength, StrengthCategory
+from engine.models import CVContact, Experience, ExperienceKind, Strength, StrengthCategory
 
 TEXT_MAX = 200
 PERIOD_MAX = 60
@@ -170,6 +171,43 @@ def remove(session: Session, row: Strength | Experience) -> None:
     session.flush()
 
 
+# --- the contact details the client chooses for the CV ------------------------------------------
+
+
+def cv_contact(session: Session, client_id: int) -> CVContact | None:
+    return session.get(CVContact, client_id)
+
+
+def set_cv_contact(
+    session: Session,
+    *,
+    client_id: int,
+    updated_by: int,
+    phone: str,
+    email: str,
+    location: str,
+    now: datetime,
+) -> CVContact | None:
+    """Set the CV's contact details; all empty removes them (the CV shows none)."""
+    phone = _limited("phone", phone, 40)
+    email = _limited("email", email, 200)
+    location = _limited("location", location, 100)
+    if email and ("@" not in email or any(c.isspace() for c in email)):
+        raise InputRequired("email", "not an e-mail address")
+    row = session.get(CVContact, client_id)
+    if not (phone or email or location):
+        if row is not None:
+            session.delete(row)
+            session.flush()
+        return None
+    row = row or CVContact(client_id=client_id, updated_by=updated_by)
+    row.phone, row.email, row.location = phone, email, location
+    row.updated_by, row.updated_at = updated_by, now
+    session.add(row)
+    session.flush()
+    return row
+
+
 @dataclass(frozen=True)
 class CV:
     """What the strengths-based CV shows, and nothing else."""
@@ -178,6 +216,7 @@ class CV:
     last_name: str
     strengths: dict[str, list[str]]
     experiences: dict[str, list[Experience]]
+    contact: CVContact | None = None
 
 
 def cv(session: Session, client_id: int, first_name: str, last_name: str) -> CV:
@@ -187,4 +226,4 @@ def cv(session: Session, client_id: int, first_name: str, last_name: str) -> CV:
     done: dict[str, list[Experience]] = {}
     for e in experiences(session, client_id):
         done.setdefault(e.kind, []).append(e)
-    return CV(first_name, last_name, grouped, done)
+    return CV(first_name, last_name, grouped, done, cv_contact(session, client_id))

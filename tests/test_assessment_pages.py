@@ -251,9 +251,21 @@ def test_the_cv_is_a_print_view_of_strengths_and_experiences_only(
     for internal in ("site-nav", "SISÄINEN", "Etsivä kontakti", "Kykyviisari", "kirjaa"):
         assert internal not in html
     assert "css/app.css" in html and 'class="cv__tools no-print"' in html
+    assert 'class="cv__contact"' not in html  # the record's own phone or e-mail: never
+    chosen = coach.post(
+        f"{base}/cv-contact",
+        data={"phone": "", "email": "aino@example.org", "location": "Posio"},
+        headers=HX,
+    )
+    assert chosen.status_code == 200 and chosen.text.startswith('<section id="cv_contact_form"')
+    bad = coach.post(f"{base}/cv-contact", data={"email": "aino at example"})
+    assert bad.status_code == 422 and 'aria-describedby="cv-email-error"' in bad.text
+    assert 'value="aino at example"' in bad.text
+    contact = coach.get(f"{base}/cv").text.split('class="cv__contact"')[1].split("</ul>")[0]
+    assert "aino@example.org" in contact and "Posio" in contact
     swedish = coach.get(f"{base}/cv?lang=sv").text
     assert '<html lang="sv">' in swedish and "Arbetserfarenhet" in swedish
-    assert access_rows(runtime, "cv") == 2
+    assert access_rows(runtime, "cv") == 3
 
 
 def test_an_assessment_of_an_instrument_no_longer_offered_is_still_listed(

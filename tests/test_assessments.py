@@ -329,3 +329,48 @@ def test_experiences_and_the_cv_show_only_strengths_and_experiences(
     assert list(cv.experiences) == ["work", "volunteering"]
     assert cv.experiences["work"][0].title == "Varastotyöntekijä"
     assert cv.experiences["work"][0].period == ""
+
+
+def test_the_cv_contact_details_are_the_clients_choice(
+    runtime: Runtime, ids: tuple[int, int]
+) -> None:
+    client_id, coach_id = ids
+    now = runtime.clock.now()
+    with runtime.db.write() as session:
+        assert s.cv(session, client_id, "A", "B").contact is None  # none unless chosen
+        s.set_cv_contact(
+            session,
+            client_id=client_id,
+            updated_by=coach_id,
+            phone=" 040 123 4567 ",
+            email="",
+            location="Kittilä",
+            now=now,
+        )
+        contact = s.cv(session, client_id, "A", "B").contact
+        assert contact is not None and (contact.phone, contact.location) == (
+            "040 123 4567",
+            "Kittilä",
+        )
+        with pytest.raises(InputRequired) as bad:
+            s.set_cv_contact(
+                session,
+                client_id=client_id,
+                updated_by=coach_id,
+                phone="",
+                email="ei osoite",
+                location="",
+                now=now,
+            )
+        assert bad.value.field == "email"
+        # all empty: the CV shows no contact details
+        s.set_cv_contact(
+            session,
+            client_id=client_id,
+            updated_by=coach_id,
+            phone="",
+            email="",
+            location="",
+            now=now,
+        )
+        assert s.cv_contact(session, client_id) is None

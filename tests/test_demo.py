@@ -9,7 +9,7 @@ from engine.demo import demo_municipalities, load_demo
 from engine.integrity import verify_journeys
 from engine.models import Assessment, Client, ClientFact
 from engine.runtime import Runtime
-from engine.strengths import experiences, strengths
+from engine.strengths import cv_contact, experiences, strengths
 
 
 def test_demo_clients_live_in_the_seed_municipalities_with_facts(runtime: Runtime) -> None:
@@ -102,3 +102,4 @@ def test_demo_has_a_client_with_two_summaries_a_profile_strengths_and_experience
         (profile,) = grouped["ability_profile"]
         assert profile.requirement_of and profile.requirements
         assert strengths(session, client_id) and experiences(session, client_id)
+        assert cv_contact(session, client_id) is not None  # only the municipality

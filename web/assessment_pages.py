@@ -59,8 +59,19 @@ StrengthsPage = Annotated[ClientAccess, Depends(client_rule(What.strengths, by="
 StrengthWork = Annotated[ClientAccess, Depends(client_rule(What.record_strengths, by="client"))]
 CVPage = Annotated[ClientAccess, Depends(client_rule(What.cv, by="client"))]
 
-#: The fields of the strength and experience forms (typed values come back on a 422).
-FORM_FIELDS = ("category", "text", "kind", "title", "place", "period", "description")
+#: The fields of the strength, experience and CV contact forms (typed values come back on a 422).
+FORM_FIELDS = (
+    "category",
+    "text",
+    "kind",
+    "title",
+    "place",
+    "period",
+    "description",
+    "phone",
+    "email",
+    "location",
+)
 ASSESSMENTS = "clients/assessments.html"
 STRENGTHS = "clients/strengths.html"
 
@@ -240,13 +251,14 @@ def strengths_context(
     saved: str = "",
 ) -> dict[str, Any]:
     """``form`` names the form the errors belong to: "strength", "strength-<id>",
-    "experience" or "experience-<id>"."""
+    "experience", "experience-<id>" or "cv_contact"."""
     session = access.session
     values = values or {}
     return {
         "client": _client(access),
         "strengths": strength_log.strengths(session, access.client_id),
         "experiences": strength_log.experiences(session, access.client_id),
+        "cv_contact": strength_log.cv_contact(session, access.client_id),
         "categories": [c.value for c in StrengthCategory],
         "kinds": [k.value for k in ExperienceKind],
         "form": form,
@@ -433,6 +445,28 @@ async def remove_experience(
         form_name="",
         block="experiences_list",
         action=lambda _form: strength_log.remove(work.session, experience),
+    )
+
+
+@router.post("/clients/{client_id}/cv-contact", name="cv_contact")
+async def cv_contact(
+    request: Request, client_id: int, work: StrengthWork, runtime: RuntimeDep
+) -> Response:
+    """The contact details the client chooses for the CV (all empty: none on the CV)."""
+
+    def save(form: FormData) -> None:
+        strength_log.set_cv_contact(
+            work.session,
+            client_id=client_id,
+            updated_by=work.principal.user_id,
+            phone=_text(form, "phone"),
+            email=_text(form, "email"),
+            location=_text(form, "location"),
+            now=runtime.clock.now(),
+        )
+
+    return await _strength_post(
+        request, work, runtime, form_name="cv_contact", block="cv_contact_form", action=save
     )
 
 

@@ -621,6 +621,12 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
             "POST", f"/clients/{_t(t).client_id}/experiences/{w.experience(_t(t))}/remove"
         ),
     ),
+    ("POST", "/clients/{client_id}/cv-contact"): RouteCase(
+        "client:record_strengths",
+        lambda w, t: Call(
+            "POST", f"/clients/{_t(t).client_id}/cv-contact", data={"location": "Kittilä"}
+        ),
+    ),
     ("GET", "/clients/{client_id}/cv"): RouteCase(
         "client:cv", lambda w, t: Call("GET", f"/clients/{_t(t).client_id}/cv?lang=sv")
     ),

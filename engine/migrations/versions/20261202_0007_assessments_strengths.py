@@ -1,4 +1,5 @@
-"""assessments (arvioinnit, append-only), strengths and experiences (vahvuudet, kokemukset)
+"""assessments (arvioinnit, append-only), strengths and experiences (vahvuudet, kokemukset), the
+contact details the client chooses for their CV
 
 Revision ID: 0007
 Revises: 0005
@@ -76,6 +77,17 @@ def upgrade() -> None:
     with op.batch_alter_table('experience', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_experience_client_id'), ['client_id'], unique=False)
 
+    op.create_table('cv_contact',
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('phone', sa.String(length=40), nullable=False),
+    sa.Column('email', sa.String(length=200), nullable=False),
+    sa.Column('location', sa.String(length=100), nullable=False),
+    sa.Column('updated_by', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['client_id'], ['client.id'], ),
+    sa.ForeignKeyConstraint(['updated_by'], ['app_user.id'], ),
+    sa.PrimaryKeyConstraint('client_id')
+    )
     protect_append_only(op, 'assessment')
     protect_append_only(op, 'assessment_score')
 
@@ -83,6 +95,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     drop_append_only(op, 'assessment_score')
     drop_append_only(op, 'assessment')
+    op.drop_table('cv_contact')
     with op.batch_alter_table('experience', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_experience_client_id'))
 
