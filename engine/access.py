@@ -96,6 +96,17 @@ class What(StrEnum):
     set_goal = "set_goal"
     #: Recording a follow-up: every goal rated on one date.
     rate_goals = "rate_goals"
+    # assessments, strengths and the CV (engine/assessments.py, engine/strengths.py)
+    #: The client's assessments (arvioinnit) with their change over time.
+    assessments = "assessments"
+    #: Recording an assessment (e.g. a Kykyviisari summary).
+    record_assessment = "record_assessment"
+    #: The client's strengths and experiences (vahvuudet ja kokemukset).
+    strengths = "strengths"
+    #: Adding, editing or removing a strength or an experience.
+    record_strengths = "record_strengths"
+    #: The printable strengths-based CV (vahvuuslähtöinen CV).
+    cv = "cv"
 
 
 class Basis(StrEnum):
@@ -184,6 +195,15 @@ def receiving_partner(
     return exists().where(*conditions)
 
 
+#: Assessments, strengths and the CV: the care team, like the contact log.
+ASSESSMENT_KINDS = (
+    What.assessments,
+    What.record_assessment,
+    What.strengths,
+    What.record_strengths,
+    What.cv,
+)
+
 GRANTS: tuple[Grant, ...] = (
     Grant(
         Basis.care_team,
@@ -210,6 +230,7 @@ GRANTS: tuple[Grant, ...] = (
                 What.goals,
                 What.set_goal,
                 What.rate_goals,
+                *ASSESSMENT_KINDS,
             }
         ),
         in_care_team,

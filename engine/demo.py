@@ -22,6 +22,7 @@ from faker import Faker
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from engine.assessments import record_assessment
 from engine.clients import CLIENT_JOURNEY
 from engine.models import (
     CareTeam,
@@ -36,6 +37,7 @@ from engine.models import (
 )
 from engine.runtime import Runtime
 from engine.settings import Environment
+from engine.strengths import ExperienceInput, add_experience, add_strength, set_cv_contact
 
 DEMO_ENVIRONMENTS = (Environment.demo, Environment.development, Environment.test)
 
@@ -238,6 +240,7 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
             _contacts(session, rng, client.id, coach_id, started, now)
             _follow_ups(session, rng, client.id, coach_id, now)
     load_referrals(runtime, people, project_id, now)
+    load_assessments_and_strengths(runtime, coach_id, now)
     return DemoSummary(clients, events, len(people))
 
 
@@ -543,3 +546,119 @@ def _follow_ups(
 def _ascii(text: str) -> str:
     table = str.maketrans({"ä": "a", "ö": "o", "å": "a", "Ä": "a", "Ö": "o", "Å": "a"})
     return "".join(c for c in text.lower().translate(table) if c.isalnum())
+
+
+# --- assessments, strengths and experiences (engine/assessments.py, engine/strengths.py) ------
+
+#: Two Kykyviisari summaries three months apart (0-10), then an ability and requirement profile.
+DEMO_KYKYVIISARI = (
+    (
+        95,
+        {
+            "overall_work_ability": 4,
+            "mental_wellbeing": 4,
+            "social_participation": 3,
+            "physical_capacity": 6,
+            "skills": 5,
+            "everyday_coping": 5,
+        },
+    ),
+    (
+        5,
+        {
+            "overall_work_ability": 6,
+            "mental_wellbeing": 6,
+            "social_participation": 5,
+            "physical_capacity": 6,
+            "skills": 6,
+            "everyday_coping": 7,
+        },
+    ),
+)
+DEMO_PROFILE = (
+    "Varastotyö (työkokeilu)",
+    {"concentration": (3, 4), "cooperation": (4, 3), "punctuality": (3, 5), "lifting": (4, 3)},
+)
+DEMO_STRENGTHS = (
+    ("skill", "Korjaan polkupyöriä"),
+    ("skill", "Osaan laittaa ruokaa isommallekin porukalle"),
+    ("quality", "Hyvä kuuntelija"),
+    ("quality", "Pidän lupaukseni"),
+    ("interest", "Kalastus ja luonnossa liikkuminen"),
+)
+DEMO_EXPERIENCES = (
+    ("work", "Varastoapulainen", "Rautakauppa (kesätyö)", "2019", "Tavaran vastaanotto"),
+    ("studies", "Logistiikan perustutkinto, osa", "Ammattiopisto", "2020–2021", ""),
+    ("volunteering", "Ruoka-avun jakelu", "Seurakunta", "2024–", "Jakelu kerran viikossa"),
+    ("other", "Kalastusseuran talkoot", "", "", "Laiturin korjaus"),
+)
+
+
+def load_assessments_and_strengths(runtime: Runtime, coach_id: int, now: datetime) -> None:
+    """The coach's first client gets two Kykyviisari summaries (the change shows), an ability
+    and requirement profile, strengths in their own words, experiences and, as the CV's
+    contact details, only their home municipality."""
+    with runtime.db.write() as session:
+        client_id = session.execute(
+            select(func.min(CareTeam.client_id)).where(col(CareTeam.user_id) == coach_id)
+        ).scalar_one()
+        if client_id is None:
+            return
+        today = now.date()
+        kyky = runtime.instruments.get("kykyviisari")
+        for days_ago, scores in DEMO_KYKYVIISARI if kyky else ():
+            assert kyky is not None
+            record_assessment(
+                session,
+                kyky,
+                client_id=client_id,
+                recorded_by=coach_id,
+                assessed_on=today - timedelta(days=days_ago),
+                scores=scores,
+                now=now - timedelta(days=days_ago),
+                today=today,
+            )
+        profile = runtime.instruments.get("ability_profile")
+        if profile is not None:
+            job, ratings = DEMO_PROFILE
+            record_assessment(
+                session,
+                profile,
+                client_id=client_id,
+                recorded_by=coach_id,
+                assessed_on=today - timedelta(days=3),
+                scores={k: ability for k, (ability, _req) in ratings.items()},
+                requirements={k: req for k, (_ability, req) in ratings.items()},
+                requirement_of=job,
+                now=now,
+                today=today,
+            )
+        for category, text in DEMO_STRENGTHS:
+            add_strength(
+                session,
+                client_id=client_id,
+                recorded_by=coach_id,
+                category=category,
+                text=text,
+                now=now,
+            )
+        client = session.get(Client, client_id)
+        municipality = runtime.municipalities.get(client.municipality_code) if client else None
+        if municipality is not None:
+            set_cv_contact(
+                session,
+                client_id=client_id,
+                updated_by=coach_id,
+                phone="",
+                email="",
+                location=municipality.label("fi"),
+                now=now,
+            )
+        for kind, title, place, period, description in DEMO_EXPERIENCES:
+            add_experience(
+                session,
+                client_id=client_id,
+                recorded_by=coach_id,
+                values=ExperienceInput(kind, title, place, period, description),
+                now=now,
+            )

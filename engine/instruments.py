@@ -1,13 +1,14 @@
 """Assessment instruments (arviointivälineet): definitions only, contributed by plugins through
-``polku_assessment_instruments``. Storing a client's assessments is a later step; an instrument
-already knows how to check a set of scores.
+``polku_assessment_instruments``. An instrument checks a set of scores; a client's completed
+assessments are stored by :mod:`engine.assessments` (any instrument, no schema change).
 
 The core contributes two (see :mod:`engine.defaults`):
 
 - the Kykyviisari summary (Työterveyslaitos, TTL): a licensed self-assessment of which only the
   0-10 summary scores are kept (overall work ability and five areas), never its item texts;
-- a generic ability and requirement profile (kyky- ja vaatimusprofiili), items rated 1-5, written
-  for Polku (not the licensed Melba/IMBA item sets).
+- a generic ability and requirement profile (kyky- ja vaatimusprofiili), items rated 1-5 for the
+  client and for a named job or activity (``with_requirement``), written for Polku (not the
+  licensed Melba/IMBA item sets).
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class Instrument:
     source: str
     #: Licensed instruments: keep the scores only, never the item texts of the original form.
     scores_only: bool = False
+    #: Each item is rated twice: the client's ability and what a named job or activity
+    #: requires of it (a requirement profile); the gaps are where the requirement is higher.
+    with_requirement: bool = False
 
     def __post_init__(self) -> None:
         require_texts(f"instrument {self.key}", self.label)
@@ -182,4 +186,5 @@ ABILITY_PROFILE = Instrument(
         )
     ),
     source="Polku: yleinen profiili, arvio 1-5 (ei lisensoitu lomake)",
+    with_requirement=True,
 )

@@ -516,3 +516,99 @@ class GasRating(SQLModel, table=True):
         Index("ix_gas_rating_client_date", "client_id", "rated_on"),
         CheckConstraint("level BETWEEN -2 AND 2", name="ck_gas_rating_level"),
     )
+
+
+# --- assessments, strengths and experiences (arvioinnit, vahvuudet, kokemukset) ------------------
+
+
+class Assessment(SQLModel, table=True):
+    """One completed assessment of a client with an instrument (``Runtime.instruments`` key),
+    append-only: a new assessment is recorded, an old one is never changed (the change over
+    time is the point). Scores are in :class:`AssessmentScore`, one row per item, so any
+    plugin-contributed instrument fits without a schema change."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id")
+    instrument: str = Field(max_length=64)
+    assessed_on: date
+    #: For an instrument ``with_requirement``: the job or activity the requirement is of.
+    requirement_of: str | None = Field(default=None, max_length=200)
+    recorded_by: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_assessment_client_instrument", "client_id", "instrument", "assessed_on"),
+    )
+
+
+class AssessmentScore(SQLModel, table=True):
+    """The score of one item of an assessment (and the requirement, for a requirement
+    profile). Scores only: the item texts of a licensed form are never stored."""
+
+    __tablename__ = "assessment_score"
+
+    assessment_id: int = Field(foreign_key="assessment.id", primary_key=True)
+    item: str = Field(max_length=64, primary_key=True)
+    score: int
+    requirement: int | None = None
+
+
+class StrengthCategory(StrEnum):
+    """How a strength (vahvuus) is grouped on the strengths page and the CV."""
+
+    skill = "skill"
+    quality = "quality"
+    interest = "interest"
+    other = "other"
+
+
+class Strength(SQLModel, table=True):
+    """A strength in the client's own words (e.g. "hyvä kuuntelija"); the care team edits."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    category: str = Field(max_length=20, description="StrengthCategory")
+    text: str = Field(max_length=200)
+    recorded_by: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime = _ts(nullable=False, default=utcnow)
+    updated_at: datetime | None = _ts(nullable=True)
+
+
+class ExperienceKind(StrEnum):
+    """What kind of experience (kokemus) it is; the CV's sections."""
+
+    work = "work"
+    studies = "studies"
+    volunteering = "volunteering"
+    other = "other"
+
+
+class Experience(SQLModel, table=True):
+    """Work, studies, volunteering or hobbies the client has done: the CV's experiences."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    kind: str = Field(max_length=20, description="ExperienceKind")
+    title: str = Field(max_length=200)
+    place: str = Field(default="", max_length=200)
+    #: As the client puts it: "2019-2021", "kesä 2023".
+    period: str = Field(default="", max_length=60)
+    description: str = Field(default="", max_length=1000)
+    recorded_by: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime = _ts(nullable=False, default=utcnow)
+    updated_at: datetime | None = _ts(nullable=True)
+
+
+class CVContact(SQLModel, table=True):
+    """The contact details the client chooses to show on their CV (they may differ from the
+    client record's, and the record's are never shown unless chosen here)."""
+
+    __tablename__ = "cv_contact"
+
+    client_id: int = Field(foreign_key="client.id", primary_key=True)
+    phone: str = Field(default="", max_length=40)
+    email: str = Field(default="", max_length=200)
+    #: Where the client lives or wants work, as they put it ("Kittilä").
+    location: str = Field(default="", max_length=100)
+    updated_by: int = Field(foreign_key="app_user.id")
+    updated_at: datetime = _ts(nullable=False, default=utcnow)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from engine.assessments import assessments, by_instrument
 from engine.demo import demo_municipalities, load_demo
 from engine.integrity import verify_journeys
-from engine.models import Client, ClientFact
+from engine.models import Assessment, Client, ClientFact
 from engine.runtime import Runtime
+from engine.strengths import cv_contact, experiences, strengths
 
 
 def test_demo_clients_live_in_the_seed_municipalities_with_facts(runtime: Runtime) -> None:
@@ -108,3 +110,19 @@ def test_demo_clients_past_goal_setting_have_goals_with_two_follow_ups(runtime: 
             assert points[0].t is not None and points[2].t is not None
             assert points[2].t >= points[0].t  # the demo levels only drift up
         assert session.execute(select(func.count()).select_from(GasGoal)).scalar_one() >= len(rated)
+
+
+def test_demo_has_a_client_with_two_summaries_a_profile_strengths_and_experiences(
+    runtime: Runtime,
+) -> None:
+    load_demo(runtime, clients=3)
+    with runtime.db.read() as session:
+        done = session.execute(select(Assessment)).scalars().all()
+        assert len({a.client_id for a in done}) == 1
+        (client_id,) = {a.client_id for a in done}
+        grouped = by_instrument(assessments(session, client_id))
+        assert len(grouped["kykyviisari"]) == 2
+        (profile,) = grouped["ability_profile"]
+        assert profile.requirement_of and profile.requirements
+        assert strengths(session, client_id) and experiences(session, client_id)
+        assert cv_contact(session, client_id) is not None  # only the municipality

@@ -41,6 +41,7 @@ from engine.goals import goals_of
 from engine.models import AccessLog, Role, User
 from engine.runtime import Runtime
 from engine.settings import Environment
+from engine.strengths import ExperienceInput, add_experience, add_strength
 from engine.testing import (
     TEST_PASSWORD,
     make_client,
@@ -93,6 +94,12 @@ CLIENT_VIEW_RULES = frozenset(
         "client:goals",
         "client:set_goal",
         "client:rate_goals",
+        # assessments, strengths and the CV (web/assessment_pages.py)
+        "client:assessments",
+        "client:record_assessment",
+        "client:strengths",
+        "client:record_strengths",
+        "client:cv",
     }
 )
 #: Routes about one referral: the referring care team or the receiving partner with consent.
@@ -242,6 +249,33 @@ class World:
         user = make_user(self.runtime, Role.coach, organisation_id=self.organisation_a)
         assert user.id is not None
         return user.id
+
+    def strength(self, target: Target) -> int:
+        """A strength of the target's client (for the edit and remove routes)."""
+        with self.runtime.db.write() as session:
+            row = add_strength(
+                session,
+                client_id=target.client_id,
+                recorded_by=self.uid("coach_own_team"),
+                category="skill",
+                text="Matriisi",
+                now=self.runtime.clock.now(),
+            )
+            assert row.id is not None
+            return row.id
+
+    def experience(self, target: Target) -> int:
+        """An experience of the target's client (for the edit and remove routes)."""
+        with self.runtime.db.write() as session:
+            row = add_experience(
+                session,
+                client_id=target.client_id,
+                recorded_by=self.uid("coach_own_team"),
+                values=ExperienceInput("work", "Matriisi"),
+                now=self.runtime.clock.now(),
+            )
+            assert row.id is not None
+            return row.id
 
     def access_rows(self) -> int:
         with self.runtime.db.read() as session:
@@ -580,6 +614,74 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
     ),
     ("POST", "/api/clients/{client_id}/goals/follow-ups"): RouteCase(
         "client:rate_goals", lambda w, t: _follow_up(w, _t(t), api=True)
+    ),
+    # assessments, strengths and the CV (web/assessment_pages.py)
+    ("GET", "/clients/{client_id}/assessments"): RouteCase(
+        "client:assessments", lambda w, t: Call("GET", f"/clients/{_t(t).client_id}/assessments")
+    ),
+    ("POST", "/clients/{client_id}/assessments"): RouteCase(
+        "client:record_assessment",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/assessments",
+            data={"instrument": "kykyviisari", "score.overall_work_ability": "6"},
+        ),
+    ),
+    ("GET", "/clients/{client_id}/strengths"): RouteCase(
+        "client:strengths", lambda w, t: Call("GET", f"/clients/{_t(t).client_id}/strengths")
+    ),
+    ("POST", "/clients/{client_id}/strengths"): RouteCase(
+        "client:record_strengths",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/strengths",
+            data={"category": "skill", "text": "Matriisi"},
+        ),
+    ),
+    ("POST", "/clients/{client_id}/strengths/{strength_id}"): RouteCase(
+        "client:record_strengths",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/strengths/{w.strength(_t(t))}",
+            data={"category": "quality", "text": "Matriisi"},
+        ),
+    ),
+    ("POST", "/clients/{client_id}/strengths/{strength_id}/remove"): RouteCase(
+        "client:record_strengths",
+        lambda w, t: Call(
+            "POST", f"/clients/{_t(t).client_id}/strengths/{w.strength(_t(t))}/remove"
+        ),
+    ),
+    ("POST", "/clients/{client_id}/experiences"): RouteCase(
+        "client:record_strengths",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/experiences",
+            data={"kind": "work", "title": "Matriisi"},
+        ),
+    ),
+    ("POST", "/clients/{client_id}/experiences/{experience_id}"): RouteCase(
+        "client:record_strengths",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/experiences/{w.experience(_t(t))}",
+            data={"kind": "studies", "title": "Matriisi"},
+        ),
+    ),
+    ("POST", "/clients/{client_id}/experiences/{experience_id}/remove"): RouteCase(
+        "client:record_strengths",
+        lambda w, t: Call(
+            "POST", f"/clients/{_t(t).client_id}/experiences/{w.experience(_t(t))}/remove"
+        ),
+    ),
+    ("POST", "/clients/{client_id}/cv-contact"): RouteCase(
+        "client:record_strengths",
+        lambda w, t: Call(
+            "POST", f"/clients/{_t(t).client_id}/cv-contact", data={"location": "Kittilä"}
+        ),
+    ),
+    ("GET", "/clients/{client_id}/cv"): RouteCase(
+        "client:cv", lambda w, t: Call("GET", f"/clients/{_t(t).client_id}/cv?lang=sv")
     ),
     ("GET", "/api/reports/funnel"): RouteCase(
         "organisation_report", lambda w, t: Call("GET", "/api/reports/funnel")

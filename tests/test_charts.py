@@ -1,0 +1,37 @@
+"""The server-side line chart's geometry (web/charts.py), worked out by hand: 640 x 300 with
+margins 44 (left, right), 16 (top), 44 (bottom), so the plot is 552 wide and 240 high."""
+
+from __future__ import annotations
+
+import pytest
+
+from web.charts import line_chart
+
+
+def test_points_lie_on_the_scale_and_gaps_are_skipped() -> None:
+    chart = line_chart(["1.1.", "1.2.", "1.3."], [("a", [0, 5, 10]), ("b", [4, None, 6])], 0, 10)
+    a, b = chart.series
+    assert [(p.x, p.y) for p in a.points] == [(44, 256), (320, 136), (596, 16)]
+    assert a.path == "44,256 320,136 596,16"
+    # a missing value leaves no point: the line joins the answered ones
+    assert [(p.x, p.y, p.value) for p in b.points] == [(44, 160, 4), (596, 112, 6)]
+    assert [t.label for t in chart.y_ticks] == ["0", "2", "4", "6", "8", "10"]
+    assert [t.at for t in chart.x_ticks] == [44, 320, 596]
+    assert (a.style, b.style) == (0, 1)
+
+
+def test_one_to_five_ticks_every_point_and_one_column_is_centred() -> None:
+    chart = line_chart(["1.1."], [("a", [3])], 1, 5)
+    assert [t.label for t in chart.y_ticks] == ["1", "2", "3", "4", "5"]
+    (point,) = chart.series[0].points
+    assert (point.x, point.y) == (320, 136)
+
+
+def test_styles_repeat_after_ten_series() -> None:
+    chart = line_chart(["x", "y"], [(str(i), [1, 2]) for i in range(11)], 1, 5)
+    assert [s.style for s in chart.series][-2:] == [9, 0]
+
+
+def test_a_scale_needs_a_range() -> None:
+    with pytest.raises(ValueError, match="maximum > minimum"):
+        line_chart(["x"], [], 3, 3)

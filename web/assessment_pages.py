@@ -1,0 +1,492 @@
+"""Assessments, strengths and the strengths-based CV (HTMX, server-rendered); the client page
+links here (``clients/_assessments.html``).
+
+- ``GET /clients/{id}/assessments``: ``client:assessments``; ``clients/assessments.html``: a form
+  per instrument (any plugin's; the Kykyviisari summary is six 0-10 scores and a date, the
+  ability and requirement profile rates each item for the client and for a named job or
+  activity), past assessments, the change between the last two with a chart (inline SVG with
+  a data table), and a profile's gaps and strong points.
+- ``POST /clients/{id}/assessments``: ``client:record_assessment``.
+- ``GET /clients/{id}/strengths``: ``client:strengths``; ``clients/strengths.html``.
+- ``POST /clients/{id}/strengths``, ``.../strengths/{strength_id}``, ``.../remove`` and the same
+  for ``experiences``: ``client:record_strengths`` (add, edit, remove).
+- ``GET /clients/{id}/cv``: ``client:cv``; ``clients/cv.html``, a print view (A4, no
+  navigation) of strengths and experiences only, in ``?lang=`` or the interface language.
+
+htmx gets the changed blocks (the form in place, the lists out of band); a plain form post a 303
+back to the page; bad input a 422 with the fields marked and the typed values kept. Every route
+writes one access-log row through its rule. The rules are in :mod:`engine.assessments` and
+:mod:`engine.strengths`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from engine import strengths as strength_log
+from engine.access import What
+from engine.assessments import (
+    Completed,
+    assessments,
+    by_instrument,
+    changes,
+    gaps,
+    record_assessment,
+    strong_points,
+)
+from engine.errors import InputRequired
+from engine.instruments import Instrument
+from engine.models import Client, ExperienceKind, StrengthCategory
+from engine.runtime import Runtime
+from web import i18n
+from web.charts import LineChart, line_chart
+from web.coach import fragment_block
+from web.deps import RuntimeDep
+from web.security import ClientAccess, client_rule
+from web.templating import answer_post, render, render_blocks, wants_fragment
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+AssessmentsPage = Annotated[ClientAccess, Depends(client_rule(What.assessments, by="client"))]
+AssessmentWork = Annotated[ClientAccess, Depends(client_rule(What.record_assessment, by="client"))]
+StrengthsPage = Annotated[ClientAccess, Depends(client_rule(What.strengths, by="client"))]
+StrengthWork = Annotated[ClientAccess, Depends(client_rule(What.record_strengths, by="client"))]
+CVPage = Annotated[ClientAccess, Depends(client_rule(What.cv, by="client"))]
+
+#: The fields of the strength, experience and CV contact forms (typed values come back on a 422).
+FORM_FIELDS = (
+    "category",
+    "text",
+    "kind",
+    "title",
+    "place",
+    "period",
+    "description",
+    "phone",
+    "email",
+    "location",
+)
+ASSESSMENTS = "clients/assessments.html"
+STRENGTHS = "clients/strengths.html"
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _client(access: ClientAccess) -> Client:
+    client = access.session.get(Client, access.client_id)
+    assert client is not None  # the access rule found it
+    return client
+
+
+# --- assessments ----------------------------------------------------------------------------------
+
+
+def chart_for(instrument: Instrument, done: list[Completed], language: str) -> LineChart:
+    """The instrument's items over the client's assessments of it (oldest first)."""
+    with i18n.use_language(language):
+        labels = [i18n.date_filter(a.assessed_on, "short") for a in done]
+    series = [
+        (item.label.get(language, item.key), [a.scores.get(item.key) for a in done])
+        for item in instrument.items
+    ]
+    lowest = min(item.scale.minimum for item in instrument.items)
+    highest = max(item.scale.maximum for item in instrument.items)
+    return line_chart(labels, series, lowest, highest)
+
+
+def assessment_context(
+    request: Request,
+    access: ClientAccess,
+    runtime: Runtime,
+    *,
+    form_instrument: str = "",
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    saved: str = "",
+) -> dict[str, Any]:
+    language = i18n.request_language(request)
+    grouped = by_instrument(assessments(access.session, access.client_id))
+    results: list[dict[str, Any]] = []
+    for key, done in grouped.items():
+        instrument = runtime.instruments.get(key)
+        if instrument is None:  # a plugin that contributed it is gone: list the dates only
+            results.append({"key": key, "instrument": None, "done": done})
+            continue
+        latest = done[-1]
+        results.append(
+            {
+                "key": key,
+                "instrument": instrument,
+                "done": done,
+                "latest": latest,
+                "labels": {
+                    item.key: item.label.get(language, item.key) for item in instrument.items
+                },
+                "changes": changes(instrument, done[-2], latest) if len(done) > 1 else [],
+                "chart": chart_for(instrument, done, language) if len(done) > 1 else None,
+                "gaps": gaps(instrument, latest) if instrument.with_requirement else [],
+                "strong": strong_points(instrument, latest) if instrument.with_requirement else [],
+            }
+        )
+    return {
+        "client": _client(access),
+        "instruments": list(runtime.instruments.values()),
+        "results": results,
+        "form_instrument": form_instrument,
+        "errors": errors or {},
+        "values": values or {},
+        "saved": saved,
+        "today": runtime.clock.today(),
+        "page_path": f"/clients/{access.client_id}/assessments",
+    }
+
+
+@router.get("/clients/{client_id}/assessments", response_class=HTMLResponse, name="assessments")
+def assessments_page(
+    request: Request, client_id: int, view: AssessmentsPage, runtime: RuntimeDep
+) -> Response:
+    """The client's assessments: record, list, change over time with a chart. The client page
+    loads the block ``assessment_summary`` (htmx, ``HX-Target``)."""
+    return render(
+        request,
+        ASSESSMENTS,
+        assessment_context(request, view, runtime),
+        block=fragment_block(request, ("assessment_summary", "assessment_results")),
+    )
+
+
+def _scores(
+    instrument: Instrument, form: FormData, prefix: str, errors: dict[str, str]
+) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for item in instrument.items:
+        name = f"{prefix}{item.key}"
+        raw = _text(form, name)
+        if not raw:
+            continue
+        try:
+            found[item.key] = int(raw)
+        except ValueError:
+            errors[name] = "invalid"
+    return found
+
+
+@router.post("/clients/{client_id}/assessments", name="record_assessment")
+async def add_assessment(
+    request: Request, client_id: int, work: AssessmentWork, runtime: RuntimeDep
+) -> Response:
+    """Record one completed assessment (the instrument named by the form)."""
+    form = await request.form()
+    key = _text(form, "instrument")
+    instrument = runtime.instruments.get(key)
+    if instrument is None:
+        raise InputRequired("instrument", "choose an instrument", sorted(runtime.instruments))
+    values = {name: v for name, v in form.items() if isinstance(v, str) and name != "csrf_token"}
+    errors: dict[str, str] = {}
+    assessed_on = runtime.clock.today()
+    if _text(form, "assessed_on"):
+        try:
+            assessed_on = date.fromisoformat(_text(form, "assessed_on"))
+        except ValueError:
+            errors["assessed_on"] = "invalid"
+    scores = _scores(instrument, form, "score.", errors)
+    requirements = _scores(instrument, form, "requirement.", errors)
+    if not errors:
+        try:
+            with work.session.begin_nested():
+                record_assessment(
+                    work.session,
+                    instrument,
+                    client_id=client_id,
+                    recorded_by=work.principal.user_id,
+                    assessed_on=assessed_on,
+                    scores=scores,
+                    requirements=requirements,
+                    requirement_of=_text(form, "requirement_of"),
+                    now=runtime.clock.now(),
+                    today=runtime.clock.today(),
+                )
+        except InputRequired as exc:
+            # an item key names its score field; "requirement.<item>", dates and names as is
+            known = {item.key for item in instrument.items}
+            errors[f"score.{exc.field}" if exc.field in known else exc.field] = "invalid"
+    if not errors:
+        return answer_post(
+            request,
+            redirect_to=f"/clients/{client_id}/assessments",
+            template=ASSESSMENTS,
+            context=assessment_context(request, work, runtime, saved=key),
+            block="assessment_forms",
+            oob=("assessment_results",),
+        )
+    context = assessment_context(
+        request, work, runtime, form_instrument=key, errors=errors, values=values
+    )
+    if wants_fragment(request):
+        return render_blocks(
+            request, ASSESSMENTS, context, block="assessment_forms", status_code=422
+        )
+    return render(request, ASSESSMENTS, context, status_code=422)
+
+
+# --- strengths and experiences --------------------------------------------------------------------
+
+
+def strengths_context(
+    request: Request,
+    access: ClientAccess,
+    *,
+    form: str = "",
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    saved: str = "",
+) -> dict[str, Any]:
+    """``form`` names the form the errors belong to: "strength", "strength-<id>",
+    "experience", "experience-<id>" or "cv_contact"."""
+    session = access.session
+    values = values or {}
+    return {
+        "client": _client(access),
+        "strengths": strength_log.strengths(session, access.client_id),
+        "experiences": strength_log.experiences(session, access.client_id),
+        "cv_contact": strength_log.cv_contact(session, access.client_id),
+        "categories": [c.value for c in StrengthCategory],
+        "kinds": [k.value for k in ExperienceKind],
+        "form": form,
+        "errors": errors or {},
+        "values": {name: values.get(name, "") for name in FORM_FIELDS},
+        "blank_experience": {name: "" for name in FORM_FIELDS} | {"kind": "work"},
+        "saved": saved,
+        "page_path": f"/clients/{access.client_id}/strengths",
+    }
+
+
+@router.get("/clients/{client_id}/strengths", response_class=HTMLResponse, name="strengths")
+def strengths_page(
+    request: Request, client_id: int, view: StrengthsPage, runtime: RuntimeDep
+) -> Response:
+    """The client's strengths and experiences, editable; links to the CV."""
+    return render(request, STRENGTHS, strengths_context(request, view))
+
+
+async def _strength_post(
+    request: Request,
+    work: ClientAccess,
+    runtime: Runtime,
+    *,
+    form_name: str,
+    block: str,
+    action: Callable[[FormData], None],
+) -> Response:
+    """Run one change of the strengths page; 422 with the form's fields marked on bad input."""
+    form = await request.form()
+    values = {name: v for name, v in form.items() if isinstance(v, str) and name != "csrf_token"}
+    try:
+        with work.session.begin_nested():
+            action(form)
+    except InputRequired as exc:
+        context = strengths_context(
+            request, work, form=form_name, errors={exc.field: "invalid"}, values=values
+        )
+        if wants_fragment(request):
+            return render_blocks(request, STRENGTHS, context, block=block, status_code=422)
+        return render(request, STRENGTHS, context, status_code=422)
+    return answer_post(
+        request,
+        redirect_to=f"/clients/{work.client_id}/strengths",
+        template=STRENGTHS,
+        context=strengths_context(request, work, saved=block),
+        block=block,
+    )
+
+
+def _experience_input(form: FormData) -> strength_log.ExperienceInput:
+    return strength_log.ExperienceInput(
+        kind=_text(form, "kind"),
+        title=_text(form, "title"),
+        place=_text(form, "place"),
+        period=_text(form, "period"),
+        description=_text(form, "description"),
+    )
+
+
+@router.post("/clients/{client_id}/strengths", name="add_strength")
+async def add_strength(
+    request: Request, client_id: int, work: StrengthWork, runtime: RuntimeDep
+) -> Response:
+    """Add a strength in the client's own words."""
+
+    def add(form: FormData) -> None:
+        strength_log.add_strength(
+            work.session,
+            client_id=client_id,
+            recorded_by=work.principal.user_id,
+            category=_text(form, "category"),
+            text=_text(form, "text"),
+            now=runtime.clock.now(),
+        )
+
+    return await _strength_post(
+        request, work, runtime, form_name="strength", block="strengths_list", action=add
+    )
+
+
+@router.post("/clients/{client_id}/strengths/{strength_id}", name="edit_strength")
+async def edit_strength(
+    request: Request, client_id: int, strength_id: int, work: StrengthWork, runtime: RuntimeDep
+) -> Response:
+    """Change a strength's words or group."""
+    strength = strength_log.strength_of(work.session, client_id, strength_id)
+
+    def edit(form: FormData) -> None:
+        strength_log.edit_strength(
+            work.session,
+            strength,
+            category=_text(form, "category"),
+            text=_text(form, "text"),
+            now=runtime.clock.now(),
+        )
+
+    return await _strength_post(
+        request,
+        work,
+        runtime,
+        form_name=f"strength-{strength_id}",
+        block="strengths_list",
+        action=edit,
+    )
+
+
+@router.post("/clients/{client_id}/strengths/{strength_id}/remove", name="remove_strength")
+async def remove_strength(
+    request: Request, client_id: int, strength_id: int, work: StrengthWork, runtime: RuntimeDep
+) -> Response:
+    """Remove a strength."""
+    strength = strength_log.strength_of(work.session, client_id, strength_id)
+    return await _strength_post(
+        request,
+        work,
+        runtime,
+        form_name="",
+        block="strengths_list",
+        action=lambda _form: strength_log.remove(work.session, strength),
+    )
+
+
+@router.post("/clients/{client_id}/experiences", name="add_experience")
+async def add_experience(
+    request: Request, client_id: int, work: StrengthWork, runtime: RuntimeDep
+) -> Response:
+    """Add an experience: work, studies, volunteering, hobbies or other."""
+
+    def add(form: FormData) -> None:
+        strength_log.add_experience(
+            work.session,
+            client_id=client_id,
+            recorded_by=work.principal.user_id,
+            values=_experience_input(form),
+            now=runtime.clock.now(),
+        )
+
+    return await _strength_post(
+        request, work, runtime, form_name="experience", block="experiences_list", action=add
+    )
+
+
+@router.post("/clients/{client_id}/experiences/{experience_id}", name="edit_experience")
+async def edit_experience(
+    request: Request,
+    client_id: int,
+    experience_id: int,
+    work: StrengthWork,
+    runtime: RuntimeDep,
+) -> Response:
+    """Change an experience."""
+    experience = strength_log.experience_of(work.session, client_id, experience_id)
+
+    def edit(form: FormData) -> None:
+        strength_log.edit_experience(
+            work.session, experience, _experience_input(form), now=runtime.clock.now()
+        )
+
+    return await _strength_post(
+        request,
+        work,
+        runtime,
+        form_name=f"experience-{experience_id}",
+        block="experiences_list",
+        action=edit,
+    )
+
+
+@router.post("/clients/{client_id}/experiences/{experience_id}/remove", name="remove_experience")
+async def remove_experience(
+    request: Request,
+    client_id: int,
+    experience_id: int,
+    work: StrengthWork,
+    runtime: RuntimeDep,
+) -> Response:
+    """Remove an experience."""
+    experience = strength_log.experience_of(work.session, client_id, experience_id)
+    return await _strength_post(
+        request,
+        work,
+        runtime,
+        form_name="",
+        block="experiences_list",
+        action=lambda _form: strength_log.remove(work.session, experience),
+    )
+
+
+@router.post("/clients/{client_id}/cv-contact", name="cv_contact")
+async def cv_contact(
+    request: Request, client_id: int, work: StrengthWork, runtime: RuntimeDep
+) -> Response:
+    """The contact details the client chooses for the CV (all empty: none on the CV)."""
+
+    def save(form: FormData) -> None:
+        strength_log.set_cv_contact(
+            work.session,
+            client_id=client_id,
+            updated_by=work.principal.user_id,
+            phone=_text(form, "phone"),
+            email=_text(form, "email"),
+            location=_text(form, "location"),
+            now=runtime.clock.now(),
+        )
+
+    return await _strength_post(
+        request, work, runtime, form_name="cv_contact", block="cv_contact_form", action=save
+    )
+
+
+# --- the CV ---------------------------------------------------------------------------------------
+
+
+@router.get("/clients/{client_id}/cv", response_class=HTMLResponse, name="cv")
+def cv_page(
+    request: Request,
+    client_id: int,
+    view: CVPage,
+    runtime: RuntimeDep,
+    lang: Annotated[str, Query(max_length=2)] = "",
+) -> Response:
+    """The strengths-based CV as a print view (A4, no navigation); ``?lang=fi|sv|en``."""
+    client = _client(view)
+    language = lang if lang in i18n.LANGUAGES else i18n.request_language(request)
+    context = {
+        "cv": strength_log.cv(view.session, client_id, client.first_name, client.last_name),
+        "lang": language,
+        "client_id": client_id,
+    }
+    return render(request, "clients/cv.html", context)
