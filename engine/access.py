@@ -98,8 +98,10 @@ class What(StrEnum):
     referral_fhir = "referral_fhir"
     #: A group's page: its members' names, membership states and attendance.
     group = "group"
-    #: Working in a group: adding members, moving memberships, marking attendance.
+    #: Working in a group: moving memberships, marking attendance.
     group_work = "group_work"
+    #: Inviting the client (from their page) to a group the coach leads.
+    group_invite = "group_invite"
 
 
 class Basis(StrEnum):
@@ -220,6 +222,7 @@ GRANTS: tuple[Grant, ...] = (
                 What.referral,
                 What.cancel_referral,
                 What.referral_fhir,
+                What.group_invite,
             }
         ),
         in_care_team,

@@ -28,7 +28,7 @@ from engine.errors import (
 )
 from engine.runtime import Runtime
 from engine.settings import Environment, Settings, get_settings
-from web import coach, login, pages, referral_pages
+from web import coach, group_pages, login, pages, referral_pages
 from web.api import admin, auth, clients, journeys, referrals, reports, rules
 from web.assets import MOUNT, StaticAssets
 from web.deps import RuntimeDep
@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Web UI: public pages and static assets (web/pages.py, web/assets.py, docs/ui.md).
     app.include_router(pages.router)
     app.include_router(coach.router)
+    app.include_router(group_pages.router)
     app.mount(MOUNT, StaticAssets(), name="static")
     app.add_middleware(SecurityHeaders, hsts=settings.https)
     check_routes(app)
