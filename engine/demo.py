@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from engine.clients import CLIENT_JOURNEY
+from engine.demo_groups import load_groups
 from engine.models import (
     CareTeam,
     Client,
@@ -237,6 +238,8 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
             events += 1 + _walk(runtime, session, journey, client, rng, started, now, coach_id)
             _contacts(session, rng, client.id, coach_id, started, now)
     load_referrals(runtime, people, project_id, now)
+    # groups (engine/demo_groups.py): one running 8-week group
+    load_groups(runtime, coach_id, people[DEMO_LOGINS[2].username], project_id, now)
     return DemoSummary(clients, events, len(people))
 
 
