@@ -8,14 +8,18 @@ functions only build conditions and never decide on their own.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, exists, false
 from sqlmodel import col
 
 from engine.models import Client, ClientGroup, GroupLeader, GroupLeaderKind, GroupMembership
 
-GroupId = ColumnElement[Any] | int
+if TYPE_CHECKING:
+    from engine.access import Principal
+
+#: A group's id, or the id column of a query (``ClientGroup.id``, ``GroupMembership.group_id``).
+GroupId = Any
 
 
 def _leads(user_id: int, group_id: GroupId, kind: GroupLeaderKind) -> ColumnElement[bool]:
@@ -26,17 +30,17 @@ def _leads(user_id: int, group_id: GroupId, kind: GroupLeaderKind) -> ColumnElem
     )
 
 
-def leads_group(principal: Any, _today: date, group_id: GroupId) -> ColumnElement[bool]:
+def leads_group(principal: Principal, _today: date, group_id: GroupId) -> ColumnElement[bool]:
     """The principal (a coach) is a leader (ohjaaja) of the group."""
     return _leads(principal.user_id, group_id, GroupLeaderKind.leader)
 
 
-def co_leads_group(principal: Any, _today: date, group_id: GroupId) -> ColumnElement[bool]:
+def co_leads_group(principal: Principal, _today: date, group_id: GroupId) -> ColumnElement[bool]:
     """The principal (a partner worker) is the group's co-leader (apuohjaaja)."""
     return _leads(principal.user_id, group_id, GroupLeaderKind.co_leader)
 
 
-def coordinates_group(principal: Any, _today: date, group_id: GroupId) -> ColumnElement[bool]:
+def coordinates_group(principal: Principal, _today: date, group_id: GroupId) -> ColumnElement[bool]:
     """The group is kept by the principal's organisation (the coordinator's own project)."""
     if principal.organisation_id is None:
         return false()
@@ -46,7 +50,7 @@ def coordinates_group(principal: Any, _today: date, group_id: GroupId) -> Column
     )
 
 
-def member_of_led_group(principal: Any, today: date) -> ColumnElement[bool]:
+def member_of_led_group(principal: Principal, today: date) -> ColumnElement[bool]:
     """The client is (or was) a member of a group the principal leads."""
     return exists().where(
         col(GroupMembership.client_id) == col(Client.id),
@@ -54,7 +58,7 @@ def member_of_led_group(principal: Any, today: date) -> ColumnElement[bool]:
     )
 
 
-def member_of_co_led_group(principal: Any, today: date) -> ColumnElement[bool]:
+def member_of_co_led_group(principal: Principal, today: date) -> ColumnElement[bool]:
     """The client has started attending a group the principal co-leads (an invitation alone
     shows the partner nothing)."""
     return exists().where(
@@ -64,7 +68,7 @@ def member_of_co_led_group(principal: Any, today: date) -> ColumnElement[bool]:
     )
 
 
-def member_of_coordinated_group(principal: Any, today: date) -> ColumnElement[bool]:
+def member_of_coordinated_group(principal: Principal, today: date) -> ColumnElement[bool]:
     """The client is (or was) a member of a group kept by the principal's organisation."""
     return exists().where(
         col(GroupMembership.client_id) == col(Client.id),
