@@ -31,12 +31,14 @@ from __future__ import annotations
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 from engine.access import Principal, What, grants_for
+from engine.clients import latest_client_journey
 from engine.clock import as_utc
 from engine.errors import InputRequired, InvalidTransition, NotFound
 from engine.journeys import Journeys
@@ -255,10 +257,18 @@ def edit_session(
 
 
 def _session_of(session: Session, group_id: int, session_id: int) -> GroupSession:
-    meeting = session.get(GroupSession, session_id)
-    if meeting is None or meeting.group_id != group_id:
-        raise NotFound(f"session {session_id} of group {group_id} not found")
-    return meeting
+    return _of_group(session, GroupSession, session_id, group_id)
+
+
+_Row = TypeVar("_Row", GroupSession, GroupMembership)
+
+
+def _of_group(session: Session, model: type[_Row], row_id: int, group_id: int) -> _Row:
+    """A session or membership of this very group (another group's id is not found)."""
+    row = session.get(model, row_id)
+    if row is None or row.group_id != group_id:
+        raise NotFound(f"{model.__tablename__} {row_id} of group {group_id} not found")
+    return row
 
 
 # --- members and their pathway ------------------------------------------------------------------
@@ -300,10 +310,7 @@ def add_member(
 
 
 def membership_of(session: Session, group_id: int, membership_id: int) -> GroupMembership:
-    membership = session.get(GroupMembership, membership_id)
-    if membership is None or membership.group_id != group_id:
-        raise NotFound(f"member {membership_id} of group {group_id} not found")
-    return membership
+    return _of_group(session, GroupMembership, membership_id, group_id)
 
 
 @dataclass(frozen=True)
@@ -335,7 +342,7 @@ def advance_membership(
     Raises what :meth:`Journeys.advance` raises, or :class:`ClientJourneyBlocked`; the caller
     rolls back then (nothing half done)."""
     membership = membership_of(session, group_id, membership_id)
-    client_journey = _client_journey(session, membership.client_id)
+    client_journey = latest_client_journey(session, membership.client_id)
     client_state = client_journey.state if client_journey else None
     if trigger == "start_attending" and client_state not in GROUP_WORK_STATES:
         pathway = journeys.pathways.latest(CLIENT_PATHWAY)
@@ -391,15 +398,6 @@ def _state(session: Session, journey: Journey) -> str:
     return str(
         session.execute(select(col(Journey.state)).where(col(Journey.id) == journey.id)).scalar()
     )
-
-
-def _client_journey(session: Session, client_id: int) -> Journey | None:
-    return session.execute(
-        select(Journey)
-        .where(col(Journey.client_id) == client_id, col(Journey.pathway_key) == CLIENT_PATHWAY)
-        .order_by(col(Journey.id).desc())
-        .limit(1)
-    ).scalar_one_or_none()
 
 
 def _attends_another(session: Session, membership: GroupMembership) -> bool:

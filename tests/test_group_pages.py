@@ -6,12 +6,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from engine.models import AccessLog, AttendanceMark, GroupMembership, GroupSession, Journey, Role
+from engine.models import (
+    AccessLog,
+    AttendanceMark,
+    GroupMembership,
+    GroupSession,
+    Journey,
+    Role,
+    User,
+)
 from engine.runtime import Runtime
 from engine.testing import UserClient, make_organisation, make_user
 from tests.group_kit import client_at, coach, invite, make_group, move
@@ -253,19 +262,37 @@ def test_a_leader_edits_a_meeting(runtime: Runtime, leader: UserClient) -> None:
     assert bad.status_code == 422
 
 
-def test_who_sees_a_group(
-    runtime: Runtime, leader: UserClient, api_as: Callable[..., UserClient]
-) -> None:
+@dataclass(frozen=True)
+class CoLed:
+    partner: User
+    group_id: int
+    first_session: int
+    invited: int
+    attending: int
+    attending_member: int
+
+
+def co_led_group(runtime: Runtime, leader: UserClient) -> CoLed:
+    """A group of ``leader`` co-led by a partner worker: one client invited, one attending."""
     me = coach(leader.user_id, leader.organisation_id)
     partner_user = make_user(runtime, Role.partner)
     assert partner_user.id is not None
     group_id = group_of(runtime, leader, co_leader_id=partner_user.id)
-    first = sessions(runtime, group_id)[0]
     invited_client, _ = own_client(runtime, leader)
     attending_client, _ = own_client(runtime, leader)
     invite(runtime, me, group_id, invited_client)
     member = invite(runtime, me, group_id, attending_client)
     move(runtime, me, group_id, member, "start_attending")
+    first = sessions(runtime, group_id)[0]
+    return CoLed(partner_user, group_id, first, invited_client, attending_client, member)
+
+
+def test_who_sees_a_group(
+    runtime: Runtime, leader: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    co = co_led_group(runtime, leader)
+    partner_user, group_id, first = co.partner, co.group_id, co.first_session
+    invited_client, attending_client, member = co.invited, co.attending, co.attending_member
     toggle = {"membership_id": str(member), "session_id": str(first), "present": "1"}
 
     co_leader = api_as(user=partner_user)
@@ -299,16 +326,9 @@ def test_who_sees_a_group(
 def test_member_data_views_are_logged_one_row_per_member(
     runtime: Runtime, leader: UserClient, api_as: Callable[..., UserClient]
 ) -> None:
-    me = coach(leader.user_id, leader.organisation_id)
-    partner_user = make_user(runtime, Role.partner)
-    assert partner_user.id is not None
-    group_id = group_of(runtime, leader, co_leader_id=partner_user.id)
-    first = sessions(runtime, group_id)[0]
-    a, _ = own_client(runtime, leader)
-    b, _ = own_client(runtime, leader)
-    invite(runtime, me, group_id, a)
-    member_b = invite(runtime, me, group_id, b)
-    move(runtime, me, group_id, member_b, "start_attending")
+    co = co_led_group(runtime, leader)
+    partner_user, group_id, first = co.partner, co.group_id, co.first_session
+    a, b, member_b = co.invited, co.attending, co.attending_member
     before = rows(runtime)
     leader.get(f"/groups/{group_id}")
     added = rows(runtime)[len(before) :]

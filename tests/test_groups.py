@@ -212,16 +212,8 @@ def test_a_client_still_in_assessment_cannot_start_attending_and_nothing_is_writ
     client_id, journey_id = client_at(runtime, ("engage", "start_assessment"))
     membership_id = invite(runtime, me, group_id, client_id)
     events_before = count(runtime, JourneyEvent)
-    with pytest.raises(ClientJourneyBlocked) as raised, runtime.db.write() as session:
-        advance_membership(
-            session,
-            runtime.journeys,
-            me,
-            group_id,
-            membership_id,
-            "start_attending",
-            now=runtime.clock.now(),
-        )
+    with pytest.raises(ClientJourneyBlocked) as raised:
+        move(runtime, me, group_id, membership_id, "start_attending")
     assert raised.value.state == "assessment"
     assert raised.value.possible_from == ["goal_setting", "individual_work"]
     assert raised.value.as_dict()["error"] == "client_journey_blocked"
@@ -285,30 +277,14 @@ def test_an_invalid_move_names_the_allowed_ones(runtime: Runtime) -> None:
     group_id = make_group(runtime, me)
     client_id, _journey_id = client_at(runtime)
     membership_id = invite(runtime, me, group_id, client_id)
-    with pytest.raises(InvalidTransition) as raised, runtime.db.write() as session:
-        advance_membership(
-            session,
-            runtime.journeys,
-            me,
-            group_id,
-            membership_id,
-            "complete",
-            now=runtime.clock.now(),
-        )
+    with pytest.raises(InvalidTransition) as raised:
+        move(runtime, me, group_id, membership_id, "complete")
     assert (raised.value.state, raised.value.allowed) == (
         "invited",
         ["start_attending", "drop_out"],
     )
-    with pytest.raises(InputRequired) as missing, runtime.db.write() as session:
-        advance_membership(
-            session,
-            runtime.journeys,
-            me,
-            group_id,
-            membership_id,
-            "drop_out",
-            now=runtime.clock.now(),
-        )
+    with pytest.raises(InputRequired) as missing:
+        move(runtime, me, group_id, membership_id, "drop_out")
     assert missing.value.field == "reason"
     assert membership_state(runtime, membership_id) == "invited"
 
