@@ -10,9 +10,9 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from engine.models import Role, User
+from engine.models import GroupLeader, Role, User
 from engine.runtime import Runtime
-from engine.testing import make_user
+from engine.testing import TEST_PASSWORD, make_user, totp_code
 from tests.browser.conftest import axe_violations, open_context
 from tests.browser.test_coach_workspace import FI, log_in
 from tests.group_kit import client_at, coach, invite, make_group, move
@@ -80,6 +80,35 @@ def test_attendance_toggles_without_a_reload(page: Page, runtime: Runtime, axe_s
         page.get_by_role("button", name="Paikalla: Saara Esimerkki, tapaaminen 1")
     ).to_have_attribute("aria-pressed", "false")
     assert page.evaluate("() => window.polkuMarker") == "no reload"
+    assert axe_violations(page, axe_source) == []
+
+    # the member's own page: the group, and the attendance on the timeline
+    page.locator("#group_members").get_by_role("link", name="Aino Esimerkki").click()
+    expect(page.locator("main h1")).to_have_text("Aino Esimerkki")
+    expect(page.locator("#client_groups")).to_contain_text("Arjen taidot")
+    expect(page.locator("#timeline")).to_contain_text("Osallistui tapaamiseen 2/8")
+    assert axe_violations(page, axe_source) == []
+
+
+def test_the_co_leader_sees_names_and_attendance_only(
+    page: Page, runtime: Runtime, axe_source: str
+) -> None:
+    _leader, group_id, _members = running_group(runtime)
+    partner = make_user(runtime, Role.partner)
+    assert partner.id is not None
+    with runtime.db.write() as session:
+        session.add(GroupLeader(group_id=group_id, user_id=partner.id, kind="co_leader"))
+    page.goto("/login")
+    page.locator("#username").fill(partner.username)
+    page.locator("#password").fill(TEST_PASSWORD)
+    page.locator("#totp_code").fill(totp_code(runtime, partner))
+    page.locator("#login-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/(partner/referrals|clients|groups)?$"))
+    page.goto(f"/groups/{group_id}")
+    expect(page.locator("main h1")).to_have_text("Arjen taidot")
+    expect(page.locator(".attendance-grid tbody tr")).to_have_count(2)  # Saara is only invited
+    expect(page.locator("main .attendance-toggle")).to_have_count(0)
+    expect(page.locator("main a[href^='/clients/']")).to_have_count(0)
     assert axe_violations(page, axe_source) == []
 
 
