@@ -354,3 +354,41 @@ def test_member_data_views_are_logged_one_row_per_member(
 def test_the_header_links_to_groups(runtime: Runtime, leader: UserClient) -> None:
     page = leader.get("/clients")
     assert 'href="/groups"' in page.text
+
+
+def test_a_leader_adds_members_from_the_group_page(
+    runtime: Runtime, leader: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    group_id = group_of(runtime, leader)
+    aino, _ = client_at(
+        runtime,
+        first_name="Aino",
+        last_name="Haku",
+        organisation_id=leader.organisation_id,
+        care_team=(leader.user_id,),
+    )
+    stranger = api_as(Role.coach, organisation_id=leader.organisation_id)
+    hidden, _ = client_at(
+        runtime,
+        first_name="Aino",
+        last_name="Vieras",
+        organisation_id=leader.organisation_id,
+        care_team=(stranger.user_id,),
+    )
+    before = rows(runtime)
+    found = leader.get(f"/groups/{group_id}?q=Aino", headers=HX | {"HX-Target": "group_candidates"})
+    assert found.status_code == 200 and found.text.lstrip().startswith('<div id="group_candidates"')
+    assert "Haku" in found.text and "Vieras" not in found.text  # only my own clients
+    assert rows(runtime)[len(before) :] == [(leader.user_id, aino, "caseload", "care_team")]
+    added = leader.post(f"/groups/{group_id}/members", data={"client_id": str(aino)}, headers=HX)
+    assert added.status_code == 200 and 'id="group_members"' in added.text
+    assert "Aino Haku" in added.text
+    again = leader.get(f"/groups/{group_id}?q=Aino")
+    assert 'name="client_id" value="' + str(aino) + '"' not in again.text  # a member already
+    assert (
+        leader.post(f"/groups/{group_id}/members", data={"client_id": str(aino)}).status_code == 422
+    )
+    assert (
+        leader.post(f"/groups/{group_id}/members", data={"client_id": str(hidden)}).status_code
+        == 403
+    )

@@ -7,6 +7,9 @@
 - ``GET /groups/{id}``: the schedule, the members with their membership state and moves, the
   attendance grid; rule ``group:group``, one access-log row per member shown.
   ``groups/detail.html``
+- ``GET /groups/{id}?q=``: a leader searches their own clients to add (the caseload's search;
+  one ``caseload`` access-log row per client shown); ``POST /groups/{id}/members``: add one
+  (invited); rule ``group:group_work`` and the client's care team (``What.group_invite``).
 - ``POST /groups/{id}/sessions/{sid}``: a session's time and topic; rule ``group_schedule``.
 - ``POST /groups/{id}/members/{mid}/advance``: a membership move (and the client journey's);
   rule ``group:group_work``, one row for that member.
@@ -26,11 +29,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from engine.access import Basis, What, authorise_group
+from engine import audit
+from engine.access import Basis, What, authorise_client, authorise_group, grants_for
+from engine.caseload import CaseloadQuery, CaseloadRow, caseload
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
 from engine.groups import (
     DEFAULT_MEETINGS,
@@ -54,7 +59,7 @@ from engine.groups import (
 from engine.models import Client, Role
 from engine.runtime import Runtime
 from web import i18n
-from web.coach import client_context, sorted_municipalities
+from web.coach import client_context, fragment_block, sorted_municipalities
 from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
 from web.security import (
     ClientAccess,
@@ -227,7 +232,7 @@ class Notice:
 
     @property
     def error(self) -> bool:
-        return self.kind not in {"moved", "marked", "saved"}
+        return self.kind not in {"moved", "marked", "saved", "invited"}
 
 
 def group_context(
@@ -265,14 +270,102 @@ def group_context(
         },
         "local_start": {s.id: local_start(s, zone) for s in detail.sessions},
         "notice": notice,
+        "candidates": None,
+        "q": "",
         "page_path": f"/groups/{access.group_id}",
     }
 
 
+#: How many of my clients a member search shows.
+CANDIDATES = 10
+
+
+def candidates(
+    access: GroupAccess, runtime: Runtime, detail: GroupDetail, q: str
+) -> list[CaseloadRow] | None:
+    """A leader's search of their own clients (the caseload's search) to add to the group, the
+    members left out; None without a search. One access-log row per client shown."""
+    if access.basis != Basis.group_leader or len(q.strip()) < 2:
+        return None
+    result = caseload(
+        access.session, access.principal, CaseloadQuery(search=q.strip()), runtime.clock.today()
+    )
+    members = {m.client.id for m in detail.members}
+    found = [r for r in result.rows if r.client_id not in members][:CANDIDATES]
+    audit.record_accesses(
+        access.session,
+        principal=access.principal,
+        client_ids=[r.client_id for r in found],
+        what=What.caseload,
+        basis=grants_for(access.principal, What.caseload)[0].basis,
+        at=runtime.clock.now(),
+    )
+    return found
+
+
 @router.get("/groups/{group_id}", response_class=HTMLResponse, name="group")
-def group_page(request: Request, group_id: int, view: GroupPage, runtime: RuntimeDep) -> Response:
-    """The group: schedule, members with their state and moves, attendance."""
-    return render(request, "groups/detail.html", group_context(request, view, runtime))
+def group_page(
+    request: Request,
+    group_id: int,
+    view: GroupPage,
+    runtime: RuntimeDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
+    """The group: schedule, members with their state and moves, attendance; ``q`` searches my
+    clients to add (htmx: the ``group_candidates`` block only)."""
+    block = fragment_block(request, ("group_candidates",))
+    context = group_context(request, view, runtime, record=block == "main")
+    context["candidates"] = candidates(view, runtime, context["detail"], q)
+    context["q"] = q
+    return render(request, "groups/detail.html", context, block=block)
+
+
+@router.post("/groups/{group_id}/members", name="group_add_member")
+async def add_group_member(
+    request: Request, group_id: int, work: GroupWork, runtime: RuntimeDep
+) -> Response:
+    """Add one of my clients to the group (invited); the client's care team decides whether I
+    may (``What.group_invite``)."""
+    data = await request.form()
+    client_id = _int(_text(data, "client_id"))
+    if client_id is None:
+        raise InputRequired("client_id", "choose a client")
+    basis = authorise_client(
+        work.session, work.principal, client_id, What.group_invite, runtime.clock.today()
+    )
+    audit.record_access(
+        work.session,
+        principal=work.principal,
+        client_id=client_id,
+        what=What.group_invite,
+        basis=basis,
+        at=runtime.clock.now(),
+    )
+    notice = Notice("invited", membership_id=None)
+    status = 200
+    try:
+        with work.session.begin_nested():
+            membership = add_member(
+                work.session,
+                runtime.journeys,
+                work.principal,
+                group_id,
+                client_id,
+                now=runtime.clock.now(),
+            )
+            notice.membership_id = membership.id
+    except InputRequired:
+        notice.kind, status = "already", 422
+    client = work.session.get(Client, client_id)
+    assert client is not None
+    notice.name = f"{client.first_name} {client.last_name}"
+    if status == 200 and not wants_fragment(request):
+        return see_other(f"/groups/{group_id}#group_members")
+    context = group_context(request, work, runtime, notice=notice, record=False)
+    others = [m.client.id for m in context["detail"].members if m.client.id != client_id]
+    work.record(runtime, [c for c in others if c is not None])
+    block = "group_members" if wants_fragment(request) else "main"
+    return render(request, "groups/detail.html", context, block=block, status_code=status)
 
 
 @router.post("/groups/{group_id}/sessions/{session_id}", name="edit_group_session")

@@ -114,6 +114,13 @@ def test_the_co_leader_sees_names_and_attendance_only(
 
 def test_starting_a_group_through_the_form(page: Page, runtime: Runtime, axe_source: str) -> None:
     user = make_user(runtime, Role.coach)
+    client_at(
+        runtime,
+        first_name="Ilona",
+        last_name="Esimerkki",
+        organisation_id=user.organisation_id,
+        care_team=(user.id or 0,),
+    )
     log_in(page, runtime, user, FI)
     page.goto("/groups/new")
     assert axe_violations(page, axe_source) == []
@@ -126,6 +133,16 @@ def test_starting_a_group_through_the_form(page: Page, runtime: Runtime, axe_sou
     page.wait_for_url(re.compile(r"/groups/\d+$"))
     expect(page.locator("#group_sessions li")).to_have_count(8)
     expect(page.locator("main h1")).to_have_text("Työnhaun taidot")
+    # add a member: search my clients, invite one (in place)
+    page.evaluate("() => { window.polkuMarker = 'no reload'; }")
+    page.locator("#candidate-q").fill("Ilo")
+    # (the visually hidden part is a box of its own: the name reads "Kutsu : Ilona Esimerkki")
+    invite = page.get_by_role("button", name=re.compile(r"^Kutsu\W+Ilona Esimerkki$"))
+    invite.click()
+    expect(page.locator("#group_members .notice")).to_contain_text("Ilona Esimerkki")
+    expect(page.locator("table.group-members")).to_contain_text("Kutsuttu")
+    assert page.evaluate("() => window.polkuMarker") == "no reload"
+    assert axe_violations(page, axe_source) == []
 
 
 def test_attendance_without_javascript(

@@ -234,6 +234,15 @@ class World:
             ).scalar_one()
         return GroupTarget(group_id, membership_id, int(first))
 
+    def spare_client(self) -> int:
+        """A client of organisation A in coach_own_team's care team (groups: one to add)."""
+        client_id, _journey = make_client(
+            self.runtime,
+            organisation_id=self.organisation_a,
+            care_team=(self.uid("coach_own_team"),),
+        )
+        return client_id
+
     def http(self, actor: str, mode: str) -> TestClient:
         """A fresh client for the actor: a new session (cookie + CSRF header) or API token."""
         http = TestClient(self.app, follow_redirects=False)
@@ -644,6 +653,14 @@ ROUTES.update(
                     "session_id": str(g.session_id),
                     "present": "1",
                 },
+            ),
+        ),
+        ("POST", "/groups/{group_id}/members"): RouteCase(
+            "group:group_work",
+            lambda w, t: Call(
+                "POST",
+                f"/groups/{w.group().group_id}/members",
+                data={"client_id": str(w.spare_client())},
             ),
         ),
         ("POST", "/clients/{client_id}/groups"): RouteCase(
