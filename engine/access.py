@@ -19,6 +19,11 @@ Today's grants:
   that organisation not revoked (or a statutory basis named by the coach), and the referral not
   cancelled. Revoking the consent makes the condition false at the very next request. The one
   referral a route names is checked with :func:`authorise_referral` (``Grant.for_referral``).
+- **groups** (ryhmät, docs/architecture.md "Groups"): a group's leaders (coaches) see its members
+  and work in it; the coordinators of the organisation that keeps it see it; its partner
+  co-leader sees the names and attendance of members who have started attending, nothing else
+  of them. The one group a route names is checked with :func:`authorise_group`
+  (``Grant.for_group``).
 
 Coordinators see aggregates of their organisation (:func:`can_see_organisation_reports`); admins
 manage users (:func:`can_manage_users`) and read no client data. Which referral triggers each role
@@ -36,8 +41,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, false, or_, select, union
 from sqlmodel import Session, col
 
+from engine import group_access
 from engine.errors import Forbidden, NotFound
-from engine.models import CareTeam, Client, Consent, Journey, Referral, Role
+from engine.models import CareTeam, Client, ClientGroup, Consent, Journey, Referral, Role
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,12 @@ class What(StrEnum):
     record_strengths = "record_strengths"
     #: The printable strengths-based CV (vahvuuslähtöinen CV).
     cv = "cv"
+    #: A group's page: its members' names, membership states and attendance.
+    group = "group"
+    #: Working in a group: moving memberships, marking attendance.
+    group_work = "group_work"
+    #: Inviting the client (from their page) to a group the coach leads.
+    group_invite = "group_invite"
 
 
 class Basis(StrEnum):
@@ -118,10 +130,17 @@ class Basis(StrEnum):
     client_log_request = "client_log_request"
     #: An open referral to the viewer's organisation whose consent (or statutory basis) holds.
     referral_consent = "referral_consent"
+    #: The viewer leads a group the client is a member of.
+    group_leader = "group_leader"
+    #: The viewer (a partner worker) co-leads a group the client attends.
+    group_co_leader = "group_co_leader"
+    #: The group is kept by the viewer's organisation (coordinator).
+    group_coordinator = "group_coordinator"
 
 
 Condition = Callable[[Principal, date], ColumnElement[bool]]
 ReferralCondition = Callable[[Principal, date, int], ColumnElement[bool]]
+GroupCondition = Callable[[Principal, date, Any], ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -138,6 +157,8 @@ class Grant:
     client_ids: Callable[[Principal, date], Select[Any]] | None = None
     #: The condition for one named referral (default: ``condition`` on the referral's client).
     for_referral: ReferralCondition | None = None
+    #: The condition on one group (its id or id column); only group grants have one.
+    for_group: GroupCondition | None = None
 
 
 def in_care_team(principal: Principal, today: date) -> ColumnElement[bool]:
@@ -231,6 +252,7 @@ GRANTS: tuple[Grant, ...] = (
                 What.set_goal,
                 What.rate_goals,
                 *ASSESSMENT_KINDS,
+                What.group_invite,
             }
         ),
         in_care_team,
@@ -248,6 +270,28 @@ GRANTS: tuple[Grant, ...] = (
         frozenset({Role.coordinator}),
         frozenset({What.client_log}),
         kept_by_own_organisation,
+    ),
+    # --- groups (ryhmät) ---
+    Grant(
+        Basis.group_leader,
+        frozenset({Role.coach}),
+        frozenset({What.group, What.group_work}),
+        group_access.member_of_led_group,
+        for_group=group_access.leads_group,
+    ),
+    Grant(
+        Basis.group_co_leader,
+        frozenset({Role.partner}),
+        frozenset({What.group}),
+        group_access.member_of_co_led_group,
+        for_group=group_access.co_leads_group,
+    ),
+    Grant(
+        Basis.group_coordinator,
+        frozenset({Role.coordinator}),
+        frozenset({What.group}),
+        group_access.member_of_coordinated_group,
+        for_group=group_access.coordinates_group,
     ),
 )
 
@@ -340,6 +384,30 @@ def authorise_referral(
     raise Forbidden(f"user {principal.user_id} may not see {what} of referral {referral_id}")
 
 
+def authorise_group(
+    session: Session, principal: Principal, group_id: int, what: What, today: date
+) -> Basis:
+    """Allow or refuse one view of (or work in) one group: the basis of the first group grant
+    whose condition holds for this group. :class:`Forbidden` for a role with no group grant or a
+    user outside the group, :class:`NotFound` for a group that does not exist."""
+    grants = [g for g in grants_for(principal, what) if g.for_group is not None]
+    if not grants:
+        raise Forbidden(f"role {principal.role} may not see {what} of any group")
+    for grant in grants:
+        assert grant.for_group is not None
+        hit = session.execute(
+            select(col(ClientGroup.id)).where(
+                col(ClientGroup.id) == group_id,
+                grant.for_group(principal, today, col(ClientGroup.id)),
+            )
+        ).first()
+        if hit is not None:
+            return grant.basis
+    if session.get(ClientGroup, group_id) is None:
+        raise NotFound(f"group {group_id} not found")
+    raise Forbidden(f"user {principal.user_id} may not see {what} of group {group_id}")
+
+
 #: Which referral triggers each role may fire: the receiving partner answers and reports, the
 #: referring coach may cancel (FHIR: the owner vs the requester of the Task).
 REFERRAL_TRIGGERS: dict[Role, frozenset[str]] = {
@@ -383,6 +451,16 @@ def can_see_organisation_reports(principal: Principal) -> bool:
 def can_manage_users(principal: Principal) -> bool:
     """An admin creates and disables users. Admins have no grant on client data."""
     return principal.role == Role.admin
+
+
+def can_list_groups(principal: Principal) -> bool:
+    """A role with a group grant lists the groups it leads, co-leads or coordinates."""
+    return bool(grants_for(principal, What.group))
+
+
+def can_create_group(principal: Principal) -> bool:
+    """A coach of an organisation starts a group (kept by that organisation, led by them)."""
+    return principal.role == Role.coach and principal.organisation_id is not None
 
 
 def require(allowed: bool, action: str) -> None:

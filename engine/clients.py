@@ -21,6 +21,17 @@ from engine.models import CareTeam, Client, Journey, Role, User
 CLIENT_JOURNEY = "client_journey"
 
 
+def latest_client_journey(session: Session, client_id: int) -> Journey | None:
+    """The client's journey of pathway ``client_journey`` (the latest, were there several): the
+    one referrals and group memberships move along with their own."""
+    return session.execute(
+        select(Journey)
+        .where(col(Journey.client_id) == client_id, col(Journey.pathway_key) == CLIENT_JOURNEY)
+        .order_by(col(Journey.id).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def register_client(
     session: Session,
     journeys: Journeys,

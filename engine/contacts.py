@@ -6,12 +6,13 @@ duration, a short note and optionally the next agreed contact date (the follow-u
 shows as due). Notes are client data: they are never logged.
 
 :func:`timeline` merges, newest first, the events of every journey of the client (the client
-journey and any referral handoff journeys, with who moved it and why) and the contacts.
+journey and any referral handoff journeys, with who moved it and why) and the contacts, and
+group work: membership events name their group, and each member's attendance marks are listed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -75,6 +76,9 @@ class TimelineItem:
     pathway_key: str | None = None
     event: JourneyEvent | None = None
     contact: ContactEntry | None = None
+    #: Groups (engine/groups.py): the group of a membership event; an attendance mark.
+    group: str | None = None
+    attendance: Any = None
 
     @property
     def sort_key(self) -> tuple[Any, ...]:
@@ -102,8 +106,22 @@ def timeline(session: Session, client_id: int, *, limit: int = 200) -> list[Time
         TimelineItem(as_utc(e.occurred_at), "event", name, pathway_key=key, event=e)
         for e, key, name in events
     ] + [TimelineItem(as_utc(c.occurred_at), "contact", name, contact=c) for c, name in contacts]
+    items = _with_group_work(session, client_id, items, limit)
     items.sort(key=lambda i: i.sort_key, reverse=True)
     return items[:limit]
+
+
+def _with_group_work(
+    session: Session, client_id: int, items: list[TimelineItem], limit: int
+) -> list[TimelineItem]:
+    """Groups: name the group of each membership event, and add the attendance marks."""
+    from engine.groups import timeline_extras
+
+    names, marks = timeline_extras(session, client_id, limit)
+    named = [
+        replace(i, group=names.get(i.event.journey_id)) if i.event is not None else i for i in items
+    ]
+    return named + [TimelineItem(at, "attendance", who, attendance=mark) for at, who, mark in marks]
 
 
 def last_contact(session: Session, client_id: int) -> ContactEntry | None:

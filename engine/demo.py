@@ -24,6 +24,7 @@ from sqlmodel import Session, col
 
 from engine.assessments import record_assessment
 from engine.clients import CLIENT_JOURNEY
+from engine.demo_groups import load_groups
 from engine.models import (
     CareTeam,
     Client,
@@ -241,6 +242,8 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
             _follow_ups(session, rng, client.id, coach_id, now)
     load_referrals(runtime, people, project_id, now)
     load_assessments_and_strengths(runtime, coach_id, now)
+    # groups (engine/demo_groups.py): one running 8-week group
+    load_groups(runtime, coach_id, people[DEMO_LOGINS[2].username], project_id, now)
     return DemoSummary(clients, events, len(people))
 
 

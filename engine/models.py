@@ -612,3 +612,99 @@ class CVContact(SQLModel, table=True):
     location: str = Field(default="", max_length=100)
     updated_by: int = Field(foreign_key="app_user.id")
     updated_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+# --- groups (ryhmät): engine/groups.py, docs/architecture.md "Groups" ----------------------------
+
+
+class GroupLeaderKind(StrEnum):
+    #: Ohjaaja: a coach of the project who runs the group.
+    leader = "leader"
+    #: Kumppanin työntekijä apuohjaajana: sees the group, member names and attendance only.
+    co_leader = "co_leader"
+
+
+class ClientGroup(SQLModel, table=True):
+    """A group (ryhmä), e.g. an 8-week group meeting once a week. Kept by the organisation of
+    the coach who created it; its sessions are generated from the schedule."""
+
+    __tablename__ = "client_group"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    #: Official municipality code (kuntanumero) known to the plugins.
+    municipality_code: str = Field(max_length=3)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    place: str = Field(default="", max_length=200)
+    meeting_count: int
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("meeting_count BETWEEN 1 AND 52", name="ck_client_group_meetings"),
+    )
+
+
+class GroupLeader(SQLModel, table=True):
+    """A user who leads (a coach) or co-leads (a partner worker) a group."""
+
+    __tablename__ = "group_leader"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="client_group.id")
+    user_id: int = Field(foreign_key="app_user.id")
+    kind: str = Field(max_length=20, description="leader | co_leader (GroupLeaderKind)")
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "user_id", name="uq_group_leader"),
+        Index("ix_group_leader_user", "user_id", "group_id"),
+    )
+
+
+class GroupSession(SQLModel, table=True):
+    """One meeting (tapaaminen) of a group: number, time and topic (editable)."""
+
+    __tablename__ = "group_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="client_group.id")
+    number: int
+    starts_at: datetime = _ts(nullable=False)
+    topic: str = Field(default="", max_length=200)
+
+    __table_args__ = (UniqueConstraint("group_id", "number", name="uq_group_session_number"),)
+
+
+class GroupMembership(SQLModel, table=True):
+    """A client's membership of a group: a journey of pathway ``group_membership`` (its state
+    and history live there). ``attended_from`` is set when the client starts attending; the
+    partner co-leader sees only such members."""
+
+    __tablename__ = "group_membership"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="client_group.id")
+    client_id: int = Field(foreign_key="client.id", index=True)
+    journey_id: int = Field(foreign_key="journey.id", unique=True)
+    attended_from: datetime | None = _ts(nullable=True)
+    added_by: int | None = Field(default=None, foreign_key="app_user.id")
+    added_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("group_id", "client_id", name="uq_group_membership"),)
+
+
+class AttendanceMark(SQLModel, table=True):
+    """Append-only: one attendance mark (läsnäolomerkintä) of one member at one session, who
+    marked it and when. A change of mind is a new row; the latest row per (session, membership)
+    is the attendance."""
+
+    __tablename__ = "attendance_mark"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="group_session.id")
+    membership_id: int = Field(foreign_key="group_membership.id")
+    present: bool
+    marked_by: int | None = Field(default=None, foreign_key="app_user.id")
+    marked_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (Index("ix_attendance_mark_membership", "membership_id", "session_id", "id"),)

@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 
 from engine import audit
 from engine.access import Principal, may_fire_referral_trigger
+from engine.clients import latest_client_journey
 from engine.errors import Forbidden, GuardRejected, InputRequired, NotFound
 from engine.facts import ClientFacts
 from engine.journeys import Journeys
@@ -438,12 +439,7 @@ class Referrals:
         return event
 
     def _client_journey(self, session: Session, client_id: int) -> Journey | None:
-        return session.execute(
-            select(Journey)
-            .where(col(Journey.client_id) == client_id, col(Journey.pathway_key) == CLIENT_PATHWAY)
-            .order_by(col(Journey.id).desc())
-            .limit(1)
-        ).scalar_one_or_none()
+        return latest_client_journey(session, client_id)
 
     def _client_journey_state(self, session: Session, client_id: int) -> str | None:
         journey = self._client_journey(session, client_id)

@@ -35,7 +35,7 @@ def test_health(api: Any, runtime: Runtime) -> None:
     assert body == {
         "status": "ok",
         "database": runtime.db.dialect,
-        "pathways": ["client_journey", "referral"],
+        "pathways": ["client_journey", "group_membership", "referral"],
     }
 
 

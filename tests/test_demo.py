@@ -126,3 +126,23 @@ def test_demo_has_a_client_with_two_summaries_a_profile_strengths_and_experience
         assert profile.requirement_of and profile.requirements
         assert strengths(session, client_id) and experiences(session, client_id)
         assert cv_contact(session, client_id) is not None  # only the municipality
+
+
+def test_demo_has_a_running_group_with_attendance(runtime: Runtime) -> None:
+    """groups: one 8-week group led by the demo coach, co-led by the demo partner worker."""
+    from engine.demo_groups import DEMO_GROUP
+    from engine.groups import group_detail
+    from engine.models import ClientGroup, GroupLeader
+
+    load_demo(runtime, clients=30)
+    with runtime.db.read() as session:
+        group = session.execute(select(ClientGroup)).scalar_one()
+        assert group.name == DEMO_GROUP
+        detail = group_detail(session, group.id or 0, attended_only=False)
+        leaders = session.execute(select(GroupLeader.kind)).scalars().all()
+        assert verify_journeys(session) == []
+    assert sorted(leaders) == ["co_leader", "leader"]
+    assert len(detail.sessions) == 8
+    states = sorted(m.state for m in detail.members)
+    assert "attending" in states and "invited" in states and "dropped_out" in states
+    assert any(present for present in detail.marks.values())

@@ -35,6 +35,7 @@ from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
 from engine.clients import CLIENT_JOURNEY, register_client
 from engine.contacts import record_contact, timeline
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
+from engine.groups import client_groups
 from engine.models import Client, ContactKind, Journey
 from engine.runtime import Runtime
 from web import i18n
@@ -332,6 +333,10 @@ def client_context(
         "gas": goal_board(session, view.client_id, rho=runtime.settings.gas_rho, today=today),
         # the language switcher returns here, also from a POST answer (422, 409)
         "page_path": f"/clients/{view.client_id}",
+        # groups (web/group_pages.py): the client's memberships, the groups to invite them to
+        "groups": client_groups(session, view.principal, view.client_id, today),
+        "group_error": "",
+        "group_invited": False,
     }
 
 

@@ -9,6 +9,11 @@
 - ``UserManager``: :func:`engine.access.can_manage_users`;
 - ``PartnerWorker``: :func:`engine.access.can_read_partner_inbox` (referral list, no client data);
 - ``ServiceManager``: :func:`engine.access.can_manage_partner_services`;
+- ``GroupLister`` / ``GroupCreator``: :func:`engine.access.can_list_groups` /
+  :func:`engine.access.can_create_group` (no client data);
+- ``Depends(group_rule(What.x))``: :func:`engine.access.authorise_group` for the path's
+  ``group_id`` (its leaders, its partner co-leader, its organisation's coordinators); the route
+  logs one access-log row per member whose data it shows (``GroupAccess.record``);
 - ``Depends(referral_rule(What.x))``: :func:`engine.access.authorise_referral` for the path's
   ``referral_id`` (care team, or the receiving partner while consent holds); logged like below;
 - ``Depends(client_rule(What.x, by="journey" | "client"))``: :func:`engine.access.authorise_client`
@@ -434,6 +439,76 @@ ServiceManager = Annotated[
         )
     ),
 ]
+
+
+# --- groups (ryhmät): web/group_pages.py ---------------------------------------------------------
+
+GroupLister = Annotated[
+    Principal,
+    Depends(
+        principal_rule(
+            "group_list",
+            "a role with a group grant; only the groups it leads, co-leads or coordinates",
+            access.can_list_groups,
+            "list groups",
+        )
+    ),
+]
+
+
+GroupCreator = Annotated[
+    Principal,
+    Depends(
+        principal_rule(
+            "create_group",
+            "a coach of an organisation (can_create_group); no client data",
+            access.can_create_group,
+            "start groups",
+        )
+    ),
+]
+
+
+@dataclass(frozen=True)
+class GroupAccess:
+    """An allowed view of (or work in) one group. The members' data it shows is logged by the
+    route, one row per member (:meth:`record`), in this transaction."""
+
+    principal: Principal
+    group_id: int
+    what: What
+    basis: Basis
+    session: Session
+
+    def record(self, runtime: Runtime, client_ids: list[int]) -> None:
+        audit.record_accesses(
+            self.session,
+            principal=self.principal,
+            client_ids=client_ids,
+            what=self.what,
+            basis=self.basis,
+            at=runtime.clock.now(),
+        )
+
+
+def group_rule(what: What, *, name: str | None = None) -> Callable[..., GroupAccess]:
+    """The rule of a route about one group (path parameter ``group_id``):
+    :func:`engine.access.authorise_group`. ``name`` overrides the rule's name for a route that
+    shows no member's data (the matrix expects its access-log rows by name)."""
+
+    @declares(AccessRule(name or f"group:{what}", f"engine.access group grants for {what!s} of it"))
+    def through_group(
+        group_id: int,
+        auth: Annotated[Authentication, Depends(_authentication)],
+        session: WriteSessionDep,
+        runtime: RuntimeDep,
+    ) -> GroupAccess:
+        basis = access.authorise_group(
+            session, auth.principal, group_id, what, runtime.clock.today()
+        )
+        return GroupAccess(auth.principal, group_id, what, basis, session)
+
+    return through_group
 
 
 # --- response headers -----------------------------------------------------------------------------

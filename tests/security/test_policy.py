@@ -89,7 +89,12 @@ def test_check_and_filter_agree_for_every_role_and_view(runtime: Runtime) -> Non
 def test_admin_has_no_grant_and_partner_only_the_referral_packet() -> None:
     for grant in GRANTS:
         assert Role.admin not in grant.roles
-        if Role.partner in grant.roles:
+        if Role.partner in grant.roles and grant.basis == Basis.group_co_leader:
+            # groups: the co-leader sees the group page (names, attendance) of their own group
+            assert grant.roles == {Role.partner}
+            assert grant.what == {What.group}
+            assert grant.for_group is not None
+        elif Role.partner in grant.roles:
             # docs/referrals.md: the receiving partner, while consent holds, sees one referral
             assert grant.basis == Basis.referral_consent
             assert grant.roles == {Role.partner}

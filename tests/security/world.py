@@ -38,7 +38,7 @@ from sqlalchemy import MetaData, func, select, text
 from sqlmodel import SQLModel
 
 from engine.goals import goals_of
-from engine.models import AccessLog, Role, User
+from engine.models import AccessLog, GroupSession, Role, User
 from engine.runtime import Runtime
 from engine.settings import Environment
 from engine.strengths import ExperienceInput, add_experience, add_strength
@@ -100,6 +100,7 @@ CLIENT_VIEW_RULES = frozenset(
         "client:strengths",
         "client:record_strengths",
         "client:cv",
+        "client:group_invite",
     }
 )
 #: Routes about one referral: the referring care team or the receiving partner with consent.
@@ -118,6 +119,13 @@ class Target:
     journey_id: int
     referral_id: int = 0
     consent_id: int = 0
+
+
+@dataclass(frozen=True)
+class GroupTarget:
+    group_id: int
+    membership_id: int
+    session_id: int
 
 
 @dataclass(frozen=True)
@@ -219,6 +227,33 @@ class World:
         if kind == "revoked":
             revoke(self.runtime, principal, ids[0], consent_id)
         return Target(kind, *ids, referral_id=referral_id, consent_id=consent_id)
+
+    def group(self) -> GroupTarget:
+        """A fresh group (groups: tests/group_kit.py) led by coach_own_team and co-led by the
+        partner worker, kept by organisation A, with one member who attends."""
+        from tests.group_kit import client_at, coach, invite, make_group, move
+
+        leader = coach(self.uid("coach_own_team"), self.organisation_a)
+        group_id = make_group(self.runtime, leader, co_leader_id=self.uid("partner"))
+        client_id, _journey = client_at(
+            self.runtime, organisation_id=self.organisation_a, care_team=(leader.user_id,)
+        )
+        membership_id = invite(self.runtime, leader, group_id, client_id)
+        move(self.runtime, leader, group_id, membership_id, "start_attending")
+        with self.runtime.db.read() as session:
+            first = session.execute(
+                select(func.min(GroupSession.id)).where(GroupSession.group_id == group_id)  # type: ignore[arg-type]
+            ).scalar_one()
+        return GroupTarget(group_id, membership_id, int(first))
+
+    def spare_client(self) -> int:
+        """A client of organisation A in coach_own_team's care team (groups: one to add)."""
+        client_id, _journey = make_client(
+            self.runtime,
+            organisation_id=self.organisation_a,
+            care_team=(self.uid("coach_own_team"),),
+        )
+        return client_id
 
     def http(self, actor: str, mode: str) -> TestClient:
         """A fresh client for the actor: a new session (cookie + CSRF header) or API token."""
@@ -710,10 +745,118 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
 }
 
 
+# --- groups (web/group_pages.py): a fresh group per call (World.group) ---------------------------
+
+
+def _group_call(
+    method: str, path: str, data: Callable[[GroupTarget], dict[str, str]] | None = None
+) -> Callable[[World, Target | None], Call]:
+    def build(w: World, _t: Target | None) -> Call:
+        g = w.group()
+        url = path.format(
+            group_id=g.group_id, membership_id=g.membership_id, session_id=g.session_id
+        )
+        return Call(method, url, data=data(g) if data else None)
+
+    return build
+
+
+ROUTES.update(
+    {
+        ("GET", "/groups"): RouteCase("group_list", lambda w, t: Call("GET", "/groups")),
+        ("GET", "/groups/new"): RouteCase("create_group", lambda w, t: Call("GET", "/groups/new")),
+        ("POST", "/groups/new"): RouteCase(
+            "create_group",
+            lambda w, t: Call(
+                "POST",
+                "/groups/new",
+                data={
+                    "name": f"Matriisiryhmä {w.serial()}",
+                    "municipality_code": "261",
+                    "first_date": "2026-03-05",
+                    "first_time": "13:00",
+                    "meetings": "8",
+                },
+            ),
+        ),
+        ("GET", "/groups/{group_id}"): RouteCase(
+            "group:group", _group_call("GET", "/groups/{group_id}")
+        ),
+        ("POST", "/groups/{group_id}/sessions/{session_id}"): RouteCase(
+            "group_schedule",
+            _group_call(
+                "POST",
+                "/groups/{group_id}/sessions/{session_id}",
+                lambda g: {"date": "2026-03-05", "time": "13:00", "topic": "Matriisi"},
+            ),
+        ),
+        ("POST", "/groups/{group_id}/members/{membership_id}/advance"): RouteCase(
+            "group:group_work",
+            _group_call(
+                "POST",
+                "/groups/{group_id}/members/{membership_id}/advance",
+                lambda g: {"trigger": "drop_out", "reason": "Matriisi"},
+            ),
+        ),
+        ("POST", "/groups/{group_id}/attendance"): RouteCase(
+            "group:group_work",
+            _group_call(
+                "POST",
+                "/groups/{group_id}/attendance",
+                lambda g: {
+                    "membership_id": str(g.membership_id),
+                    "session_id": str(g.session_id),
+                    "present": "1",
+                },
+            ),
+        ),
+        ("POST", "/groups/{group_id}/members"): RouteCase(
+            "group:group_work",
+            lambda w, t: Call(
+                "POST",
+                f"/groups/{w.group().group_id}/members",
+                data={"client_id": str(w.spare_client())},
+            ),
+        ),
+        ("POST", "/clients/{client_id}/groups"): RouteCase(
+            "client:group_invite",
+            lambda w, t: Call(
+                "POST",
+                f"/clients/{_t(t).client_id}/groups",
+                data={"group_id": str(w.group().group_id)},
+            ),
+        ),
+    }
+)
+#: Access-log rows of an allowed group call: one per member whose data it shows.
+GROUP_ROWS = {"group:group": 1, "group:group_work": 1, "group_schedule": 0}
+
+
+def _allowed_in_groups(rule: str, actor: str) -> bool | None:
+    """The expectation of a group rule (None: not one)."""
+    if rule == "group_list":
+        return actor in {
+            "coach_own_team",
+            "coach_other_team",
+            "coordinator",
+            "partner",
+            "partner_other",
+        }
+    if rule == "create_group":
+        return actor in {"coach_own_team", "coach_other_team"}
+    if rule == "group:group":
+        return actor in {"coach_own_team", "coordinator", "partner"}
+    if rule in {"group:group_work", "group_schedule"}:
+        return actor == "coach_own_team"
+    return None
+
+
 def allowed(rule: str, actor: str, obj: str | None) -> bool:
     """The expected answer, written independently of the app's own declarations."""
     if rule == "public":
         return True
+    if (in_groups := _allowed_in_groups(rule, actor)) is not None:
+        return in_groups
     if rule == "authenticated":
         return actor != "anonymous"
     if rule in {"create_client", "caseload"}:
@@ -747,6 +890,8 @@ def access_rows_expected(rule: str, ok: bool, method: str = "POST") -> int:
     (creating a client shows it; the empty intake form and the matrix's empty caseloads show
     no client)."""
     creates = rule == "create_client" and method == "POST"
+    if rule in GROUP_ROWS:
+        return int(ok) * GROUP_ROWS[rule]
     return int(ok and (is_object_rule(rule) or creates))
 
 

@@ -1,0 +1,76 @@
+"""The SQL conditions behind the group grants of :mod:`engine.access` (docs/architecture.md,
+"Groups"): who leads, co-leads or coordinates a group, and which clients that lets them see.
+
+Kept apart from :mod:`engine.access` so the policy module stays one screen of grants; these
+functions only build conditions and never decide on their own.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, exists, false
+from sqlmodel import col
+
+from engine.models import Client, ClientGroup, GroupLeader, GroupLeaderKind, GroupMembership
+
+if TYPE_CHECKING:
+    from engine.access import Principal
+
+#: A group's id, or the id column of a query (``ClientGroup.id``, ``GroupMembership.group_id``).
+GroupId = Any
+
+
+def _leads(user_id: int, group_id: GroupId, kind: GroupLeaderKind) -> ColumnElement[bool]:
+    return exists().where(
+        col(GroupLeader.group_id) == group_id,
+        col(GroupLeader.user_id) == user_id,
+        col(GroupLeader.kind) == kind.value,
+    )
+
+
+def leads_group(principal: Principal, _today: date, group_id: GroupId) -> ColumnElement[bool]:
+    """The principal (a coach) is a leader (ohjaaja) of the group."""
+    return _leads(principal.user_id, group_id, GroupLeaderKind.leader)
+
+
+def co_leads_group(principal: Principal, _today: date, group_id: GroupId) -> ColumnElement[bool]:
+    """The principal (a partner worker) is the group's co-leader (apuohjaaja)."""
+    return _leads(principal.user_id, group_id, GroupLeaderKind.co_leader)
+
+
+def coordinates_group(principal: Principal, _today: date, group_id: GroupId) -> ColumnElement[bool]:
+    """The group is kept by the principal's organisation (the coordinator's own project)."""
+    if principal.organisation_id is None:
+        return false()
+    return exists().where(
+        col(ClientGroup.id) == group_id,
+        col(ClientGroup.organisation_id) == principal.organisation_id,
+    )
+
+
+def member_of_led_group(principal: Principal, today: date) -> ColumnElement[bool]:
+    """The client is (or was) a member of a group the principal leads."""
+    return exists().where(
+        col(GroupMembership.client_id) == col(Client.id),
+        leads_group(principal, today, col(GroupMembership.group_id)),
+    )
+
+
+def member_of_co_led_group(principal: Principal, today: date) -> ColumnElement[bool]:
+    """The client has started attending a group the principal co-leads (an invitation alone
+    shows the partner nothing)."""
+    return exists().where(
+        col(GroupMembership.client_id) == col(Client.id),
+        col(GroupMembership.attended_from).is_not(None),
+        co_leads_group(principal, today, col(GroupMembership.group_id)),
+    )
+
+
+def member_of_coordinated_group(principal: Principal, today: date) -> ColumnElement[bool]:
+    """The client is (or was) a member of a group kept by the principal's organisation."""
+    return exists().where(
+        col(GroupMembership.client_id) == col(Client.id),
+        coordinates_group(principal, today, col(GroupMembership.group_id)),
+    )

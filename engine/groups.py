@@ -1,0 +1,673 @@
+"""Groups (ryhmät): an 8-week group with its sessions, leaders, members and attendance.
+docs/architecture.md ("Groups") describes the whole.
+
+- A group is kept by the organisation of the coach who starts it; its leaders are coaches of that
+  organisation, and a worker of a partner organisation may co-lead it. Its schedule (the first
+  meeting, weekly, N meetings, a place) generates its sessions; each session's time and topic can
+  be edited.
+- A client's membership is a journey of pathway ``group_membership`` (pathways/
+  group_membership.yaml: invited -> attending -> completed | dropped_out), moved by the same
+  :class:`~engine.journeys.Journeys` and event log as every journey.
+- Membership moves the client journey, in the caller's transaction (as referrals do):
+
+  * ``start_attending`` fires ``start_group_work`` on the client journey (goal_setting ->
+    group_work, individual_work -> group_and_individual_work). A client journey already in group
+    work stays where it is (the client attends a second group). From any other state (outreach,
+    assessment, paused, ...) the whole move is refused with :class:`ClientJourneyBlocked` (409):
+    nothing is written, and the coach is told to move the client journey first. A rule denying
+    ``start_group_work`` refuses the whole move too (:class:`~engine.errors.GuardRejected`).
+  * ``complete`` and ``drop_out`` end the membership whatever the client journey's state (a group
+    that ended must be recordable). When the client then attends no other group and the client
+    journey is in group work, ``finish_group_work`` fires; otherwise the journey stays, and
+    :class:`MembershipMove` says why, for the coach to see.
+
+- Attendance: one append-only :class:`~engine.models.AttendanceMark` row per mark, with who and
+  when; the latest row of a (session, member) pair is the attendance, a change of mind a new row.
+  A mark names the wanted value (present or not), so two leaders tapping at once agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session, col
+
+from engine.access import Principal, What, grants_for
+from engine.clients import latest_client_journey
+from engine.clock import as_utc
+from engine.errors import InputRequired, InvalidTransition, NotFound
+from engine.journeys import Journeys
+from engine.models import (
+    AttendanceMark,
+    Client,
+    ClientGroup,
+    GroupLeader,
+    GroupLeaderKind,
+    GroupMembership,
+    GroupSession,
+    Journey,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
+from engine.views import EventView
+
+PATHWAY = "group_membership"
+CLIENT_PATHWAY = "client_journey"
+DEFAULT_MEETINGS = 8
+MAX_MEETINGS = 52
+NAME_MAX = 200
+TOPIC_MAX = 200
+#: Client journey states that already are group work.
+GROUP_WORK_STATES = frozenset({"group_work", "group_and_individual_work"})
+#: The client journey's moves that go with a membership's.
+START_GROUP_WORK = "start_group_work"
+FINISH_GROUP_WORK = "finish_group_work"
+#: Membership triggers that end it.
+ENDING_TRIGGERS = frozenset({"complete", "drop_out"})
+ATTENDING = "attending"
+#: Membership states whose attendance a leader may mark (completed: a late correction).
+MARKABLE_STATES = frozenset({ATTENDING, "completed"})
+
+
+class ClientJourneyBlocked(InvalidTransition):
+    """Starting to attend needs the client journey to start group work, and it cannot from its
+    state: nothing is written. ``possible_from`` names the states it could start from."""
+
+    code = "client_journey_blocked"
+
+    def __init__(self, client_state: str, possible_from: Sequence[str]):
+        super().__init__(START_GROUP_WORK, client_state, [], [])
+        self.possible_from = list(possible_from)
+        self.args = (
+            f"the client journey cannot start group work from {client_state!r}; move it to one "
+            f"of {', '.join(self.possible_from)} first",
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return super().as_dict() | {
+            "client_journey_state": self.state,
+            "possible_from": self.possible_from,
+        }
+
+
+# --- creating a group -------------------------------------------------------------------------
+
+
+@dataclass
+class GroupInput:
+    """A new group as the coach gave it. ``first_meeting`` is local wall-clock time."""
+
+    name: str
+    municipality_code: str
+    first_meeting: datetime | None
+    meetings: int | None = DEFAULT_MEETINGS
+    place: str = ""
+    leader_ids: Sequence[int] = ()
+    co_leader_id: int | None = None
+
+
+def session_times(first_meeting: datetime, meetings: int, zone: ZoneInfo) -> list[datetime]:
+    """Weekly meetings at the same local wall-clock time (across a daylight-saving change), in
+    UTC. ``first_meeting`` is naive local time or aware."""
+    local = (
+        first_meeting.astimezone(zone).replace(tzinfo=None)
+        if first_meeting.tzinfo
+        else first_meeting
+    )
+    return [
+        (local + timedelta(weeks=n)).replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+        for n in range(meetings)
+    ]
+
+
+def create_group(
+    session: Session,
+    principal: Principal,
+    given: GroupInput,
+    *,
+    municipalities: Container[str],
+    zone: ZoneInfo,
+    now: datetime,
+) -> ClientGroup:
+    """Start a group led by ``principal`` (and the other coaches named), with its sessions.
+    Raises :class:`InputRequired` naming the first bad field; nothing is written then."""
+    if principal.role != Role.coach or principal.organisation_id is None:
+        raise InputRequired("leader_ids", "a group is started by a coach of an organisation")
+    name = given.name.strip()
+    if not name or len(name) > NAME_MAX:
+        raise InputRequired("name", f"a name of 1-{NAME_MAX} characters")
+    if given.municipality_code not in municipalities:
+        raise InputRequired("municipality_code", "a municipality known to the plugins")
+    if given.first_meeting is None:
+        raise InputRequired("first_meeting", "the date and time of the first meeting")
+    meetings = given.meetings
+    if meetings is None or not 1 <= meetings <= MAX_MEETINGS:
+        raise InputRequired("meetings", f"the number of meetings is 1-{MAX_MEETINGS}")
+    place = given.place.strip()
+    if len(place) > NAME_MAX:
+        raise InputRequired("place", f"the place is at most {NAME_MAX} characters")
+    leaders = [principal.user_id, *(i for i in given.leader_ids if i != principal.user_id)]
+    _check_users(session, leaders[1:], "leader_ids", Role.coach, principal.organisation_id)
+    if given.co_leader_id is not None:
+        _check_users(session, [given.co_leader_id], "co_leader_id", Role.partner, None)
+    group = ClientGroup(
+        name=name,
+        municipality_code=given.municipality_code,
+        organisation_id=principal.organisation_id,
+        place=place,
+        meeting_count=meetings,
+        created_by=principal.user_id,
+        created_at=now,
+    )
+    session.add(group)
+    session.flush()
+    assert group.id is not None
+    for user_id in dict.fromkeys(leaders):
+        session.add(GroupLeader(group_id=group.id, user_id=user_id, kind=GroupLeaderKind.leader))
+    if given.co_leader_id is not None:
+        session.add(
+            GroupLeader(
+                group_id=group.id, user_id=given.co_leader_id, kind=GroupLeaderKind.co_leader
+            )
+        )
+    for number, starts_at in enumerate(session_times(given.first_meeting, meetings, zone), 1):
+        session.add(GroupSession(group_id=group.id, number=number, starts_at=starts_at))
+    session.flush()
+    return group
+
+
+def _check_users(
+    session: Session, user_ids: Sequence[int], field: str, role: Role, organisation_id: int | None
+) -> None:
+    """Every id is an active user of ``role`` (of ``organisation_id``, or of a partner
+    organisation for partner workers)."""
+    for user_id in user_ids:
+        row = session.execute(
+            select(User, Organisation)
+            .outerjoin(Organisation, col(Organisation.id) == col(User.organisation_id))
+            .where(col(User.id) == user_id)
+        ).one_or_none()
+        ok = row is not None and row[0].is_active and row[0].role == role.value
+        if ok and role == Role.partner:
+            ok = row is not None and row[1] is not None and row[1].kind == OrganisationKind.partner
+        elif ok and row is not None:
+            ok = row[0].organisation_id == organisation_id
+        if not ok:
+            raise InputRequired(field, f"user {user_id} cannot be chosen here")
+
+
+def leader_choices(session: Session, principal: Principal) -> list[User]:
+    """Coaches of the principal's organisation (fellow leaders to choose from)."""
+    return list(
+        session.execute(
+            select(User)
+            .where(
+                col(User.organisation_id) == principal.organisation_id,
+                col(User.role) == Role.coach.value,
+                col(User.is_active).is_(True),
+                col(User.id) != principal.user_id,
+            )
+            .order_by(col(User.display_name))
+        ).scalars()
+    )
+
+
+def co_leader_choices(session: Session) -> list[tuple[User, str]]:
+    """Active partner workers with their organisation's name (a co-leader to choose from)."""
+    rows = session.execute(
+        select(User, col(Organisation.name))
+        .join(Organisation, col(Organisation.id) == col(User.organisation_id))
+        .where(
+            col(User.role) == Role.partner.value,
+            col(User.is_active).is_(True),
+            col(Organisation.kind) == OrganisationKind.partner.value,
+        )
+        .order_by(col(Organisation.name), col(User.display_name))
+    ).all()
+    return [(u, n) for u, n in rows]
+
+
+def edit_session(
+    session: Session,
+    group_id: int,
+    session_id: int,
+    *,
+    starts_at: datetime | None,
+    topic: str,
+) -> GroupSession:
+    """Change one session's time (aware) and topic."""
+    meeting = _session_of(session, group_id, session_id)
+    topic = topic.strip()
+    if len(topic) > TOPIC_MAX:
+        raise InputRequired("topic", f"the topic is at most {TOPIC_MAX} characters")
+    if starts_at is None:
+        raise InputRequired("starts_at", "the date and time of the meeting")
+    meeting.starts_at = starts_at
+    meeting.topic = topic
+    session.add(meeting)
+    session.flush()
+    return meeting
+
+
+def _session_of(session: Session, group_id: int, session_id: int) -> GroupSession:
+    return _of_group(session, GroupSession, session_id, group_id)
+
+
+_Row = TypeVar("_Row", GroupSession, GroupMembership)
+
+
+def _of_group(session: Session, model: type[_Row], row_id: int, group_id: int) -> _Row:
+    """A session or membership of this very group (another group's id is not found)."""
+    row = session.get(model, row_id)
+    if row is None or row.group_id != group_id:
+        raise NotFound(f"{model.__tablename__} {row_id} of group {group_id} not found")
+    return row
+
+
+# --- members and their pathway ------------------------------------------------------------------
+
+
+def add_member(
+    session: Session,
+    journeys: Journeys,
+    principal: Principal,
+    group_id: int,
+    client_id: int,
+    *,
+    now: datetime,
+) -> GroupMembership:
+    """Invite the client to the group: a membership journey in its first state (invited)."""
+    if session.get(ClientGroup, group_id) is None:
+        raise NotFound(f"group {group_id} not found")
+    already = session.execute(
+        select(col(GroupMembership.id)).where(
+            col(GroupMembership.group_id) == group_id, col(GroupMembership.client_id) == client_id
+        )
+    ).first()
+    if already is not None:
+        raise InputRequired("group_id", "the client is already a member of this group")
+    journey = journeys.start(
+        session, client_id=client_id, pathway_key=PATHWAY, actor_id=principal.user_id, at=now
+    )
+    assert journey.id is not None
+    membership = GroupMembership(
+        group_id=group_id,
+        client_id=client_id,
+        journey_id=journey.id,
+        added_by=principal.user_id,
+        added_at=now,
+    )
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def membership_of(session: Session, group_id: int, membership_id: int) -> GroupMembership:
+    return _of_group(session, GroupMembership, membership_id, group_id)
+
+
+@dataclass(frozen=True)
+class MembershipMove:
+    """A membership's move and what it did to the client journey: ``client_trigger`` fired it
+    from ``client_from`` to ``client_to``, or it stayed in ``client_from`` because of
+    ``stayed`` ("already_group_work", "other_group", "not_in_group_work")."""
+
+    event: EventView
+    client_trigger: str | None
+    client_from: str | None
+    client_to: str | None
+    stayed: str | None = None
+
+
+def advance_membership(
+    session: Session,
+    journeys: Journeys,
+    principal: Principal,
+    group_id: int,
+    membership_id: int,
+    trigger: str,
+    *,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    now: datetime,
+) -> MembershipMove:
+    """Move a membership on, and the client journey with it, in the caller's transaction.
+    Raises what :meth:`Journeys.advance` raises, or :class:`ClientJourneyBlocked`; the caller
+    rolls back then (nothing half done)."""
+    membership = membership_of(session, group_id, membership_id)
+    client_journey = latest_client_journey(session, membership.client_id)
+    client_state = client_journey.state if client_journey else None
+    if trigger == "start_attending" and client_state not in GROUP_WORK_STATES:
+        pathway = journeys.pathways.latest(CLIENT_PATHWAY)
+        if client_state is None or pathway.transition(START_GROUP_WORK, client_state) is None:
+            # checked before anything is written; an invalid membership move is still a 409 of
+            # its own below when the client journey could move
+            membership_pathway = journeys.pathways.latest(PATHWAY)
+            journey = session.get(Journey, membership.journey_id)
+            if journey and membership_pathway.transition(trigger, journey.state) is not None:
+                possible = [st for st in pathway.states if pathway.transition(START_GROUP_WORK, st)]
+                raise ClientJourneyBlocked(client_state or "-", possible)
+    event = journeys.advance(
+        session,
+        membership.journey_id,
+        trigger,
+        actor_id=principal.user_id,
+        reason=reason,
+        expected_version=expected_version,
+        at=now,
+    )
+    if trigger == "start_attending":
+        membership.attended_from = now
+        session.add(membership)
+        if client_state in GROUP_WORK_STATES:
+            return MembershipMove(event, None, client_state, client_state, "already_group_work")
+        assert client_journey is not None and client_journey.id is not None
+        journeys.advance(
+            session, client_journey.id, START_GROUP_WORK, actor_id=principal.user_id, at=now
+        )
+        return MembershipMove(
+            event, START_GROUP_WORK, client_state, _state(session, client_journey)
+        )
+    if trigger in ENDING_TRIGGERS and client_journey is not None and client_journey.id:
+        if client_state not in GROUP_WORK_STATES:
+            return MembershipMove(event, None, client_state, client_state, "not_in_group_work")
+        if _attends_another(session, membership):
+            return MembershipMove(event, None, client_state, client_state, "other_group")
+        journeys.advance(
+            session,
+            client_journey.id,
+            FINISH_GROUP_WORK,
+            actor_id=principal.user_id,
+            reason=event.reason,
+            at=now,
+        )
+        return MembershipMove(
+            event, FINISH_GROUP_WORK, client_state, _state(session, client_journey)
+        )
+    return MembershipMove(event, None, client_state, client_state)
+
+
+def _state(session: Session, journey: Journey) -> str:
+    return str(
+        session.execute(select(col(Journey.state)).where(col(Journey.id) == journey.id)).scalar()
+    )
+
+
+def _attends_another(session: Session, membership: GroupMembership) -> bool:
+    """The client attends another group (a membership of theirs still in state attending)."""
+    found = session.execute(
+        select(col(GroupMembership.id))
+        .join(Journey, col(Journey.id) == col(GroupMembership.journey_id))
+        .where(
+            col(GroupMembership.client_id) == membership.client_id,
+            col(GroupMembership.id) != membership.id,
+            col(Journey.state) == ATTENDING,
+        )
+    ).first()
+    return found is not None
+
+
+# --- attendance ---------------------------------------------------------------------------------
+
+
+def mark_attendance(
+    session: Session,
+    principal: Principal,
+    group_id: int,
+    session_id: int,
+    membership_id: int,
+    *,
+    present: bool,
+    today: date,
+    zone: ZoneInfo,
+    now: datetime,
+) -> AttendanceMark | None:
+    """Mark one member present or not at one session (a new row; None when it already was)."""
+    meeting = _session_of(session, group_id, session_id)
+    membership = membership_of(session, group_id, membership_id)
+    state = session.execute(
+        select(col(Journey.state)).where(col(Journey.id) == membership.journey_id)
+    ).scalar_one()
+    if state not in MARKABLE_STATES:
+        raise InvalidTransition("mark_attendance", state, [])
+    if as_utc(meeting.starts_at).astimezone(zone).date() > today:
+        raise InputRequired("session_id", "attendance is marked on or after the meeting's day")
+    if current_marks(session, [membership_id]).get((membership_id, session_id), False) == present:
+        return None
+    mark = AttendanceMark(
+        session_id=session_id,
+        membership_id=membership_id,
+        present=present,
+        marked_by=principal.user_id,
+        marked_at=now,
+    )
+    session.add(mark)
+    session.flush()
+    return mark
+
+
+def current_marks(session: Session, membership_ids: Sequence[int]) -> dict[tuple[int, int], bool]:
+    """(membership id, session id) -> present, from the latest mark of each pair."""
+    if not membership_ids:
+        return {}
+    latest = (
+        select(func.max(col(AttendanceMark.id)))
+        .where(col(AttendanceMark.membership_id).in_(list(membership_ids)))
+        .group_by(col(AttendanceMark.membership_id), col(AttendanceMark.session_id))
+    )
+    rows = session.execute(
+        select(
+            col(AttendanceMark.membership_id),
+            col(AttendanceMark.session_id),
+            col(AttendanceMark.present),
+        ).where(col(AttendanceMark.id).in_(latest))
+    ).all()
+    return {(int(m), int(s)): bool(p) for m, s, p in rows}
+
+
+# --- reads ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    group: ClientGroup
+    members: int
+    next_session: GroupSession | None
+
+
+def groups_of(
+    session: Session, principal: Principal, today: date, now: datetime
+) -> list[GroupSummary]:
+    """The groups the principal leads, co-leads or (a coordinator) whose organisation keeps
+    them; member counts and the next session. No client data."""
+    conditions = [
+        g.for_group(principal, today, col(ClientGroup.id))
+        for g in grants_for(principal, What.group)
+        if g.for_group is not None
+    ]
+    if not conditions:
+        return []
+    groups = list(
+        session.execute(
+            select(ClientGroup).where(or_(*conditions)).order_by(col(ClientGroup.id).desc())
+        ).scalars()
+    )
+    ids = [g.id for g in groups]
+    counts = dict(
+        session.execute(
+            select(col(GroupMembership.group_id), func.count())
+            .where(col(GroupMembership.group_id).in_(ids))
+            .group_by(col(GroupMembership.group_id))
+        ).all()
+    )
+    upcoming: dict[int, GroupSession] = {}
+    for meeting in session.execute(
+        select(GroupSession)
+        .where(col(GroupSession.group_id).in_(ids), col(GroupSession.starts_at) >= now)
+        .order_by(col(GroupSession.starts_at).desc())
+    ).scalars():
+        upcoming[meeting.group_id] = meeting
+    return [GroupSummary(g, int(counts.get(g.id, 0)), upcoming.get(g.id or 0)) for g in groups]
+
+
+@dataclass(frozen=True)
+class Member:
+    membership: GroupMembership
+    client: Client
+    journey: Journey
+
+    @property
+    def state(self) -> str:
+        return self.journey.state
+
+
+@dataclass
+class GroupDetail:
+    group: ClientGroup
+    leaders: list[User]
+    co_leaders: list[tuple[User, str]]
+    sessions: list[GroupSession]
+    members: list[Member]
+    marks: dict[tuple[int, int], bool]
+
+    def attended(self, membership_id: int) -> int:
+        return sum(1 for (m, _s), present in self.marks.items() if m == membership_id and present)
+
+
+def group_detail(session: Session, group_id: int, *, attended_only: bool) -> GroupDetail:
+    """A group with its leaders, sessions, members (``attended_only``: those who have started
+    attending, for the partner co-leader) and current attendance."""
+    group = session.get(ClientGroup, group_id)
+    if group is None:
+        raise NotFound(f"group {group_id} not found")
+    leaders = session.execute(
+        select(User, col(GroupLeader.kind), col(Organisation.name))
+        .join(GroupLeader, col(GroupLeader.user_id) == col(User.id))
+        .outerjoin(Organisation, col(Organisation.id) == col(User.organisation_id))
+        .where(col(GroupLeader.group_id) == group_id)
+        .order_by(col(GroupLeader.id))
+    ).all()
+    sessions = list(
+        session.execute(
+            select(GroupSession)
+            .where(col(GroupSession.group_id) == group_id)
+            .order_by(col(GroupSession.number))
+        ).scalars()
+    )
+    query = (
+        select(GroupMembership, Client, Journey)
+        .join(Client, col(Client.id) == col(GroupMembership.client_id))
+        .join(Journey, col(Journey.id) == col(GroupMembership.journey_id))
+        .where(col(GroupMembership.group_id) == group_id)
+        .order_by(col(Client.last_name), col(Client.first_name), col(GroupMembership.id))
+    )
+    if attended_only:
+        query = query.where(col(GroupMembership.attended_from).is_not(None))
+    members = [Member(m, c, j) for m, c, j in session.execute(query).all()]
+    return GroupDetail(
+        group=group,
+        leaders=[u for u, kind, _n in leaders if kind == GroupLeaderKind.leader],
+        co_leaders=[(u, n or "") for u, kind, n in leaders if kind == GroupLeaderKind.co_leader],
+        sessions=sessions,
+        members=members,
+        marks=current_marks(session, [m.membership.id for m in members if m.membership.id]),
+    )
+
+
+@dataclass(frozen=True)
+class ClientGroups:
+    """A client's memberships (group, state) and the groups the coach may invite them to."""
+
+    memberships: list[tuple[GroupMembership, ClientGroup, str]]
+    invitable: list[ClientGroup]
+
+
+def client_groups(
+    session: Session, principal: Principal, client_id: int, today: date
+) -> ClientGroups:
+    rows = session.execute(
+        select(GroupMembership, ClientGroup, col(Journey.state))
+        .join(ClientGroup, col(ClientGroup.id) == col(GroupMembership.group_id))
+        .join(Journey, col(Journey.id) == col(GroupMembership.journey_id))
+        .where(col(GroupMembership.client_id) == client_id)
+        .order_by(col(GroupMembership.id).desc())
+    ).all()
+    joined = {g.id for _m, g, _s in rows}
+    led = [
+        g
+        for g in session.execute(
+            select(ClientGroup)
+            .join(GroupLeader, col(GroupLeader.group_id) == col(ClientGroup.id))
+            .where(
+                col(GroupLeader.user_id) == principal.user_id,
+                col(GroupLeader.kind) == GroupLeaderKind.leader.value,
+            )
+            .order_by(col(ClientGroup.name))
+        ).scalars()
+        if g.id not in joined
+    ]
+    return ClientGroups([(m, g, str(s)) for m, g, s in rows], led)
+
+
+# --- the client's timeline ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttendanceItem:
+    """A member's attendance at one session, as the client's timeline shows it."""
+
+    group_name: str
+    number: int
+    meetings: int
+    present: bool
+
+
+def timeline_extras(
+    session: Session, client_id: int, limit: int
+) -> tuple[dict[int, str], list[tuple[datetime, str | None, AttendanceItem]]]:
+    """For the client's timeline (engine.contacts.timeline): the group name of each membership
+    journey (journey id -> name), and the current attendance marks (at the session's time, by
+    who marked them), newest first."""
+    names = dict(
+        session.execute(
+            select(col(GroupMembership.journey_id), col(ClientGroup.name))
+            .join(ClientGroup, col(ClientGroup.id) == col(GroupMembership.group_id))
+            .where(col(GroupMembership.client_id) == client_id)
+        ).all()
+    )
+    latest = (
+        select(func.max(col(AttendanceMark.id)))
+        .join(GroupMembership, col(GroupMembership.id) == col(AttendanceMark.membership_id))
+        .where(col(GroupMembership.client_id) == client_id)
+        .group_by(col(AttendanceMark.membership_id), col(AttendanceMark.session_id))
+    )
+    rows = session.execute(
+        select(AttendanceMark, GroupSession, ClientGroup, col(User.display_name))
+        .join(GroupSession, col(GroupSession.id) == col(AttendanceMark.session_id))
+        .join(ClientGroup, col(ClientGroup.id) == col(GroupSession.group_id))
+        .outerjoin(User, col(User.id) == col(AttendanceMark.marked_by))
+        .where(col(AttendanceMark.id).in_(latest))
+        .order_by(col(GroupSession.starts_at).desc())
+        .limit(limit)
+    ).all()
+    items = [
+        (
+            as_utc(s.starts_at),
+            who,
+            AttendanceItem(g.name, s.number, g.meeting_count, mark.present),
+        )
+        for mark, s, g, who in rows
+    ]
+    return {int(j): str(n) for j, n in names.items()}, items
+
+
+def local_start(meeting: GroupSession, zone: ZoneInfo) -> datetime:
+    """The session's time as naive local wall-clock time (for a datetime-local input)."""
+    return as_utc(meeting.starts_at).astimezone(zone).replace(tzinfo=None)

@@ -1,0 +1,394 @@
+"""Group pages through the app (both databases): starting a group, inviting a client from their
+page, membership moves with the 409s, attendance toggles (htmx and plain posts), who may see what
+(403/404), and the access-log rows of member data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from engine.models import (
+    AccessLog,
+    AttendanceMark,
+    GroupMembership,
+    GroupSession,
+    Journey,
+    Role,
+    User,
+)
+from engine.runtime import Runtime
+from engine.testing import UserClient, make_organisation, make_user
+from tests.group_kit import client_at, coach, invite, make_group, move
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def leader(api_as: Callable[..., UserClient]) -> UserClient:
+    return api_as(Role.coach)
+
+
+def own_client(
+    runtime: Runtime,
+    http: UserClient,
+    triggers: tuple[str, ...] = ("engage", "start_assessment", "set_goals"),
+) -> tuple[int, int]:
+    return client_at(
+        runtime, triggers, organisation_id=http.organisation_id, care_team=(http.user_id,)
+    )
+
+
+def group_of(runtime: Runtime, http: UserClient, **kw: object) -> int:
+    return make_group(runtime, coach(http.user_id, http.organisation_id), **kw)  # type: ignore[arg-type]
+
+
+def sessions(runtime: Runtime, group_id: int) -> list[int]:
+    with runtime.db.read() as session:
+        return [
+            int(i)
+            for i in session.execute(
+                select(col(GroupSession.id))
+                .where(col(GroupSession.group_id) == group_id)
+                .order_by(col(GroupSession.number))
+            ).scalars()
+        ]
+
+
+def state(runtime: Runtime, journey_id: int) -> str:
+    with runtime.db.read() as session:
+        journey = session.get(Journey, journey_id)
+        assert journey is not None
+        return journey.state
+
+
+def rows(runtime: Runtime) -> list[tuple[int, int, str, str]]:
+    with runtime.db.read() as session:
+        found = session.execute(
+            select(
+                col(AccessLog.user_id),
+                col(AccessLog.client_id),
+                col(AccessLog.what),
+                col(AccessLog.basis),
+            ).order_by(col(AccessLog.id))
+        ).all()
+    return [(a, b, c, d) for a, b, c, d in found]
+
+
+def test_a_coach_starts_a_group_with_eight_meetings(runtime: Runtime, leader: UserClient) -> None:
+    page = leader.get("/groups/new")
+    assert page.status_code == 200 and 'name="first_date"' in page.text
+    answer = leader.post(
+        "/groups/new",
+        data={
+            "name": "Arjen taidot",
+            "municipality_code": "261",
+            "first_date": "2026-03-05",
+            "first_time": "13:00",
+            "meetings": "8",
+            "place": "Nuorisotila",
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    url = answer.headers["location"]
+    assert re.fullmatch(r"/groups/\d+", url)
+    page = leader.get(url)
+    assert page.status_code == 200
+    assert page.text.count('class="group-sessions"') == 1
+    assert len(re.findall(r'id="session-date-\d+"', page.text)) == 8
+    assert 'value="2026-04-23"' in page.text  # the 8th meeting, seven weeks later
+    listing = leader.get("/groups")
+    assert "Arjen taidot" in listing.text and f'href="{url}"' in listing.text
+
+
+def test_bad_group_input_is_a_422_naming_the_field(runtime: Runtime, leader: UserClient) -> None:
+    answer = leader.post(
+        "/groups/new",
+        data={"name": "Ryhmä", "municipality_code": "999", "first_date": "2026-03-05"},
+    )
+    assert answer.status_code == 422
+    assert (
+        'id="group-municipality" name="municipality_code" required aria-invalid="true"'
+        in answer.text
+    )
+    assert 'value="Ryhmä"' in answer.text  # nothing the coach typed is lost
+    answer = leader.post(
+        "/groups/new", data={"name": "Ryhmä", "municipality_code": "261", "first_date": "x"}
+    )
+    assert answer.status_code == 422 and 'aria-describedby="group-first-date-error"' in answer.text
+
+
+def test_invite_from_the_client_page_then_attend(runtime: Runtime, leader: UserClient) -> None:
+    group_id = group_of(runtime, leader, name="Arjen taidot")
+    client_id, journey_id = own_client(runtime, leader)
+    page = leader.get(f"/clients/{client_id}")
+    assert 'id="invite-group"' in page.text and "Arjen taidot" in page.text
+    answer = leader.post(
+        f"/clients/{client_id}/groups", data={"group_id": str(group_id)}, headers=HX
+    )
+    assert answer.status_code == 200 and 'id="client_groups"' in answer.text
+    assert (
+        'id="timeline" class="timeline" aria-labelledby="timeline-title" hx-swap-oob="true"'
+        in answer.text
+    )
+    again = leader.post(f"/clients/{client_id}/groups", data={"group_id": str(group_id)})
+    assert again.status_code == 422  # already a member: said, nothing written
+    with runtime.db.read() as session:
+        membership = session.execute(select(GroupMembership)).scalar_one()
+    assert state(runtime, membership.journey_id) == "invited"
+    moved = leader.post(
+        f"/groups/{group_id}/members/{membership.id}/advance",
+        data={"trigger": "start_attending"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303
+    assert state(runtime, membership.journey_id) == "attending"
+    assert state(runtime, journey_id) == "group_work"
+    with_htmx = leader.post(
+        f"/groups/{group_id}/members/{membership.id}/advance",
+        data={"trigger": "drop_out", "reason": "Muutti"},
+        headers=HX,
+    )
+    assert with_htmx.status_code == 200 and 'role="status"' in with_htmx.text
+    assert state(runtime, journey_id) == "individual_work"
+
+
+def test_invalid_and_blocked_moves_are_409_and_write_nothing(
+    runtime: Runtime, leader: UserClient
+) -> None:
+    me = coach(leader.user_id, leader.organisation_id)
+    group_id = group_of(runtime, leader)
+    ready, _ = own_client(runtime, leader)
+    early, early_journey = own_client(runtime, leader, ("engage", "start_assessment"))
+    ready_member = invite(runtime, me, group_id, ready)
+    early_member = invite(runtime, me, group_id, early)
+    invalid = leader.post(
+        f"/groups/{group_id}/members/{ready_member}/advance",
+        data={"trigger": "complete"},
+        headers=HX,
+    )
+    assert invalid.status_code == 409
+    assert "Possible now:" in invalid.text or "Mahdollista nyt:" in invalid.text
+    blocked = leader.post(
+        f"/groups/{group_id}/members/{early_member}/advance", data={"trigger": "start_attending"}
+    )
+    assert blocked.status_code == 409
+    assert f'href="/clients/{early}"' in blocked.text
+    assert state(runtime, early_journey) == "assessment"
+    with runtime.db.read() as session:
+        membership = session.get(GroupMembership, early_member)
+        assert membership is not None
+        assert session.get(Journey, membership.journey_id).state == "invited"  # type: ignore[union-attr]
+    missing_reason = leader.post(
+        f"/groups/{group_id}/members/{ready_member}/advance", data={"trigger": "drop_out"}
+    )
+    assert missing_reason.status_code == 422
+
+
+def test_attendance_toggles_in_place_and_without_javascript(
+    runtime: Runtime, leader: UserClient
+) -> None:
+    me = coach(leader.user_id, leader.organisation_id)
+    group_id = group_of(runtime, leader)
+    first, second, third, *_ = sessions(runtime, group_id)
+    client_id, _ = own_client(runtime, leader)
+    member = invite(runtime, me, group_id, client_id)
+    page = leader.get(f"/groups/{group_id}")
+    assert f'id="cell-{member}-{first}"' in page.text and "attendance-toggle" not in page.text
+    move(runtime, me, group_id, member, "start_attending")
+    page = leader.get(f"/groups/{group_id}")
+    assert page.text.count('class="attendance-toggle"') == 2  # meetings 1 and 2 are past
+
+    on = leader.post(
+        f"/groups/{group_id}/attendance",
+        data={"membership_id": str(member), "session_id": str(first), "present": "1"},
+        headers=HX,
+    )
+    assert on.status_code == 200
+    assert on.text.lstrip().startswith(f'<td id="cell-{member}-{first}"')
+    assert 'aria-pressed="true"' in on.text and 'name="present" value="0"' in on.text
+    assert f'id="count-{member}" class="attendance-count" hx-swap-oob="true">1/8' in on.text
+    off = leader.post(
+        f"/groups/{group_id}/attendance",
+        data={"membership_id": str(member), "session_id": str(first), "present": "0"},
+        headers=HX,
+    )
+    assert 'aria-pressed="false"' in off.text and ">0/8" in off.text
+    plain = leader.post(
+        f"/groups/{group_id}/attendance",
+        data={"membership_id": str(member), "session_id": str(second), "present": "1"},
+        follow_redirects=False,
+    )
+    assert plain.status_code == 303 and plain.headers["location"].endswith("#attendance")
+    future = leader.post(
+        f"/groups/{group_id}/attendance",
+        data={"membership_id": str(member), "session_id": str(third), "present": "1"},
+        headers=HX,
+    )
+    assert future.status_code == 422
+    with runtime.db.read() as session:
+        marks = session.execute(
+            select(
+                col(AttendanceMark.session_id),
+                col(AttendanceMark.present),
+                col(AttendanceMark.marked_by),
+            ).order_by(col(AttendanceMark.id))
+        ).all()
+    assert [tuple(m) for m in marks] == [
+        (first, True, leader.user_id),
+        (first, False, leader.user_id),
+        (second, True, leader.user_id),
+    ]
+    timeline = leader.get(f"/clients/{client_id}")
+    assert "timeline__item--attendance" in timeline.text
+
+
+def test_a_leader_edits_a_meeting(runtime: Runtime, leader: UserClient) -> None:
+    group_id = group_of(runtime, leader)
+    first = sessions(runtime, group_id)[0]
+    answer = leader.post(
+        f"/groups/{group_id}/sessions/{first}",
+        data={"date": "2026-05-04", "time": "10:15", "topic": "Tutustuminen"},
+        headers=HX,
+    )
+    assert answer.status_code == 200 and "Tutustuminen" in answer.text
+    assert 'value="2026-05-04"' in answer.text and 'value="10:15"' in answer.text
+    bad = leader.post(f"/groups/{group_id}/sessions/{first}", data={"date": "", "topic": "x"})
+    assert bad.status_code == 422
+
+
+@dataclass(frozen=True)
+class CoLed:
+    partner: User
+    group_id: int
+    first_session: int
+    invited: int
+    attending: int
+    attending_member: int
+
+
+def co_led_group(runtime: Runtime, leader: UserClient) -> CoLed:
+    """A group of ``leader`` co-led by a partner worker: one client invited, one attending."""
+    me = coach(leader.user_id, leader.organisation_id)
+    partner_user = make_user(runtime, Role.partner)
+    assert partner_user.id is not None
+    group_id = group_of(runtime, leader, co_leader_id=partner_user.id)
+    invited_client, _ = own_client(runtime, leader)
+    attending_client, _ = own_client(runtime, leader)
+    invite(runtime, me, group_id, invited_client)
+    member = invite(runtime, me, group_id, attending_client)
+    move(runtime, me, group_id, member, "start_attending")
+    first = sessions(runtime, group_id)[0]
+    return CoLed(partner_user, group_id, first, invited_client, attending_client, member)
+
+
+def test_who_sees_a_group(
+    runtime: Runtime, leader: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    co = co_led_group(runtime, leader)
+    partner_user, group_id, first = co.partner, co.group_id, co.first_session
+    invited_client, attending_client, member = co.invited, co.attending, co.attending_member
+    toggle = {"membership_id": str(member), "session_id": str(first), "present": "1"}
+
+    co_leader = api_as(user=partner_user)
+    page = co_leader.get(f"/groups/{group_id}")
+    assert page.status_code == 200
+    assert "attendance-toggle" not in page.text and "/clients/" not in page.text
+    assert page.text.count('<th scope="row">') == 2  # the attending member, in both tables
+    assert co_leader.post(f"/groups/{group_id}/attendance", data=toggle).status_code == 403
+    assert co_leader.get(f"/clients/{attending_client}").status_code == 403
+    assert co_leader.get("/groups").status_code == 200
+
+    coordinator = api_as(Role.coordinator, organisation_id=leader.organisation_id)
+    assert coordinator.get(f"/groups/{group_id}").status_code == 200
+    assert coordinator.post(f"/groups/{group_id}/attendance", data=toggle).status_code == 403
+
+    outsider = api_as(Role.coach, organisation_id=leader.organisation_id)
+    assert outsider.get(f"/groups/{group_id}").status_code == 403
+    assert outsider.post(f"/groups/{group_id}/attendance", data=toggle).status_code == 403
+    assert group_id and f"/groups/{group_id}" not in outsider.get("/groups").text
+    other_coordinator = api_as(
+        Role.coordinator, organisation_id=make_organisation(runtime, "project", "Muu hanke")
+    )
+    assert other_coordinator.get(f"/groups/{group_id}").status_code == 403
+    assert leader.get(f"/groups/{group_id + 1000}").status_code == 404
+    # inviting a client to a group one does not lead
+    other_group = make_group(runtime, coach(outsider.user_id, outsider.organisation_id))
+    refused = leader.post(f"/clients/{invited_client}/groups", data={"group_id": str(other_group)})
+    assert refused.status_code == 403
+
+
+def test_member_data_views_are_logged_one_row_per_member(
+    runtime: Runtime, leader: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    co = co_led_group(runtime, leader)
+    partner_user, group_id, first = co.partner, co.group_id, co.first_session
+    a, b, member_b = co.invited, co.attending, co.attending_member
+    before = rows(runtime)
+    leader.get(f"/groups/{group_id}")
+    added = rows(runtime)[len(before) :]
+    assert sorted(added) == sorted(
+        [(leader.user_id, a, "group", "group_leader"), (leader.user_id, b, "group", "group_leader")]
+    )
+    before = rows(runtime)
+    leader.post(
+        f"/groups/{group_id}/attendance",
+        data={"membership_id": str(member_b), "session_id": str(first), "present": "1"},
+        headers=HX,
+    )
+    assert rows(runtime)[len(before) :] == [(leader.user_id, b, "group_work", "group_leader")]
+    co_leader = api_as(user=partner_user)
+    before = rows(runtime)
+    co_leader.get(f"/groups/{group_id}")
+    assert rows(runtime)[len(before) :] == [(partner_user.id, b, "group", "group_co_leader")]
+    before = rows(runtime)
+    leader.get("/groups")
+    assert rows(runtime) == before  # the list shows no client data
+
+
+def test_the_header_links_to_groups(runtime: Runtime, leader: UserClient) -> None:
+    page = leader.get("/clients")
+    assert 'href="/groups"' in page.text
+
+
+def test_a_leader_adds_members_from_the_group_page(
+    runtime: Runtime, leader: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    group_id = group_of(runtime, leader)
+    aino, _ = client_at(
+        runtime,
+        first_name="Aino",
+        last_name="Haku",
+        organisation_id=leader.organisation_id,
+        care_team=(leader.user_id,),
+    )
+    stranger = api_as(Role.coach, organisation_id=leader.organisation_id)
+    hidden, _ = client_at(
+        runtime,
+        first_name="Aino",
+        last_name="Vieras",
+        organisation_id=leader.organisation_id,
+        care_team=(stranger.user_id,),
+    )
+    before = rows(runtime)
+    found = leader.get(f"/groups/{group_id}?q=Aino", headers=HX | {"HX-Target": "group_candidates"})
+    assert found.status_code == 200 and found.text.lstrip().startswith('<div id="group_candidates"')
+    assert "Haku" in found.text and "Vieras" not in found.text  # only my own clients
+    assert rows(runtime)[len(before) :] == [(leader.user_id, aino, "caseload", "care_team")]
+    added = leader.post(f"/groups/{group_id}/members", data={"client_id": str(aino)}, headers=HX)
+    assert added.status_code == 200 and 'id="group_members"' in added.text
+    assert "Aino Haku" in added.text
+    again = leader.get(f"/groups/{group_id}?q=Aino")
+    assert 'name="client_id" value="' + str(aino) + '"' not in again.text  # a member already
+    assert (
+        leader.post(f"/groups/{group_id}/members", data={"client_id": str(aino)}).status_code == 422
+    )
+    assert (
+        leader.post(f"/groups/{group_id}/members", data={"client_id": str(hidden)}).status_code
+        == 403
+    )

@@ -1,0 +1,445 @@
+"""Groups in the engine (engine/groups.py): the schedule of weekly sessions, the membership
+pathway (pathways/group_membership.yaml) and how it moves the client journey -- including the
+blocked case, where nothing is written -- attendance marks, the timeline, and the group grants."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DatabaseError
+from sqlmodel import col
+
+from engine.access import Basis, Principal, What, authorise_group, basis_for
+from engine.contacts import timeline
+from engine.errors import Forbidden, InputRequired, InvalidTransition, NotFound
+from engine.groups import (
+    ClientJourneyBlocked,
+    GroupInput,
+    advance_membership,
+    create_group,
+    current_marks,
+    group_detail,
+    mark_attendance,
+    session_times,
+)
+from engine.models import (
+    AttendanceMark,
+    ClientGroup,
+    GroupMembership,
+    GroupSession,
+    Journey,
+    JourneyEvent,
+    OrganisationKind,
+    Role,
+)
+from engine.runtime import Runtime
+from engine.testing import make_organisation, make_user
+from tests.group_kit import client_at, coach, invite, make_group, move
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+
+def leader(runtime: Runtime) -> Principal:
+    user = make_user(runtime, Role.coach)
+    assert user.id is not None
+    return coach(user.id, user.organisation_id)
+
+
+def state_of(runtime: Runtime, journey_id: int) -> str:
+    with runtime.db.read() as session:
+        journey = session.get(Journey, journey_id)
+        assert journey is not None
+        return journey.state
+
+
+def membership_state(runtime: Runtime, membership_id: int) -> str:
+    with runtime.db.read() as session:
+        membership = session.get(GroupMembership, membership_id)
+        assert membership is not None
+        return state_of(runtime, membership.journey_id)
+
+
+def count(runtime: Runtime, table: type) -> int:
+    with runtime.db.read() as session:
+        return int(session.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def sessions_of(runtime: Runtime, group_id: int) -> list[GroupSession]:
+    with runtime.db.read() as session:
+        return list(
+            session.execute(
+                select(GroupSession)
+                .where(col(GroupSession.group_id) == group_id)
+                .order_by(col(GroupSession.number))
+            ).scalars()
+        )
+
+
+# --- the schedule ---------------------------------------------------------------------------------
+
+
+def test_eight_weekly_sessions_keep_their_local_time_across_daylight_saving() -> None:
+    # summer time ends on Sunday 25.10.2026: 13:00 in Helsinki is 10:00 UTC before, 11:00 after
+    times = session_times(datetime(2026, 10, 15, 13, 0), 8, HELSINKI)
+    assert len(times) == 8
+    local = [t.astimezone(HELSINKI) for t in times]
+    assert [t.date() for t in local] == [date(2026, 10, 15) + timedelta(weeks=n) for n in range(8)]
+    assert {(t.hour, t.minute) for t in local} == {(13, 0)}
+    assert times[0] == datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
+    assert times[2] == datetime(2026, 10, 29, 11, 0, tzinfo=UTC)
+
+
+def test_a_new_group_has_its_leader_and_eight_numbered_sessions(runtime: Runtime) -> None:
+    me = leader(runtime)
+    group_id = make_group(runtime, me, first_meeting=datetime(2026, 3, 5, 9, 30))
+    found = sessions_of(runtime, group_id)
+    assert [s.number for s in found] == list(range(1, 9))
+    assert [s.starts_at.astimezone(HELSINKI).date() for s in found] == [
+        date(2026, 3, 5) + timedelta(weeks=n) for n in range(8)
+    ]
+    with runtime.db.read() as session:
+        detail = group_detail(session, group_id, attended_only=False)
+    assert [u.id for u in detail.leaders] == [me.user_id]
+    assert detail.group.meeting_count == 8 and detail.group.place == "Nuorisotila"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"name": "  "}, "name"),
+        ({"municipality_code": "999"}, "municipality_code"),
+        ({"meetings": 0}, "meetings"),
+        ({"meetings": 53}, "meetings"),
+        ({"first_meeting": None}, "first_meeting"),
+        ({"co_leader_id": "coach"}, "co_leader_id"),
+        ({"leader_ids": "partner"}, "leader_ids"),
+        ({"leader_ids": "other_organisation"}, "leader_ids"),
+    ],
+)
+def test_bad_group_input_names_the_field_and_writes_nothing(
+    runtime: Runtime, change: dict[str, object], field: str
+) -> None:
+    me = leader(runtime)
+    people = {
+        "coach": make_user(runtime, Role.coach).id,
+        "partner": make_user(runtime, Role.partner).id,
+        "other_organisation": make_user(
+            runtime, Role.coach, organisation_id=make_organisation(runtime, "project", "Muu")
+        ).id,
+    }
+    values: dict[str, object] = {
+        "name": "Ryhmä",
+        "municipality_code": "261",
+        "first_meeting": datetime(2026, 3, 5, 9, 30),
+        "meetings": 8,
+    }
+    for key, value in change.items():
+        if key == "leader_ids":
+            values[key] = [people[str(value)]]
+        elif key == "co_leader_id":
+            values[key] = people[str(value)]
+        else:
+            values[key] = value
+    with pytest.raises(InputRequired) as raised, runtime.db.write() as session:
+        create_group(
+            session,
+            me,
+            GroupInput(**values),  # type: ignore[arg-type]
+            municipalities=runtime.municipalities,
+            zone=HELSINKI,
+            now=runtime.clock.now(),
+        )
+    assert raised.value.field == field
+    assert count(runtime, ClientGroup) == 0 and count(runtime, GroupSession) == 0
+
+
+# --- the membership pathway and the client journey -----------------------------------------------
+
+
+def test_attending_and_completing_moves_the_client_journey(runtime: Runtime) -> None:
+    me = leader(runtime)
+    group_id = make_group(runtime, me)
+    client_id, journey_id = client_at(runtime)
+    membership_id = invite(runtime, me, group_id, client_id)
+    assert membership_state(runtime, membership_id) == "invited"
+    assert state_of(runtime, journey_id) == "goal_setting"
+
+    move(runtime, me, group_id, membership_id, "start_attending")
+    assert membership_state(runtime, membership_id) == "attending"
+    assert state_of(runtime, journey_id) == "group_work"
+
+    move(runtime, me, group_id, membership_id, "complete")
+    assert membership_state(runtime, membership_id) == "completed"
+    assert state_of(runtime, journey_id) == "individual_work"
+    with runtime.db.read() as session:
+        membership = session.get(GroupMembership, membership_id)
+        assert membership is not None and membership.attended_from is not None
+        events = runtime.journeys.events(session, membership.journey_id)
+        journey = session.get(Journey, membership.journey_id)
+    assert journey is not None and journey.pathway_key == "group_membership"
+    assert [(e.trigger, e.to_state, e.actor_id) for e in events] == [
+        ("start", "invited", me.user_id),
+        ("start_attending", "attending", me.user_id),
+        ("complete", "completed", me.user_id),
+    ]
+
+
+def test_individual_work_becomes_group_and_individual_work_and_back(runtime: Runtime) -> None:
+    me = leader(runtime)
+    group_id = make_group(runtime, me)
+    client_id, journey_id = client_at(
+        runtime, ("engage", "start_assessment", "set_goals", "start_individual_work")
+    )
+    membership_id = invite(runtime, me, group_id, client_id)
+    move(runtime, me, group_id, membership_id, "start_attending")
+    assert state_of(runtime, journey_id) == "group_and_individual_work"
+    move(runtime, me, group_id, membership_id, "drop_out", reason="Muutti pois")
+    assert membership_state(runtime, membership_id) == "dropped_out"
+    assert state_of(runtime, journey_id) == "individual_work"
+    with runtime.db.read() as session:
+        last = runtime.journeys.events(session, journey_id)[-1]
+    assert (last.trigger, last.reason) == ("finish_group_work", "Muutti pois")
+
+
+def test_a_client_still_in_assessment_cannot_start_attending_and_nothing_is_written(
+    runtime: Runtime,
+) -> None:
+    me = leader(runtime)
+    group_id = make_group(runtime, me)
+    client_id, journey_id = client_at(runtime, ("engage", "start_assessment"))
+    membership_id = invite(runtime, me, group_id, client_id)
+    events_before = count(runtime, JourneyEvent)
+    with pytest.raises(ClientJourneyBlocked) as raised:
+        move(runtime, me, group_id, membership_id, "start_attending")
+    assert raised.value.state == "assessment"
+    assert raised.value.possible_from == ["goal_setting", "individual_work"]
+    assert raised.value.as_dict()["error"] == "client_journey_blocked"
+    assert membership_state(runtime, membership_id) == "invited"
+    assert state_of(runtime, journey_id) == "assessment"
+    assert count(runtime, JourneyEvent) == events_before
+    with runtime.db.read() as session:
+        membership = session.get(GroupMembership, membership_id)
+        assert membership is not None and membership.attended_from is None
+
+
+def test_a_second_group_leaves_the_journey_in_group_work_until_the_last_one_ends(
+    runtime: Runtime,
+) -> None:
+    me = leader(runtime)
+    first, second = make_group(runtime, me, name="Eka"), make_group(runtime, me, name="Toka")
+    client_id, journey_id = client_at(runtime)
+    a, b = invite(runtime, me, first, client_id), invite(runtime, me, second, client_id)
+    move(runtime, me, first, a, "start_attending")
+    events = count(runtime, JourneyEvent)
+    move(runtime, me, second, b, "start_attending")  # already in group work: the journey stays
+    assert state_of(runtime, journey_id) == "group_work"
+    assert count(runtime, JourneyEvent) == events + 1  # the membership's event only
+    move(runtime, me, first, a, "complete")  # still attends the second group
+    assert state_of(runtime, journey_id) == "group_work"
+    move(runtime, me, second, b, "complete")
+    assert state_of(runtime, journey_id) == "individual_work"
+
+
+def test_ending_a_membership_when_the_journey_is_elsewhere_leaves_the_journey(
+    runtime: Runtime,
+) -> None:
+    me = leader(runtime)
+    group_id = make_group(runtime, me)
+    client_id, journey_id = client_at(runtime)
+    membership_id = invite(runtime, me, group_id, client_id)
+    move(runtime, me, group_id, membership_id, "start_attending")
+    with runtime.db.write() as session:
+        runtime.journeys.advance(session, journey_id, "pause", actor_id=None, reason="Sairaus")
+        moved = advance_membership(
+            session,
+            runtime.journeys,
+            me,
+            group_id,
+            membership_id,
+            "drop_out",
+            reason="Sairaus",
+            now=runtime.clock.now(),
+        )
+    assert (moved.client_trigger, moved.stayed, moved.client_from) == (
+        None,
+        "not_in_group_work",
+        "paused",
+    )
+    assert membership_state(runtime, membership_id) == "dropped_out"
+    assert state_of(runtime, journey_id) == "paused"
+
+
+def test_an_invalid_move_names_the_allowed_ones(runtime: Runtime) -> None:
+    me = leader(runtime)
+    group_id = make_group(runtime, me)
+    client_id, _journey_id = client_at(runtime)
+    membership_id = invite(runtime, me, group_id, client_id)
+    with pytest.raises(InvalidTransition) as raised:
+        move(runtime, me, group_id, membership_id, "complete")
+    assert (raised.value.state, raised.value.allowed) == (
+        "invited",
+        ["start_attending", "drop_out"],
+    )
+    with pytest.raises(InputRequired) as missing:
+        move(runtime, me, group_id, membership_id, "drop_out")
+    assert missing.value.field == "reason"
+    assert membership_state(runtime, membership_id) == "invited"
+
+
+def test_a_client_is_invited_to_a_group_once(runtime: Runtime) -> None:
+    me = leader(runtime)
+    group_id = make_group(runtime, me)
+    client_id, _journey_id = client_at(runtime)
+    invite(runtime, me, group_id, client_id)
+    with pytest.raises(InputRequired):
+        invite(runtime, me, group_id, client_id)
+    with pytest.raises(NotFound):
+        invite(runtime, me, group_id + 1000, client_id)
+
+
+# --- attendance -----------------------------------------------------------------------------------
+
+
+def mark(
+    runtime: Runtime, who: Principal, group_id: int, session_id: int, member: int, present: bool
+) -> AttendanceMark | None:
+    with runtime.db.write() as session:
+        return mark_attendance(
+            session,
+            who,
+            group_id,
+            session_id,
+            member,
+            present=present,
+            today=runtime.clock.today(),
+            zone=runtime.clock.zone,
+            now=runtime.clock.now(),
+        )
+
+
+def test_attendance_toggles_append_rows_and_count(runtime: Runtime) -> None:
+    me = leader(runtime)
+    group_id = make_group(runtime, me)
+    first, second, *later = sessions_of(runtime, group_id)
+    assert first.id and second.id and later[0].id
+    client_id, _journey_id = client_at(runtime)
+    member = invite(runtime, me, group_id, client_id)
+    move(runtime, me, group_id, member, "start_attending")
+
+    assert mark(runtime, me, group_id, first.id, member, True) is not None
+    assert mark(runtime, me, group_id, first.id, member, True) is None  # already present
+    assert mark(runtime, me, group_id, second.id, member, True) is not None
+    assert mark(runtime, me, group_id, second.id, member, False) is not None  # a change of mind
+    with runtime.db.read() as session:
+        assert current_marks(session, [member]) == {
+            (member, first.id): True,
+            (member, second.id): False,
+        }
+        detail = group_detail(session, group_id, attended_only=False)
+        rows = (
+            session.execute(select(AttendanceMark).order_by(col(AttendanceMark.id))).scalars().all()
+        )
+    assert detail.attended(member) == 1
+    assert [(r.session_id, r.present, r.marked_by) for r in rows] == [
+        (first.id, True, me.user_id),
+        (second.id, True, me.user_id),
+        (second.id, False, me.user_id),
+    ]
+    with pytest.raises(InputRequired) as future:
+        mark(runtime, me, group_id, later[0].id, member, True)
+    assert future.value.field == "session_id"
+
+
+def test_attendance_is_for_attending_members_and_append_only(runtime: Runtime) -> None:
+    me = leader(runtime)
+    group_id = make_group(runtime, me)
+    first = sessions_of(runtime, group_id)[0]
+    assert first.id is not None
+    client_id, _journey_id = client_at(runtime)
+    member = invite(runtime, me, group_id, client_id)
+    with pytest.raises(InvalidTransition) as raised:
+        mark(runtime, me, group_id, first.id, member, True)
+    assert raised.value.state == "invited"
+    move(runtime, me, group_id, member, "start_attending")
+    mark(runtime, me, group_id, first.id, member, True)
+    with pytest.raises(DatabaseError, match="append-only"), runtime.db.write() as session:
+        session.execute(text("UPDATE attendance_mark SET present = false"))
+    with pytest.raises(DatabaseError, match="append-only"), runtime.db.write() as session:
+        session.execute(text("DELETE FROM attendance_mark"))
+
+
+def test_the_timeline_shows_group_work_and_attendance(runtime: Runtime) -> None:
+    me = leader(runtime)
+    group_id = make_group(runtime, me, name="Arjen taidot")
+    first = sessions_of(runtime, group_id)[0]
+    assert first.id is not None
+    client_id, _journey_id = client_at(runtime)
+    member = invite(runtime, me, group_id, client_id)
+    move(runtime, me, group_id, member, "start_attending")
+    mark(runtime, me, group_id, first.id, member, True)
+    with runtime.db.read() as session:
+        items = timeline(session, client_id)
+    memberships = [i for i in items if i.pathway_key == "group_membership"]
+    assert [i.event.trigger for i in memberships if i.event] == ["start_attending", "start"]
+    assert {i.group for i in memberships} == {"Arjen taidot"}
+    attendance = [i for i in items if i.kind == "attendance"]
+    assert len(attendance) == 1
+    assert (attendance[0].attendance.group_name, attendance[0].attendance.number) == (
+        "Arjen taidot",
+        1,
+    )
+    assert attendance[0].attendance.present is True
+    assert next(
+        i.event.trigger for i in items if i.pathway_key == "client_journey" and i.event
+    ) == ("start_group_work")
+
+
+# --- who sees a group ---------------------------------------------------------------------------
+
+
+def test_group_grants(runtime: Runtime) -> None:
+    me = leader(runtime)
+    organisation = me.organisation_id
+    partner_user = make_user(runtime, Role.partner)
+    other_partner = make_user(
+        runtime,
+        Role.partner,
+        organisation_id=make_organisation(runtime, OrganisationKind.partner, "Muu"),
+    )
+    coordinator = make_user(runtime, Role.coordinator, organisation_id=organisation)
+    outsider = make_user(runtime, Role.coach, organisation_id=organisation)
+    assert partner_user.id and other_partner.id and coordinator.id and outsider.id
+    group_id = make_group(runtime, me, co_leader_id=partner_user.id)
+    invited_id, _ = client_at(runtime)
+    attending_id, _ = client_at(runtime)
+    invite(runtime, me, group_id, invited_id)
+    move(runtime, me, group_id, invite(runtime, me, group_id, attending_id), "start_attending")
+    co = Principal(partner_user.id, Role.partner, partner_user.organisation_id)
+    coord = Principal(coordinator.id, Role.coordinator, organisation)
+    today = runtime.clock.today()
+    with runtime.db.read() as session:
+        assert authorise_group(session, me, group_id, What.group_work, today) == Basis.group_leader
+        assert authorise_group(session, co, group_id, What.group, today) == Basis.group_co_leader
+        assert (
+            authorise_group(session, coord, group_id, What.group, today) == Basis.group_coordinator
+        )
+        for who, what in [
+            (co, What.group_work),
+            (coord, What.group_work),
+            (coach(outsider.id, organisation), What.group),
+            (Principal(other_partner.id, Role.partner, other_partner.organisation_id), What.group),
+        ]:
+            with pytest.raises(Forbidden):
+                authorise_group(session, who, group_id, what, today)
+        with pytest.raises(NotFound):
+            authorise_group(session, me, group_id + 1000, What.group, today)
+        # the co-leader sees only members who have started attending, and never the client page
+        assert basis_for(session, co, attending_id, What.group, today) == Basis.group_co_leader
+        assert basis_for(session, co, invited_id, What.group, today) is None
+        assert basis_for(session, co, attending_id, What.client_page, today) is None
+        assert basis_for(session, me, invited_id, What.group, today) == Basis.group_leader
+        detail = group_detail(session, group_id, attended_only=True)
+    assert [m.client.id for m in detail.members] == [attending_id]

@@ -1,0 +1,561 @@
+"""Group pages (ryhmät; HTMX, server-rendered). The logic is in :mod:`engine.groups`.
+
+- ``GET /groups``: the groups I lead or co-lead (a coordinator: those of my organisation); rule
+  ``group_list``; no client data. ``groups/index.html``
+- ``GET``, ``POST /groups/new``: start a group (name, municipality, fellow leaders, a partner
+  co-leader, the schedule); rule ``create_group``. ``groups/new.html``
+- ``GET /groups/{id}``: the schedule, the members with their membership state and moves, the
+  attendance grid; rule ``group:group``, one access-log row per member shown.
+  ``groups/detail.html``
+- ``GET /groups/{id}?q=``: a leader searches their own clients to add (the caseload's search;
+  one ``caseload`` access-log row per client shown); ``POST /groups/{id}/members``: add one
+  (invited); rule ``group:group_work`` and the client's care team (``What.group_invite``).
+- ``POST /groups/{id}/sessions/{sid}``: a session's time and topic; rule ``group_schedule``.
+- ``POST /groups/{id}/members/{mid}/advance``: a membership move (and the client journey's);
+  rule ``group:group_work``, one row for that member.
+- ``POST /groups/{id}/attendance``: mark one member present or not at one session (the toggle);
+  rule ``group:group_work``, one row for that member.
+- ``POST /clients/{id}/groups``: invite the client, from their page, to a group I lead; rule
+  ``client:group_invite`` (and :func:`engine.access.authorise_group` for that group).
+
+htmx: a toggle answers its cell, with the member's count and a status line out of band; a move
+the members block; a session edit the schedule block. A plain form post gets a 303 back to the
+page; an error re-renders it with 409 (not possible now) or 422 (input), nothing written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from engine import audit
+from engine.access import Basis, What, authorise_client, authorise_group, grants_for
+from engine.caseload import CaseloadQuery, CaseloadRow, caseload
+from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
+from engine.groups import (
+    DEFAULT_MEETINGS,
+    MARKABLE_STATES,
+    ClientJourneyBlocked,
+    GroupDetail,
+    GroupInput,
+    MembershipMove,
+    add_member,
+    advance_membership,
+    co_leader_choices,
+    create_group,
+    edit_session,
+    group_detail,
+    groups_of,
+    leader_choices,
+    local_start,
+    mark_attendance,
+    membership_of,
+)
+from engine.models import Client, Role
+from engine.runtime import Runtime
+from web import i18n
+from web.coach import client_context, fragment_block, sorted_municipalities
+from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+from web.security import (
+    ClientAccess,
+    GroupAccess,
+    GroupCreator,
+    GroupLister,
+    client_rule,
+    group_rule,
+)
+from web.templating import answer_post, render, render_blocks, see_other, wants_fragment
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+GroupPage = Annotated[GroupAccess, Depends(group_rule(What.group))]
+GroupWork = Annotated[GroupAccess, Depends(group_rule(What.group_work))]
+ScheduleWork = Annotated[GroupAccess, Depends(group_rule(What.group_work, name="group_schedule"))]
+InviteWork = Annotated[ClientAccess, Depends(client_rule(What.group_invite, by="client"))]
+
+PATHWAY = "group_membership"
+CLIENT_PATHWAY = "client_journey"
+MOVE_ERRORS = (InputRequired, GuardRejected, InvalidTransition, Conflict)
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _local(day: str, at: str) -> datetime | None:
+    """A local wall-clock date and time from the form, or None when absent or malformed."""
+    try:
+        return datetime.combine(date.fromisoformat(day), time.fromisoformat(at or "00:00"))
+    except ValueError:
+        return None
+
+
+# --- the list and a new group ---------------------------------------------------------------------
+
+
+@router.get("/groups", response_class=HTMLResponse, name="groups")
+def groups_page(
+    request: Request, principal: GroupLister, runtime: RuntimeDep, session: ReadSessionDep
+) -> Response:
+    """The groups I lead or co-lead (coordinators: those of their organisation)."""
+    found = groups_of(session, principal, runtime.clock.today(), runtime.clock.now())
+    language = i18n.request_language(request)
+    return render(
+        request,
+        "groups/index.html",
+        {
+            "groups": found,
+            "municipality_names": dict(sorted_municipalities(runtime, language)),
+            "can_create": principal.role == Role.coach,
+        },
+    )
+
+
+@dataclass
+class NewGroupForm:
+    """The new-group form as typed, so a form with errors shows it again."""
+
+    name: str = ""
+    municipality_code: str = ""
+    first_date: str = ""
+    first_time: str = ""
+    meetings: str = str(DEFAULT_MEETINGS)
+    place: str = ""
+    leader_ids: list[int] = field(default_factory=list)
+    co_leader_id: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def new_group_page(
+    request: Request,
+    runtime: Runtime,
+    session: Any,
+    principal: Any,
+    form: NewGroupForm,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "groups/new.html",
+        {
+            "form": form,
+            "municipalities": sorted_municipalities(runtime, i18n.request_language(request)),
+            "leaders": leader_choices(session, principal),
+            "co_leaders": co_leader_choices(session),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/groups/new", response_class=HTMLResponse, name="new_group")
+def new_group(
+    request: Request, principal: GroupCreator, runtime: RuntimeDep, session: ReadSessionDep
+) -> Response:
+    """Start a group: its name, municipality, leaders, co-leader and schedule."""
+    return new_group_page(request, runtime, session, principal, NewGroupForm())
+
+
+#: The form field (and error) of each engine input name.
+FORM_FIELDS = {"first_meeting": "first_date"}
+
+
+@router.post("/groups/new", name="new_group_submit")
+async def new_group_submit(
+    request: Request, principal: GroupCreator, runtime: RuntimeDep, session: WriteSessionDep
+) -> Response:
+    data = await request.form()
+    form = NewGroupForm(
+        name=_text(data, "name")[:200],
+        municipality_code=_text(data, "municipality_code")[:3],
+        first_date=_text(data, "first_date")[:10],
+        first_time=_text(data, "first_time")[:5],
+        meetings=_text(data, "meetings")[:3],
+        place=_text(data, "place")[:200],
+        leader_ids=[n for v in data.getlist("leader_ids") if isinstance(v, str) and (n := _int(v))],
+        co_leader_id=_text(data, "co_leader_id")[:10],
+    )
+    first = _local(form.first_date, form.first_time)
+    given = GroupInput(
+        name=form.name,
+        municipality_code=form.municipality_code,
+        first_meeting=first,
+        meetings=_int(form.meetings),
+        place=form.place,
+        leader_ids=form.leader_ids,
+        co_leader_id=_int(form.co_leader_id) if form.co_leader_id else None,
+    )
+    if form.co_leader_id and given.co_leader_id is None:
+        form.errors["co_leader_id"] = "invalid"
+    if not form.errors:
+        try:
+            with session.begin_nested():
+                group = create_group(
+                    session,
+                    principal,
+                    given,
+                    municipalities=runtime.municipalities,
+                    zone=runtime.clock.zone,
+                    now=runtime.clock.now(),
+                )
+            return see_other(f"/groups/{group.id}")
+        except InputRequired as exc:
+            form.errors[FORM_FIELDS.get(exc.field, exc.field)] = "invalid"
+    return new_group_page(request, runtime, session, principal, form, status_code=422)
+
+
+# --- one group ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Notice:
+    """What the last action did (``kind`` "moved", "marked") or why not (an error kind)."""
+
+    kind: str
+    name: str = ""
+    state: str = ""
+    move: MembershipMove | None = None
+    allowed: list[str] = field(default_factory=list)
+    possible_from: list[str] = field(default_factory=list)
+    verdicts: list[Any] = field(default_factory=list)
+    membership_id: int | None = None
+    trigger: str = ""
+
+    @property
+    def error(self) -> bool:
+        return self.kind not in {"moved", "marked", "saved", "invited"}
+
+
+def group_context(
+    request: Request,
+    access: GroupAccess,
+    runtime: Runtime,
+    *,
+    notice: Notice | None = None,
+    record: bool = True,
+) -> dict[str, Any]:
+    """Everything the group page shows, read in the access's transaction; ``record`` logs one
+    access-log row per member shown."""
+    session = access.session
+    session.expire_all()
+    co_leader = access.principal.role == Role.partner
+    detail = group_detail(session, access.group_id, attended_only=co_leader)
+    if record:
+        access.record(runtime, [m.client.id for m in detail.members if m.client.id])
+    language = i18n.request_language(request)
+    municipality = runtime.municipalities.get(detail.group.municipality_code)
+    membership_pathway = runtime.pathways.latest(PATHWAY)
+    today = runtime.clock.today()
+    zone = runtime.clock.zone
+    return {
+        "detail": detail,
+        "group": detail.group,
+        "municipality": municipality.label(language) if municipality else "",
+        "pathway": membership_pathway,
+        "client_pathway": runtime.pathways.latest(CLIENT_PATHWAY),
+        "leads": access.basis == Basis.group_leader,
+        "is_coach": access.principal.role == Role.coach,
+        "markable_states": MARKABLE_STATES,
+        "open_session": {
+            s.id: local_start(s, zone).date() <= today for s in detail.sessions if s.id
+        },
+        "local_start": {s.id: local_start(s, zone) for s in detail.sessions},
+        "notice": notice,
+        "candidates": None,
+        "q": "",
+        "page_path": f"/groups/{access.group_id}",
+    }
+
+
+#: How many of my clients a member search shows.
+CANDIDATES = 10
+
+
+def candidates(
+    access: GroupAccess, runtime: Runtime, detail: GroupDetail, q: str
+) -> list[CaseloadRow] | None:
+    """A leader's search of their own clients (the caseload's search) to add to the group, the
+    members left out; None without a search. One access-log row per client shown."""
+    if access.basis != Basis.group_leader or len(q.strip()) < 2:
+        return None
+    result = caseload(
+        access.session, access.principal, CaseloadQuery(search=q.strip()), runtime.clock.today()
+    )
+    members = {m.client.id for m in detail.members}
+    found = [r for r in result.rows if r.client_id not in members][:CANDIDATES]
+    audit.record_accesses(
+        access.session,
+        principal=access.principal,
+        client_ids=[r.client_id for r in found],
+        what=What.caseload,
+        basis=grants_for(access.principal, What.caseload)[0].basis,
+        at=runtime.clock.now(),
+    )
+    return found
+
+
+@router.get("/groups/{group_id}", response_class=HTMLResponse, name="group")
+def group_page(
+    request: Request,
+    group_id: int,
+    view: GroupPage,
+    runtime: RuntimeDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
+    """The group: schedule, members with their state and moves, attendance; ``q`` searches my
+    clients to add (htmx: the ``group_candidates`` block only)."""
+    block = fragment_block(request, ("group_candidates",))
+    context = group_context(request, view, runtime, record=block == "main")
+    context["candidates"] = candidates(view, runtime, context["detail"], q)
+    context["q"] = q
+    return render(request, "groups/detail.html", context, block=block)
+
+
+@router.post("/groups/{group_id}/members", name="group_add_member")
+async def add_group_member(
+    request: Request, group_id: int, work: GroupWork, runtime: RuntimeDep
+) -> Response:
+    """Add one of my clients to the group (invited); the client's care team decides whether I
+    may (``What.group_invite``)."""
+    data = await request.form()
+    client_id = _int(_text(data, "client_id"))
+    if client_id is None:
+        raise InputRequired("client_id", "choose a client")
+    basis = authorise_client(
+        work.session, work.principal, client_id, What.group_invite, runtime.clock.today()
+    )
+    audit.record_access(
+        work.session,
+        principal=work.principal,
+        client_id=client_id,
+        what=What.group_invite,
+        basis=basis,
+        at=runtime.clock.now(),
+    )
+    notice = Notice("invited", membership_id=None)
+    status = 200
+    try:
+        with work.session.begin_nested():
+            membership = add_member(
+                work.session,
+                runtime.journeys,
+                work.principal,
+                group_id,
+                client_id,
+                now=runtime.clock.now(),
+            )
+            notice.membership_id = membership.id
+    except InputRequired:
+        notice.kind, status = "already", 422
+    client = work.session.get(Client, client_id)
+    assert client is not None
+    notice.name = f"{client.first_name} {client.last_name}"
+    if status == 200 and not wants_fragment(request):
+        return see_other(f"/groups/{group_id}#group_members")
+    context = group_context(request, work, runtime, notice=notice, record=False)
+    others = [m.client.id for m in context["detail"].members if m.client.id != client_id]
+    work.record(runtime, [c for c in others if c is not None])
+    block = "group_members" if wants_fragment(request) else "main"
+    return render(request, "groups/detail.html", context, block=block, status_code=status)
+
+
+@router.post("/groups/{group_id}/sessions/{session_id}", name="edit_group_session")
+async def edit_group_session(
+    request: Request, group_id: int, session_id: int, work: ScheduleWork, runtime: RuntimeDep
+) -> Response:
+    """Change one session's date, time and topic (the schedule shows no member data)."""
+    data = await request.form()
+    notice = Notice("saved")
+    status = 200
+    try:
+        with work.session.begin_nested():
+            when = _local(_text(data, "date")[:10], _text(data, "time")[:5])
+            edit_session(
+                work.session,
+                group_id,
+                session_id,
+                starts_at=when.replace(tzinfo=runtime.clock.zone) if when else None,
+                topic=_text(data, "topic")[:400],
+            )
+    except InputRequired as exc:
+        notice, status = Notice("input", state=exc.field), 422
+    if status == 200 and not wants_fragment(request):
+        return see_other(f"/groups/{group_id}#group_sessions")
+    if wants_fragment(request):
+        # the schedule block shows no member's data: nothing to log
+        context = group_context(request, work, runtime, notice=notice, record=False)
+        return render_blocks(
+            request, "groups/detail.html", context, block="group_sessions", status_code=status
+        )
+    context = group_context(request, work, runtime, notice=notice)
+    return render(request, "groups/detail.html", context, status_code=status)
+
+
+def _member_name(detail: GroupDetail, membership_id: int) -> str:
+    for m in detail.members:
+        if m.membership.id == membership_id:
+            return f"{m.client.first_name} {m.client.last_name}"
+    return ""
+
+
+@router.post("/groups/{group_id}/members/{membership_id}/advance", name="group_member_advance")
+async def member_advance(
+    request: Request, group_id: int, membership_id: int, work: GroupWork, runtime: RuntimeDep
+) -> Response:
+    """Move a membership on (start attending, complete, drop out with a reason) and the client
+    journey with it; refused whole (409/422) when either cannot move."""
+    data = await request.form()
+    membership = membership_of(work.session, group_id, membership_id)
+    client = work.session.get(Client, membership.client_id)
+    assert client is not None
+    work.record(runtime, [membership.client_id])
+    trigger = _text(data, "trigger")[:64]
+    notice = Notice("moved", membership_id=membership_id, trigger=trigger)
+    status = 200
+    try:
+        with work.session.begin_nested():
+            notice.move = advance_membership(
+                work.session,
+                runtime.journeys,
+                work.principal,
+                group_id,
+                membership_id,
+                trigger,
+                reason=_text(data, "reason")[:2000] or None,
+                expected_version=_int(_text(data, "expected_version")),
+                now=runtime.clock.now(),
+            )
+    except ClientJourneyBlocked as exc:
+        notice.kind, notice.state, status = "blocked_journey", exc.state, 409
+        notice.possible_from = exc.possible_from
+    except InvalidTransition as exc:
+        notice.kind, notice.state, notice.allowed, status = "invalid", exc.state, exc.allowed, 409
+    except Conflict:
+        notice.kind, status = "conflict", 409
+    except InputRequired as exc:
+        notice.kind, notice.state, status = "input", exc.field, 422
+    except GuardRejected as exc:
+        notice.kind, notice.verdicts, status = "blocked", exc.denied, 422
+    notice.name = f"{client.first_name} {client.last_name}"
+    if status == 200 and not wants_fragment(request):
+        return see_other(f"/groups/{group_id}#group_members")
+    if wants_fragment(request):
+        # the members block: every member's state and attendance (rows for the others too)
+        context = group_context(request, work, runtime, notice=notice, record=False)
+        others = [m.client.id for m in context["detail"].members if m.client.id != client.id]
+        work.record(runtime, [c for c in others if c is not None])
+        return render_blocks(
+            request, "groups/detail.html", context, block="group_members", status_code=status
+        )
+    context = group_context(request, work, runtime, notice=notice, record=False)
+    others = [m.client.id for m in context["detail"].members if m.client.id != client.id]
+    work.record(runtime, [c for c in others if c is not None])
+    return render(request, "groups/detail.html", context, status_code=status)
+
+
+@router.post("/groups/{group_id}/attendance", name="group_attendance")
+async def attendance_toggle(
+    request: Request, group_id: int, work: GroupWork, runtime: RuntimeDep
+) -> Response:
+    """One tap: mark a member present (``present=1``) or not (``0``) at one session."""
+    data = await request.form()
+    membership_id = _int(_text(data, "membership_id")) or 0
+    session_id = _int(_text(data, "session_id")) or 0
+    membership = membership_of(work.session, group_id, membership_id)
+    work.record(runtime, [membership.client_id])
+    present = _text(data, "present") == "1"
+    notice = Notice("marked", membership_id=membership_id)
+    status = 200
+    try:
+        with work.session.begin_nested():
+            mark_attendance(
+                work.session,
+                work.principal,
+                group_id,
+                session_id,
+                membership_id,
+                present=present,
+                today=runtime.clock.today(),
+                zone=runtime.clock.zone,
+                now=runtime.clock.now(),
+            )
+    except InvalidTransition as exc:
+        notice.kind, notice.state, status = "not_markable", exc.state, 409
+    except InputRequired:
+        notice.kind, status = "future", 422
+    if status == 200 and not wants_fragment(request):
+        return see_other(f"/groups/{group_id}#attendance")
+    context = group_context(request, work, runtime, notice=notice, record=False)
+    detail: GroupDetail = context["detail"]
+    member = next((m for m in detail.members if m.membership.id == membership_id), None)
+    meeting = next((s for s in detail.sessions if s.id == session_id), None)
+    notice.name = _member_name(detail, membership_id)
+    if wants_fragment(request) and member is not None and meeting is not None:
+        context.update(member=member, meeting=meeting)
+        return render_blocks(
+            request,
+            "groups/detail.html",
+            context,
+            block="attendance_cell",
+            oob=("attendance_count", "attendance_notice"),
+            status_code=status,
+        )
+    return render(request, "groups/detail.html", context, status_code=status)
+
+
+# --- inviting a client from their page ------------------------------------------------------------
+
+
+@router.post("/clients/{client_id}/groups", name="client_group_invite")
+async def invite_client(
+    request: Request, client_id: int, work: InviteWork, runtime: RuntimeDep
+) -> Response:
+    """Invite the client to a group I lead (the membership starts in state invited)."""
+    data = await request.form()
+    group_id = _int(_text(data, "group_id"))
+    error = ""
+    status = 200
+    if group_id is None:
+        error, status = "choose", 422
+    else:
+        authorise_group(
+            work.session, work.principal, group_id, What.group_work, runtime.clock.today()
+        )
+        try:
+            with work.session.begin_nested():
+                add_member(
+                    work.session,
+                    runtime.journeys,
+                    work.principal,
+                    group_id,
+                    client_id,
+                    now=runtime.clock.now(),
+                )
+        except InputRequired:
+            error, status = "already", 422
+    work.session.expire_all()
+    context = {**client_context(request, work, runtime), "group_error": error}
+    context["group_invited"] = not error
+    if not error:
+        return answer_post(
+            request,
+            redirect_to=f"/clients/{client_id}#client_groups",
+            template="clients/detail.html",
+            context=context,
+            block="client_groups",
+            oob=("timeline",),
+        )
+    if wants_fragment(request):
+        return render_blocks(
+            request, "clients/detail.html", context, block="client_groups", status_code=status
+        )
+    return render(request, "clients/detail.html", context, status_code=status)
