@@ -12,8 +12,9 @@ group work: membership events name their group, and each member's attendance mar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from sqlmodel import Session, col
 
 from engine.clock import as_utc
 from engine.errors import InputRequired
+from engine.instruments import Instrument
 from engine.models import ContactEntry, ContactKind, Journey, JourneyEvent, User
 
 NOTE_MAX = 1000
@@ -79,14 +81,28 @@ class TimelineItem:
     #: Groups (engine/groups.py): the group of a membership event; an attendance mark.
     group: str | None = None
     attendance: Any = None
+    #: A GAS follow-up (engine/goals.ScorePoint), or an assessment (engine/assessments.Completed)
+    #: with its instrument's label.
+    follow_up: Any = None
+    assessment: Any = None
+    label: Mapping[str, str] | None = None
 
     @property
     def sort_key(self) -> tuple[Any, ...]:
         return (self.at, self.event.seq if self.event else 0)
 
 
-def timeline(session: Session, client_id: int, *, limit: int = 200) -> list[TimelineItem]:
-    """Journey events (every journey of the client) and contacts, newest first (two SELECTs)."""
+def timeline(
+    session: Session,
+    client_id: int,
+    *,
+    limit: int = 200,
+    gas_rho: float | None = None,
+    instruments: Mapping[str, Instrument] | None = None,
+) -> list[TimelineItem]:
+    """Journey events (every journey of the client), contacts, group attendance, and (given
+    ``gas_rho`` and ``instruments``) GAS follow-ups with their T-score and assessments, newest
+    first."""
     events = session.execute(
         select(JourneyEvent, col(Journey.pathway_key), col(User.display_name))
         .join(Journey, col(Journey.id) == col(JourneyEvent.journey_id))
@@ -107,6 +123,10 @@ def timeline(session: Session, client_id: int, *, limit: int = 200) -> list[Time
         for e, key, name in events
     ] + [TimelineItem(as_utc(c.occurred_at), "contact", name, contact=c) for c, name in contacts]
     items = _with_group_work(session, client_id, items, limit)
+    if gas_rho is not None:
+        items += _follow_ups(session, client_id, gas_rho)
+    if instruments is not None:
+        items += _assessments(session, client_id, instruments)
     items.sort(key=lambda i: i.sort_key, reverse=True)
     return items[:limit]
 
@@ -122,6 +142,35 @@ def _with_group_work(
         replace(i, group=names.get(i.event.journey_id)) if i.event is not None else i for i in items
     ]
     return named + [TimelineItem(at, "attendance", who, attendance=mark) for at, who, mark in marks]
+
+
+def _follow_ups(session: Session, client_id: int, rho: float) -> list[TimelineItem]:
+    """One line per GAS follow-up (its date, at noon UTC for ordering): the T-score and change."""
+    from engine.goals import t_score_series
+
+    return [
+        TimelineItem(datetime.combine(p.rated_on, time(12), UTC), "follow_up", None, follow_up=p)
+        for p in t_score_series(session, client_id, rho)
+        if p.rated_on is not None
+    ]
+
+
+def _assessments(
+    session: Session, client_id: int, instruments: Mapping[str, Instrument]
+) -> list[TimelineItem]:
+    """One line per recorded assessment, with its instrument's label (the key if retired)."""
+    from engine.assessments import assessments
+
+    return [
+        TimelineItem(
+            as_utc(a.recorded_at),
+            "assessment",
+            a.recorded_by,
+            assessment=a,
+            label=instruments[a.instrument].label if a.instrument in instruments else None,
+        )
+        for a in assessments(session, client_id)
+    ]
 
 
 def last_contact(session: Session, client_id: int) -> ContactEntry | None:

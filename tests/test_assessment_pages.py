@@ -114,6 +114,10 @@ def test_a_summary_recorded_twice_shows_the_change_and_a_chart(
     assert 'id="summary-chart-kykyviisari"' in summary.text
     assert access_rows(runtime, "record_assessment") == 2
     assert access_rows(runtime, "assessments") == 2
+    # both are lines of the client's timeline, with the instrument's name and the date assessed
+    timeline = coach.get(f"/clients/{client_id}").text.split('id="timeline"')[1]
+    lines = re.findall(r"timeline__item--assessment\">(.*?)</li>", timeline, re.S)
+    assert len(lines) == 2 and all("Arviointi" in line and "Kykyviisari" in line for line in lines)
 
 
 def test_a_score_out_of_scale_is_a_422_naming_the_item_and_keeps_the_values(

@@ -96,6 +96,10 @@ def test_a_follow_up_shows_the_t_score_and_its_change(runtime: Runtime, coach: U
     page = coach.get(f"/clients/{client_id}")
     assert re.findall(r"<td data-t-score>([^<]*)</td>", page.text) == ["37,6", "56,2"]
     assert count(runtime, GasRating) == 2
+    # the follow-up is a line of the client's timeline, with its T-score and change
+    timeline = page.text.split('id="timeline"')[1]
+    (line,) = re.findall(r"timeline__item--follow_up\">(.*?)</li>", timeline, re.S)
+    assert "GAS-seuranta" in line and "T-arvo 56,2" in line and "+18,6 edellisestä" in line
 
 
 def test_bad_input_is_422_naming_the_field_with_nothing_lost(

@@ -318,7 +318,12 @@ def client_context(
         "pathway": pathway,
         "options": options,
         "diagram": diagram,
-        "timeline": timeline(session, view.client_id),
+        "timeline": timeline(
+            session,
+            view.client_id,
+            gas_rho=runtime.settings.gas_rho,
+            instruments=runtime.instruments,
+        ),
         "pathway_labels": {p.key: p for p in runtime.pathways},
         "municipality": municipality.label(language) if municipality else client.municipality_code,
         "referral_journeys": referral_journeys,
