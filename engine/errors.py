@@ -70,6 +70,27 @@ class InvalidTransition(PolkuError):
         }
 
 
+class MovedElsewhere(PolkuError):
+    """A journey of a pathway with its own rules of who may move it (a referral, a group
+    membership) asked to move through the generic journey route."""
+
+    code = "moved_elsewhere"
+
+    #: pathway -> where its journeys are moved
+    ROUTES = {
+        "referral": "POST /api/referrals/{referral_id}/advance or /cancel",
+        "group_membership": "POST /groups/{group_id}/members/{membership_id}/advance",
+    }
+
+    def __init__(self, pathway: str):
+        self.pathway = pathway
+        where = self.ROUTES.get(pathway, "its own routes")
+        super().__init__(f"a {pathway} journey is moved only through {where}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return super().as_dict() | {"pathway": self.pathway}
+
+
 class GuardRejected(PolkuError):
     """A guard or plugin rule denied the transition; ``verdicts`` holds every rule's answer."""
 

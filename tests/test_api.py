@@ -147,3 +147,50 @@ def test_openapi_documents_the_api(api: Any) -> None:
         "/api/journeys/{journey_id}/advance",
     } <= set(paths)
     assert {"409", "422"} <= set(paths["/api/journeys/{journey_id}/advance"]["post"]["responses"])
+
+
+def test_referral_and_group_membership_journeys_move_only_through_their_own_routes(
+    runtime: Runtime, api_as: Callable[..., Any]
+) -> None:
+    """The generic advance route would skip who-may-fire-what (a coach accepting their own
+    referral) and the client journey's move (a membership attending beside a journey not in
+    group work): 409 naming the route to use, and nothing moves."""
+    from engine.models import GroupMembership, Journey, Referral
+    from tests.group_kit import client_at, coach, invite, make_group
+    from tests.referral_kit import (
+        coach_principal,
+        give_consent,
+        partner_service,
+        send_referral,
+        young_client,
+    )
+
+    me = api_as("coach")
+    leader = coach(me.user_id, me.organisation_id)
+    member, client_journey = client_at(
+        runtime, organisation_id=me.organisation_id, care_team=(me.user_id,)
+    )
+    membership_id = invite(runtime, leader, make_group(runtime, leader), member)
+    referred, _ = young_client(runtime, organisation_id=me.organisation_id, care_team=(me.user_id,))
+    principal = coach_principal(me.user_id, me.organisation_id)
+    partner = partner_service(runtime)
+    consent = give_consent(runtime, principal, referred, partner.organisation_id)
+    referral_id = send_referral(runtime, principal, referred, consent_id=consent)
+    with runtime.db.read() as session:
+        membership = session.get(GroupMembership, membership_id)
+        referral = session.get(Referral, referral_id)
+        assert membership is not None and referral is not None
+        moves = {membership.journey_id: "start_attending", referral.journey_id: "accept"}
+    for journey_id, trigger in moves.items():
+        answer = me.post(f"/api/journeys/{journey_id}/advance", json={"trigger": trigger})
+        assert answer.status_code == 409, answer.text
+        assert answer.json()["error"] == "moved_elsewhere"
+        assert "/advance" in answer.json()["message"]
+    with runtime.db.read() as session:
+        states = [session.get(Journey, j).state for j in (*moves, client_journey)]  # type: ignore[union-attr]
+    assert states == ["invited", "requested", "goal_setting"]
+    # the client journey itself still moves through the generic route
+    moved = me.post(
+        f"/api/journeys/{client_journey}/advance", json={"trigger": "start_individual_work"}
+    )
+    assert moved.status_code == 200, moved.text

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, status
 
 from engine import audit
 from engine.access import Basis, What
-from engine.clients import register_client
+from engine.clients import CLIENT_JOURNEY, register_client
+from engine.errors import MovedElsewhere
 from engine.journeys import TriggerOption
 from engine.models import Journey, JourneyEvent
 from engine.views import EventView
@@ -144,7 +145,11 @@ def advance_journey(
 ) -> AdvanceOut:
     """Fire a trigger, as the logged-in coach. 409 on a conflict or an impossible trigger (naming
     the allowed ones), 422 when a rule blocks it (with every rule's reason) or a reason/outcome
-    is missing."""
+    is missing. Referral and group-membership journeys are refused (409): they move only
+    through their own routes, which check who may fire what and move the client journey too."""
+    journey, _client = runtime.journeys.get(work.session, journey_id)
+    if journey.pathway_key != CLIENT_JOURNEY:
+        raise MovedElsewhere(journey.pathway_key)
     event = runtime.journeys.advance(
         work.session,
         journey_id,
