@@ -67,12 +67,13 @@ def has_described_goal(session: Session, client_id: int) -> bool:
     return bool(session.execute(query).scalar())
 
 
-def goals_of(session: Session, client_id: int) -> list[GasGoal]:
-    return list(
-        session.execute(
-            select(GasGoal).where(col(GasGoal.client_id) == client_id).order_by(col(GasGoal.id))
-        ).scalars()
-    )
+def goals_of(session: Session, client_id: int, *, lock: bool = False) -> list[GasGoal]:
+    """The client's goals; ``lock``: FOR UPDATE, freshly read (writers that must not interleave:
+    a follow-up and a change of a goal)."""
+    stmt = select(GasGoal).where(col(GasGoal.client_id) == client_id).order_by(col(GasGoal.id))
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return list(session.execute(stmt).scalars())
 
 
 def ratings_of(session: Session, client_id: int) -> list[GasRating]:
@@ -162,9 +163,13 @@ def edit_goal(
     difficulty: int | None = None,
     now: datetime,
 ) -> GasGoal:
-    """Change a goal that has not been rated yet (a rated goal is history: add a new one)."""
-    row = session.get(GasGoal, goal_id)
-    if row is None or row.client_id != client_id:
+    """Change a goal that has not been rated yet (a rated goal is history: add a new one).
+
+    The client's goals are locked first, as :func:`record_follow_up` locks them: a follow-up
+    being saved at the same moment either commits first (then this refuses) or rates the
+    changed goal, never the old text under the new one."""
+    row = next((g for g in goals_of(session, client_id, lock=True) if g.id == goal_id), None)
+    if row is None:
         raise NotFound(f"goal {goal_id} of client {client_id}")
     rated = session.execute(select(exists().where(col(GasRating.goal_id) == goal_id))).scalar()
     if rated:
@@ -200,7 +205,7 @@ def record_follow_up(
     Raises :class:`InputRequired` naming ``rated_on`` or the goal's field (``goal_<id>``)."""
     if rated_on > today:
         raise InputRequired("rated_on", "a follow-up cannot be in the future")
-    goals = {g.id: g for g in goals_of(session, client_id)}
+    goals = {g.id: g for g in goals_of(session, client_id, lock=True)}
     for goal_id in levels:
         goal = goals.get(goal_id)
         if goal is None:

@@ -270,6 +270,61 @@ def test_a_rated_goal_cannot_be_changed(runtime: Runtime) -> None:
     assert info.value.field == "goal"
 
 
+def test_a_goal_changed_while_a_follow_up_is_saved_is_refused(runtime: Runtime) -> None:
+    """A follow-up holds its transaction open a while; a change of the same goal started
+    meanwhile must wait for it and then refuse (the rating is of the old text). Without the
+    lock PostgreSQL lets the change through: the FK check of the rating does not block it."""
+    import threading
+    import time
+
+    client_id, _ = make_client(runtime)
+    g = save(runtime, client_id)
+    assert g.id is not None
+    rated = threading.Event()
+    outcome: list[str] = []
+
+    def rate() -> None:
+        with runtime.db.write() as session:
+            record_follow_up(
+                session,
+                client_id=client_id,
+                actor_id=None,
+                rated_on=TODAY,
+                levels={g.id: 1},
+                today=TODAY,
+                now=NOW,
+            )
+            rated.set()
+            time.sleep(0.3)
+
+    def change() -> None:
+        rated.wait(10)
+        try:
+            with runtime.db.write() as session:
+                edit_goal(
+                    session,
+                    g.id,
+                    client_id=client_id,
+                    actor_id=None,
+                    goal="Aivan toinen tavoite",
+                    levels=EXAMPLE_LEVELS,
+                    now=NOW,
+                )
+            outcome.append("changed")
+        except InputRequired as exc:
+            outcome.append(exc.field)
+
+    threads = [threading.Thread(target=rate), threading.Thread(target=change)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert outcome == ["goal"]
+    with runtime.db.read() as session:
+        stored = session.get(GasGoal, g.id)
+        assert stored is not None and stored.goal != "Aivan toinen tavoite"
+
+
 def test_ratings_are_append_only(runtime: Runtime) -> None:
     client_id, _ = make_client(runtime)
     g = save(runtime, client_id)
