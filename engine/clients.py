@@ -23,13 +23,22 @@ CLIENT_JOURNEY = "client_journey"
 
 def latest_client_journey(session: Session, client_id: int) -> Journey | None:
     """The client's journey of pathway ``client_journey`` (the latest, were there several): the
-    one referrals and group memberships move along with their own."""
+    one referrals and group memberships move along with their own. Read afresh (a row loaded
+    earlier in the session may have moved since)."""
     return session.execute(
         select(Journey)
         .where(col(Journey.client_id) == client_id, col(Journey.pathway_key) == CLIENT_JOURNEY)
         .order_by(col(Journey.id).desc())
         .limit(1)
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
+
+
+def lock_client(session: Session, client_id: int) -> None:
+    """Serialise the writers about one client until this transaction ends: FOR UPDATE on the
+    client's row on PostgreSQL (READ COMMITTED would let two check-then-insert writers both
+    pass); SQLite's write transactions already run one at a time."""
+    session.execute(select(col(Client.id)).where(col(Client.id) == client_id).with_for_update())
 
 
 def register_client(
@@ -107,7 +116,8 @@ def add_care_team_member(
     The client's row is locked first (FOR UPDATE on PostgreSQL; SQLite's write transactions run
     one at a time), so two parallel adds cannot both pass the overlap check: a duplicate row
     would outlive "end membership" and keep access open."""
-    client = session.get(Client, client_id, with_for_update=True)
+    lock_client(session, client_id)
+    client = session.get(Client, client_id)
     if client is None:
         raise NotFound(f"client {client_id} not found")
     member = session.get(User, user_id)

@@ -38,7 +38,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 from engine.access import Principal, What, grants_for
-from engine.clients import latest_client_journey
+from engine.clients import latest_client_journey, lock_client
 from engine.clock import as_utc
 from engine.errors import InputRequired, InvalidTransition, NotFound
 from engine.journeys import Journeys
@@ -62,6 +62,7 @@ PATHWAY = "group_membership"
 CLIENT_PATHWAY = "client_journey"
 DEFAULT_MEETINGS = 8
 MAX_MEETINGS = 52
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 NAME_MAX = 200
 TOPIC_MAX = 200
 #: Client journey states that already are group work.
@@ -145,7 +146,7 @@ def create_group(
         raise InputRequired("name", f"a name of 1-{NAME_MAX} characters")
     if given.municipality_code not in municipalities:
         raise InputRequired("municipality_code", "a municipality known to the plugins")
-    if given.first_meeting is None:
+    if given.first_meeting is None or not _in_range(given.first_meeting):
         raise InputRequired("first_meeting", "the date and time of the first meeting")
     meetings = given.meetings
     if meetings is None or not 1 <= meetings <= MAX_MEETINGS:
@@ -181,6 +182,12 @@ def create_group(
         session.add(GroupSession(group_id=group.id, number=number, starts_at=starts_at))
     session.flush()
     return group
+
+
+def _in_range(moment: datetime) -> bool:
+    """Meetings between 2000 and 2100 (a year 1 or 9999 typo would overflow the weekly
+    arithmetic or the database's timestamp range)."""
+    return FIRST_YEAR <= moment.year <= LAST_YEAR
 
 
 def _check_users(
@@ -247,7 +254,7 @@ def edit_session(
     topic = topic.strip()
     if len(topic) > TOPIC_MAX:
         raise InputRequired("topic", f"the topic is at most {TOPIC_MAX} characters")
-    if starts_at is None:
+    if starts_at is None or not _in_range(starts_at):
         raise InputRequired("starts_at", "the date and time of the meeting")
     meeting.starts_at = starts_at
     meeting.topic = topic
@@ -283,9 +290,11 @@ def add_member(
     *,
     now: datetime,
 ) -> GroupMembership:
-    """Invite the client to the group: a membership journey in its first state (invited)."""
+    """Invite the client to the group: a membership journey in its first state (invited).
+    The client's row is locked first, so two parallel invites cannot both pass the check."""
     if session.get(ClientGroup, group_id) is None:
         raise NotFound(f"group {group_id} not found")
+    lock_client(session, client_id)
     already = session.execute(
         select(col(GroupMembership.id)).where(
             col(GroupMembership.group_id) == group_id, col(GroupMembership.client_id) == client_id
@@ -342,6 +351,9 @@ def advance_membership(
     Raises what :meth:`Journeys.advance` raises, or :class:`ClientJourneyBlocked`; the caller
     rolls back then (nothing half done)."""
     membership = membership_of(session, group_id, membership_id)
+    # one membership move of a client at a time: two groups completed at once must not each
+    # see the other still attending (and neither end the client's group work)
+    lock_client(session, membership.client_id)
     client_journey = latest_client_journey(session, membership.client_id)
     client_state = client_journey.state if client_journey else None
     if trigger == "start_attending" and client_state not in GROUP_WORK_STATES:

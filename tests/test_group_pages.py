@@ -392,3 +392,20 @@ def test_a_leader_adds_members_from_the_group_page(
         leader.post(f"/groups/{group_id}/members", data={"client_id": str(hidden)}).status_code
         == 403
     )
+
+
+def test_odd_numbers_and_dates_are_a_422_not_a_crash(runtime: Runtime, leader: UserClient) -> None:
+    """ "²".isdigit() is true but int("²") fails; a year 1 or 9999 overflows the weekly sums."""
+    group_id = group_of(runtime, leader)
+    first, *_ = sessions(runtime, group_id)
+    new = {"name": "R", "municipality_code": "261"}
+    for path, data, status in (
+        # an id that is not a number names no member: not found
+        (f"/groups/{group_id}/attendance", {"membership_id": "²", "session_id": str(first)}, 404),
+        (f"/groups/{group_id}/members", {"client_id": "٣"}, 422),
+        ("/groups/new", new | {"first_date": "2026-03-05", "meetings": "²"}, 422),
+        ("/groups/new", new | {"first_date": "9999-12-20", "meetings": "8"}, 422),
+        (f"/groups/{group_id}/sessions/{first}", {"date": "0001-01-01", "time": "00:00"}, 422),
+    ):
+        answer = leader.post(path, data=data, headers=HX)
+        assert answer.status_code == status, (path, data, answer.status_code)

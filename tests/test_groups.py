@@ -4,7 +4,9 @@ blocked case, where nothing is written -- attendance marks, the timeline, and th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +20,7 @@ from engine.errors import Forbidden, InputRequired, InvalidTransition, NotFound
 from engine.groups import (
     ClientJourneyBlocked,
     GroupInput,
+    add_member,
     advance_membership,
     create_group,
     current_marks,
@@ -114,6 +117,8 @@ def test_a_new_group_has_its_leader_and_eight_numbered_sessions(runtime: Runtime
         ({"meetings": 0}, "meetings"),
         ({"meetings": 53}, "meetings"),
         ({"first_meeting": None}, "first_meeting"),
+        ({"first_meeting": datetime(1, 1, 1, 9, 0)}, "first_meeting"),
+        ({"first_meeting": datetime(9999, 12, 20, 9, 0)}, "first_meeting"),  # would overflow
         ({"co_leader_id": "coach"}, "co_leader_id"),
         ({"leader_ids": "partner"}, "leader_ids"),
         ({"leader_ids": "other_organisation"}, "leader_ids"),
@@ -443,3 +448,70 @@ def test_group_grants(runtime: Runtime) -> None:
         assert basis_for(session, me, invited_id, What.group, today) == Basis.group_leader
         detail = group_detail(session, group_id, attended_only=True)
     assert [m.client.id for m in detail.members] == [attending_id]
+
+
+# --- writers about one client at the same time (PostgreSQL READ COMMITTED) ---------------------
+
+
+def _at_once(
+    runtime: Runtime, first: Callable[[Any], object], second: Callable[[Any], object]
+) -> list[str]:
+    """``first(session)`` in a write transaction held open 0.3 s after it wrote; meanwhile
+    ``second(session)`` in another. Returns what each did: "ok" or its InputRequired's field."""
+    import threading
+    import time
+
+    wrote = threading.Event()
+    outcomes: dict[int, str] = {}
+
+    def run(index: int, work: Callable[[Any], object]) -> None:
+        if index == 1:
+            wrote.wait(10)
+        try:
+            with runtime.db.write() as session:
+                work(session)
+                if index == 0:
+                    wrote.set()
+                    time.sleep(0.3)
+            outcomes[index] = "ok"
+        except InputRequired as exc:
+            outcomes[index] = exc.field
+        finally:
+            wrote.set()
+
+    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate((first, second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return [outcomes.get(0, "?"), outcomes.get(1, "?")]
+
+
+def test_two_groups_ending_at_once_still_end_the_group_work(runtime: Runtime) -> None:
+    me = leader(runtime)
+    client_id, journey_id = client_at(runtime)
+    groups = [make_group(runtime, me, name=n) for n in ("A", "B")]
+    members = [invite(runtime, me, g, client_id) for g in groups]
+    for g, m in zip(groups, members, strict=True):
+        move(runtime, me, g, m, "start_attending")
+    now = runtime.clock.now()
+    ends = [
+        lambda s, g=g, m=m: advance_membership(s, runtime.journeys, me, g, m, "complete", now=now)
+        for g, m in zip(groups, members, strict=True)
+    ]
+    assert _at_once(runtime, *ends) == ["ok", "ok"]
+    # the second one waited for the first, saw no other group attended, and ended group work
+    assert state_of(runtime, journey_id) == "individual_work"
+
+
+def test_two_invites_at_once_make_one_membership(runtime: Runtime) -> None:
+    me = leader(runtime)
+    client_id, _ = client_at(runtime)
+    group_id = make_group(runtime, me)
+    now = runtime.clock.now()
+
+    def invite_once(session: Any) -> object:
+        return add_member(session, runtime.journeys, me, group_id, client_id, now=now)
+
+    assert _at_once(runtime, invite_once, invite_once) == ["ok", "group_id"]
+    assert count(runtime, GroupMembership) == 1

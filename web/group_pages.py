@@ -89,7 +89,8 @@ def _text(form: FormData, name: str) -> str:
 
 
 def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    """A whole number of ASCII digits (``"²".isdigit()`` is true, but ``int("²")`` fails)."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def _local(day: str, at: str) -> datetime | None:
