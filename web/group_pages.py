@@ -47,6 +47,7 @@ from engine.groups import (
     add_member,
     advance_membership,
     co_leader_choices,
+    co_leader_organisation,
     create_group,
     edit_session,
     group_detail,
@@ -57,6 +58,7 @@ from engine.groups import (
     membership_of,
 )
 from engine.models import Client, Role
+from engine.referrals import EVIDENCE
 from engine.runtime import Runtime
 from web import i18n
 from web.coach import client_context, fragment_block, sorted_municipalities
@@ -90,6 +92,15 @@ def _text(form: FormData, name: str) -> str:
 
 def _int(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _consent_evidence(form: FormData) -> str | None:
+    """How the client consented to the group's co-leader's organisation seeing their name and
+    attendance (the invite form's checkbox ``co_leader_consent`` and ``consent_evidence``), or
+    None without the checkbox. A bad evidence value is refused by the engine (422)."""
+    if _text(form, "co_leader_consent") != "1":
+        return None
+    return _text(form, "consent_evidence")[:20]
 
 
 def _local(day: str, at: str) -> datetime | None:
@@ -247,14 +258,14 @@ def group_context(
     access-log row per member shown."""
     session = access.session
     session.expire_all()
-    co_leader = access.principal.role == Role.partner
-    detail = group_detail(session, access.group_id, attended_only=co_leader)
+    today = runtime.clock.today()
+    co_leader = access.principal if access.basis == Basis.group_co_leader else None
+    detail = group_detail(session, access.group_id, co_leader=co_leader, today=today)
     if record:
         access.record(runtime, [m.client.id for m in detail.members if m.client.id])
     language = i18n.request_language(request)
     municipality = runtime.municipalities.get(detail.group.municipality_code)
     membership_pathway = runtime.pathways.latest(PATHWAY)
-    today = runtime.clock.today()
     zone = runtime.clock.zone
     return {
         "detail": detail,
@@ -270,6 +281,8 @@ def group_context(
         },
         "local_start": {s.id: local_start(s, zone) for s in detail.sessions},
         "notice": notice,
+        "co_leader_organisation": co_leader_organisation(session, access.group_id),
+        "evidence_choices": EVIDENCE,
         "candidates": None,
         "q": "",
         "page_path": f"/groups/{access.group_id}",
@@ -352,10 +365,11 @@ async def add_group_member(
                 group_id,
                 client_id,
                 now=runtime.clock.now(),
+                consent_evidence=_consent_evidence(data),
             )
             notice.membership_id = membership.id
-    except InputRequired:
-        notice.kind, status = "already", 422
+    except InputRequired as exc:
+        notice.kind, status = ("evidence" if exc.field == "evidence" else "already"), 422
     client = work.session.get(Client, client_id)
     assert client is not None
     notice.name = f"{client.first_name} {client.last_name}"
@@ -539,9 +553,10 @@ async def invite_client(
                     group_id,
                     client_id,
                     now=runtime.clock.now(),
+                    consent_evidence=_consent_evidence(data),
                 )
-        except InputRequired:
-            error, status = "already", 422
+        except InputRequired as exc:
+            error, status = ("evidence" if exc.field == "evidence" else "already"), 422
     work.session.expire_all()
     context = {**client_context(request, work, runtime), "group_error": error}
     context["group_invited"] = not error
