@@ -441,8 +441,7 @@ def test_the_co_leader_sees_only_consenting_members_each_view_a_disclosure(
     co = co_led_group(runtime, leader)
     with runtime.db.read() as session:
         names = {
-            c.id: f"{c.first_name} {c.last_name}"
-            for c in session.execute(select(Client)).scalars()
+            c.id: f"{c.first_name} {c.last_name}" for c in session.execute(select(Client)).scalars()
         }
     co_leader = api_as(user=co.partner)
     before = disclosures(runtime)
