@@ -343,6 +343,25 @@ def co_leader_organisation(session: Session, group_id: int) -> tuple[int, str] |
     return (int(row[0]), str(row[1])) if row is not None else None
 
 
+def consenting_to_co_leader(
+    session: Session, organisation_id: int, client_ids: Sequence[int]
+) -> set[int]:
+    """Which of the clients hold a consent to the co-leader's organisation (for the leaders'
+    view: who the co-leader sees)."""
+    if not client_ids:
+        return set()
+    return {
+        int(c)
+        for c in session.execute(
+            select(col(Consent.client_id)).where(
+                col(Consent.client_id).in_(list(client_ids)),
+                col(Consent.organisation_id) == organisation_id,
+                consent_holds_for_co_leader(),
+            )
+        ).scalars()
+    }
+
+
 def consent_to_co_leader(
     session: Session,
     principal: Principal,
@@ -355,6 +374,8 @@ def consent_to_co_leader(
     """Record the client's consent to the group's co-leader's organisation seeing their name and
     attendance (the one consent code, :func:`engine.referrals.record_consent`). None when the
     group has no co-leader; the holding consent when one already covers it."""
+    if evidence not in EVIDENCE:
+        raise InputRequired("evidence", "how was the consent given?", EVIDENCE)
     organisation = co_leader_organisation(session, group_id)
     if organisation is None:
         return None

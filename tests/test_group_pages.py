@@ -556,3 +556,28 @@ def test_a_leader_invites_from_the_group_page_with_consent(
     assert added.status_code == 200
     consent = consent_of(runtime, client_id)
     assert consent is not None and consent.organisation_id == partner_user.organisation_id
+
+
+def test_a_leader_records_a_consent_given_after_the_invitation(
+    runtime: Runtime, leader: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    co = co_led_group(runtime, leader)
+    members = leader.get(f"/groups/{co.group_id}").text
+    # Iida and Aapo consented when invited: only Eino has the form (its action and hx-post)
+    assert members.count('/consent"') == 2
+    with runtime.db.read() as session:
+        membership = session.execute(
+            select(GroupMembership).where(col(GroupMembership.client_id) == co.no_consent)
+        ).scalar_one()
+    url = f"/groups/{co.group_id}/members/{membership.id}/consent"
+    assert f'action="{url}"' in members
+    bad = leader.post(url, data={"consent_evidence": "telepathy"}, headers=HX)
+    assert bad.status_code == 422 and 'role="alert"' in bad.text
+    assert consent_of(runtime, co.no_consent) is None
+    co_leader = api_as(user=co.partner)
+    assert co_leader.post(url, data={"consent_evidence": "verbal"}).status_code == 403
+    answer = leader.post(url, data={"consent_evidence": "verbal"}, headers=HX)
+    assert answer.status_code == 200 and 'role="status"' in answer.text
+    consent = consent_of(runtime, co.no_consent)
+    assert consent is not None and consent.scope == "name,attendance"
+    assert "Eino Kieltäytyi" in co_leader.get(f"/groups/{co.group_id}").text

@@ -13,6 +13,9 @@
 - ``POST /groups/{id}/sessions/{sid}``: a session's time and topic; rule ``group_schedule``.
 - ``POST /groups/{id}/members/{mid}/advance``: a membership move (and the client journey's);
   rule ``group:group_work``, one row for that member.
+- ``POST /groups/{id}/members/{mid}/consent``: record the member's consent to the partner
+  co-leader's organisation seeing their name and attendance (given after the invitation); rule
+  ``group:group_work``, one row for that member.
 - ``POST /groups/{id}/attendance``: mark one member present or not at one session (the toggle);
   rule ``group:group_work``, one row for that member.
 - ``POST /clients/{id}/groups``: invite the client, from their page, to a group I lead; rule
@@ -48,6 +51,8 @@ from engine.groups import (
     advance_membership,
     co_leader_choices,
     co_leader_organisation,
+    consent_to_co_leader,
+    consenting_to_co_leader,
     create_group,
     edit_session,
     group_detail,
@@ -243,7 +248,7 @@ class Notice:
 
     @property
     def error(self) -> bool:
-        return self.kind not in {"moved", "marked", "saved", "invited"}
+        return self.kind not in {"moved", "marked", "saved", "invited", "consented"}
 
 
 def group_context(
@@ -263,6 +268,12 @@ def group_context(
     detail = group_detail(session, access.group_id, co_leader=co_leader, today=today)
     if record:
         access.record(runtime, [m.client.id for m in detail.members if m.client.id])
+    organisation = co_leader_organisation(session, access.group_id)
+    shared: set[int] = set()
+    if organisation is not None and access.basis == Basis.group_leader:
+        shared = consenting_to_co_leader(
+            session, organisation[0], [m.client.id for m in detail.members if m.client.id]
+        )
     language = i18n.request_language(request)
     municipality = runtime.municipalities.get(detail.group.municipality_code)
     membership_pathway = runtime.pathways.latest(PATHWAY)
@@ -281,7 +292,8 @@ def group_context(
         },
         "local_start": {s.id: local_start(s, zone) for s in detail.sessions},
         "notice": notice,
-        "co_leader_organisation": co_leader_organisation(session, access.group_id),
+        "co_leader_organisation": organisation,
+        "shared": shared,
         "evidence_choices": EVIDENCE,
         "candidates": None,
         "q": "",
@@ -474,6 +486,44 @@ async def member_advance(
     others = [m.client.id for m in context["detail"].members if m.client.id != client.id]
     work.record(runtime, [c for c in others if c is not None])
     return render(request, "groups/detail.html", context, status_code=status)
+
+
+@router.post("/groups/{group_id}/members/{membership_id}/consent", name="group_member_consent")
+async def member_consent(
+    request: Request, group_id: int, membership_id: int, work: GroupWork, runtime: RuntimeDep
+) -> Response:
+    """Record a member's consent to the co-leader's organisation seeing their name and
+    attendance, given after the invitation (``consent_evidence``: verbal | written |
+    electronic). Revoked on the client's referrals page."""
+    data = await request.form()
+    membership = membership_of(work.session, group_id, membership_id)
+    client = work.session.get(Client, membership.client_id)
+    assert client is not None
+    work.record(runtime, [membership.client_id])
+    notice = Notice("consented", membership_id=membership_id)
+    status = 200
+    try:
+        with work.session.begin_nested():
+            recorded = consent_to_co_leader(
+                work.session,
+                work.principal,
+                group_id,
+                membership.client_id,
+                _text(data, "consent_evidence")[:20],
+                now=runtime.clock.now(),
+            )
+            if recorded is None:
+                raise InputRequired("co_leader", "the group has no co-leader")
+    except InputRequired:
+        notice.kind, status = "consent_evidence", 422
+    notice.name = f"{client.first_name} {client.last_name}"
+    if status == 200 and not wants_fragment(request):
+        return see_other(f"/groups/{group_id}#group_members")
+    context = group_context(request, work, runtime, notice=notice, record=False)
+    others = [m.client.id for m in context["detail"].members if m.client.id != client.id]
+    work.record(runtime, [c for c in others if c is not None])
+    block = "group_members" if wants_fragment(request) else "main"
+    return render(request, "groups/detail.html", context, block=block, status_code=status)
 
 
 @router.post("/groups/{group_id}/attendance", name="group_attendance")

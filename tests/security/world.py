@@ -799,6 +799,14 @@ ROUTES.update(
                 lambda g: {"trigger": "drop_out", "reason": "Matriisi"},
             ),
         ),
+        ("POST", "/groups/{group_id}/members/{membership_id}/consent"): RouteCase(
+            "group:group_work",
+            _group_call(
+                "POST",
+                "/groups/{group_id}/members/{membership_id}/consent",
+                lambda g: {"consent_evidence": "written"},
+            ),
+        ),
         ("POST", "/groups/{group_id}/attendance"): RouteCase(
             "group:group_work",
             _group_call(
