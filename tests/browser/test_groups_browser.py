@@ -87,7 +87,7 @@ def test_attendance_toggles_without_a_reload(page: Page, runtime: Runtime, axe_s
     assert axe_violations(page, axe_source) == []
 
     # the member's own page: the group, and the attendance on the timeline
-    page.locator("#group_members").get_by_role("link", name="Aino Esimerkki").click()
+    page.locator("#group_members").get_by_role("link", name="Aino Esimerkki", exact=True).click()
     expect(page.locator("main h1")).to_have_text("Aino Esimerkki")
     expect(page.locator("#client_groups")).to_contain_text("Arjen taidot")
     expect(page.locator("#timeline")).to_contain_text("Osallistui tapaamiseen 2/8")
