@@ -63,7 +63,6 @@ from engine.groups import (
     membership_of,
 )
 from engine.models import Client, Role
-from engine.referrals import EVIDENCE
 from engine.runtime import Runtime
 from web import i18n
 from web.coach import client_context, fragment_block, sorted_municipalities
@@ -294,7 +293,6 @@ def group_context(
         "notice": notice,
         "co_leader_organisation": organisation,
         "shared": shared,
-        "evidence_choices": EVIDENCE,
         "candidates": None,
         "q": "",
         "page_path": f"/groups/{access.group_id}",
