@@ -21,9 +21,10 @@ Today's grants:
   referral a route names is checked with :func:`authorise_referral` (``Grant.for_referral``).
 - **groups** (ryhmät, docs/architecture.md "Groups"): a group's leaders (coaches) see its members
   and work in it; the coordinators of the organisation that keeps it see it; its partner
-  co-leader sees the names and attendance of members who have started attending, nothing else
-  of them. The one group a route names is checked with :func:`authorise_group`
-  (``Grant.for_group``).
+  co-leader sees the names and attendance of members who have started attending and whose
+  consent to the co-leader's organisation holds (``group_access.consents_to_co_leader``:
+  revoking it hides the member at the next request), nothing else of them. The one group a
+  route names is checked with :func:`authorise_group` (``Grant.for_group``).
 
 Coordinators see aggregates of their organisation (:func:`can_see_organisation_reports`); admins
 manage users (:func:`can_manage_users`) and read no client data. Which referral triggers each role

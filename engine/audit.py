@@ -6,7 +6,8 @@ disclosed, normally for the last two years. So:
 - every view of a client's data writes exactly one :class:`~engine.models.AccessLog` row, in the
   same transaction as the data read (the web layer's client rule calls :func:`record_access`);
 - every disclosure to another organisation writes one :class:`~engine.models.Disclosure` row
-  (:func:`record_disclosure`, called by the referral handoff in the same transaction);
+  (:func:`record_disclosure`, called by the referral handoff in the same transaction, and for
+  each member a group's partner co-leader is shown: :data:`GROUP_ATTENDANCE`);
 - :func:`client_log` answers the client's request.
 
 Both tables are append-only in the database (triggers from ``engine.migrate.protect_append_only``).
@@ -32,6 +33,9 @@ from engine.models import AccessLog, Disclosure, Organisation, User
 
 #: A code, not text: letters, digits and ``_ . : / § -``, at most 64 characters.
 CODE = re.compile(r"^[A-Za-z0-9_.:/§-]{1,64}$")
+#: The disclosure-log ``what`` of a group member's name and attendance shown to the group's
+#: partner co-leader (on the member's consent; web.security.GroupAccess.record).
+GROUP_ATTENDANCE = "group_attendance"
 #: How far back a client log report reaches unless asked otherwise (703/2023 §11).
 DEFAULT_REPORT_YEARS = 2
 

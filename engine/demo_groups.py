@@ -1,7 +1,9 @@
 """Fictional demo data for groups (engine/groups.py): one running 8-week group led by the demo
 coach and co-led by the demo partner worker, with a few of the demo clients as members (one
-still invited, one who dropped out) and attendance marked at the meetings held so far. Every
-move goes through the real engine, so the client journeys follow it."""
+still invited, one who dropped out) and attendance marked at the meetings held so far. The
+members who attend consented, when invited, to the co-leader's organisation seeing their name and
+attendance (so the demo partner sees them; the one still invited did not). Every move goes
+through the real engine, so the client journeys follow it."""
 
 from __future__ import annotations
 
@@ -94,9 +96,18 @@ def load_groups(
         held = [m for m in meetings if as_utc(m.starts_at) <= now]
         for i, (client_id, _code, last_move) in enumerate(ready):
             at = max(as_utc(last_move), now - timedelta(weeks=4)) + timedelta(minutes=1)
-            membership = add_member(session, runtime.journeys, coach, group.id, client_id, now=at)
+            stays_invited = i == len(ready) - 1 and len(ready) > 1
+            membership = add_member(
+                session,
+                runtime.journeys,
+                coach,
+                group.id,
+                client_id,
+                now=at,
+                consent_evidence=None if stays_invited else ("verbal", "written")[i % 2],
+            )
             assert membership.id is not None
-            if i == len(ready) - 1 and len(ready) > 1:
+            if stays_invited:
                 continue  # invited, not started yet
             start = max(at, as_utc(held[0].starts_at) if held else at)
             start = min(start, now)

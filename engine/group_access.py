@@ -10,13 +10,26 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, exists, false
+from sqlalchemy import ColumnElement, and_, exists, false, literal
 from sqlmodel import col
 
-from engine.models import Client, ClientGroup, GroupLeader, GroupLeaderKind, GroupMembership
+from engine.models import (
+    Client,
+    ClientGroup,
+    Consent,
+    GroupLeader,
+    GroupLeaderKind,
+    GroupMembership,
+)
 
 if TYPE_CHECKING:
     from engine.access import Principal
+
+#: What a group's partner co-leader sees of a member, and so what the member's consent to the
+#: co-leader's organisation must cover (``Consent.scope``).
+CO_LEADER_SCOPE: tuple[str, ...] = ("name", "attendance")
+#: The purpose recorded with that consent.
+CO_LEADER_PURPOSE = "ryhmän ohjaus / gruppledning / group co-leading"
 
 #: A group's id, or the id column of a query (``ClientGroup.id``, ``GroupMembership.group_id``).
 GroupId = Any
@@ -58,13 +71,40 @@ def member_of_led_group(principal: Principal, today: date) -> ColumnElement[bool
     )
 
 
+def consents_to_co_leader(principal: Principal, _today: date) -> ColumnElement[bool]:
+    """The client has an unrevoked consent to the principal's organisation whose scope covers
+    :data:`CO_LEADER_SCOPE` (a condition on the ``client`` row, checked at every request, so
+    revoking the consent hides the client at the next one)."""
+    if principal.organisation_id is None:
+        return false()
+    return exists().where(
+        col(Consent.client_id) == col(Client.id),
+        col(Consent.organisation_id) == principal.organisation_id,
+        consent_holds_for_co_leader(),
+    )
+
+
+def consent_holds_for_co_leader() -> ColumnElement[bool]:
+    """A condition on the ``consent`` row: not revoked, and its scope (comma-separated) covers
+    every field of :data:`CO_LEADER_SCOPE`."""
+    padded = literal(",") + col(Consent.scope) + literal(",")
+    return and_(
+        col(Consent.revoked_at).is_(None),
+        *(padded.like(f"%,{field},%") for field in CO_LEADER_SCOPE),
+    )
+
+
 def member_of_co_led_group(principal: Principal, today: date) -> ColumnElement[bool]:
     """The client has started attending a group the principal co-leads (an invitation alone
-    shows the partner nothing)."""
-    return exists().where(
-        col(GroupMembership.client_id) == col(Client.id),
-        col(GroupMembership.attended_from).is_not(None),
-        co_leads_group(principal, today, col(GroupMembership.group_id)),
+    shows the partner nothing) and consents to the principal's organisation seeing their name and
+    attendance (:func:`consents_to_co_leader`)."""
+    return and_(
+        exists().where(
+            col(GroupMembership.client_id) == col(Client.id),
+            col(GroupMembership.attended_from).is_not(None),
+            co_leads_group(principal, today, col(GroupMembership.group_id)),
+        ),
+        consents_to_co_leader(principal, today),
     )
 
 

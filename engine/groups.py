@@ -29,7 +29,7 @@ docs/architecture.md ("Groups") describes the whole.
 from __future__ import annotations
 
 from collections.abc import Container, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -41,11 +41,18 @@ from engine.access import Principal, What, grants_for
 from engine.clients import latest_client_journey, lock_client
 from engine.clock import as_utc
 from engine.errors import InputRequired, InvalidTransition, NotFound
+from engine.group_access import (
+    CO_LEADER_PURPOSE,
+    CO_LEADER_SCOPE,
+    consent_holds_for_co_leader,
+    consents_to_co_leader,
+)
 from engine.journeys import Journeys
 from engine.models import (
     AttendanceMark,
     Client,
     ClientGroup,
+    Consent,
     GroupLeader,
     GroupLeaderKind,
     GroupMembership,
@@ -56,6 +63,7 @@ from engine.models import (
     Role,
     User,
 )
+from engine.referrals import EVIDENCE, record_consent
 from engine.views import EventView
 
 PATHWAY = "group_membership"
@@ -289,11 +297,19 @@ def add_member(
     client_id: int,
     *,
     now: datetime,
+    consent_evidence: str | None = None,
 ) -> GroupMembership:
     """Invite the client to the group: a membership journey in its first state (invited).
-    The client's row is locked first, so two parallel invites cannot both pass the check."""
+    The client's row is locked first, so two parallel invites cannot both pass the check.
+
+    ``consent_evidence`` (verbal | written | electronic): the client consents to the group's
+    partner co-leader's organisation seeing their name and attendance; recorded as a
+    :class:`~engine.models.Consent` (scope :data:`CO_LEADER_SCOPE`) when the group has a
+    co-leader and no such consent holds yet. Without it the co-leader never sees the member."""
     if session.get(ClientGroup, group_id) is None:
         raise NotFound(f"group {group_id} not found")
+    if consent_evidence is not None and consent_evidence not in EVIDENCE:
+        raise InputRequired("evidence", "how was the consent given?", EVIDENCE)
     lock_client(session, client_id)
     already = session.execute(
         select(col(GroupMembership.id)).where(
@@ -302,6 +318,8 @@ def add_member(
     ).first()
     if already is not None:
         raise InputRequired("group_id", "the client is already a member of this group")
+    if consent_evidence is not None:
+        consent_to_co_leader(session, principal, group_id, client_id, consent_evidence, now=now)
     journey = journeys.start(
         session, client_id=client_id, pathway_key=PATHWAY, actor_id=principal.user_id, at=now
     )
@@ -316,6 +334,87 @@ def add_member(
     session.add(membership)
     session.flush()
     return membership
+
+
+def co_leader_organisation(session: Session, group_id: int) -> tuple[int, str] | None:
+    """The id and name of the organisation of the group's partner co-leader (None: no
+    co-leader)."""
+    row = session.execute(
+        select(col(Organisation.id), col(Organisation.name))
+        .join(User, col(User.organisation_id) == col(Organisation.id))
+        .join(GroupLeader, col(GroupLeader.user_id) == col(User.id))
+        .where(
+            col(GroupLeader.group_id) == group_id,
+            col(GroupLeader.kind) == GroupLeaderKind.co_leader.value,
+        )
+        .order_by(col(GroupLeader.id))
+    ).first()
+    return (int(row[0]), str(row[1])) if row is not None else None
+
+
+def consenting_to_co_leader(
+    session: Session, organisation_id: int, client_ids: Sequence[int]
+) -> set[int]:
+    """Which of the clients hold a consent to the co-leader's organisation (for the leaders'
+    view: who the co-leader sees)."""
+    if not client_ids:
+        return set()
+    return {
+        int(c)
+        for c in session.execute(
+            select(col(Consent.client_id)).where(
+                col(Consent.client_id).in_(list(client_ids)),
+                col(Consent.organisation_id) == organisation_id,
+                consent_holds_for_co_leader(),
+            )
+        ).scalars()
+    }
+
+
+def consent_to_co_leader(
+    session: Session,
+    principal: Principal,
+    group_id: int,
+    client_id: int,
+    evidence: str,
+    *,
+    now: datetime,
+) -> Consent | None:
+    """Record the client's consent to the group's co-leader's organisation seeing their name and
+    attendance (the one consent code, :func:`engine.referrals.record_consent`). None when the
+    group has no co-leader; the holding consent when one already covers it."""
+    if evidence not in EVIDENCE:
+        raise InputRequired("evidence", "how was the consent given?", EVIDENCE)
+    organisation = co_leader_organisation(session, group_id)
+    if organisation is None:
+        return None
+    holding = (
+        session.execute(
+            select(Consent)
+            .where(
+                col(Consent.client_id) == client_id,
+                col(Consent.organisation_id) == organisation[0],
+                consent_holds_for_co_leader(),
+            )
+            .order_by(col(Consent.id))
+        )
+        .scalars()
+        .first()
+    )
+    if holding is not None:
+        return holding
+    return record_consent(
+        session,
+        principal,
+        client_id,
+        organisation_id=organisation[0],
+        scope=CO_LEADER_SCOPE,
+        purpose=CO_LEADER_PURPOSE,
+        evidence=evidence,
+        given_at=now,
+        now=now,
+        fields=CO_LEADER_SCOPE,
+    )
 
 
 def membership_of(session: Session, group_id: int, membership_id: int) -> GroupMembership:
@@ -548,14 +647,21 @@ class GroupDetail:
     sessions: list[GroupSession]
     members: list[Member]
     marks: dict[tuple[int, int], bool]
+    #: For the co-leader: how many attending members are not shown (no consent to their
+    #: organisation); an anonymous count, no ids.
+    hidden: int = 0
 
     def attended(self, membership_id: int) -> int:
         return sum(1 for (m, _s), present in self.marks.items() if m == membership_id and present)
 
 
-def group_detail(session: Session, group_id: int, *, attended_only: bool) -> GroupDetail:
-    """A group with its leaders, sessions, members (``attended_only``: those who have started
-    attending, for the partner co-leader) and current attendance."""
+def group_detail(
+    session: Session, group_id: int, *, co_leader: Principal | None = None, today: date
+) -> GroupDetail:
+    """A group with its leaders, sessions, members and current attendance. For the partner
+    ``co_leader``: only members who have started attending and whose consent to the co-leader's
+    organisation holds (:func:`engine.group_access.consents_to_co_leader`), and the count of the
+    other attending members."""
     group = session.get(ClientGroup, group_id)
     if group is None:
         raise NotFound(f"group {group_id} not found")
@@ -580,9 +686,14 @@ def group_detail(session: Session, group_id: int, *, attended_only: bool) -> Gro
         .where(col(GroupMembership.group_id) == group_id)
         .order_by(col(Client.last_name), col(Client.first_name), col(GroupMembership.id))
     )
-    if attended_only:
+    hidden = 0
+    if co_leader is not None:
         query = query.where(col(GroupMembership.attended_from).is_not(None))
+        attending = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        query = query.where(consents_to_co_leader(co_leader, today))
     members = [Member(m, c, j) for m, c, j in session.execute(query).all()]
+    if co_leader is not None:
+        hidden = int(attending) - len(members)
     return GroupDetail(
         group=group,
         leaders=[u for u, kind, _n in leaders if kind == GroupLeaderKind.leader],
@@ -590,6 +701,7 @@ def group_detail(session: Session, group_id: int, *, attended_only: bool) -> Gro
         sessions=sessions,
         members=members,
         marks=current_marks(session, [m.membership.id for m in members if m.membership.id]),
+        hidden=hidden,
     )
 
 
@@ -599,6 +711,17 @@ class ClientGroups:
 
     memberships: list[tuple[GroupMembership, ClientGroup, str]]
     invitable: list[ClientGroup]
+    #: Invitable group id -> the name of its partner co-leader's organisation (consent asked).
+    co_leader_organisations: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def co_leader_rows(self) -> list[tuple[str, str]]:
+        """(group name, co-leader's organisation) of the invitable groups with a co-leader."""
+        return [
+            (g.name, self.co_leader_organisations[g.id])
+            for g in self.invitable
+            if g.id in self.co_leader_organisations
+        ]
 
 
 def client_groups(
@@ -625,7 +748,12 @@ def client_groups(
         ).scalars()
         if g.id not in joined
     ]
-    return ClientGroups([(m, g, str(s)) for m, g, s in rows], led)
+    organisations = {
+        g.id: found[1]
+        for g in led
+        if g.id is not None and (found := co_leader_organisation(session, g.id)) is not None
+    }
+    return ClientGroups([(m, g, str(s)) for m, g, s in rows], led, organisations)
 
 
 # --- the client's timeline ----------------------------------------------------------------------

@@ -113,6 +113,47 @@ def _aware(moment: datetime) -> datetime:
     return as_utc(moment)
 
 
+def record_consent(
+    session: Session,
+    principal: Principal,
+    client_id: int,
+    *,
+    organisation_id: int,
+    scope: Sequence[str],
+    purpose: str,
+    evidence: str,
+    given_at: datetime,
+    now: datetime,
+    fields: Sequence[str] = PACKET_FIELDS,
+) -> Consent:
+    """Record the client's consent to disclose ``scope`` (some of ``fields``: the packet fields of
+    a referral, or :data:`engine.group_access.CO_LEADER_SCOPE` for a group's partner co-leader)
+    to one partner organisation. The one place a consent row is written."""
+    unknown = sorted(set(scope) - set(fields))
+    if not scope or unknown:
+        raise InputRequired("scope", "choose the fields the consent covers", tuple(fields))
+    if evidence not in EVIDENCE:
+        raise InputRequired("evidence", "how was the consent given?", EVIDENCE)
+    if not purpose.strip():
+        raise InputRequired("purpose", "the consent needs a purpose")
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or organisation.kind != OrganisationKind.partner:
+        raise InputRequired("organisation_id", "consent is given to a partner organisation")
+    consent = Consent(
+        client_id=client_id,
+        organisation_id=organisation_id,
+        scope=",".join(f for f in fields if f in scope),
+        purpose=purpose.strip(),
+        given_at=given_at,
+        evidence=evidence,
+        recorded_by=principal.user_id,
+        recorded_at=now,
+    )
+    session.add(consent)
+    session.flush()
+    return consent
+
+
 class Referrals:
     """The referral service. Built once per process by :class:`engine.runtime.Runtime`."""
 
@@ -188,29 +229,17 @@ class Referrals:
         now: datetime,
     ) -> Consent:
         """Record the client's consent to disclose ``scope`` to one partner organisation."""
-        unknown = sorted(set(scope) - set(PACKET_FIELDS))
-        if not scope or unknown:
-            raise InputRequired("scope", "choose packet fields for the consent", PACKET_FIELDS)
-        if evidence not in EVIDENCE:
-            raise InputRequired("evidence", "how was the consent given?", EVIDENCE)
-        if not purpose.strip():
-            raise InputRequired("purpose", "the consent needs a purpose")
-        organisation = session.get(Organisation, organisation_id)
-        if organisation is None or organisation.kind != OrganisationKind.partner:
-            raise InputRequired("organisation_id", "consent is given to a partner organisation")
-        consent = Consent(
-            client_id=client_id,
+        return record_consent(
+            session,
+            principal,
+            client_id,
             organisation_id=organisation_id,
-            scope=",".join(f for f in PACKET_FIELDS if f in scope),
-            purpose=purpose.strip(),
-            given_at=given_at,
+            scope=scope,
+            purpose=purpose,
             evidence=evidence,
-            recorded_by=principal.user_id,
-            recorded_at=now,
+            given_at=given_at,
+            now=now,
         )
-        session.add(consent)
-        session.flush()
-        return consent
 
     def revoke_consent(
         self, session: Session, principal: Principal, client_id: int, consent_id: int, now: datetime

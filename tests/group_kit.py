@@ -72,11 +72,24 @@ def client_at(
     return client_id, journey_id
 
 
-def invite(runtime: Runtime, leader: Principal, group_id: int, client_id: int) -> int:
-    """The client invited to the group; returns the membership id."""
+def invite(
+    runtime: Runtime,
+    leader: Principal,
+    group_id: int,
+    client_id: int,
+    consent: str | None = None,
+) -> int:
+    """The client invited to the group (``consent``: the evidence of their consent to the
+    co-leader's organisation seeing their name and attendance); returns the membership id."""
     with runtime.db.write() as session:
         membership = add_member(
-            session, runtime.journeys, leader, group_id, client_id, now=runtime.clock.now()
+            session,
+            runtime.journeys,
+            leader,
+            group_id,
+            client_id,
+            now=runtime.clock.now(),
+            consent_evidence=consent,
         )
         assert membership.id is not None
         return membership.id

@@ -130,19 +130,36 @@ def test_demo_has_a_client_with_two_summaries_a_profile_strengths_and_experience
 
 def test_demo_has_a_running_group_with_attendance(runtime: Runtime) -> None:
     """groups: one 8-week group led by the demo coach, co-led by the demo partner worker."""
+    from engine.access import Principal
     from engine.demo_groups import DEMO_GROUP
     from engine.groups import group_detail
-    from engine.models import ClientGroup, GroupLeader
+    from engine.models import ClientGroup, GroupLeader, Role, User
 
     load_demo(runtime, clients=30)
     with runtime.db.read() as session:
         group = session.execute(select(ClientGroup)).scalar_one()
         assert group.name == DEMO_GROUP
-        detail = group_detail(session, group.id or 0, attended_only=False)
+        detail = group_detail(session, group.id or 0, today=runtime.clock.today())
         leaders = session.execute(select(GroupLeader.kind)).scalars().all()
         assert verify_journeys(session) == []
+        # the demo co-leader sees every member who has started attending: each consented
+        co_leader = session.execute(
+            select(User)
+            .join(GroupLeader, GroupLeader.user_id == User.id)
+            .where(  # type: ignore[arg-type]
+                GroupLeader.kind == "co_leader"  # type: ignore[arg-type]
+            )
+        ).scalar_one()
+        seen = group_detail(
+            session,
+            group.id or 0,
+            co_leader=Principal(co_leader.id or 0, Role.partner, co_leader.organisation_id),
+            today=runtime.clock.today(),
+        )
     assert sorted(leaders) == ["co_leader", "leader"]
     assert len(detail.sessions) == 8
     states = sorted(m.state for m in detail.members)
     assert "attending" in states and "invited" in states and "dropped_out" in states
     assert any(present for present in detail.marks.values())
+    started = [m.client.id for m in detail.members if m.membership.attended_from is not None]
+    assert started and [m.client.id for m in seen.members] == started and seen.hidden == 0

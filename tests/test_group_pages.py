@@ -15,6 +15,9 @@ from sqlmodel import col
 from engine.models import (
     AccessLog,
     AttendanceMark,
+    Client,
+    Consent,
+    Disclosure,
     GroupMembership,
     GroupSession,
     Journey,
@@ -37,9 +40,10 @@ def own_client(
     runtime: Runtime,
     http: UserClient,
     triggers: tuple[str, ...] = ("engage", "start_assessment", "set_goals"),
+    **names: str,
 ) -> tuple[int, int]:
     return client_at(
-        runtime, triggers, organisation_id=http.organisation_id, care_team=(http.user_id,)
+        runtime, triggers, organisation_id=http.organisation_id, care_team=(http.user_id,), **names
     )
 
 
@@ -270,21 +274,29 @@ class CoLed:
     invited: int
     attending: int
     attending_member: int
+    #: Attends, but did not consent to the co-leader's organisation seeing them.
+    no_consent: int
 
 
 def co_led_group(runtime: Runtime, leader: UserClient) -> CoLed:
-    """A group of ``leader`` co-led by a partner worker: one client invited, one attending."""
+    """A group of ``leader`` co-led by a partner worker: one client invited (with consent), one
+    attending with consent to the co-leader's organisation, one attending without."""
     me = coach(leader.user_id, leader.organisation_id)
     partner_user = make_user(runtime, Role.partner)
     assert partner_user.id is not None
     group_id = group_of(runtime, leader, co_leader_id=partner_user.id)
-    invited_client, _ = own_client(runtime, leader)
-    attending_client, _ = own_client(runtime, leader)
-    invite(runtime, me, group_id, invited_client)
-    member = invite(runtime, me, group_id, attending_client)
+    invited_client, _ = own_client(runtime, leader, first_name="Iida", last_name="Kutsuttu")
+    attending_client, _ = own_client(runtime, leader, first_name="Aapo", last_name="Suostui")
+    no_consent_client, _ = own_client(runtime, leader, first_name="Eino", last_name="Kieltäytyi")
+    invite(runtime, me, group_id, invited_client, consent="verbal")
+    member = invite(runtime, me, group_id, attending_client, consent="written")
     move(runtime, me, group_id, member, "start_attending")
+    other = invite(runtime, me, group_id, no_consent_client)
+    move(runtime, me, group_id, other, "start_attending")
     first = sessions(runtime, group_id)[0]
-    return CoLed(partner_user, group_id, first, invited_client, attending_client, member)
+    return CoLed(
+        partner_user, group_id, first, invited_client, attending_client, member, no_consent_client
+    )
 
 
 def test_who_sees_a_group(
@@ -299,7 +311,9 @@ def test_who_sees_a_group(
     page = co_leader.get(f"/groups/{group_id}")
     assert page.status_code == 200
     assert "attendance-toggle" not in page.text and "/clients/" not in page.text
-    assert page.text.count('<th scope="row">') == 2  # the attending member, in both tables
+    # the attending member who consented, in both tables; the other one only as a count
+    assert page.text.count('<th scope="row">') == 2
+    assert 'id="hidden_members"' in page.text
     assert co_leader.post(f"/groups/{group_id}/attendance", data=toggle).status_code == 403
     assert co_leader.get(f"/clients/{attending_client}").status_code == 403
     assert co_leader.get("/groups").status_code == 200
@@ -328,12 +342,16 @@ def test_member_data_views_are_logged_one_row_per_member(
 ) -> None:
     co = co_led_group(runtime, leader)
     partner_user, group_id, first = co.partner, co.group_id, co.first_session
-    a, b, member_b = co.invited, co.attending, co.attending_member
+    a, b, member_b, c = co.invited, co.attending, co.attending_member, co.no_consent
     before = rows(runtime)
     leader.get(f"/groups/{group_id}")
     added = rows(runtime)[len(before) :]
     assert sorted(added) == sorted(
-        [(leader.user_id, a, "group", "group_leader"), (leader.user_id, b, "group", "group_leader")]
+        [
+            (leader.user_id, a, "group", "group_leader"),
+            (leader.user_id, b, "group", "group_leader"),
+            (leader.user_id, c, "group", "group_leader"),
+        ]
     )
     before = rows(runtime)
     leader.post(
@@ -409,3 +427,174 @@ def test_odd_numbers_and_dates_are_a_422_not_a_crash(runtime: Runtime, leader: U
     ):
         answer = leader.post(path, data=data, headers=HX)
         assert answer.status_code == status, (path, data, answer.status_code)
+
+
+# --- the co-leader and the members' consent (docs/security.md) ------------------------------------
+
+
+def disclosures(runtime: Runtime) -> list[tuple[int, int | None, str, str]]:
+    with runtime.db.read() as session:
+        found = session.execute(
+            select(
+                col(Disclosure.client_id),
+                col(Disclosure.recipient_organisation_id),
+                col(Disclosure.what),
+                col(Disclosure.basis),
+            ).order_by(col(Disclosure.id))
+        ).all()
+    return [(a, b, c, d) for a, b, c, d in found]
+
+
+def consent_of(runtime: Runtime, client_id: int) -> Consent | None:
+    with runtime.db.read() as session:
+        return session.execute(
+            select(Consent).where(col(Consent.client_id) == client_id)
+        ).scalar_one_or_none()
+
+
+def test_the_co_leader_sees_only_consenting_members_each_view_a_disclosure(
+    runtime: Runtime, leader: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    co = co_led_group(runtime, leader)
+    with runtime.db.read() as session:
+        names = {
+            c.id: f"{c.first_name} {c.last_name}" for c in session.execute(select(Client)).scalars()
+        }
+    co_leader = api_as(user=co.partner)
+    before = disclosures(runtime)
+    page = co_leader.get(f"/groups/{co.group_id}")
+    assert page.status_code == 200
+    assert names[co.attending] in page.text
+    assert names[co.no_consent] not in page.text and names[co.invited] not in page.text
+    assert disclosures(runtime)[len(before) :] == [
+        (co.attending, co.partner.organisation_id, "group_attendance", "consent")
+    ]
+    # the leader's view is no disclosure
+    before = disclosures(runtime)
+    assert names[co.no_consent] in leader.get(f"/groups/{co.group_id}").text
+    assert disclosures(runtime) == before
+    # the client's §11 log report lists it
+    coordinator = api_as(Role.coordinator, organisation_id=leader.organisation_id)
+    report = coordinator.get(f"/api/clients/{co.attending}/log").json()
+    assert [(d["what"], d["basis"], d["organisation_id"]) for d in report["disclosed"]] == [
+        ("group_attendance", "consent", co.partner.organisation_id)
+    ]
+    assert any(a["basis"] == "group_co_leader" for a in report["accessed"])
+
+
+def test_revoking_the_consent_hides_the_member_at_the_next_request(
+    runtime: Runtime, leader: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    co = co_led_group(runtime, leader)
+    co_leader = api_as(user=co.partner)
+    assert co_leader.get(f"/groups/{co.group_id}").text.count('<th scope="row">') == 2
+    consent = consent_of(runtime, co.attending)
+    assert consent is not None
+    revoked = leader.post(f"/clients/{co.attending}/consents/{consent.id}/revoke")
+    assert revoked.status_code in (200, 303)
+    before = disclosures(runtime)
+    page = co_leader.get(f"/groups/{co.group_id}")
+    assert page.status_code == 200  # the group (its schedule) stays
+    assert page.text.count('<th scope="row">') == 0
+    assert disclosures(runtime) == before  # nothing shown, nothing disclosed
+
+
+def test_invite_from_the_client_page_with_and_without_consent(
+    runtime: Runtime, leader: UserClient
+) -> None:
+    partner_user = make_user(runtime, Role.partner)
+    group_id = group_of(runtime, leader, name="Arjen taidot", co_leader_id=partner_user.id)
+    consenting, _ = own_client(runtime, leader)
+    declining, _ = own_client(runtime, leader)
+    page = leader.get(f"/clients/{consenting}")
+    assert 'name="co_leader_consent"' in page.text and 'name="consent_evidence"' in page.text
+    answer = leader.post(
+        f"/clients/{consenting}/groups",
+        data={"group_id": str(group_id), "co_leader_consent": "1", "consent_evidence": "written"},
+        headers=HX,
+    )
+    assert answer.status_code == 200
+    consent = consent_of(runtime, consenting)
+    assert consent is not None
+    assert (consent.organisation_id, consent.scope, consent.evidence, consent.recorded_by) == (
+        partner_user.organisation_id,
+        "name,attendance",
+        "written",
+        leader.user_id,
+    )
+    # without the checkbox the evidence is ignored: invited, no consent
+    answer = leader.post(
+        f"/clients/{declining}/groups",
+        data={"group_id": str(group_id), "consent_evidence": "verbal"},
+    )
+    assert answer.status_code == 200  # after the 303 back to the client's page
+    assert consent_of(runtime, declining) is None
+    with runtime.db.read() as session:
+        assert len(session.execute(select(GroupMembership)).scalars().all()) == 2
+
+
+def test_a_bad_evidence_value_is_a_422_and_nothing_is_written(
+    runtime: Runtime, leader: UserClient
+) -> None:
+    partner_user = make_user(runtime, Role.partner)
+    group_id = group_of(runtime, leader, co_leader_id=partner_user.id)
+    client_id, _ = own_client(runtime, leader)
+    bad = {"co_leader_consent": "1", "consent_evidence": "telepathy"}
+    answer = leader.post(f"/clients/{client_id}/groups", data={"group_id": str(group_id)} | bad)
+    assert answer.status_code == 422 and 'role="alert"' in answer.text
+    answer = leader.post(
+        f"/groups/{group_id}/members", data={"client_id": str(client_id)} | bad, headers=HX
+    )
+    assert answer.status_code == 422 and 'role="alert"' in answer.text
+    with runtime.db.read() as session:
+        assert session.execute(select(GroupMembership)).first() is None
+        assert session.execute(select(Consent)).first() is None
+
+
+def test_a_leader_invites_from_the_group_page_with_consent(
+    runtime: Runtime, leader: UserClient
+) -> None:
+    partner_user = make_user(runtime, Role.partner)
+    group_id = group_of(runtime, leader, co_leader_id=partner_user.id)
+    client_id, _ = client_at(
+        runtime,
+        first_name="Aino",
+        last_name="Haku",
+        organisation_id=leader.organisation_id,
+        care_team=(leader.user_id,),
+    )
+    found = leader.get(f"/groups/{group_id}?q=Aino", headers=HX | {"HX-Target": "group_candidates"})
+    assert f'id="candidate-{client_id}-consent"' in found.text
+    added = leader.post(
+        f"/groups/{group_id}/members",
+        data={"client_id": str(client_id), "co_leader_consent": "1", "consent_evidence": "verbal"},
+        headers=HX,
+    )
+    assert added.status_code == 200
+    consent = consent_of(runtime, client_id)
+    assert consent is not None and consent.organisation_id == partner_user.organisation_id
+
+
+def test_a_leader_records_a_consent_given_after_the_invitation(
+    runtime: Runtime, leader: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    co = co_led_group(runtime, leader)
+    members = leader.get(f"/groups/{co.group_id}").text
+    # Iida and Aapo consented when invited: only Eino has the form (its action and hx-post)
+    assert members.count('/consent"') == 2
+    with runtime.db.read() as session:
+        membership = session.execute(
+            select(GroupMembership).where(col(GroupMembership.client_id) == co.no_consent)
+        ).scalar_one()
+    url = f"/groups/{co.group_id}/members/{membership.id}/consent"
+    assert f'action="{url}"' in members
+    bad = leader.post(url, data={"consent_evidence": "telepathy"}, headers=HX)
+    assert bad.status_code == 422 and 'role="alert"' in bad.text
+    assert consent_of(runtime, co.no_consent) is None
+    co_leader = api_as(user=co.partner)
+    assert co_leader.post(url, data={"consent_evidence": "verbal"}).status_code == 403
+    answer = leader.post(url, data={"consent_evidence": "verbal"}, headers=HX)
+    assert answer.status_code == 200 and 'role="status"' in answer.text
+    consent = consent_of(runtime, co.no_consent)
+    assert consent is not None and consent.scope == "name,attendance"
+    assert "Eino Kieltäytyi" in co_leader.get(f"/groups/{co.group_id}").text

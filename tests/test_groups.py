@@ -31,6 +31,7 @@ from engine.groups import (
 from engine.models import (
     AttendanceMark,
     ClientGroup,
+    Consent,
     GroupMembership,
     GroupSession,
     Journey,
@@ -104,7 +105,7 @@ def test_a_new_group_has_its_leader_and_eight_numbered_sessions(runtime: Runtime
         date(2026, 3, 5) + timedelta(weeks=n) for n in range(8)
     ]
     with runtime.db.read() as session:
-        detail = group_detail(session, group_id, attended_only=False)
+        detail = group_detail(session, group_id, today=runtime.clock.today())
     assert [u.id for u in detail.leaders] == [me.user_id]
     assert detail.group.meeting_count == 8 and detail.group.place == "Nuorisotila"
 
@@ -343,7 +344,7 @@ def test_attendance_toggles_append_rows_and_count(runtime: Runtime) -> None:
             (member, first.id): True,
             (member, second.id): False,
         }
-        detail = group_detail(session, group_id, attended_only=False)
+        detail = group_detail(session, group_id, today=runtime.clock.today())
         rows = (
             session.execute(select(AttendanceMark).order_by(col(AttendanceMark.id))).scalars().all()
         )
@@ -420,8 +421,16 @@ def test_group_grants(runtime: Runtime) -> None:
     group_id = make_group(runtime, me, co_leader_id=partner_user.id)
     invited_id, _ = client_at(runtime)
     attending_id, _ = client_at(runtime)
-    invite(runtime, me, group_id, invited_id)
-    move(runtime, me, group_id, invite(runtime, me, group_id, attending_id), "start_attending")
+    no_consent_id, _ = client_at(runtime)
+    invite(runtime, me, group_id, invited_id, consent="verbal")
+    move(
+        runtime,
+        me,
+        group_id,
+        invite(runtime, me, group_id, attending_id, consent="written"),
+        "start_attending",
+    )
+    move(runtime, me, group_id, invite(runtime, me, group_id, no_consent_id), "start_attending")
     co = Principal(partner_user.id, Role.partner, partner_user.organisation_id)
     coord = Principal(coordinator.id, Role.coordinator, organisation)
     today = runtime.clock.today()
@@ -441,13 +450,17 @@ def test_group_grants(runtime: Runtime) -> None:
                 authorise_group(session, who, group_id, what, today)
         with pytest.raises(NotFound):
             authorise_group(session, me, group_id + 1000, What.group, today)
-        # the co-leader sees only members who have started attending, and never the client page
+        # the co-leader sees only members who have started attending and consent to the
+        # co-leader's organisation, and never the client page
         assert basis_for(session, co, attending_id, What.group, today) == Basis.group_co_leader
         assert basis_for(session, co, invited_id, What.group, today) is None
+        assert basis_for(session, co, no_consent_id, What.group, today) is None
         assert basis_for(session, co, attending_id, What.client_page, today) is None
         assert basis_for(session, me, invited_id, What.group, today) == Basis.group_leader
-        detail = group_detail(session, group_id, attended_only=True)
+        assert basis_for(session, me, no_consent_id, What.group, today) == Basis.group_leader
+        detail = group_detail(session, group_id, co_leader=co, today=today)
     assert [m.client.id for m in detail.members] == [attending_id]
+    assert detail.hidden == 1
 
 
 # --- writers about one client at the same time (PostgreSQL READ COMMITTED) ---------------------
@@ -515,3 +528,101 @@ def test_two_invites_at_once_make_one_membership(runtime: Runtime) -> None:
 
     assert _at_once(runtime, invite_once, invite_once) == ["ok", "group_id"]
     assert count(runtime, GroupMembership) == 1
+
+
+# --- the partner co-leader and the members' consent ----------------------------------------------
+
+
+def co_led(runtime: Runtime) -> tuple[Principal, Principal, int]:
+    """A leader, the group's partner co-leader, and the group."""
+    me = leader(runtime)
+    partner_user = make_user(runtime, Role.partner)
+    assert partner_user.id
+    group_id = make_group(runtime, me, co_leader_id=partner_user.id)
+    return me, Principal(partner_user.id, Role.partner, partner_user.organisation_id), group_id
+
+
+def test_inviting_with_consent_records_it_for_the_co_leaders_organisation(
+    runtime: Runtime,
+) -> None:
+    me, co, group_id = co_led(runtime)
+    with_consent, _ = client_at(runtime)
+    without, _ = client_at(runtime)
+    invite(runtime, me, group_id, with_consent, consent="electronic")
+    invite(runtime, me, group_id, without)
+    with runtime.db.read() as session:
+        consents = session.execute(select(Consent)).scalars().all()
+    assert [(c.client_id, c.organisation_id, c.scope, c.evidence) for c in consents] == [
+        (with_consent, co.organisation_id, "name,attendance", "electronic")
+    ]
+    assert consents[0].recorded_by == me.user_id and consents[0].purpose
+    # a second group of the same co-leader's organisation reuses the consent that holds
+    other_group = make_group(runtime, me, co_leader_id=co.user_id)
+    invite(runtime, me, other_group, with_consent, consent="verbal")
+    assert count(runtime, Consent) == 1
+
+
+def test_a_bad_evidence_value_refuses_the_invitation_and_writes_nothing(
+    runtime: Runtime,
+) -> None:
+    me, _co, group_id = co_led(runtime)
+    client_id, _ = client_at(runtime)
+    with pytest.raises(InputRequired) as refused:
+        invite(runtime, me, group_id, client_id, consent="telepathy")
+    assert refused.value.field == "evidence"
+    assert count(runtime, Consent) == 0
+    assert count(runtime, GroupMembership) == 0
+
+
+def test_consent_without_a_co_leader_records_nothing(runtime: Runtime) -> None:
+    me = leader(runtime)
+    group_id = make_group(runtime, me)
+    client_id, _ = client_at(runtime)
+    invite(runtime, me, group_id, client_id, consent="verbal")
+    assert count(runtime, Consent) == 0
+
+
+def test_revoking_the_consent_hides_the_member_from_the_co_leader_at_once(
+    runtime: Runtime,
+) -> None:
+    me, co, group_id = co_led(runtime)
+    client_id, _ = client_at(runtime)
+    move(
+        runtime, me, group_id, invite(runtime, me, group_id, client_id, "verbal"), "start_attending"
+    )
+    today = runtime.clock.today()
+    with runtime.db.read() as session:
+        assert basis_for(session, co, client_id, What.group, today) == Basis.group_co_leader
+        consent = session.execute(select(Consent)).scalar_one()
+    assert consent.id is not None
+    with runtime.db.write() as session:
+        runtime.referrals.revoke_consent(session, me, client_id, consent.id, runtime.clock.now())
+    with runtime.db.read() as session:
+        assert basis_for(session, co, client_id, What.group, today) is None
+        detail = group_detail(session, group_id, co_leader=co, today=today)
+        # the group itself (its schedule) stays visible to the co-leader
+        assert authorise_group(session, co, group_id, What.group, today) == Basis.group_co_leader
+    assert detail.members == [] and detail.hidden == 1
+
+
+def test_a_referral_consent_without_attendance_does_not_cover_the_group(
+    runtime: Runtime,
+) -> None:
+    me, co, group_id = co_led(runtime)
+    client_id, _ = client_at(runtime)
+    move(runtime, me, group_id, invite(runtime, me, group_id, client_id), "start_attending")
+    assert co.organisation_id is not None
+    with runtime.db.write() as session:
+        runtime.referrals.give_consent(
+            session,
+            me,
+            client_id,
+            organisation_id=co.organisation_id,
+            scope=["name", "contact"],
+            purpose="Lähete",
+            evidence="written",
+            given_at=runtime.clock.now(),
+            now=runtime.clock.now(),
+        )
+    with runtime.db.read() as session:
+        assert basis_for(session, co, client_id, What.group, runtime.clock.today()) is None

@@ -13,6 +13,9 @@
 - ``POST /groups/{id}/sessions/{sid}``: a session's time and topic; rule ``group_schedule``.
 - ``POST /groups/{id}/members/{mid}/advance``: a membership move (and the client journey's);
   rule ``group:group_work``, one row for that member.
+- ``POST /groups/{id}/members/{mid}/consent``: record the member's consent to the partner
+  co-leader's organisation seeing their name and attendance (given after the invitation); rule
+  ``group:group_work``, one row for that member.
 - ``POST /groups/{id}/attendance``: mark one member present or not at one session (the toggle);
   rule ``group:group_work``, one row for that member.
 - ``POST /clients/{id}/groups``: invite the client, from their page, to a group I lead; rule
@@ -47,6 +50,9 @@ from engine.groups import (
     add_member,
     advance_membership,
     co_leader_choices,
+    co_leader_organisation,
+    consent_to_co_leader,
+    consenting_to_co_leader,
     create_group,
     edit_session,
     group_detail,
@@ -91,6 +97,15 @@ def _text(form: FormData, name: str) -> str:
 def _int(value: str) -> int | None:
     """A whole number of ASCII digits (``"²".isdigit()`` is true, but ``int("²")`` fails)."""
     return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
+def _consent_evidence(form: FormData) -> str | None:
+    """How the client consented to the group's co-leader's organisation seeing their name and
+    attendance (the invite form's checkbox ``co_leader_consent`` and ``consent_evidence``), or
+    None without the checkbox. A bad evidence value is refused by the engine (422)."""
+    if _text(form, "co_leader_consent") != "1":
+        return None
+    return _text(form, "consent_evidence")[:20]
 
 
 def _local(day: str, at: str) -> datetime | None:
@@ -233,7 +248,7 @@ class Notice:
 
     @property
     def error(self) -> bool:
-        return self.kind not in {"moved", "marked", "saved", "invited"}
+        return self.kind not in {"moved", "marked", "saved", "invited", "consented"}
 
 
 def group_context(
@@ -248,14 +263,20 @@ def group_context(
     access-log row per member shown."""
     session = access.session
     session.expire_all()
-    co_leader = access.principal.role == Role.partner
-    detail = group_detail(session, access.group_id, attended_only=co_leader)
+    today = runtime.clock.today()
+    co_leader = access.principal if access.basis == Basis.group_co_leader else None
+    detail = group_detail(session, access.group_id, co_leader=co_leader, today=today)
     if record:
         access.record(runtime, [m.client.id for m in detail.members if m.client.id])
+    organisation = co_leader_organisation(session, access.group_id)
+    shared: set[int] = set()
+    if organisation is not None and access.basis == Basis.group_leader:
+        shared = consenting_to_co_leader(
+            session, organisation[0], [m.client.id for m in detail.members if m.client.id]
+        )
     language = i18n.request_language(request)
     municipality = runtime.municipalities.get(detail.group.municipality_code)
     membership_pathway = runtime.pathways.latest(PATHWAY)
-    today = runtime.clock.today()
     zone = runtime.clock.zone
     return {
         "detail": detail,
@@ -271,6 +292,8 @@ def group_context(
         },
         "local_start": {s.id: local_start(s, zone) for s in detail.sessions},
         "notice": notice,
+        "co_leader_organisation": organisation,
+        "shared": shared,
         "candidates": None,
         "q": "",
         "page_path": f"/groups/{access.group_id}",
@@ -353,10 +376,11 @@ async def add_group_member(
                 group_id,
                 client_id,
                 now=runtime.clock.now(),
+                consent_evidence=_consent_evidence(data),
             )
             notice.membership_id = membership.id
-    except InputRequired:
-        notice.kind, status = "already", 422
+    except InputRequired as exc:
+        notice.kind, status = ("evidence" if exc.field == "evidence" else "already"), 422
     client = work.session.get(Client, client_id)
     assert client is not None
     notice.name = f"{client.first_name} {client.last_name}"
@@ -463,6 +487,44 @@ async def member_advance(
     return render(request, "groups/detail.html", context, status_code=status)
 
 
+@router.post("/groups/{group_id}/members/{membership_id}/consent", name="group_member_consent")
+async def member_consent(
+    request: Request, group_id: int, membership_id: int, work: GroupWork, runtime: RuntimeDep
+) -> Response:
+    """Record a member's consent to the co-leader's organisation seeing their name and
+    attendance, given after the invitation (``consent_evidence``: verbal | written |
+    electronic). Revoked on the client's referrals page."""
+    data = await request.form()
+    membership = membership_of(work.session, group_id, membership_id)
+    client = work.session.get(Client, membership.client_id)
+    assert client is not None
+    work.record(runtime, [membership.client_id])
+    notice = Notice("consented", membership_id=membership_id)
+    status = 200
+    try:
+        with work.session.begin_nested():
+            recorded = consent_to_co_leader(
+                work.session,
+                work.principal,
+                group_id,
+                membership.client_id,
+                _text(data, "consent_evidence")[:20],
+                now=runtime.clock.now(),
+            )
+            if recorded is None:
+                raise InputRequired("co_leader", "the group has no co-leader")
+    except InputRequired:
+        notice.kind, status = "consent_evidence", 422
+    notice.name = f"{client.first_name} {client.last_name}"
+    if status == 200 and not wants_fragment(request):
+        return see_other(f"/groups/{group_id}#group_members")
+    context = group_context(request, work, runtime, notice=notice, record=False)
+    others = [m.client.id for m in context["detail"].members if m.client.id != client.id]
+    work.record(runtime, [c for c in others if c is not None])
+    block = "group_members" if wants_fragment(request) else "main"
+    return render(request, "groups/detail.html", context, block=block, status_code=status)
+
+
 @router.post("/groups/{group_id}/attendance", name="group_attendance")
 async def attendance_toggle(
     request: Request, group_id: int, work: GroupWork, runtime: RuntimeDep
@@ -540,9 +602,10 @@ async def invite_client(
                     group_id,
                     client_id,
                     now=runtime.clock.now(),
+                    consent_evidence=_consent_evidence(data),
                 )
-        except InputRequired:
-            error, status = "already", 422
+        except InputRequired as exc:
+            error, status = ("evidence" if exc.field == "evidence" else "already"), 422
     work.session.expire_all()
     context = {**client_context(request, work, runtime), "group_error": error}
     context["group_invited"] = not error

@@ -481,14 +481,29 @@ class GroupAccess:
     session: Session
 
     def record(self, runtime: Runtime, client_ids: list[int]) -> None:
+        """One access-log row per member shown; for the partner co-leader also one
+        disclosure-log row each (their name and attendance went to another organisation, on
+        the member's consent: docs/security.md)."""
+        now = runtime.clock.now()
         audit.record_accesses(
             self.session,
             principal=self.principal,
             client_ids=client_ids,
             what=self.what,
             basis=self.basis,
-            at=runtime.clock.now(),
+            at=now,
         )
+        if self.basis == Basis.group_co_leader and self.principal.organisation_id is not None:
+            for client_id in client_ids:
+                audit.record_disclosure(
+                    self.session,
+                    client_id=client_id,
+                    recipient_organisation_id=self.principal.organisation_id,
+                    what=audit.GROUP_ATTENDANCE,
+                    basis="consent",
+                    disclosed_by=None,
+                    at=now,
+                )
 
 
 def group_rule(what: What, *, name: str | None = None) -> Callable[..., GroupAccess]:

@@ -37,3 +37,14 @@ Feature: A coach runs an 8-week group and takes attendance
     When the coach invites "Aino" to the group from their pages
     Then another coach of the same project is refused the group page
     And the group is not on the other coach's list
+
+  Scenario: A partner co-leader sees only the members who consented, and only while it holds
+    Given a worker of a partner organisation co-leads the group
+    When the coach invites "Aino" to the group from their pages, with her verbal consent to the co-leader's organisation
+    And the coach invites "Eero" to the group from their pages
+    And the coach marks "Aino, Eero" as starting to attend
+    Then the co-leader sees "Aino" on the group page but not "Eero"
+    And the disclosure log of "Aino" names the co-leader's organisation for her group attendance
+    And the disclosure log of "Eero" is empty
+    When the coach revokes the consent of "Aino"
+    Then the co-leader sees no member on the group page

@@ -14,9 +14,17 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import select
 from sqlmodel import col
 
-from engine.models import GroupMembership, GroupSession, Journey, Role
+from engine.models import (
+    Consent,
+    Disclosure,
+    GroupLeader,
+    GroupMembership,
+    GroupSession,
+    Journey,
+    Role,
+)
 from engine.runtime import Runtime
-from engine.testing import UserClient
+from engine.testing import UserClient, make_user
 from tests.group_kit import client_at
 
 scenarios("eight_weeks.feature")
@@ -30,6 +38,7 @@ class Run:
     clients: dict[str, tuple[int, int]] = field(default_factory=dict)
     group_id: int = 0
     last: Any = None
+    co_leader: UserClient | None = None
 
     @property
     def c(self) -> UserClient:
@@ -252,3 +261,100 @@ def other_coach_refused(api_as: Callable[..., UserClient], run: Run) -> None:
 def not_listed(run: Run) -> None:
     listing = run.last.get("/groups")
     assert listing.status_code == 200 and f"/groups/{run.group_id}" not in listing.text
+
+
+# --- the partner co-leader and the members' consent ----------------------------------------------
+
+
+@given("a worker of a partner organisation co-leads the group")
+def partner_co_leads(runtime: Runtime, api_as: Callable[..., UserClient], run: Run) -> None:
+    partner = make_user(runtime, Role.partner)
+    assert partner.id is not None
+    with runtime.db.write() as session:
+        session.add(GroupLeader(group_id=run.group_id, user_id=partner.id, kind="co_leader"))
+    run.co_leader = api_as(user=partner)
+
+
+@when(
+    parsers.parse(
+        'the coach invites "{name}" to the group from their pages, with her {evidence} consent '
+        "to the co-leader's organisation"
+    )
+)
+def invite_with_consent(run: Run, name: str, evidence: str) -> None:
+    client_id = run.clients[name][0]
+    page = run.c.get(f"/clients/{client_id}")
+    assert 'name="co_leader_consent"' in page.text
+    answer = run.c.post(
+        f"/clients/{client_id}/groups",
+        data={
+            "group_id": str(run.group_id),
+            "co_leader_consent": "1",
+            "consent_evidence": evidence,
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+
+
+def _co_leader_page(run: Run) -> str:
+    assert run.co_leader is not None
+    page = run.co_leader.get(f"/groups/{run.group_id}")
+    assert page.status_code == 200
+    return page.text
+
+
+@then(parsers.parse('the co-leader sees "{seen}" on the group page but not "{unseen}"'))
+def co_leader_sees(run: Run, seen: str, unseen: str) -> None:
+    text = _co_leader_page(run)
+    assert f"{seen} Esimerkki" in text and f"{unseen} Esimerkki" not in text
+
+
+@then("the co-leader sees no member on the group page")
+def co_leader_sees_none(run: Run) -> None:
+    assert "Esimerkki" not in _co_leader_page(run)
+
+
+def _disclosures(runtime: Runtime, run: Run, name: str) -> list[tuple[int, str, str]]:
+    with runtime.db.read() as session:
+        return [
+            (int(o), str(w), str(b))
+            for o, w, b in session.execute(
+                select(
+                    col(Disclosure.recipient_organisation_id),
+                    col(Disclosure.what),
+                    col(Disclosure.basis),
+                ).where(col(Disclosure.client_id) == run.clients[name][0])
+            ).all()
+        ]
+
+
+@then(
+    parsers.parse(
+        'the disclosure log of "{name}" names the co-leader\'s organisation for her group '
+        "attendance"
+    )
+)
+def disclosure_logged(runtime: Runtime, run: Run, name: str) -> None:
+    assert run.co_leader is not None
+    assert _disclosures(runtime, run, name) == [
+        (run.co_leader.organisation_id, "group_attendance", "consent")
+    ]
+
+
+@then(parsers.parse('the disclosure log of "{name}" is empty'))
+def no_disclosure(runtime: Runtime, run: Run, name: str) -> None:
+    assert _disclosures(runtime, run, name) == []
+
+
+@when(parsers.parse('the coach revokes the consent of "{name}"'))
+def revoke_consent(runtime: Runtime, run: Run, name: str) -> None:
+    client_id = run.clients[name][0]
+    with runtime.db.read() as session:
+        consent_id = session.execute(
+            select(col(Consent.id)).where(col(Consent.client_id) == client_id)
+        ).scalar_one()
+    answer = run.c.post(
+        f"/clients/{client_id}/consents/{consent_id}/revoke", follow_redirects=False
+    )
+    assert answer.status_code == 303, answer.text

@@ -9,8 +9,10 @@ import re
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+from sqlmodel import col
 
-from engine.models import GroupLeader, Role, User
+from engine.models import Consent, GroupLeader, Role, User
 from engine.runtime import Runtime
 from engine.testing import TEST_PASSWORD, make_user, totp_code
 from tests.browser.conftest import axe_violations, open_context
@@ -22,11 +24,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 def running_group(runtime: Runtime) -> tuple[User, int, list[int]]:
     """A coach leading a group whose first meeting was a week ago, with two attending members
-    and one invited."""
+    and one invited; Aino and Saara consented to a co-leader's organisation seeing them."""
     user = make_user(runtime, Role.coach)
     assert user.id is not None
     leader = coach(user.id, user.organisation_id)
-    group_id = make_group(runtime, leader, name="Arjen taidot")
+    partner = make_user(runtime, Role.partner)
+    group_id = make_group(runtime, leader, name="Arjen taidot", co_leader_id=partner.id)
     members = []
     for name in ("Aino", "Eero", "Saara"):
         client_id, _ = client_at(
@@ -36,7 +39,8 @@ def running_group(runtime: Runtime) -> tuple[User, int, list[int]]:
             organisation_id=user.organisation_id,
             care_team=(user.id,),
         )
-        members.append(invite(runtime, leader, group_id, client_id))
+        consent = None if name == "Eero" else "verbal"
+        members.append(invite(runtime, leader, group_id, client_id, consent))
     for membership_id in members[:2]:
         move(runtime, leader, group_id, membership_id, "start_attending")
     return user, group_id, members
@@ -83,7 +87,7 @@ def test_attendance_toggles_without_a_reload(page: Page, runtime: Runtime, axe_s
     assert axe_violations(page, axe_source) == []
 
     # the member's own page: the group, and the attendance on the timeline
-    page.locator("#group_members").get_by_role("link", name="Aino Esimerkki").click()
+    page.locator("#group_members").get_by_role("link", name="Aino Esimerkki", exact=True).click()
     expect(page.locator("main h1")).to_have_text("Aino Esimerkki")
     expect(page.locator("#client_groups")).to_contain_text("Arjen taidot")
     expect(page.locator("#timeline")).to_contain_text("Osallistui tapaamiseen 2/8")
@@ -94,10 +98,13 @@ def test_the_co_leader_sees_names_and_attendance_only(
     page: Page, runtime: Runtime, axe_source: str
 ) -> None:
     _leader, group_id, _members = running_group(runtime)
-    partner = make_user(runtime, Role.partner)
-    assert partner.id is not None
-    with runtime.db.write() as session:
-        session.add(GroupLeader(group_id=group_id, user_id=partner.id, kind="co_leader"))
+    with runtime.db.read() as session:
+        partner = session.execute(
+            select(User)
+            .join(GroupLeader, col(GroupLeader.user_id) == col(User.id))
+            .where(col(GroupLeader.group_id) == group_id)
+            .where(col(GroupLeader.kind) == "co_leader")
+        ).scalar_one()
     page.goto("/login")
     page.locator("#username").fill(partner.username)
     page.locator("#password").fill(TEST_PASSWORD)
@@ -106,7 +113,11 @@ def test_the_co_leader_sees_names_and_attendance_only(
     page.wait_for_url(re.compile(r"/(partner/referrals|clients|groups)?$"))
     page.goto(f"/groups/{group_id}")
     expect(page.locator("main h1")).to_have_text("Arjen taidot")
-    expect(page.locator(".attendance-grid tbody tr")).to_have_count(2)  # Saara is only invited
+    # Aino attends and consented; Eero attends without consent (a count only); Saara is invited
+    expect(page.locator(".attendance-grid tbody tr")).to_have_count(1)
+    expect(page.locator(".attendance-grid")).to_contain_text("Aino Esimerkki")
+    expect(page.locator("main")).not_to_contain_text("Eero")
+    expect(page.locator("#hidden_members")).to_contain_text("1")
     expect(page.locator("main .attendance-toggle")).to_have_count(0)
     expect(page.locator("main a[href^='/clients/']")).to_have_count(0)
     assert axe_violations(page, axe_source) == []
@@ -114,6 +125,7 @@ def test_the_co_leader_sees_names_and_attendance_only(
 
 def test_starting_a_group_through_the_form(page: Page, runtime: Runtime, axe_source: str) -> None:
     user = make_user(runtime, Role.coach)
+    partner = make_user(runtime, Role.partner)
     client_at(
         runtime,
         first_name="Ilona",
@@ -129,6 +141,7 @@ def test_starting_a_group_through_the_form(page: Page, runtime: Runtime, axe_sou
     page.locator("#group-first-date").fill("2026-03-05")
     page.locator("#group-first-time").fill("13:00")
     page.locator("#group-place").fill("Kirjasto")
+    page.locator("#group-co-leader").select_option(str(partner.id))
     page.get_by_role("button", name="Perusta ryhmä").click()
     page.wait_for_url(re.compile(r"/groups/\d+$"))
     expect(page.locator("#group_sessions li")).to_have_count(8)
@@ -136,11 +149,19 @@ def test_starting_a_group_through_the_form(page: Page, runtime: Runtime, axe_sou
     # add a member: search my clients, invite one (in place)
     page.evaluate("() => { window.polkuMarker = 'no reload'; }")
     page.locator("#candidate-q").fill("Ilo")
+    # the client's consent to the co-leader's organisation is asked with the invitation
+    agrees = page.get_by_role("checkbox", name=re.compile("apuohjaajan organisaatio"))
+    agrees.check()
+    page.get_by_role("combobox", name="Miten suostumus annettiin").select_option("written")
+    assert axe_violations(page, axe_source) == []
     # (the visually hidden part is a box of its own: the name reads "Kutsu : Ilona Esimerkki")
     invite = page.get_by_role("button", name=re.compile(r"^Kutsu\W+Ilona Esimerkki$"))
     invite.click()
     expect(page.locator("#group_members .notice")).to_contain_text("Ilona Esimerkki")
     expect(page.locator("table.group-members")).to_contain_text("Kutsuttu")
+    with runtime.db.read() as session:
+        consent = session.execute(select(Consent)).scalar_one()
+    assert (consent.organisation_id, consent.evidence) == (partner.organisation_id, "written")
     assert page.evaluate("() => window.polkuMarker") == "no reload"
     assert axe_violations(page, axe_source) == []
 

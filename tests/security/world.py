@@ -230,7 +230,8 @@ class World:
 
     def group(self) -> GroupTarget:
         """A fresh group (groups: tests/group_kit.py) led by coach_own_team and co-led by the
-        partner worker, kept by organisation A, with one member who attends."""
+        partner worker, kept by organisation A, with one member who attends and consents to the
+        co-leader's organisation seeing their name and attendance."""
         from tests.group_kit import client_at, coach, invite, make_group, move
 
         leader = coach(self.uid("coach_own_team"), self.organisation_a)
@@ -238,7 +239,7 @@ class World:
         client_id, _journey = client_at(
             self.runtime, organisation_id=self.organisation_a, care_team=(leader.user_id,)
         )
-        membership_id = invite(self.runtime, leader, group_id, client_id)
+        membership_id = invite(self.runtime, leader, group_id, client_id, consent="verbal")
         move(self.runtime, leader, group_id, membership_id, "start_attending")
         with self.runtime.db.read() as session:
             first = session.execute(
@@ -796,6 +797,14 @@ ROUTES.update(
                 "POST",
                 "/groups/{group_id}/members/{membership_id}/advance",
                 lambda g: {"trigger": "drop_out", "reason": "Matriisi"},
+            ),
+        ),
+        ("POST", "/groups/{group_id}/members/{membership_id}/consent"): RouteCase(
+            "group:group_work",
+            _group_call(
+                "POST",
+                "/groups/{group_id}/members/{membership_id}/consent",
+                lambda g: {"consent_evidence": "written"},
             ),
         ),
         ("POST", "/groups/{group_id}/attendance"): RouteCase(
