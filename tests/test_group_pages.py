@@ -598,3 +598,35 @@ def test_a_leader_records_a_consent_given_after_the_invitation(
     consent = consent_of(runtime, co.no_consent)
     assert consent is not None and consent.scope == "name,attendance"
     assert "Eino Kieltäytyi" in co_leader.get(f"/groups/{co.group_id}").text
+
+
+def test_whatever_the_headers_say_a_page_of_members_is_logged_per_member(
+    runtime: Runtime, leader: UserClient
+) -> None:
+    """HX-Target alone (no HX-Request), a history restore, or a tap that fails without
+    JavaScript all get the whole page: every member shown is logged, once."""
+    me = coach(leader.user_id, leader.organisation_id)
+    group_id = group_of(runtime, leader)
+    *_, future = sessions(runtime, group_id)
+    members = []
+    for _ in range(3):
+        client_id, _ = own_client(runtime, leader)
+        members.append((client_id, invite(runtime, me, group_id, client_id)))
+    move(runtime, me, group_id, members[0][1], "start_attending")
+    for headers in (
+        {"HX-Target": "group_candidates"},
+        {"HX-Target": "group_candidates", **HX, "HX-History-Restore-Request": "true"},
+    ):
+        before = len(rows(runtime))
+        page = leader.get(f"/groups/{group_id}", headers=headers)
+        assert page.status_code == 200 and "<table" in page.text
+        logged = sorted(c for _u, c, _w, _b in rows(runtime)[before:])
+        assert logged == sorted(c for c, _m in members), headers
+    before = len(rows(runtime))
+    refused = leader.post(  # a meeting still to come: 422, the whole page without JavaScript
+        f"/groups/{group_id}/attendance",
+        data={"membership_id": str(members[0][1]), "session_id": str(future), "present": "1"},
+    )
+    assert refused.status_code == 422
+    logged = sorted(c for _u, c, _w, _b in rows(runtime)[before:])
+    assert logged == sorted(c for c, _m in members)

@@ -57,9 +57,12 @@ CLIENT_PAGE_BLOCKS = ("journey_actions", "journey_diagram", "client_state", "tim
 
 
 def fragment_block(request: Request, blocks: tuple[str, ...]) -> str:
-    """The block an htmx GET asked for (``HX-Target`` names a block of the page), else main."""
+    """The block an htmx GET asked for (``HX-Target`` names a block of the page), else main.
+    Decided as :func:`render` decides: a request that gets the whole page (no ``HX-Request``,
+    a history restore, boosted) is "main" whatever ``HX-Target`` says, so that what a route
+    logs always matches what it shows."""
     target = request.headers.get("hx-target", "")
-    return target if target in blocks else "main"
+    return target if target in blocks and wants_fragment(request) else "main"
 
 
 # --- caseload -------------------------------------------------------------------------------------

@@ -251,6 +251,16 @@ class Notice:
         return self.kind not in {"moved", "marked", "saved", "invited", "consented"}
 
 
+def record_shown(
+    access: GroupAccess, runtime: Runtime, detail: GroupDetail, *, logged: int | None = None
+) -> None:
+    """One access-log row per member the page shows (and, for the co-leader, a disclosure),
+    but for the client ``logged`` whose row the route wrote when it began."""
+    access.record(
+        runtime, [m.client.id for m in detail.members if m.client.id not in (None, logged)]
+    )
+
+
 def group_context(
     request: Request,
     access: GroupAccess,
@@ -258,16 +268,18 @@ def group_context(
     *,
     notice: Notice | None = None,
     record: bool = True,
+    logged: int | None = None,
 ) -> dict[str, Any]:
     """Everything the group page shows, read in the access's transaction; ``record`` logs one
-    access-log row per member shown."""
+    access-log row per member shown, but for the client ``logged`` (whose row the route wrote
+    when it began)."""
     session = access.session
     session.expire_all()
     today = runtime.clock.today()
     co_leader = access.principal if access.basis == Basis.group_co_leader else None
     detail = group_detail(session, access.group_id, co_leader=co_leader, today=today)
     if record:
-        access.record(runtime, [m.client.id for m in detail.members if m.client.id])
+        record_shown(access, runtime, detail, logged=logged)
     organisation = co_leader_organisation(session, access.group_id)
     shared: set[int] = set()
     if organisation is not None and access.basis == Basis.group_leader:
@@ -386,9 +398,7 @@ async def add_group_member(
     notice.name = f"{client.first_name} {client.last_name}"
     if status == 200 and not wants_fragment(request):
         return see_other(f"/groups/{group_id}#group_members")
-    context = group_context(request, work, runtime, notice=notice, record=False)
-    others = [m.client.id for m in context["detail"].members if m.client.id != client_id]
-    work.record(runtime, [c for c in others if c is not None])
+    context = group_context(request, work, runtime, notice=notice, logged=client_id)
     block = "group_members" if wants_fragment(request) else "main"
     return render(request, "groups/detail.html", context, block=block, status_code=status)
 
@@ -475,15 +485,11 @@ async def member_advance(
         return see_other(f"/groups/{group_id}#group_members")
     if wants_fragment(request):
         # the members block: every member's state and attendance (rows for the others too)
-        context = group_context(request, work, runtime, notice=notice, record=False)
-        others = [m.client.id for m in context["detail"].members if m.client.id != client.id]
-        work.record(runtime, [c for c in others if c is not None])
+        context = group_context(request, work, runtime, notice=notice, logged=client.id)
         return render_blocks(
             request, "groups/detail.html", context, block="group_members", status_code=status
         )
-    context = group_context(request, work, runtime, notice=notice, record=False)
-    others = [m.client.id for m in context["detail"].members if m.client.id != client.id]
-    work.record(runtime, [c for c in others if c is not None])
+    context = group_context(request, work, runtime, notice=notice, logged=client.id)
     return render(request, "groups/detail.html", context, status_code=status)
 
 
@@ -518,9 +524,7 @@ async def member_consent(
     notice.name = f"{client.first_name} {client.last_name}"
     if status == 200 and not wants_fragment(request):
         return see_other(f"/groups/{group_id}#group_members")
-    context = group_context(request, work, runtime, notice=notice, record=False)
-    others = [m.client.id for m in context["detail"].members if m.client.id != client.id]
-    work.record(runtime, [c for c in others if c is not None])
+    context = group_context(request, work, runtime, notice=notice, logged=client.id)
     block = "group_members" if wants_fragment(request) else "main"
     return render(request, "groups/detail.html", context, block=block, status_code=status)
 
@@ -572,6 +576,8 @@ async def attendance_toggle(
             oob=("attendance_count", "attendance_notice"),
             status_code=status,
         )
+    # the cell, the count and the notice showed only this member; the page shows them all
+    record_shown(work, runtime, detail, logged=membership.client_id)
     return render(request, "groups/detail.html", context, status_code=status)
 
 
