@@ -466,12 +466,15 @@ def test_the_co_leader_sees_only_consenting_members_each_view_a_disclosure(
     assert page.status_code == 200
     assert names[co.attending] in page.text
     assert names[co.no_consent] not in page.text and names[co.invited] not in page.text
+    # name and attendance only: not the membership's state (e.g. dropped out)
+    assert 'class="state-label"' not in page.text and "Membership" not in page.text
     assert disclosures(runtime)[len(before) :] == [
         (co.attending, co.partner.organisation_id, "group_attendance", "consent")
     ]
     # the leader's view is no disclosure
     before = disclosures(runtime)
-    assert names[co.no_consent] in leader.get(f"/groups/{co.group_id}").text
+    leaders_page = leader.get(f"/groups/{co.group_id}").text
+    assert names[co.no_consent] in leaders_page and 'class="state-label"' in leaders_page
     assert disclosures(runtime) == before
     # the client's §11 log report lists it
     coordinator = api_as(Role.coordinator, organisation_id=leader.organisation_id)

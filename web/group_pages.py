@@ -297,6 +297,8 @@ def group_context(
         "pathway": membership_pathway,
         "client_pathway": runtime.pathways.latest(CLIENT_PATHWAY),
         "leads": access.basis == Basis.group_leader,
+        # the client consented to the co-leader seeing their name and attendance, nothing more
+        "co_leader_view": co_leader is not None,
         "is_coach": access.principal.role == Role.coach,
         "markable_states": MARKABLE_STATES,
         "open_session": {
