@@ -37,7 +37,11 @@ $(VENDOR_STAMP): $(NODE_STAMP) Makefile
 	rm -rf $(VENDOR)
 	mkdir -p $(VENDOR)/licenses
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
-	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
+	# Pico's form icons are data: URIs, which the CSP (img-src 'self') blocks: point them at the
+	# light theme's icons as files in web/static/img/pico/ (from Pico 2.1.1, MIT; our pages are
+	# data-theme=light, so the dark variants of valid/invalid are never used).
+	sed -E 's#--pico-icon-([a-z]+):url\("data:[^"]*"\)#--pico-icon-\1:url("../img/pico/\1.svg")#g' \
+		node_modules/@picocss/pico/css/pico.min.css > $(VENDOR)/pico.min.css
 	cp node_modules/mermaid/dist/mermaid.min.js $(VENDOR)/mermaid.min.js
 	cp node_modules/axe-core/axe.min.js $(VENDOR)/axe.min.js
 	cp node_modules/htmx.org/LICENSE $(VENDOR)/licenses/htmx.org.txt

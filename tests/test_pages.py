@@ -235,3 +235,15 @@ def test_static_url_of_a_missing_file_fails_loudly() -> None:
         static_url("vendor/not-installed.js")
     with pytest.raises(AssetMissing):
         static_url("../pyproject.toml")
+
+
+def test_the_served_pico_has_no_data_uri_and_its_icons_are_served(api: Any) -> None:
+    """The CSP allows images from 'self' only: Pico's icons are files (make assets rewrites its
+    data: URIs), and every one it names is there."""
+    css = api.get(static_url("vendor/pico.min.css")).text
+    assert "data:" not in css
+    icons = set(re.findall(r'--pico-icon-[a-z]+:url\("\.\./img/pico/([a-z]+\.svg)"\)', css))
+    assert len(icons) == 10
+    for icon in icons:
+        answer = api.get(f"/static/img/pico/{icon}")
+        assert answer.status_code == 200 and answer.text.startswith("<svg")
