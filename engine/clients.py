@@ -9,6 +9,7 @@ team add colleagues of the same organisation, and end memberships. Care-team row
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Protocol, TypeVar
 
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
@@ -32,6 +33,24 @@ def latest_client_journey(session: Session, client_id: int) -> Journey | None:
         .limit(1)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
+
+
+class OfClient(Protocol):
+    """A table row that belongs to one client."""
+
+    client_id: int
+
+
+_R = TypeVar("_R", bound=OfClient)
+
+
+def row_of_client(session: Session, model: type[_R], row_id: int, client_id: int) -> _R:
+    """Row ``row_id`` of ``model`` if it belongs to ``client_id``; :class:`NotFound` if it is
+    missing or another client's (an id from another client's page is never acted on)."""
+    row = session.get(model, row_id)
+    if row is None or row.client_id != client_id:
+        raise NotFound(f"{model.__name__.lower()} {row_id} of client {client_id} not found")
+    return row
 
 
 def lock_client(session: Session, client_id: int) -> None:

@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 
 from engine import audit
 from engine.access import Principal, may_fire_referral_trigger
-from engine.clients import latest_client_journey
+from engine.clients import latest_client_journey, row_of_client
 from engine.errors import Forbidden, GuardRejected, InputRequired, NotFound
 from engine.facts import ClientFacts
 from engine.journeys import Journeys
@@ -245,9 +245,7 @@ class Referrals:
         self, session: Session, principal: Principal, client_id: int, consent_id: int, now: datetime
     ) -> Consent:
         """Revoke a consent; the partner's access ends with this transaction. Idempotent."""
-        consent = session.get(Consent, consent_id)
-        if consent is None or consent.client_id != client_id:
-            raise NotFound(f"consent {consent_id} of client {client_id} not found")
+        consent = row_of_client(session, Consent, consent_id, client_id)
         session.execute(
             update(Consent)
             .where(col(Consent.id) == consent_id, col(Consent.revoked_at).is_(None))

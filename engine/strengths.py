@@ -19,7 +19,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from engine.errors import InputRequired, NotFound
+from engine.clients import row_of_client
+from engine.errors import InputRequired
 from engine.models import CVContact, Experience, ExperienceKind, Strength, StrengthCategory
 
 TEXT_MAX = 200
@@ -67,10 +68,7 @@ def add_strength(
 
 def strength_of(session: Session, client_id: int, strength_id: int) -> Strength:
     """The client's strength ``strength_id``; :class:`NotFound` if it is another client's."""
-    strength = session.get(Strength, strength_id)
-    if strength is None or strength.client_id != client_id:
-        raise NotFound(f"strength {strength_id} not found")
-    return strength
+    return row_of_client(session, Strength, strength_id, client_id)
 
 
 def edit_strength(
@@ -137,10 +135,7 @@ def add_experience(
 
 def experience_of(session: Session, client_id: int, experience_id: int) -> Experience:
     """The client's experience ``experience_id``; :class:`NotFound` if it is another client's."""
-    experience = session.get(Experience, experience_id)
-    if experience is None or experience.client_id != client_id:
-        raise NotFound(f"experience {experience_id} not found")
-    return experience
+    return row_of_client(session, Experience, experience_id, client_id)
 
 
 def edit_experience(
