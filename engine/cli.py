@@ -175,6 +175,43 @@ def plugins_try(
     out.print(table)
 
 
+@pathways_app.command("migrate")
+def pathways_migrate(
+    name: str,
+    to: Annotated[int | None, typer.Option("--to", help="Target version (default: latest)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count only; change nothing")] = False,
+) -> None:
+    """Move the journeys of a pathway onto another version (default: the latest). Each move is
+    an event in the journey's log. Exit 1 if some journeys could not be moved."""
+    from engine.runtime import Runtime
+
+    runtime = Runtime()
+    try:
+        summary = runtime.journeys.migrate_all(runtime.db, name, to_version=to, dry_run=dry_run)
+    except KeyError as exc:
+        err.print(f"error: {exc.args[0]}", highlight=False)
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    verb = "would move" if dry_run else "moved"
+    out.print(
+        f"{summary.pathway_key}: {verb} {summary.moved} journeys onto version {summary.to_version}",
+        highlight=False,
+    )
+    if summary.finished:
+        out.print(f"{summary.finished} ended journeys are left on their version", highlight=False)
+    for state, count in sorted(summary.stayed.items()):
+        err.print(
+            f"{count} journeys stay: state {state!r} does not exist in version "
+            f"{summary.to_version}",
+            highlight=False,
+        )
+    if summary.conflicts:
+        err.print(f"{summary.conflicts} journeys moved meanwhile: run again", highlight=False)
+    if summary.stayed or summary.conflicts:
+        raise typer.Exit(1)
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply Alembic migrations (creates the SQLite file under var/ if needed)."""

@@ -28,7 +28,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
 
 from engine.clock import Clock
-from engine.db import after_commit
+from engine.db import Database, after_commit
 from engine.driver import DriverStatement
 from engine.errors import (
     Conflict,
@@ -126,6 +126,19 @@ _PREVIOUS = (
     .limit(1)
 )
 _VERSION = select(_journey_t.c.version).where(_journey_t.c.id == bindparam("journey_id"))
+
+
+@dataclass
+class MigrationSummary:
+    """What :meth:`Journeys.migrate_all` did: journeys moved onto ``to_version``, those left
+    where they were because the target has no such state (by state), and conflicts."""
+
+    pathway_key: str
+    to_version: int
+    moved: int = 0
+    stayed: dict[str, int] = field(default_factory=dict)
+    finished: int = 0
+    conflicts: int = 0
 
 
 @dataclass
@@ -365,6 +378,51 @@ class Journeys:
         )
         self._notify_after_commit(session, journey, event)
         return event
+
+    def migrate_all(
+        self,
+        db: Database,
+        pathway_key: str,
+        *,
+        to_version: int | None = None,
+        actor_id: int | None = None,
+        dry_run: bool = False,
+    ) -> MigrationSummary:
+        """Move every journey of ``pathway_key`` on another version onto ``to_version`` (default:
+        the latest), one transaction each. A journey whose state the target lacks stays where it
+        is (counted by state); one that has ended (a final state) is left as it is; one moved
+        meanwhile by a coach is counted as a conflict (run it again). ``dry_run``: count only."""
+        target = (
+            self.pathways.get(pathway_key, to_version)
+            if to_version is not None
+            else self.pathways.latest(pathway_key)
+        )
+        summary = MigrationSummary(pathway_key, target.version)
+        with db.read() as session:
+            rows = session.execute(
+                select(col(Journey.id), col(Journey.state)).where(
+                    col(Journey.pathway_key) == pathway_key,
+                    col(Journey.pathway_version) != target.version,
+                )
+            ).all()
+        for journey_id, state in rows:
+            if state not in target.states:
+                summary.stayed[state] = summary.stayed.get(state, 0) + 1
+                continue
+            if target.states[state].final:
+                summary.finished += 1  # ended: no rule applies to it any more, its log stays
+                continue
+            if not dry_run:
+                try:
+                    with db.write() as session:
+                        self.migrate(
+                            session, journey_id, to_version=target.version, actor_id=actor_id
+                        )
+                except Conflict:
+                    summary.conflicts += 1
+                    continue
+            summary.moved += 1
+        return summary
 
     def _write(
         self,

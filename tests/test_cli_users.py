@@ -156,3 +156,46 @@ def test_demo_logins_work_in_demo_mode(
     journey = http.get("/api/journeys/1")
     assert journey.status_code == 200
     assert {e["actor_id"] for e in journey.json()["events"]} == {coach_id}
+
+
+def test_pathways_migrate_moves_old_journeys_onto_the_latest_version(
+    runtime: Runtime, cli: Callable[..., object]
+) -> None:
+    """Journeys started on client_journey version 1 (before the GAS guard) are moved onto
+    version 2 with an event each; an ended one is left as it is; a dry run changes nothing."""
+    from engine.journeys import MIGRATE_TRIGGER
+    from engine.models import Journey, JourneyEvent
+    from engine.testing import make_client
+
+    old = []
+    for _ in range(3):
+        _client_id, journey_id = make_client(runtime)
+        with runtime.db.write() as session:
+            runtime.journeys.migrate(session, journey_id, to_version=1, actor_id=None)
+        old.append(journey_id)
+    with runtime.db.write() as session:  # one of them ends on version 1
+        runtime.journeys.advance(
+            session, old[2], "close", actor_id=None, outcome="no_contact", reason="Ei yhteyttä"
+        )
+    dry = cli("pathways", "migrate", "client_journey", "--dry-run")
+    assert dry.exit_code == 0, dry.output  # type: ignore[attr-defined]
+    assert "would move 2 journeys onto version 2" in dry.output  # type: ignore[attr-defined]
+    with runtime.db.read() as session:
+        assert {session.get(Journey, j).pathway_version for j in old} == {1}  # type: ignore[union-attr]
+    done = cli("pathways", "migrate", "client_journey")
+    assert done.exit_code == 0, done.output  # type: ignore[attr-defined]
+    assert "moved 2 journeys onto version 2" in done.output  # type: ignore[attr-defined]
+    assert "1 ended journeys are left on their version" in done.output  # type: ignore[attr-defined]
+    with runtime.db.read() as session:
+        versions = [session.get(Journey, j).pathway_version for j in old]  # type: ignore[union-attr]
+        logged = session.execute(
+            select(func.count())
+            .select_from(JourneyEvent)
+            .where(col(JourneyEvent.trigger) == MIGRATE_TRIGGER)
+        ).scalar_one()
+    assert versions == [2, 2, 1]
+    assert logged == 5  # three to version 1 in the set-up, two to version 2
+    again = cli("pathways", "migrate", "client_journey")
+    assert "moved 0 journeys" in again.output  # type: ignore[attr-defined]
+    unknown = cli("pathways", "migrate", "nope")
+    assert unknown.exit_code == 1 and "nope" in unknown.output  # type: ignore[attr-defined]
