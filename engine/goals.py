@@ -47,8 +47,9 @@ def level_text(goal: GasGoal, level: int) -> str:
 
 
 def is_described(goal: GasGoal) -> bool:
-    """All five levels are described: the goal can be rated."""
-    return all(level_text(goal, level).strip() for level in LEVELS)
+    """All five levels are described: the goal can be rated. The same rule as the SQL of
+    :func:`has_described_goal` (a level is stored stripped, so described means not empty)."""
+    return all(level_text(goal, level) != "" for level in LEVELS)
 
 
 def goal_weight(goal: GasGoal) -> float:
@@ -56,6 +57,7 @@ def goal_weight(goal: GasGoal) -> float:
 
 
 def _described_condition() -> list[object]:
+    """:func:`is_described` in SQL."""
     return [col(getattr(GasGoal, name)) != "" for name in LEVEL_FIELDS.values()]
 
 

@@ -31,14 +31,14 @@ from __future__ import annotations
 from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlmodel import Session, col
 
 from engine.access import Principal, What, grants_for
-from engine.clients import latest_client_journey, lock_client
+from engine.clients import CLIENT_JOURNEY, latest_client_journey, lock_client
 from engine.clock import as_utc
 from engine.errors import InputRequired, InvalidTransition, NotFound
 from engine.group_access import (
@@ -67,7 +67,6 @@ from engine.referrals import EVIDENCE, record_consent
 from engine.views import EventView
 
 PATHWAY = "group_membership"
-CLIENT_PATHWAY = "client_journey"
 DEFAULT_MEETINGS = 8
 MAX_MEETINGS = 52
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -456,7 +455,7 @@ def advance_membership(
     client_journey = latest_client_journey(session, membership.client_id)
     client_state = client_journey.state if client_journey else None
     if trigger == "start_attending" and client_state not in GROUP_WORK_STATES:
-        pathway = journeys.pathways.latest(CLIENT_PATHWAY)
+        pathway = journeys.pathways.latest(CLIENT_JOURNEY)
         if client_state is None or pathway.transition(START_GROUP_WORK, client_state) is None:
             # checked before anything is written; an invalid membership move is still a 409 of
             # its own below when the client journey could move
@@ -568,11 +567,7 @@ def current_marks(session: Session, membership_ids: Sequence[int]) -> dict[tuple
     """(membership id, session id) -> present, from the latest mark of each pair."""
     if not membership_ids:
         return {}
-    latest = (
-        select(func.max(col(AttendanceMark.id)))
-        .where(col(AttendanceMark.membership_id).in_(list(membership_ids)))
-        .group_by(col(AttendanceMark.membership_id), col(AttendanceMark.session_id))
-    )
+    latest = _latest_marks(list(membership_ids))
     rows = session.execute(
         select(
             col(AttendanceMark.membership_id),
@@ -581,6 +576,16 @@ def current_marks(session: Session, membership_ids: Sequence[int]) -> dict[tuple
         ).where(col(AttendanceMark.id).in_(latest))
     ).all()
     return {(int(m), int(s)): bool(p) for m, s, p in rows}
+
+
+def _latest_marks(memberships: Any) -> Select[Any]:
+    """The id of the latest mark of each (membership, session) pair of ``memberships`` (ids, or a
+    SELECT of ids): marks are append-only, and the latest one is the attendance."""
+    return (
+        select(func.max(col(AttendanceMark.id)))
+        .where(col(AttendanceMark.membership_id).in_(memberships))
+        .group_by(col(AttendanceMark.membership_id), col(AttendanceMark.session_id))
+    )
 
 
 # --- reads ----------------------------------------------------------------------------------------
@@ -782,11 +787,8 @@ def timeline_extras(
             .where(col(GroupMembership.client_id) == client_id)
         ).all()
     )
-    latest = (
-        select(func.max(col(AttendanceMark.id)))
-        .join(GroupMembership, col(GroupMembership.id) == col(AttendanceMark.membership_id))
-        .where(col(GroupMembership.client_id) == client_id)
-        .group_by(col(AttendanceMark.membership_id), col(AttendanceMark.session_id))
+    latest = _latest_marks(
+        select(col(GroupMembership.id)).where(col(GroupMembership.client_id) == client_id)
     )
     rows = session.execute(
         select(AttendanceMark, GroupSession, ClientGroup, col(User.display_name))

@@ -209,3 +209,15 @@ def test_notifications_page_lists_and_marks_read(
     coach_page = coach.get("/notifications", headers={"Accept-Language": "sv"})
     assert f'href="/clients/{client_id}/referrals"' in coach_page.text
     assert "En remiss avvisades" in coach_page.text
+
+
+def test_a_non_ascii_digit_in_an_id_field_is_a_422_not_a_crash(
+    setup: tuple[UserClient, UserClient, int, int],
+) -> None:
+    """ "²".isdigit() is true but int("²") fails: the form readers take ASCII digits only."""
+    coach, _partner, client_id, _organisation_id = setup
+    answer = coach.post(
+        f"/clients/{client_id}/consents",
+        data={"organisation_id": "²", "scope": ["name"], "purpose": "Ohjaus", "evidence": "verbal"},
+    )
+    assert answer.status_code == 422

@@ -48,6 +48,7 @@ from web import i18n
 from web.charts import LineChart, line_chart
 from web.coach import fragment_block
 from web.deps import RuntimeDep
+from web.forms import form_text
 from web.security import ClientAccess, client_rule
 from web.templating import answer_post, render, render_blocks, wants_fragment
 
@@ -74,11 +75,6 @@ FORM_FIELDS = (
 )
 ASSESSMENTS = "clients/assessments.html"
 STRENGTHS = "clients/strengths.html"
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _client(access: ClientAccess) -> Client:
@@ -170,7 +166,7 @@ def _scores(
     found: dict[str, int] = {}
     for item in instrument.items:
         name = f"{prefix}{item.key}"
-        raw = _text(form, name)
+        raw = form_text(form, name)
         if not raw:
             continue
         try:
@@ -186,16 +182,16 @@ async def add_assessment(
 ) -> Response:
     """Record one completed assessment (the instrument named by the form)."""
     form = await request.form()
-    key = _text(form, "instrument")
+    key = form_text(form, "instrument")
     instrument = runtime.instruments.get(key)
     if instrument is None:
         raise InputRequired("instrument", "choose an instrument", sorted(runtime.instruments))
     values = {name: v for name, v in form.items() if isinstance(v, str) and name != "csrf_token"}
     errors: dict[str, str] = {}
     assessed_on = runtime.clock.today()
-    if _text(form, "assessed_on"):
+    if form_text(form, "assessed_on"):
         try:
-            assessed_on = date.fromisoformat(_text(form, "assessed_on"))
+            assessed_on = date.fromisoformat(form_text(form, "assessed_on"))
         except ValueError:
             errors["assessed_on"] = "invalid"
     scores = _scores(instrument, form, "score.", errors)
@@ -211,7 +207,7 @@ async def add_assessment(
                     assessed_on=assessed_on,
                     scores=scores,
                     requirements=requirements,
-                    requirement_of=_text(form, "requirement_of"),
+                    requirement_of=form_text(form, "requirement_of"),
                     now=runtime.clock.now(),
                     today=runtime.clock.today(),
                 )
@@ -311,11 +307,11 @@ async def _strength_post(
 
 def _experience_input(form: FormData) -> strength_log.ExperienceInput:
     return strength_log.ExperienceInput(
-        kind=_text(form, "kind"),
-        title=_text(form, "title"),
-        place=_text(form, "place"),
-        period=_text(form, "period"),
-        description=_text(form, "description"),
+        kind=form_text(form, "kind"),
+        title=form_text(form, "title"),
+        place=form_text(form, "place"),
+        period=form_text(form, "period"),
+        description=form_text(form, "description"),
     )
 
 
@@ -330,8 +326,8 @@ async def add_strength(
             work.session,
             client_id=client_id,
             recorded_by=work.principal.user_id,
-            category=_text(form, "category"),
-            text=_text(form, "text"),
+            category=form_text(form, "category"),
+            text=form_text(form, "text"),
             now=runtime.clock.now(),
         )
 
@@ -351,8 +347,8 @@ async def edit_strength(
         strength_log.edit_strength(
             work.session,
             strength,
-            category=_text(form, "category"),
-            text=_text(form, "text"),
+            category=form_text(form, "category"),
+            text=form_text(form, "text"),
             now=runtime.clock.now(),
         )
 
@@ -459,9 +455,9 @@ async def cv_contact(
             work.session,
             client_id=client_id,
             updated_by=work.principal.user_id,
-            phone=_text(form, "phone"),
-            email=_text(form, "email"),
-            location=_text(form, "location"),
+            phone=form_text(form, "phone"),
+            email=form_text(form, "email"),
+            location=form_text(form, "location"),
             now=runtime.clock.now(),
         )
 

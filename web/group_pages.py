@@ -39,10 +39,12 @@ from starlette.datastructures import FormData
 from engine import audit
 from engine.access import Basis, What, authorise_client, authorise_group, grants_for
 from engine.caseload import CaseloadQuery, CaseloadRow, caseload
+from engine.clients import CLIENT_JOURNEY
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
 from engine.groups import (
     DEFAULT_MEETINGS,
     MARKABLE_STATES,
+    PATHWAY,
     ClientJourneyBlocked,
     GroupDetail,
     GroupInput,
@@ -67,6 +69,7 @@ from engine.runtime import Runtime
 from web import i18n
 from web.coach import client_context, fragment_block, sorted_municipalities
 from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+from web.forms import form_text, whole_number
 from web.security import (
     ClientAccess,
     GroupAccess,
@@ -84,28 +87,16 @@ GroupWork = Annotated[GroupAccess, Depends(group_rule(What.group_work))]
 ScheduleWork = Annotated[GroupAccess, Depends(group_rule(What.group_work, name="group_schedule"))]
 InviteWork = Annotated[ClientAccess, Depends(client_rule(What.group_invite, by="client"))]
 
-PATHWAY = "group_membership"
-CLIENT_PATHWAY = "client_journey"
 MOVE_ERRORS = (InputRequired, GuardRejected, InvalidTransition, Conflict)
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _int(value: str) -> int | None:
-    """A whole number of ASCII digits (``"²".isdigit()`` is true, but ``int("²")`` fails)."""
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def _consent_evidence(form: FormData) -> str | None:
     """How the client consented to the group's co-leader's organisation seeing their name and
     attendance (the invite form's checkbox ``co_leader_consent`` and ``consent_evidence``), or
     None without the checkbox. A bad evidence value is refused by the engine (422)."""
-    if _text(form, "co_leader_consent") != "1":
+    if form_text(form, "co_leader_consent") != "1":
         return None
-    return _text(form, "consent_evidence")[:20]
+    return form_text(form, "consent_evidence")[:20]
 
 
 def _local(day: str, at: str) -> datetime | None:
@@ -191,24 +182,26 @@ async def new_group_submit(
 ) -> Response:
     data = await request.form()
     form = NewGroupForm(
-        name=_text(data, "name")[:200],
-        municipality_code=_text(data, "municipality_code")[:3],
-        first_date=_text(data, "first_date")[:10],
-        first_time=_text(data, "first_time")[:5],
-        meetings=_text(data, "meetings")[:3],
-        place=_text(data, "place")[:200],
-        leader_ids=[n for v in data.getlist("leader_ids") if isinstance(v, str) and (n := _int(v))],
-        co_leader_id=_text(data, "co_leader_id")[:10],
+        name=form_text(data, "name")[:200],
+        municipality_code=form_text(data, "municipality_code")[:3],
+        first_date=form_text(data, "first_date")[:10],
+        first_time=form_text(data, "first_time")[:5],
+        meetings=form_text(data, "meetings")[:3],
+        place=form_text(data, "place")[:200],
+        leader_ids=[
+            n for v in data.getlist("leader_ids") if isinstance(v, str) and (n := whole_number(v))
+        ],
+        co_leader_id=form_text(data, "co_leader_id")[:10],
     )
     first = _local(form.first_date, form.first_time)
     given = GroupInput(
         name=form.name,
         municipality_code=form.municipality_code,
         first_meeting=first,
-        meetings=_int(form.meetings),
+        meetings=whole_number(form.meetings),
         place=form.place,
         leader_ids=form.leader_ids,
-        co_leader_id=_int(form.co_leader_id) if form.co_leader_id else None,
+        co_leader_id=whole_number(form.co_leader_id) if form.co_leader_id else None,
     )
     if form.co_leader_id and given.co_leader_id is None:
         form.errors["co_leader_id"] = "invalid"
@@ -295,7 +288,7 @@ def group_context(
         "group": detail.group,
         "municipality": municipality.label(language) if municipality else "",
         "pathway": membership_pathway,
-        "client_pathway": runtime.pathways.latest(CLIENT_PATHWAY),
+        "client_pathway": runtime.pathways.latest(CLIENT_JOURNEY),
         "leads": access.basis == Basis.group_leader,
         # the client consented to the co-leader seeing their name and attendance, nothing more
         "co_leader_view": co_leader is not None,
@@ -365,7 +358,7 @@ async def add_group_member(
     """Add one of my clients to the group (invited); the client's care team decides whether I
     may (``What.group_invite``)."""
     data = await request.form()
-    client_id = _int(_text(data, "client_id"))
+    client_id = whole_number(form_text(data, "client_id"))
     if client_id is None:
         raise InputRequired("client_id", "choose a client")
     basis = authorise_client(
@@ -415,13 +408,13 @@ async def edit_group_session(
     status = 200
     try:
         with work.session.begin_nested():
-            when = _local(_text(data, "date")[:10], _text(data, "time")[:5])
+            when = _local(form_text(data, "date")[:10], form_text(data, "time")[:5])
             edit_session(
                 work.session,
                 group_id,
                 session_id,
                 starts_at=when.replace(tzinfo=runtime.clock.zone) if when else None,
-                topic=_text(data, "topic")[:400],
+                topic=form_text(data, "topic")[:400],
             )
     except InputRequired as exc:
         notice, status = Notice("input", state=exc.field), 422
@@ -455,7 +448,7 @@ async def member_advance(
     client = work.session.get(Client, membership.client_id)
     assert client is not None
     work.record(runtime, [membership.client_id])
-    trigger = _text(data, "trigger")[:64]
+    trigger = form_text(data, "trigger")[:64]
     notice = Notice("moved", membership_id=membership_id, trigger=trigger)
     status = 200
     try:
@@ -467,8 +460,8 @@ async def member_advance(
                 group_id,
                 membership_id,
                 trigger,
-                reason=_text(data, "reason")[:2000] or None,
-                expected_version=_int(_text(data, "expected_version")),
+                reason=form_text(data, "reason")[:2000] or None,
+                expected_version=whole_number(form_text(data, "expected_version")),
                 now=runtime.clock.now(),
             )
     except ClientJourneyBlocked as exc:
@@ -516,7 +509,7 @@ async def member_consent(
                 work.principal,
                 group_id,
                 membership.client_id,
-                _text(data, "consent_evidence")[:20],
+                form_text(data, "consent_evidence")[:20],
                 now=runtime.clock.now(),
             )
             if recorded is None:
@@ -537,11 +530,11 @@ async def attendance_toggle(
 ) -> Response:
     """One tap: mark a member present (``present=1``) or not (``0``) at one session."""
     data = await request.form()
-    membership_id = _int(_text(data, "membership_id")) or 0
-    session_id = _int(_text(data, "session_id")) or 0
+    membership_id = whole_number(form_text(data, "membership_id")) or 0
+    session_id = whole_number(form_text(data, "session_id")) or 0
     membership = membership_of(work.session, group_id, membership_id)
     work.record(runtime, [membership.client_id])
-    present = _text(data, "present") == "1"
+    present = form_text(data, "present") == "1"
     notice = Notice("marked", membership_id=membership_id)
     status = 200
     try:
@@ -592,7 +585,7 @@ async def invite_client(
 ) -> Response:
     """Invite the client to a group I lead (the membership starts in state invited)."""
     data = await request.form()
-    group_id = _int(_text(data, "group_id"))
+    group_id = whole_number(form_text(data, "group_id"))
     error = ""
     status = 200
     if group_id is None:

@@ -27,6 +27,7 @@ from engine.models import Organisation, OrganisationKind
 from engine.referrals import EVIDENCE, PACKET_FIELDS, ReferralState
 from web import i18n
 from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+from web.forms import form_text, whole_number
 from web.security import ClientAccess, CurrentUser, PartnerWorker, client_rule, referral_rule
 from web.templating import answer_post, render, render_blocks, see_other, wants_fragment
 
@@ -73,13 +74,11 @@ def evidence_labels() -> dict[str, str]:
 
 
 def _text(form: FormData, name: str) -> str | None:
-    value = form.get(name)
-    return value.strip() or None if isinstance(value, str) else None
+    return form_text(form, name) or None
 
 
 def _int(form: FormData, name: str) -> int | None:
-    value = _text(form, name)
-    return int(value) if value and value.isdigit() else None
+    return whole_number(form_text(form, name))
 
 
 def _error_text(exc: Exception) -> str:
