@@ -35,6 +35,7 @@ from engine.errors import (
     GuardRejected,
     InputRequired,
     InvalidTransition,
+    MovedElsewhere,
     NotFound,
 )
 from engine.guards import GuardContext, GuardRegistry, Verdict, verdicts_of
@@ -323,15 +324,19 @@ class Journeys:
         reason: str | None = None,
         outcome: str | None = None,
         expected_version: int | None = None,
+        expected_pathway: str | None = None,
         at: datetime | None = None,
     ) -> EventView:
         """Fire ``trigger`` on the journey inside the caller's write transaction.
+        ``expected_pathway``: refuse (:class:`MovedElsewhere`) a journey of another pathway.
 
         Returns the event that the caller's commit makes permanent. Raises :class:`NotFound`,
         :class:`Conflict`, :class:`InvalidTransition`, :class:`InputRequired` or
         :class:`GuardRejected`; nothing is written then.
         """
         journey, client = self.load(session, journey_id)
+        if expected_pathway is not None and journey.pathway_key != expected_pathway:
+            raise MovedElsewhere(journey.pathway_key)
         if expected_version is not None and journey.version != expected_version:
             raise Conflict(journey_id, expected_version, journey.version)
         pathway = self.pathway_of(journey)

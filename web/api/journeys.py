@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, status
 from engine import audit
 from engine.access import Basis, What
 from engine.clients import CLIENT_JOURNEY, register_client
-from engine.errors import MovedElsewhere
 from engine.journeys import TriggerOption
 from engine.models import Journey, JourneyEvent
 from engine.views import EventView
@@ -147,9 +146,6 @@ def advance_journey(
     the allowed ones), 422 when a rule blocks it (with every rule's reason) or a reason/outcome
     is missing. Referral and group-membership journeys are refused (409): they move only
     through their own routes, which check who may fire what and move the client journey too."""
-    journey, _client = runtime.journeys.get(work.session, journey_id)
-    if journey.pathway_key != CLIENT_JOURNEY:
-        raise MovedElsewhere(journey.pathway_key)
     event = runtime.journeys.advance(
         work.session,
         journey_id,
@@ -158,6 +154,7 @@ def advance_journey(
         reason=body.reason,
         outcome=body.outcome,
         expected_version=body.expected_version,
+        expected_pathway=CLIENT_JOURNEY,
     )
     return AdvanceOut(
         journey_id=journey_id, state=event.to_state, version=event.seq, event=event_out(event)
