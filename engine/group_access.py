@@ -11,6 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, literal
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from engine.models import (
@@ -54,12 +55,18 @@ def co_leads_group(principal: Principal, _today: date, group_id: GroupId) -> Col
 
 
 def coordinates_group(principal: Principal, _today: date, group_id: GroupId) -> ColumnElement[bool]:
-    """The group is kept by the principal's organisation (the coordinator's own project)."""
+    """The group is kept by the principal's organisation (the coordinator's own project).
+
+    The subquery reads an alias of ``client_group``: with the table itself, a ``group_id`` that is
+    the outer query's ``client_group.id`` would compare the subquery's row with itself
+    (``client_group.id = client_group.id``) and hold for every group of the organisation's
+    existence, not for the group being checked."""
     if principal.organisation_id is None:
         return false()
+    kept = aliased(ClientGroup)
     return exists().where(
-        col(ClientGroup.id) == group_id,
-        col(ClientGroup.organisation_id) == principal.organisation_id,
+        col(kept.id) == group_id,
+        col(kept.organisation_id) == principal.organisation_id,
     )
 
 

@@ -25,6 +25,7 @@ from engine.groups import (
     create_group,
     current_marks,
     group_detail,
+    groups_of,
     mark_attendance,
     session_times,
 )
@@ -461,6 +462,60 @@ def test_group_grants(runtime: Runtime) -> None:
         detail = group_detail(session, group_id, co_leader=co, today=today)
     assert [m.client.id for m in detail.members] == [attending_id]
     assert detail.hidden == 1
+
+
+def test_a_coordinator_sees_only_the_groups_of_their_own_organisation(runtime: Runtime) -> None:
+    """Issue 11: the coordinator grant compared a subquery's row with itself and so let the
+    coordinator of any organisation with a group open every group. Two organisations, a group
+    each: each coordinator sees their own group only, on the page check and in the list."""
+    mine = leader(runtime)
+    other = make_user(
+        runtime, Role.coach, organisation_id=make_organisation(runtime, name="Toinen")
+    )
+    assert other.id is not None
+    theirs = coach(other.id, other.organisation_id)
+    assert mine.organisation_id != theirs.organisation_id
+    my_group = make_group(runtime, mine)
+    their_group = make_group(runtime, theirs)
+    member_id, _ = client_at(runtime)
+    move(
+        runtime,
+        theirs,
+        their_group,
+        invite(runtime, theirs, their_group, member_id),
+        "start_attending",
+    )
+    coordinators = {}
+    for lead in (mine, theirs):
+        user = make_user(runtime, Role.coordinator, organisation_id=lead.organisation_id)
+        assert user.id is not None
+        coordinators[lead.organisation_id] = Principal(
+            user.id, Role.coordinator, lead.organisation_id
+        )
+    my_coord = coordinators[mine.organisation_id]
+    their_coord = coordinators[theirs.organisation_id]
+    today = runtime.clock.today()
+    now = runtime.clock.now()
+    with runtime.db.read() as session:
+        assert (
+            authorise_group(session, my_coord, my_group, What.group, today)
+            == Basis.group_coordinator
+        )
+        assert (
+            authorise_group(session, their_coord, their_group, What.group, today)
+            == Basis.group_coordinator
+        )
+        with pytest.raises(Forbidden):
+            authorise_group(session, my_coord, their_group, What.group, today)
+        with pytest.raises(Forbidden):
+            authorise_group(session, their_coord, my_group, What.group, today)
+        assert [s.group.id for s in groups_of(session, my_coord, today, now)] == [my_group]
+        assert [s.group.id for s in groups_of(session, their_coord, today, now)] == [their_group]
+        # and the member of the other organisation's group is nobody the first coordinator sees
+        assert basis_for(session, my_coord, member_id, What.group, today) is None
+        assert (
+            basis_for(session, their_coord, member_id, What.group, today) == Basis.group_coordinator
+        )
 
 
 # --- writers about one client at the same time (PostgreSQL READ COMMITTED) ---------------------
