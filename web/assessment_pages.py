@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
@@ -48,11 +48,12 @@ from web import i18n
 from web.charts import LineChart, line_chart
 from web.coach import fragment_block
 from web.deps import RuntimeDep
+from web.errors import page_router
 from web.forms import form_text
 from web.security import ClientAccess, client_rule
 from web.templating import answer_post, render, render_blocks, wants_fragment
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = page_router(tags=["pages"])
 
 AssessmentsPage = Annotated[ClientAccess, Depends(client_rule(What.assessments, by="client"))]
 AssessmentWork = Annotated[ClientAccess, Depends(client_rule(What.record_assessment, by="client"))]

@@ -22,7 +22,7 @@ from datetime import date
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import Response
 
 from engine.access import What
@@ -37,11 +37,12 @@ from engine.goals import (
 )
 from web.coach import client_context
 from web.deps import RuntimeDep
+from web.errors import page_router
 from web.goal_board import FormState, goal_board
 from web.security import ClientAccess, client_rule
 from web.templating import answer_post, render, render_blocks, wants_fragment
 
-router = APIRouter(tags=["goal pages"], include_in_schema=False)
+router = page_router(tags=["goal pages"])
 
 SetGoal = Annotated[ClientAccess, Depends(client_rule(What.set_goal, by="client"))]
 RateGoals = Annotated[ClientAccess, Depends(client_rule(What.rate_goals, by="client"))]

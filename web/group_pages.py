@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
@@ -69,6 +69,7 @@ from engine.runtime import Runtime
 from web import i18n
 from web.coach import client_context, fragment_block, sorted_municipalities
 from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+from web.errors import page_router
 from web.forms import form_text, whole_number
 from web.security import (
     ClientAccess,
@@ -80,7 +81,7 @@ from web.security import (
 )
 from web.templating import answer_post, render, render_blocks, see_other, wants_fragment
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = page_router(tags=["pages"])
 
 GroupPage = Annotated[GroupAccess, Depends(group_rule(What.group))]
 GroupWork = Annotated[GroupAccess, Depends(group_rule(What.group_work))]

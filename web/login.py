@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engine.access import can_list_caseload
@@ -17,6 +17,7 @@ from engine.auth import LoginOutcome, principal_of
 from engine.models import User
 from engine.settings import Environment
 from web.deps import RuntimeDep, WriteSessionDep
+from web.errors import page_router
 from web.security import (
     PUBLIC,
     CurrentUser,
@@ -27,7 +28,7 @@ from web.security import (
 )
 from web.templating import render
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = page_router(tags=["pages"])
 
 STATUS = {
     LoginOutcome.failed: status.HTTP_401_UNAUTHORIZED,

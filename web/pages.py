@@ -10,18 +10,19 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from engine.pathway import Pathway, TransitionDef, diagram
 from web import i18n
 from web.deps import RuntimeDep
+from web.errors import page_router
 from web.security import PUBLIC
 from web.templating import render, see_other
 
 #: Public pages: no client data, so anyone may see them (an unsafe method still needs an allowed
 #: Origin, see web/security.py).
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[PUBLIC])
+router = page_router(tags=["pages"], dependencies=[PUBLIC])
 
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
