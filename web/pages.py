@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from engine.errors import NotFound
 from engine.pathway import Pathway, TransitionDef, diagram
 from web import i18n
 from web.deps import RuntimeDep
@@ -116,7 +117,7 @@ def set_language(
     it works without JavaScript.
     """
     if code not in i18n.LANGUAGES:
-        return Response("unknown language", status_code=404, media_type="text/plain")
+        raise NotFound(f"no language {code!r}")
     response = see_other(safe_next(next))
     response.set_cookie(
         i18n.COOKIE,
