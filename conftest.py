@@ -1,3 +1,4 @@
-"""Root conftest: Polku's fixtures (engine.testing) for tests/, features/ and plugin tests."""
+"""Root conftest: Polku's fixtures (engine.testing, web.testing) for tests/, features/ and
+plugin tests."""
 
-pytest_plugins = ["engine.testing"]
+pytest_plugins = ["engine.testing", "web.testing"]

@@ -4,7 +4,6 @@ tokens, demo data, the server."""
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -510,33 +509,6 @@ def funnel_report(
     for stage, n in result.as_list():
         table.add_row(stage, str(n))
     out.print(table)
-
-
-@app.command("serve")
-def serve(
-    host: Annotated[str | None, typer.Option()] = None,
-    port: Annotated[int | None, typer.Option()] = None,
-    reload: bool = False,
-) -> None:
-    """Serve the web app (uvicorn)."""
-    import uvicorn
-
-    from engine.applog import uvicorn_log_config
-
-    settings = get_settings()
-    # The app reads its settings itself (and the CSRF origin check allows this host and port):
-    # hand the chosen address on through the environment, the way every setting arrives.
-    os.environ["POLKU_HOST"] = host = host or settings.host
-    os.environ["POLKU_PORT"] = str(port := port or settings.port)
-    get_settings.cache_clear()
-    uvicorn.run(
-        "web.app:create_app",
-        factory=True,
-        log_config=uvicorn_log_config(),
-        host=host,
-        port=port,
-        reload=reload,
-    )
 
 
 def _ensure_sqlite_dir(url: str) -> None:

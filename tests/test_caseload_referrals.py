@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from engine.runtime import Runtime
-from engine.testing import UserClient
 from tests.referral_kit import (
     coach_principal,
     give_consent,
@@ -15,6 +14,7 @@ from tests.referral_kit import (
     send_referral,
     young_client,
 )
+from web.testing import UserClient
 
 
 def badges(page: str, last_name: str) -> str:

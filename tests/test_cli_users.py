@@ -17,8 +17,8 @@ from engine.demo import DEMO_LOGINS
 from engine.models import ApiToken, CareTeam, Client, Organisation, User
 from engine.runtime import Runtime
 from engine.settings import Environment, get_settings
-from engine.testing import login
 from web.app import create_app
+from web.testing import login
 
 runner = CliRunner()
 

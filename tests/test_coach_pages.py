@@ -16,7 +16,8 @@ from sqlmodel import col
 
 from engine.models import AccessLog, CareTeam, Client, ContactEntry, Journey, JourneyEvent, Role
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_client
+from engine.testing import make_client
+from web.testing import UserClient
 
 HX = {"HX-Request": "true"}
 

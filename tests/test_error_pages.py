@@ -14,9 +14,9 @@ from starlette.testclient import TestClient
 
 from engine.models import Role
 from engine.runtime import Runtime
-from engine.testing import UserClient
 from web.errors import PageRoute, page_router
 from web.security import PUBLIC
+from web.testing import UserClient
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}
 HX = {"HX-Request": "true"}

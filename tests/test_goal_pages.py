@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from engine.goals import LEVEL_FIELDS
 from engine.models import GasGoal, GasRating, Role
 from engine.runtime import Runtime
-from engine.testing import EXAMPLE_LEVELS, UserClient, make_client
+from engine.testing import EXAMPLE_LEVELS, make_client
 from tests.test_coach_pages import HX, access_rows, own_client
+from web.testing import UserClient
 
 LEVEL_FORM = {name: EXAMPLE_LEVELS[level] for level, name in LEVEL_FIELDS.items()}
 

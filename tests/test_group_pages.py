@@ -25,8 +25,9 @@ from engine.models import (
     User,
 )
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_organisation, make_user
+from engine.testing import make_organisation, make_user
 from tests.group_kit import client_at, coach, invite, make_group, move
+from web.testing import UserClient
 
 HX = {"HX-Request": "true"}
 

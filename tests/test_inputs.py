@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from engine.models import Client, ContactEntry, Role
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_client
+from engine.testing import make_client
+from web.testing import UserClient
 
 HX = {"HX-Request": "true"}
 GOOD = {"first_name": "Kettu", "last_name": "Kallio", "municipality_code": "261"}

@@ -10,8 +10,8 @@ import pytest
 
 from engine.models import Client, Role
 from engine.runtime import Runtime
-from engine.testing import UserClient
 from tests.referral_kit import BLOCKED_TARGET, ELIGIBLE_TARGET, partner_service, young_client
+from web.testing import UserClient
 
 SENTINELS = ("SENTINEL-PHONE-9", "sentinel-mail@example.org", "SENTINEL-SUKUNIMI")
 HX = {"HX-Request": "true"}

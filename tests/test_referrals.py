@@ -27,7 +27,7 @@ from engine.models import (
     Role,
 )
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_user, sign_in
+from engine.testing import make_user
 from tests.referral_kit import (
     ALL_FIELDS,
     BLOCKED_TARGET,
@@ -41,6 +41,7 @@ from tests.referral_kit import (
     young_client,
 )
 from web.app import create_app
+from web.testing import UserClient, sign_in
 
 SENTINEL = "SENTINEL-EI-PAKETISSA"
 

@@ -13,7 +13,8 @@ from sqlmodel import col
 
 from engine.models import AccessLog, Assessment, Role
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_client
+from engine.testing import make_client
+from web.testing import UserClient
 
 scenarios("kykyviisari.feature")
 

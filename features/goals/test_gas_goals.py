@@ -15,7 +15,8 @@ from sqlmodel import col
 from engine.goals import LEVEL_FIELDS
 from engine.models import GasGoal, Journey, Role
 from engine.runtime import Runtime
-from engine.testing import EXAMPLE_LEVELS, UserClient, make_client
+from engine.testing import EXAMPLE_LEVELS, make_client
+from web.testing import UserClient
 
 scenarios("gas_goals.feature")
 

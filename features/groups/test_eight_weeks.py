@@ -24,8 +24,9 @@ from engine.models import (
     Role,
 )
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_user
+from engine.testing import make_user
 from tests.group_kit import client_at
+from web.testing import UserClient
 
 scenarios("eight_weeks.feature")
 

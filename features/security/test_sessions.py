@@ -13,8 +13,9 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from engine.clock import FrozenClock
 from engine.models import Role, User
 from engine.runtime import Runtime
-from engine.testing import TEST_PASSWORD, login, make_user, totp_code
+from engine.testing import TEST_PASSWORD, make_user, totp_code
 from web.security import session_cookie_name
+from web.testing import login
 
 #: Every scenario runs once per database backend (the fixture is parametrised).
 pytestmark = pytest.mark.usefixtures("database_url")

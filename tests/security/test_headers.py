@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from engine.runtime import Runtime
 from engine.settings import Environment
-from engine.testing import UserClient
 from web.app import create_app
 from web.security import CSP
+from web.testing import UserClient
 
 EXPECTED_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from engine.applog import EscapeControlCharacters
 from engine.models import Client, Journey, User
 from engine.runtime import Runtime
-from engine.testing import TEST_PASSWORD, UserClient, login, make_user, totp_code
+from engine.testing import TEST_PASSWORD, make_user, totp_code
+from web.testing import UserClient, login
 
 GOOD_CLIENT = {"first_name": "Aino", "last_name": "Esimerkki", "municipality_code": "261"}
 

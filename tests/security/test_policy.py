@@ -23,7 +23,8 @@ from engine.access import (
 from engine.errors import Forbidden, NotFound
 from engine.models import OrganisationKind, Role
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_client, make_organisation, make_user
+from engine.testing import make_client, make_organisation, make_user
+from web.testing import UserClient
 
 TODAY = date(2026, 6, 15)
 
@@ -161,7 +162,7 @@ def test_a_policy_that_raises_fails_closed(
     from fastapi.testclient import TestClient
 
     from engine import access
-    from engine.testing import sign_in
+    from web.testing import sign_in
 
     coach = api_as("coach")
     journey_id = coach.post(

@@ -13,9 +13,10 @@ from engine.clock import FrozenClock
 from engine.models import ApiToken, LoginAttempt, Role, User, UserSession
 from engine.runtime import Runtime
 from engine.settings import Environment
-from engine.testing import TEST_PASSWORD, UserClient, login, make_user, totp_code
+from engine.testing import TEST_PASSWORD, make_user, totp_code
 from web.app import create_app
 from web.security import session_cookie_name
+from web.testing import UserClient, login
 
 ME = "/api/auth/me"
 
