@@ -143,3 +143,28 @@ def test_advance_form_and_api_share_the_input_model(runtime: Runtime, coach: Use
     )
     assert page.status_code == 422
     assert page.text.lstrip().startswith('<section id="journey_actions"')
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"importance": "²", "difficulty": "2"}, "importance"),
+        ({"baseline": "-5"}, "baseline"),
+        ({"level_plus_1": "x" * 501}, "level_plus_1"),
+    ],
+)
+def test_goal_form_marks_the_field_the_model_refuses(
+    runtime: Runtime, coach: UserClient, values: dict[str, str], field: str
+) -> None:
+    """The goal form builds the engine's NewGoal (the API's body): no parser in the route."""
+    client_id, _ = make_client(
+        runtime, organisation_id=coach.organisation_id, care_team=(coach.user_id,)
+    )
+    answer = coach.post(
+        f"/clients/{client_id}/goals", data={"goal": "Kept goal text"} | values, headers=HX
+    )
+    assert answer.status_code == 422
+    assert f'id="goal-{field}-error"' in answer.text
+    assert "Kept goal text" in answer.text
+    api = coach.post(f"/api/clients/{client_id}/goals", json={"goal": "x", "baseline": -5})
+    assert api.status_code == 422
