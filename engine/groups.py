@@ -478,7 +478,8 @@ def advance_membership(
         session.add(membership)
         if client_state in GROUP_WORK_STATES:
             return MembershipMove(event, None, client_state, client_state, "already_group_work")
-        assert client_journey is not None and client_journey.id is not None
+        assert client_journey is not None
+        assert client_journey.id is not None
         journeys.advance(
             session, client_journey.id, START_GROUP_WORK, actor_id=principal.user_id, at=now
         )

@@ -66,7 +66,8 @@ def test_demo_clients_have_contacts_for_the_caseload(runtime: Runtime) -> None:
         assert coach.id is not None
         principal = Principal(coach.id, Role.coach, coach.organisation_id)
         page = caseload(session, principal, CaseloadQuery(), runtime.clock.today())
-    assert contacts and {c.coach_id for c in contacts} == {coach.id}
+    assert contacts
+    assert {c.coach_id for c in contacts} == {coach.id}
     assert all(c.note is not None and len(c.note) <= 1000 for c in contacts)
     assert page.total == 12
     assert any(row.last_contact_at is not None for row in page.rows)
@@ -107,7 +108,8 @@ def test_demo_clients_past_goal_setting_have_goals_with_two_follow_ups(runtime: 
         for client_id in rated:
             points = t_score_series(session, client_id, runtime.settings.gas_rho)
             assert len(points) == 3  # the baseline and two follow-ups
-            assert points[0].t is not None and points[2].t is not None
+            assert points[0].t is not None
+            assert points[2].t is not None
             assert points[2].t >= points[0].t  # the demo levels only drift up
         assert session.execute(select(func.count()).select_from(GasGoal)).scalar_one() >= len(rated)
 
@@ -123,8 +125,10 @@ def test_demo_has_a_client_with_two_summaries_a_profile_strengths_and_experience
         grouped = by_instrument(assessments(session, client_id))
         assert len(grouped["kykyviisari"]) == 2
         (profile,) = grouped["ability_profile"]
-        assert profile.requirement_of and profile.requirements
-        assert strengths(session, client_id) and experiences(session, client_id)
+        assert profile.requirement_of
+        assert profile.requirements
+        assert strengths(session, client_id)
+        assert experiences(session, client_id)
         assert cv_contact(session, client_id) is not None  # only the municipality
 
 
@@ -159,7 +163,11 @@ def test_demo_has_a_running_group_with_attendance(runtime: Runtime) -> None:
     assert sorted(leaders) == ["co_leader", "leader"]
     assert len(detail.sessions) == 8
     states = sorted(m.state for m in detail.members)
-    assert "attending" in states and "invited" in states and "dropped_out" in states
+    assert "attending" in states
+    assert "invited" in states
+    assert "dropped_out" in states
     assert any(present for present in detail.marks.values())
     started = [m.client.id for m in detail.members if m.membership.attended_from is not None]
-    assert started and [m.client.id for m in seen.members] == started and seen.hidden == 0
+    assert started
+    assert [m.client.id for m in seen.members] == started
+    assert seen.hidden == 0

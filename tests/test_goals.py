@@ -70,7 +70,8 @@ def test_one_unweighted_goal() -> None:
     """One goal, weight 1: T = 50 + 10x / sqrt(0.7 + 0.3) = 50 + 10x."""
     points = series([goal(1)], [rating(1, 1, D1, 1), rating(2, 1, D2, 0)], RHO)
     assert [p.t for p in points] == [pytest.approx(40.0), pytest.approx(60.0), pytest.approx(50.0)]
-    assert points[0].is_baseline and points[0].from_previous is None
+    assert points[0].is_baseline
+    assert points[0].from_previous is None
     assert points[1].from_previous == pytest.approx(20.0)
     assert points[1].from_baseline == pytest.approx(20.0)
     assert points[2].from_previous == pytest.approx(-10.0)
@@ -112,7 +113,8 @@ def test_all_weights_zero_is_undefined() -> None:
     goals = [goal(1, -1, 0, 3), goal(2, -1, 2, 0)]
     points = series(goals, [rating(1, 1, D1, 2), rating(2, 2, D1, 1)], RHO)
     assert [p.t for p in points] == [None, None]
-    assert points[1].from_previous is None and points[1].from_baseline is None
+    assert points[1].from_previous is None
+    assert points[1].from_baseline is None
 
 
 def test_rho_changes_the_score() -> None:
@@ -322,7 +324,8 @@ def test_a_goal_changed_while_a_follow_up_is_saved_is_refused(runtime: Runtime) 
     assert outcome == ["goal"]
     with runtime.db.read() as session:
         stored = session.get(GasGoal, g.id)
-        assert stored is not None and stored.goal != "Aivan toinen tavoite"
+        assert stored is not None
+        assert stored.goal != "Aivan toinen tavoite"
 
 
 def test_ratings_are_append_only(runtime: Runtime) -> None:

@@ -54,9 +54,9 @@ def test_extraction_finds_the_ui_strings(extracted: set[MessageId]) -> None:
 def test_catalog_has_exactly_the_messages_in_use(language: str, extracted: set[MessageId]) -> None:
     known = ids(catalog(language))
     missing, unused = extracted - known, known - extracted
-    assert not missing and not unused, (
-        f"{language}: run `make messages` and translate; missing {missing}, unused {unused}"
-    )
+    hint = f"{language}: run `make messages` and translate; missing {missing}, unused {unused}"
+    assert not missing, hint
+    assert not unused, hint
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)

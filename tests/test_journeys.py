@@ -110,7 +110,8 @@ def test_available_lists_allowed_and_blocked(runtime: Runtime, new_client: NewCl
         options = {o.trigger: o for o in runtime.journeys.available(session, journey, client)}
     assert not options["engage"].allowed
     assert [v.rule for v in options["engage"].denied] == ["participation_consent"]
-    assert options["decline"].allowed and options["close"].allowed
+    assert options["decline"].allowed
+    assert options["close"].allowed
     assert options["close"].outcomes[0] == "follow_on_pathway"
 
 
@@ -128,7 +129,8 @@ def test_outcome_required_and_checked(runtime: Runtime, new_client: NewClient) -
     _client, jid = new_client()
     with pytest.raises(InputRequired) as info:
         advance(runtime, jid, "close")
-    assert info.value.field == "outcome" and "no_contact" in info.value.allowed
+    assert info.value.field == "outcome"
+    assert "no_contact" in info.value.allowed
     with pytest.raises(InputRequired):
         advance(runtime, jid, "close", outcome="made_up")
     with pytest.raises(InputRequired):
@@ -261,8 +263,10 @@ def test_raising_plugin_denies_and_is_logged(
         advance(runtime, jid, "close", outcome="no_contact")
     assert [v.rule for v in info.value.denied] == [f"plugin:{_crashing_name(runtime)}"]
     assert "failed in polku_check_transition" in caplog.text
-    assert "raised RuntimeError" in caplog.text and "test_journeys.py" in caplog.text
-    assert "Salainen" not in caplog.text and "Nimi" not in caplog.text
+    assert "raised RuntimeError" in caplog.text
+    assert "test_journeys.py" in caplog.text
+    assert "Salainen" not in caplog.text
+    assert "Nimi" not in caplog.text
     # the app keeps serving: other moves still work
     advance(runtime, jid, "engage")
 

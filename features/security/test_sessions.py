@@ -97,7 +97,8 @@ def throttled(answer: Response) -> None:
 @then(parsers.parse('"{username}" is logged in'))
 def logged_in(browser: TestClient, username: str) -> None:
     me = browser.get("/api/auth/me")
-    assert me.status_code == 200 and me.json()["username"] == username
+    assert me.status_code == 200
+    assert me.json()["username"] == username
 
 
 @then("the old session cookie no longer works")

@@ -21,7 +21,8 @@ EXPECTED_CSP = (
 
 def test_the_policy_has_no_inline_script() -> None:
     assert CSP == EXPECTED_CSP
-    assert "unsafe-inline" not in CSP and "unsafe-eval" not in CSP
+    assert "unsafe-inline" not in CSP
+    assert "unsafe-eval" not in CSP
 
 
 @pytest.mark.parametrize(
