@@ -23,9 +23,9 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlmodel import Session, col
 
 from engine.access import Principal, What, visible_clients
-from engine.clients import CLIENT_JOURNEY
 from engine.clock import as_utc
 from engine.models import Client, ContactEntry, Journey, Referral
+from engine.pathway_keys import CLIENT_JOURNEY
 
 PAGE_SIZE = 25
 #: The referral pathway's state before the partner answers.

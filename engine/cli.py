@@ -497,13 +497,14 @@ def funnel_report(
     municipality: Annotated[str | None, typer.Option(help="Municipality code")] = None,
 ) -> None:
     """The funnel contacted -> engaged -> goals -> active -> referred -> on pathway."""
+    from engine.pathway_keys import CLIENT_JOURNEY
     from engine.reports import funnel
     from engine.runtime import Runtime
 
     runtime = Runtime()
     with runtime.db.read() as session:
         result = funnel(
-            session, runtime.pathways.latest("client_journey"), municipality_code=municipality
+            session, runtime.pathways.latest(CLIENT_JOURNEY), municipality_code=municipality
         )
     table = Table("stage", "journeys")
     for stage, n in result.as_list():

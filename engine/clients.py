@@ -21,8 +21,7 @@ from engine.errors import InputRequired, NotFound
 from engine.inputs import EARLIEST_DATE, Checks, Input, blank_is_none, checks_of, validated
 from engine.journeys import Journeys
 from engine.models import CareTeam, Client, Journey, Role, User
-
-CLIENT_JOURNEY = "client_journey"
+from engine.pathway_keys import CLIENT_JOURNEY
 
 
 def latest_client_journey(session: Session, client_id: int) -> Journey | None:

@@ -23,7 +23,6 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from engine.assessments import record_assessment
-from engine.clients import CLIENT_JOURNEY
 from engine.demo_groups import load_groups
 from engine.models import (
     CareTeam,
@@ -36,6 +35,7 @@ from engine.models import (
     Role,
     User,
 )
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.runtime import Runtime
 from engine.settings import Environment
 from engine.strengths import ExperienceInput, add_experience, add_strength, set_cv_contact

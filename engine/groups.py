@@ -38,7 +38,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlmodel import Session, col
 
 from engine.access import Principal, What, grants_for
-from engine.clients import CLIENT_JOURNEY, latest_client_journey, lock_client
+from engine.clients import latest_client_journey, lock_client
 from engine.clock import as_utc
 from engine.errors import InputRequired, InvalidTransition, NotFound
 from engine.group_access import (
@@ -63,10 +63,11 @@ from engine.models import (
     Role,
     User,
 )
+from engine.pathway_keys import CLIENT_JOURNEY, GROUP_MEMBERSHIP
 from engine.referrals import EVIDENCE, record_consent
 from engine.views import EventView
 
-PATHWAY = "group_membership"
+PATHWAY = GROUP_MEMBERSHIP
 DEFAULT_MEETINGS = 8
 MAX_MEETINGS = 52
 FIRST_YEAR, LAST_YEAR = 2000, 2100

@@ -44,6 +44,7 @@ from engine.db import Database
 from engine.goals import add_goal, has_described_goal
 from engine.migrate import upgrade
 from engine.models import CareTeam, Client, Journey, Organisation, OrganisationKind, Role, User
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.plugins import build_plugin_manager, refuse_wrappers
 from engine.referral_options import UNAVAILABLE
 from engine.rules import ReferralOption
@@ -308,7 +309,7 @@ def make_client(
                 )
             )
         journey: Journey = runtime.journeys.start(
-            session, client_id=client.id, pathway_key="client_journey", actor_id=None
+            session, client_id=client.id, pathway_key=CLIENT_JOURNEY, actor_id=None
         )
         assert journey.id is not None
         return client.id, journey.id

@@ -31,13 +31,14 @@ from sqlmodel import col
 from engine import audit
 from engine.access import Basis, What, grants_for
 from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
-from engine.clients import CLIENT_JOURNEY, NewClient, latest_client_journey, register_client
+from engine.clients import NewClient, latest_client_journey, register_client
 from engine.contacts import NewContact, record_contact, timeline
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition, PolkuError
 from engine.groups import client_groups
 from engine.inputs import Checks, validated
 from engine.journeys import AdvanceInput
 from engine.models import Client, ContactKind, Journey
+from engine.pathway_keys import CLIENT_JOURNEY, REFERRAL
 from engine.runtime import Runtime
 from web import i18n
 from web.deps import RuntimeDep, WriteSessionDep
@@ -54,8 +55,6 @@ ClientPage = Annotated[ClientAccess, Depends(client_rule(What.client_page, by="c
 Advance = Annotated[ClientAccess, Depends(client_rule(What.advance, by="client"))]
 ContactWork = Annotated[ClientAccess, Depends(client_rule(What.record_contact, by="client"))]
 
-#: Pathway of referral handoffs (built on another branch); its journeys join the timeline.
-REFERRAL_PATHWAY = "referral"
 CLIENT_PAGE_BLOCKS = ("journey_actions", "journey_diagram", "client_state", "timeline")
 
 
@@ -283,9 +282,7 @@ def client_context(
     referral_journeys = session.execute(
         select(func.count())
         .select_from(Journey)
-        .where(
-            col(Journey.client_id) == view.client_id, col(Journey.pathway_key) == REFERRAL_PATHWAY
-        )
+        .where(col(Journey.client_id) == view.client_id, col(Journey.pathway_key) == REFERRAL)
     ).scalar_one()
     municipality = runtime.municipalities.get(client.municipality_code)
     return {

@@ -39,7 +39,6 @@ from starlette.datastructures import FormData
 from engine import audit
 from engine.access import Basis, What, authorise_client, authorise_group, grants_for
 from engine.caseload import CaseloadQuery, CaseloadRow, caseload
-from engine.clients import CLIENT_JOURNEY
 from engine.errors import (
     Conflict,
     GuardRejected,
@@ -73,6 +72,7 @@ from engine.groups import (
 from engine.inputs import Checks, validated
 from engine.journeys import AdvanceInput
 from engine.models import Client, Role
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.runtime import Runtime
 from web import i18n
 from web.coach import client_context, fragment_block, sorted_municipalities

@@ -12,9 +12,10 @@ from fastapi import APIRouter, Depends, status
 
 from engine import audit
 from engine.access import Basis, What
-from engine.clients import CLIENT_JOURNEY, NewClient, register_client
+from engine.clients import NewClient, register_client
 from engine.journeys import AdvanceInput, TriggerOption
 from engine.models import Journey, JourneyEvent
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.views import EventView
 from web.api.schemas import (
     AdvanceOut,
