@@ -349,10 +349,12 @@ def run_python_load(load: Load, seconds: int, connections: int) -> Result:
 
 def settle(url: str, journeys: list[int]) -> None:
     """Resume every journey a load left paused, so the next load starts with pause."""
+    from engine.errors import Conflict, InvalidTransition
     from engine.models import Journey
     from engine.runtime import Runtime
     from engine.settings import Environment, Settings
 
+    time.sleep(1)  # wrk stops; the server may still be answering its last requests
     runtime = Runtime(Settings(database_url=url, environment=Environment.demo))
     with runtime.db.read() as session:
         paused = list(
@@ -363,7 +365,7 @@ def settle(url: str, journeys: list[int]) -> None:
             ).scalars()
         )
     for journey_id in paused:
-        with runtime.db.write() as session:
+        with contextlib.suppress(Conflict, InvalidTransition), runtime.db.write() as session:
             runtime.journeys.advance(session, journey_id, "resume", actor_id=None)
     runtime.close()
 
@@ -440,6 +442,26 @@ def breakdown(url: str, fixture: dict[str, Any], rounds: int = 300) -> dict[str,
     )
     parts["whole request"] = whole / rounds * 1e3
     return parts
+
+
+def print_journey_updates(url: str) -> None:
+    """How many of the load's journey UPDATEs were HOT, and the dead row versions left."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_stat_force_next_flush()"))
+        row = conn.execute(
+            text(
+                "SELECT n_tup_upd, n_tup_hot_upd, n_dead_tup, n_live_tup "
+                "FROM pg_stat_user_tables WHERE relname = 'journey'"
+            )
+        ).one()
+    engine.dispose()
+    updates, hot, dead, live = row
+    share = hot / updates if updates else 0.0
+    print(
+        f"\njourney table after the load: {updates} updates, {hot} HOT ({share:.0%}), "
+        f"{dead} dead row versions, {live} live rows"
+    )
 
 
 def main() -> None:
@@ -536,6 +558,7 @@ def main() -> None:
             line += f"   target >= {share:.0%} of bare, p95 <= {p95_target:.0f} ms: "
             line += "ok" if ok else "NOT MET"
         print(line)
+    print_journey_updates(url)
     print("\nOne advance request in-process (TestClient, token auth), ms per request:")
     for part, ms in breakdown(url, fixture).items():
         print(f"  {part:<55} {ms:7.3f}")
