@@ -92,6 +92,7 @@ lint: install
 ## wrk (a Python load generator stands in when it cannot be installed).
 bench: install
 	@command -v wrk >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; } || true
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
 clean:
