@@ -277,8 +277,10 @@ def polku_journey(runtime: Runtime) -> int:
         session.add(client)
         session.flush()
         assert client.id is not None
-        levels = {field: f"taso {field}" for field in LEVEL_FIELDS.values()}
-        session.add(GasGoal(client_id=client.id, goal="Tavoite", baseline=-1, **levels))
+        goal = GasGoal(client_id=client.id, goal="Tavoite", baseline=-1)
+        for field in LEVEL_FIELDS.values():  # all five levels described
+            setattr(goal, field, f"taso {field}")
+        session.add(goal)
         journey = runtime.journeys.start(
             session, client_id=client.id, pathway_key="client_journey", actor_id=None
         )
