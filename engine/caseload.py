@@ -152,7 +152,9 @@ def _next_contact() -> Any:
     )
 
 
-def _filtered(principal: Principal, query: CaseloadQuery, today: date, *columns: Any) -> Select:
+def _filtered(
+    principal: Principal, query: CaseloadQuery, today: date, *columns: Any
+) -> Select[Any]:
     journey_on = and_(
         col(Journey.client_id) == col(Client.id), col(Journey.pathway_key) == CLIENT_JOURNEY
     )

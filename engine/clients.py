@@ -215,7 +215,7 @@ def end_care_team_membership(
     session: Session, *, client_id: int, user_id: int, last_day: date
 ) -> CareTeam:
     """End the user's current (or coming) membership; ``last_day`` is its last day, inclusive."""
-    row = session.execute(
+    row: CareTeam | None = session.execute(
         select(CareTeam)
         .where(
             col(CareTeam.client_id) == client_id,

@@ -388,7 +388,7 @@ def consent_to_co_leader(
     organisation = co_leader_organisation(session, group_id)
     if organisation is None:
         return None
-    holding = (
+    holding: Consent | None = (
         session.execute(
             select(Consent)
             .where(

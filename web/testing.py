@@ -87,7 +87,7 @@ def login(
     http: TestClient, username: str, password: str = TEST_PASSWORD, code: str | None = None
 ) -> Response:
     """Log in through ``POST /api/auth/login``; on success put the CSRF token on ``http``."""
-    response = http.post(
+    response: Response = http.post(
         "/api/auth/login", json={"username": username, "password": password, "totp_code": code}
     )
     if response.status_code == 200:
