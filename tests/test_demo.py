@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from engine.assessments import assessments, by_instrument
 from engine.demo import demo_municipalities, load_demo
@@ -16,7 +17,7 @@ def test_demo_clients_live_in_the_seed_municipalities_with_facts(runtime: Runtim
     assert set(demo_municipalities(runtime)) == set(runtime.municipalities)
     summary = load_demo(runtime, clients=12)
     with runtime.db.read() as session:
-        codes = set(session.execute(select(Client.municipality_code)).scalars())
+        codes = set(session.execute(select(col(Client.municipality_code))).scalars())
         facts = session.execute(select(ClientFact)).scalars().all()
         clients_with_facts = session.execute(
             select(func.count(func.distinct(ClientFact.client_id)))
@@ -37,7 +38,7 @@ def test_demo_without_national_rules_records_no_facts(make_runtime: object) -> N
     load_demo(runtime, clients=3)
     with runtime.db.read() as session:
         assert session.execute(select(func.count()).select_from(ClientFact)).scalar_one() == 0
-        assert set(session.execute(select(Client.municipality_code)).scalars()) <= {
+        assert set(session.execute(select(col(Client.municipality_code))).scalars()) <= {
             "261",
             "320",
             "614",
@@ -62,7 +63,7 @@ def test_demo_clients_have_contacts_for_the_caseload(runtime: Runtime) -> None:
     load_demo(runtime, clients=12)
     with runtime.db.read() as session:
         contacts = session.execute(select(ContactEntry)).scalars().all()
-        coach = session.execute(select(User).where(User.username == "valmentaja")).scalar_one()
+        coach = session.execute(select(User).where(col(User.username) == "valmentaja")).scalar_one()
         assert coach.id is not None
         principal = Principal(coach.id, Role.coach, coach.organisation_id)
         page = caseload(session, principal, CaseloadQuery(), runtime.clock.today())
@@ -80,7 +81,7 @@ def test_demo_has_referrals_in_different_states_to_the_demo_partner(runtime: Run
     load_demo(runtime, clients=60)
     with runtime.db.read() as session:
         rows = session.execute(
-            select(Journey.state, Organisation.name, Referral.expired_at)
+            select(col(Journey.state), col(Organisation.name), col(Referral.expired_at))
             .join(Referral, Referral.journey_id == Journey.id)
             .join(Organisation, Organisation.id == Referral.to_organisation_id)
         ).all()
@@ -96,9 +97,11 @@ def test_demo_clients_past_goal_setting_have_goals_with_two_follow_ups(runtime: 
 
     load_demo(runtime, clients=30)
     with runtime.db.read() as session:
-        rated = set(session.execute(select(GasRating.client_id)).scalars())
+        rated = set(session.execute(select(col(GasRating.client_id))).scalars())
         journeys = session.execute(
-            select(Journey.client_id, Journey.state).where(Journey.pathway_key == "client_journey")
+            select(col(Journey.client_id), col(Journey.state)).where(
+                col(Journey.pathway_key) == "client_journey"
+            )
         ).all()
         past_assessment = {
             cid for cid, state in journeys if state in {"goal_setting", "group_work"}
@@ -144,12 +147,12 @@ def test_demo_has_a_running_group_with_attendance(runtime: Runtime) -> None:
         group = session.execute(select(ClientGroup)).scalar_one()
         assert group.name == DEMO_GROUP
         detail = group_detail(session, group.id or 0, today=runtime.clock.today())
-        leaders = session.execute(select(GroupLeader.kind)).scalars().all()
+        leaders = session.execute(select(col(GroupLeader.kind))).scalars().all()
         assert verify_journeys(session) == []
         # the demo co-leader sees every member who has started attending: each consented
         co_leader = session.execute(
             select(User)
-            .join(GroupLeader, GroupLeader.user_id == User.id)
+            .join(GroupLeader, col(GroupLeader.user_id) == col(User.id))
             .where(  # type: ignore[arg-type]
                 GroupLeader.kind == "co_leader"  # type: ignore[arg-type]
             )

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from engine.goals import LEVEL_FIELDS
 from engine.models import GasGoal, GasRating, Role
@@ -84,7 +85,7 @@ def test_a_follow_up_shows_the_t_score_and_its_change(runtime: Runtime, coach: U
         assert ok.status_code == 303
         assert ok.headers["location"] == f"/clients/{client_id}#goals"
     with runtime.db.read() as session:
-        ids = list(session.execute(select(GasGoal.id).order_by(GasGoal.id)).scalars())  # type: ignore[arg-type]
+        ids = list(session.execute(select(col(GasGoal.id)).order_by(col(GasGoal.id))).scalars())
     day = runtime.clock.today() - timedelta(days=7)
     answer = coach.post(
         f"/clients/{client_id}/goals/follow-ups",

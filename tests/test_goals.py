@@ -282,6 +282,7 @@ def test_a_goal_changed_while_a_follow_up_is_saved_is_refused(runtime: Runtime) 
     client_id, _ = make_client(runtime)
     g = save(runtime, client_id)
     assert g.id is not None
+    g_id = g.id
     rated = threading.Event()
     outcome: list[str] = []
 
@@ -292,7 +293,7 @@ def test_a_goal_changed_while_a_follow_up_is_saved_is_refused(runtime: Runtime) 
                 client_id=client_id,
                 actor_id=None,
                 rated_on=TODAY,
-                levels={g.id: 1},
+                levels={g_id: 1},
                 today=TODAY,
                 now=NOW,
             )
@@ -305,7 +306,7 @@ def test_a_goal_changed_while_a_follow_up_is_saved_is_refused(runtime: Runtime) 
             with runtime.db.write() as session:
                 edit_goal(
                     session,
-                    g.id,
+                    g_id,
                     client_id=client_id,
                     actor_id=None,
                     goal="Aivan toinen tavoite",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition, NotFound
 from engine.guards import GuardContext, Verdict
@@ -16,11 +17,12 @@ from engine.integrity import verify_journeys
 from engine.models import Journey, JourneyEvent
 from engine.runtime import Runtime
 from engine.testing import plugin_manager_with, ready_for_goal_setting
+from engine.views import EventView
 
 NewClient = Callable[..., tuple[int, int]]
 
 
-def advance(runtime: Runtime, journey_id: int, trigger: str, **kwargs: Any) -> JourneyEvent:
+def advance(runtime: Runtime, journey_id: int, trigger: str, **kwargs: Any) -> EventView:
     kwargs.setdefault("actor_id", None)
     with runtime.db.write() as session:
         return runtime.journeys.advance(session, journey_id, trigger, **kwargs)
@@ -301,7 +303,7 @@ def test_event_log_is_append_only(runtime: Runtime, new_client: NewClient) -> No
     with pytest.raises(DatabaseError, match="append-only"), runtime.db.write() as session:
         session.execute(delete(JourneyEvent))
     with runtime.db.read() as session:
-        assert session.execute(select(JourneyEvent.reason)).scalars().all() == [None]
+        assert session.execute(select(col(JourneyEvent.reason))).scalars().all() == [None]
 
 
 def test_migrate_version_is_a_logged_event(runtime: Runtime, new_client: NewClient) -> None:
@@ -460,5 +462,5 @@ def test_a_connection_returned_inside_a_transaction_is_rolled_back(
     raw.close()  # back to the pool, never committed
     for _ in range(3):  # the next requests, whichever pooled connection they get, commit
         with runtime.db.write() as session:
-            session.execute(select(Journey.id)).all()
+            session.execute(select(col(Journey.id))).all()
     assert state_of(runtime, jid) == ("outreach", 1)

@@ -14,12 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def pins() -> dict[str, str]:
-    found = {}
+    found: dict[str, str] = {}
     for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             name, _, pinned = line.partition("==")
-            found[canonicalize_name(name)] = pinned.strip()
+            found[str(canonicalize_name(name))] = pinned.strip()
     return found
 
 

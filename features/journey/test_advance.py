@@ -66,8 +66,13 @@ def fire(
     try:
         with runtime.db.write() as session:
             runtime.journeys.advance(
-                session, journey_id, trigger, actor_id=None, reason=reason, **kw
-            )  # type: ignore[arg-type]
+                session,
+                journey_id,
+                trigger,
+                actor_id=None,
+                reason=reason,
+                **kw,  # type: ignore[arg-type]
+            )
     except PolkuError as exc:
         move.error = exc
 

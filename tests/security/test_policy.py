@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
+from sqlmodel import col
 
 from engine.access import (
     GRANTS,
@@ -227,6 +228,6 @@ def test_two_parallel_adds_of_one_coach_leave_one_membership(runtime: Runtime) -
         rows = session.execute(
             select(func.count())
             .select_from(CareTeam)
-            .where(CareTeam.client_id == client_id, CareTeam.user_id == other.user_id)
+            .where(col(CareTeam.client_id) == client_id, col(CareTeam.user_id) == other.user_id)
         ).scalar_one()
     assert rows == 1
