@@ -82,8 +82,8 @@ def test_demo_has_referrals_in_different_states_to_the_demo_partner(runtime: Run
     with runtime.db.read() as session:
         rows = session.execute(
             select(col(Journey.state), col(Organisation.name), col(Referral.expired_at))
-            .join(Referral, Referral.journey_id == Journey.id)
-            .join(Organisation, Organisation.id == Referral.to_organisation_id)
+            .join(Referral, col(Referral.journey_id) == col(Journey.id))
+            .join(Organisation, col(Organisation.id) == col(Referral.to_organisation_id))
         ).all()
         assert verify_journeys(session) == []
     assert {name for _s, name, _e in rows} == {DEMO_LOGINS[2].organisation}
@@ -153,9 +153,7 @@ def test_demo_has_a_running_group_with_attendance(runtime: Runtime) -> None:
         co_leader = session.execute(
             select(User)
             .join(GroupLeader, col(GroupLeader.user_id) == col(User.id))
-            .where(  # type: ignore[arg-type]
-                GroupLeader.kind == "co_leader"  # type: ignore[arg-type]
-            )
+            .where(col(GroupLeader.kind) == "co_leader")
         ).scalar_one()
         seen = group_detail(
             session,

@@ -11,7 +11,6 @@ from sqlalchemy.exc import DatabaseError
 
 from engine.errors import GuardRejected, InputRequired
 from engine.goals import (
-    ScorePoint,
     add_goal,
     edit_goal,
     goals_of,
@@ -125,9 +124,11 @@ def test_rho_changes_the_score() -> None:
 
 def test_a_correction_is_a_new_rating_and_the_latest_counts() -> None:
     points = series([goal(1)], [rating(1, 1, D1, -2), rating(2, 1, D1, 1)], RHO)
-    assert points[1] == ScorePoint(
-        D1, pytest.approx(60.0), pytest.approx(20.0), pytest.approx(20.0), {1: 1}
-    )
+    assert points[1].rated_on == D1
+    assert points[1].t == pytest.approx(60.0)
+    assert points[1].from_previous == pytest.approx(20.0)
+    assert points[1].from_baseline == pytest.approx(20.0)
+    assert points[1].levels == {1: 1}
 
 
 def test_drafts_do_not_count_and_no_goals_no_series() -> None:

@@ -91,6 +91,7 @@ def test_compiled_catalog_matches_the_po_file(language: str) -> None:
             assert translations.gettext(message.id) == message.string
         else:
             singular, plural = message.id
+            assert isinstance(message.string, tuple | list)
             one, many = message.string
             assert translations.ngettext(singular, plural, 1) == one
             assert translations.ngettext(singular, plural, 5) == many

@@ -183,18 +183,27 @@ def test_the_fhir_export_is_a_valid_r4_task(runtime: Runtime, api_as: Callable[.
         assert response.status_code == 200
         data = response.json()
         task = Task.model_validate(data)
+        assert task.contained is not None
         [request] = task.contained
         assert isinstance(request, ServiceRequest) or request.get_resource_type() == (
             "ServiceRequest"
         )
+        assert task.focus is not None
         assert task.focus.reference == "#request"
-        assert task.for_fhir.reference.startswith("Patient/")
+        assert task.for_fhir is not None
+        assert str(task.for_fhir.reference).startswith("Patient/")
+        assert task.owner is not None
         assert task.owner.reference == f"Organization/{to_org}"
         seen.append((task.status, data["businessStatus"]["coding"][0]["code"]))
         if trigger == "hold":
+            assert task.statusReason is not None
             assert task.statusReason.text == "Loma"
         if trigger == "complete":
-            assert task.output[0].valueCodeableConcept.coding[0].code == "goal_reached"
+            assert task.output is not None
+            concept = task.output[0].valueCodeableConcept
+            assert concept is not None
+            assert concept.coding is not None
+            assert concept.coding[0].code == "goal_reached"
     assert seen == [
         ("requested", "requested"),
         ("accepted", "accepted"),

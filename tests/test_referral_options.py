@@ -62,7 +62,7 @@ def person(code: str = "261", born: date | None = date(1990, 1, 1)) -> Client:
 
 
 def options(
-    runtime: Runtime, client: Client, today: date = TODAY, **facts: object
+    runtime: Runtime, client: Client, today: date = TODAY, **facts: Any
 ) -> dict[str, ReferralOption]:
     known = Facts.from_values(runtime.facts.definitions, facts, today)
     found = runtime.referral_options.for_client(client, known, today)
@@ -132,7 +132,7 @@ def test_unknown_birth_date_asks_for_it(shipped: Runtime) -> None:
 
 
 REHAB = "kittila.rehabilitative_work_activity"
-LONG_TERM = {
+LONG_TERM: dict[str, Any] = {
     "unemployed_since": "2025-11-23",
     "benefit": "labour_market_subsidy",
     "activation_plan": True,
@@ -237,7 +237,7 @@ WORK_TRIAL = "tunturi_lapin_tyollisyysalue.work_trial"
         ),
     ],
 )
-def test_work_trial(shipped: Runtime, facts: dict[str, object], blocked_by: list[str]) -> None:
+def test_work_trial(shipped: Runtime, facts: dict[str, Any], blocked_by: list[str]) -> None:
     option = options(shipped, person(), **facts)[WORK_TRIAL]
     assert [v.rule for v in option.eligibility.denied] == blocked_by
 
