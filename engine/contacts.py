@@ -165,7 +165,9 @@ def _with_group_work(
     session: Session, client_id: int, items: list[TimelineItem], limit: int
 ) -> list[TimelineItem]:
     """Groups: name the group of each membership event, and add the attendance marks."""
-    from engine.groups import timeline_extras
+    from engine.group_reads import (
+        timeline_extras,
+    )
 
     names, marks = timeline_extras(session, client_id, limit)
     named = [

@@ -139,7 +139,9 @@ def test_demo_has_a_running_group_with_attendance(runtime: Runtime) -> None:
     """groups: one 8-week group led by the demo coach, co-led by the demo partner worker."""
     from engine.access import Principal
     from engine.demo_groups import DEMO_GROUP
-    from engine.groups import group_detail
+    from engine.group_reads import (
+        group_detail,
+    )
     from engine.models import ClientGroup, GroupLeader, Role, User
 
     load_demo(runtime, clients=30)

@@ -17,6 +17,10 @@ from sqlmodel import col
 from engine.access import Basis, Principal, What, authorise_group, basis_for
 from engine.contacts import timeline
 from engine.errors import Forbidden, InputRequired, InvalidTransition, NotFound
+from engine.group_reads import (
+    group_detail,
+    groups_of,
+)
 from engine.groups import (
     ClientJourneyBlocked,
     GroupInput,
@@ -24,8 +28,6 @@ from engine.groups import (
     advance_membership,
     create_group,
     current_marks,
-    group_detail,
-    groups_of,
     mark_attendance,
     session_times,
 )

@@ -34,7 +34,9 @@ from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
 from engine.clients import NewClient, latest_client_journey, register_client
 from engine.contacts import NewContact, record_contact, timeline
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition, PolkuError
-from engine.groups import client_groups
+from engine.group_reads import (
+    client_groups,
+)
 from engine.inputs import Checks, validated
 from engine.journeys import AdvanceInput
 from engine.models import Client, ContactKind, Journey

@@ -46,12 +46,17 @@ from engine.errors import (
     InvalidTransition,
     PolkuError,
 )
+from engine.group_reads import (
+    GroupDetail,
+    group_detail,
+    groups_of,
+    local_start,
+)
 from engine.groups import (
     DEFAULT_MEETINGS,
     MARKABLE_STATES,
     PATHWAY,
     ClientJourneyBlocked,
-    GroupDetail,
     GroupInput,
     MembershipMove,
     add_member,
@@ -62,10 +67,7 @@ from engine.groups import (
     consenting_to_co_leader,
     create_group,
     edit_session,
-    group_detail,
-    groups_of,
     leader_choices,
-    local_start,
     mark_attendance,
     membership_of,
 )
