@@ -88,3 +88,55 @@ def line_chart(
         for i, (label, values) in enumerate(series)
     )
     return LineChart(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM, x_ticks, y_ticks, lines)
+
+
+# --- a horizontal bar chart (the coordinator's funnel) --------------------------------------------
+
+BAR_WIDTH = 640
+BAR_HEIGHT = 28
+BAR_GAP = 10
+#: Room for the stage names on the left and the counts on the right.
+BAR_LABEL_W, BAR_VALUE_W = 190, 60
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    y: float
+    width: float
+    #: Where the count is written (just right of the bar).
+    value_x: float
+    #: The share of the first bar, e.g. 0.42 (the funnel's conversion from the first stage).
+    share: float
+
+
+@dataclass(frozen=True)
+class BarChart:
+    width: int
+    height: int
+    left: int
+    bar_height: int
+    bars: tuple[Bar, ...]
+
+
+def bar_chart(rows: Sequence[tuple[str, int]]) -> BarChart:
+    """One horizontal bar per row, scaled to the largest value (all zero: no bar drawn)."""
+    biggest = max((v for _label, v in rows), default=0)
+    first = rows[0][1] if rows else 0
+    plot_w = BAR_WIDTH - BAR_LABEL_W - BAR_VALUE_W
+    bars = []
+    for i, (label, value) in enumerate(rows):
+        width = round(plot_w * value / biggest, 1) if biggest else 0.0
+        bars.append(
+            Bar(
+                label,
+                value,
+                float(i * (BAR_HEIGHT + BAR_GAP)),
+                width,
+                BAR_LABEL_W + width + 6,
+                value / first if first else 0.0,
+            )
+        )
+    height = max(len(rows) * (BAR_HEIGHT + BAR_GAP) - BAR_GAP, 1)
+    return BarChart(BAR_WIDTH, height, BAR_LABEL_W, BAR_HEIGHT, tuple(bars))
