@@ -47,7 +47,7 @@ def admin_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 def test_every_admin_page_opens_in_three_languages(admin: UserClient) -> None:
     for path in ADMIN_PAGES:
-        for language, word in (("fi", "Ylläpito"), ("sv", "Administration"), ("en", "Admin")):
+        for language, word in (("fi", "Ylläpito"), ("sv", "Administrering"), ("en", "Admin")):
             page = admin.get(path, headers={"Accept-Language": language})
             assert page.status_code == 200, path
             assert word in page.text, (path, language)
