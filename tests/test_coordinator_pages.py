@@ -332,3 +332,10 @@ def served(api: TestClient) -> set[str]:
         for r in iter_route_contexts(api.app.routes)  # type: ignore[attr-defined]
         if isinstance(r.original_route, APIRoute)
     }
+
+
+def test_overlong_query_values_are_cut_not_raw_errors(small: Small) -> None:
+    search = small.coordinator.get("/reports/client-log", params={"q": "ahde" + " " * 500 + "x"})
+    assert search.status_code == 200 and "<html" in search.text
+    board = small.coordinator.get("/reports", params={"since": "9" * 500})
+    assert board.status_code == 422 and 'id="filter-since-error"' in board.text

@@ -41,9 +41,9 @@ from web.templating import render
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 ClientLogPage = Annotated[ClientAccess, Depends(client_rule(What.client_log, by="client"))]
-#: Query strings are read as text and checked here, so a bad date is a message beside the
-#: field (422), never a raw validation error.
-Text = Annotated[str, Query(max_length=40)]
+#: Query strings are read as text (cut to a sane length) and checked here, so a bad value is a
+#: message beside its field (422), never a raw validation error.
+Text = Annotated[str, Query()]
 
 
 def stage_labels() -> dict[str, str]:
@@ -135,11 +135,11 @@ def dashboard_page(
     session: ReadSessionDep,
     since: Text = "",
     until: Text = "",
-    municipality: Annotated[str, Query(max_length=10)] = "",
+    municipality: Text = "",
 ) -> Response:
     """The organisation's funnel (chart and table), caseloads, referrals and running groups."""
     today = runtime.clock.today()
-    form = PeriodForm(since, until, municipality)
+    form = PeriodForm(since[:40], until[:40], municipality[:10])
     first, last = form.dates(date(today.year, 1, 1), today)
     codes = organisation_municipalities(session, principal)
     if form.municipality and form.municipality not in codes:
@@ -182,9 +182,10 @@ def client_log_search(
     principal: ClientLogFinder,
     runtime: RuntimeDep,
     session: WriteSessionDep,
-    q: Annotated[str, Query(max_length=100)] = "",
+    q: Text = "",
 ) -> Response:
     """Find the client who asked for their log: by name (every word) or by client number."""
+    q = q[:100]
     found = find_clients_for_log(
         session, principal, q, now=runtime.clock.now(), today=runtime.clock.today()
     )
@@ -209,7 +210,7 @@ def client_log_page(
 ) -> Response:
     """Who viewed and who received the client's data in the period (703/2023 §11)."""
     today = runtime.clock.today()
-    form = PeriodForm(since, until)
+    form = PeriodForm(since[:40], until[:40])
     first, last = form.dates(years_before_date(today, DEFAULT_REPORT_YEARS), today)
     start, end = DashboardFilter(first, last).bounds(runtime.clock.zone)
     report = client_log(view.session, client_id, now=runtime.clock.now(), since=start, until=end)
