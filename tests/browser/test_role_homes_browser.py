@@ -143,7 +143,9 @@ def test_the_client_log_report_prints_without_the_menus(page: Page, runtime: Run
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 1366
 
 
-def test_an_admin_creates_a_user_and_sees_the_key_once(page: Page) -> None:
+def test_an_admin_creates_a_user_sees_the_key_once_and_disables_them(
+    page: Page, axe_source: str
+) -> None:
     sign_in(page, Role.admin)
     page.goto("/admin/users")
     page.get_by_text("Uusi käyttäjä").click()
@@ -160,3 +162,11 @@ def test_an_admin_creates_a_user_and_sees_the_key_once(page: Page) -> None:
     page.goto("/admin/users")
     expect(page.locator("main")).to_contain_text("uusi.valmentaja")
     assert "otpauth://" not in page.content()
+    # disabling asks once more, without JavaScript (a details element)
+    page.get_by_role("button", name="Poista käytöstä uusi.valmentaja").click()
+    page.get_by_role("button", name="Kyllä, poista uusi.valmentaja käytöstä").click()
+    expect(page.locator("p.notice")).to_contain_text("poistettiin käytöstä")
+    row = page.locator("tr", has_text="uusi.valmentaja")
+    expect(row).to_contain_text("Poistettu käytöstä")
+    page.get_by_role("button", name="Poista käytöstä koordinaattori").click()
+    check_page(page, axe_source, 1366)  # an open confirmation is accessible too
