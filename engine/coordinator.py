@@ -14,11 +14,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlmodel import Session, col
 
 from engine import audit
-from engine.access import Basis, Principal, What, can_see_organisation_reports, require
+from engine.access import (
+    Basis,
+    Principal,
+    What,
+    can_see_organisation_reports,
+    kept_by_own_organisation,
+    require,
+)
 from engine.access import visible_clients as visible
 from engine.clock import as_utc
 from engine.groups import GroupSummary, groups_of
@@ -82,9 +89,10 @@ class Dashboard:
         return sum(self.referrals_by_state.values())
 
 
-def _kept(principal: Principal, municipality_code: str | None) -> list[object]:
-    """Conditions on ``client``: kept by the organisation (and in the municipality)."""
-    conditions: list[object] = [col(Client.organisation_id) == principal.organisation_id]
+def _kept(principal: Principal, municipality_code: str | None) -> list[ColumnElement[bool]]:
+    """Conditions on ``client``: kept by the principal's organisation (the same condition as the
+    coordinator's grants in engine.access) and, when chosen, in the municipality."""
+    conditions = [kept_by_own_organisation(principal, date.min)]
     if municipality_code:
         conditions.append(col(Client.municipality_code) == municipality_code)
     return conditions
@@ -101,7 +109,7 @@ def caseloads(
         .join(Client, col(Client.id) == col(CareTeam.client_id))
         .join(Journey, col(Journey.client_id) == col(Client.id))
         .where(
-            *_kept(principal, code),  # type: ignore[arg-type]
+            *_kept(principal, code),
             col(Journey.pathway_key) == client_journey.key,
             col(Journey.state).not_in(final),
             col(CareTeam.valid_from) <= today,
@@ -131,7 +139,7 @@ def referrals_by_state(
         .join(Journey, col(Journey.id) == col(Referral.journey_id))
         .join(Client, col(Client.id) == col(Referral.client_id))
         .where(
-            *_kept(principal, code),  # type: ignore[arg-type]
+            *_kept(principal, code),
             col(Referral.created_at) >= start,
             col(Referral.created_at) < end,
         )
@@ -151,7 +159,7 @@ def overdue_referrals(
         .join(Client, col(Client.id) == col(Referral.client_id))
         .join(Organisation, col(Organisation.id) == col(Referral.to_organisation_id))
         .where(
-            *_kept(principal, code),  # type: ignore[arg-type]
+            *_kept(principal, code),
             col(Journey.state) == UNANSWERED,
             or_(col(Referral.expired_at).is_not(None), col(Referral.due_at) <= now),
         )
