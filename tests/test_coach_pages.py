@@ -97,7 +97,39 @@ def test_caseload_search_filters_and_follow_ups(runtime: Runtime, coach: UserCli
     assert names(municipality="614") == "Berg"
     assert names(show="follow_up_due") == "Aaltonen"
     assert names(show="paused") == ""
-    assert "Erääntynyt" in coach.get("/clients").text  # the due follow-up is flagged
+    assert "Tänään" in coach.get("/clients").text  # the follow-up due today is flagged
+
+
+def test_caseload_is_a_work_list_overdue_first_closed_hidden(
+    runtime: Runtime, coach: UserClient
+) -> None:
+    today = runtime.clock.today()
+    names = ("Aalto", "Berg", "Carlsson", "Dahl", "Eklund")
+    ids = {n: own_client(runtime, coach, first_name="X", last_name=n) for n in names}
+    # Eklund: 5 days overdue; Carlsson: 1 day overdue; Dahl: due today; Berg: next week
+    add_contact(runtime, ids["Eklund"][0], coach.user_id, 9, next_contact_on=today - timedelta(5))
+    add_contact(runtime, ids["Carlsson"][0], coach.user_id, 9, next_contact_on=today - timedelta(1))
+    add_contact(runtime, ids["Dahl"][0], coach.user_id, 2, next_contact_on=today)
+    add_contact(runtime, ids["Berg"][0], coach.user_id, 1, next_contact_on=today + timedelta(7))
+    with runtime.db.write() as session:  # Aalto's journey is closed
+        runtime.journeys.advance(
+            session, ids["Aalto"][1], "close", actor_id=coach.user_id, outcome="moved_away"
+        )
+
+    def order(**params: str) -> list[str]:
+        return re.findall(
+            r"(Aalto|Berg|Carlsson|Dahl|Eklund), X", coach.get("/clients", params=params).text
+        )
+
+    assert order() == ["Eklund", "Carlsson", "Dahl", "Berg"]  # overdue, due today; closed hidden
+    page = coach.get("/clients").text
+    assert page.count("Myöhässä") == 2 and "Tänään" in page
+    assert order(show="closed") == ["Aalto"]  # asked for
+    assert order(state="closed") == ["Aalto"]
+    assert "Päättyneet asiakkuudet" in page  # the choice that shows them
+    # the filters fold away (a <details>), opened when one is in use
+    assert '<details class="caseload-filters__more">' in page
+    assert '<details class="caseload-filters__more" open>' in coach.get("/clients?show=closed").text
 
 
 def test_caseload_pages_and_search_fragment(runtime: Runtime, coach: UserClient) -> None:
@@ -196,8 +228,19 @@ def test_client_page_shows_diagram_actions_and_why_not(runtime: Runtime, coach: 
     page = coach.get(f"/clients/{client_id}")
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
-    assert "class outreach current" in page.text  # "you are here" in the Mermaid source
-    assert 'aria-current="step"' in page.text  # and in the text version
+    # the step line, server-rendered: "you are here" on the first step, no Mermaid
+    steps = page.text.split('class="step-line__steps"')[1].split("</ol>")[0]
+    assert steps.count("<li") == 7
+    current = steps.split('aria-current="step"')[1].split("</li>")[0]
+    assert "Etsivä kontakti" in current and "olet tässä" in current
+    # no Mermaid diagram (app.js loads the 3.5 MB library only for a [data-mermaid] element)
+    assert "diagram__source" not in page.text and "data-mermaid " not in page.text
+    # the header card
+    card = page.text.split('class="client-card"')[1].split("</header>")[0]
+    assert "Ikä" in card and "vuotta" in card
+    assert "Työryhmä" in card and "Testi Coach" in card
+    assert "Ei sovittu" in card  # no next contact agreed yet
+    assert f'href="/clients/{client_id}/facts"' in card
     # decline is possible; engage is blocked by the consent rule, with its reason
     assert 'name="trigger" value="decline"' in page.text
     assert 'name="trigger" value="engage"' not in page.text
@@ -221,10 +264,11 @@ def test_advance_with_htmx_swaps_actions_diagram_state_and_timeline(
     assert text.lstrip().startswith('<section id="journey_actions"')
     for block in ("journey_diagram", "client_state", "timeline"):
         assert re.search(rf'id="{block}"[^>]*hx-swap-oob="true"', text), block
-    assert "class engaged current" in text
+    current = text.split('aria-current="step"')[1].split("</li>")[0]
+    assert "Kiinnittynyt" in current  # the step line moved on
     assert 'name="trigger" value="start_assessment"' in text
     assert "Tallennettu. Asiakas on nyt tilassa ”Kiinnittynyt”." in text
-    assert "Kiinnittyy toimintaan" in text.split('id="timeline"')[1]  # the event, with who
+    assert "Lähti mukaan toimintaan" in text.split('id="timeline"')[1]  # the event, with who
     assert "Testi Coach" in text.split('id="timeline"')[1]
     with runtime.db.read() as session:
         assert session.get(Journey, journey_id).state == "engaged"  # type: ignore[union-attr]
@@ -277,7 +321,8 @@ def test_advance_conflict_is_a_friendly_409(runtime: Runtime, coach: UserClient)
     )
     assert answer.status_code == 409
     assert "muuttanut" in answer.text and f'href="/clients/{client_id}"' in answer.text
-    assert "class engaged current" in answer.text  # the current situation comes along
+    current = answer.text.split('aria-current="step"')[1].split("</li>")[0]
+    assert "Kiinnittynyt" in current  # the current situation comes along
     with runtime.db.read() as session:
         events = session.execute(
             select(func.count()).where(col(JourneyEvent.journey_id) == journey_id)

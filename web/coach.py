@@ -32,16 +32,17 @@ from sqlmodel import Session, col
 from engine import audit
 from engine.access import Basis, What, grants_for
 from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
+from engine.client_card import client_card
 from engine.clients import CLIENT_JOURNEY, register_client
 from engine.contacts import record_contact, timeline
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
 from engine.groups import client_groups
 from engine.models import Client, ContactKind, Journey
 from engine.runtime import Runtime
+from engine.step_line import side_moves, step_line, visited_states
 from web import i18n
 from web.deps import RuntimeDep, WriteSessionDep
 from web.goal_board import goal_board
-from web.pages import mermaid_source
 from web.security import CaseloadLister, ClientAccess, ClientCreator, client_rule
 from web.templating import answer_post, render, render_blocks, see_other, wants_fragment
 
@@ -293,20 +294,14 @@ def client_context(
     language = i18n.request_language(request)
     today = runtime.clock.today()
     options: list[Any] = []
-    diagram = ""
     pathway = None
-    if journey is not None:
+    steps = None
+    if journey is not None and journey.id is not None:
         pathway = runtime.journeys.pathway_of(journey)
         options = runtime.journeys.available(
             session, journey, client, actor_id=view.principal.user_id, today=today
         )
-        with i18n.use_language(language):
-            title = i18n.gettext("Client journey: you are here")
-            description = i18n.gettext(
-                "A state diagram of the client's journey; the current state is highlighted. The "
-                "current state and the possible steps are also written out as text."
-            )
-        diagram = mermaid_source(pathway, language, title, description, current=journey.state)
+        steps = step_line(pathway, journey.state, visited_states(session, journey.id))
     referral_journeys = session.execute(
         select(func.count())
         .select_from(Journey)
@@ -320,7 +315,10 @@ def client_context(
         "journey": journey,
         "pathway": pathway,
         "options": options,
-        "diagram": diagram,
+        # the step line ("olet tässä") and the header card (engine/step_line.py, client_card.py)
+        "steps": steps,
+        "side_moves": side_moves(pathway) if pathway else frozenset(),
+        "card": client_card(session, client, today),
         "timeline": timeline(
             session,
             view.client_id,
