@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -218,6 +218,62 @@ def test_intake_errors_are_shown_inline(runtime: Runtime, coach: UserClient) -> 
     assert 'id="birth_date-error"' in answer.text
     with runtime.db.read() as session:
         assert session.execute(select(func.count()).select_from(Client)).scalar_one() == 0
+
+
+def test_intake_warns_of_a_possible_duplicate_and_can_go_on(
+    runtime: Runtime, coach: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    born = date(1990, 3, 4)
+    mine, _ = own_client(
+        runtime, coach, first_name="Matti", last_name="Meikäläinen", birth_date=born
+    )
+    other = api_as(Role.coach)  # another coach's client: never revealed
+    make_client(
+        runtime,
+        first_name="Matti",
+        last_name="Meikäläinen",
+        birth_date=born,
+        care_team=(other.user_id,),
+    )
+    typed = {
+        "first_name": "matti",
+        "last_name": "Meikalainen",  # a typo and other case: still similar
+        "birth_date": "1990-03-04",
+        "municipality_code": "261",
+        "phone": "040 123 4567",
+        "email": "m@example.org",
+        "participation_consent": "yes",
+    }
+    before = access_rows(runtime, "caseload")
+    answer = coach.post("/clients/new", data=typed, follow_redirects=False)
+    assert answer.status_code == 200  # a question, not saved
+    warning = answer.text.split('class="duplicate-warning"')[1].split("</section>")[0]
+    assert f'href="/clients/{mine}"' in warning and warning.count("<li>") == 1
+    # every typed value is kept, and the coach can go on
+    for value in ("matti", "Meikalainen", "1990-03-04", "040 123 4567", "m@example.org"):
+        assert f'value="{value}"' in answer.text
+    assert '<option value="261" selected>' in answer.text and "checked" in answer.text
+    assert 'name="not_a_duplicate" value="yes"' in answer.text
+    assert access_rows(runtime, "caseload") == before + 1  # showing it is a view, logged
+    with runtime.db.read() as session:
+        assert session.execute(select(func.count()).select_from(Client)).scalar_one() == 2
+    saved = coach.post(
+        "/clients/new", data={**typed, "not_a_duplicate": "yes"}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    with runtime.db.read() as session:
+        assert session.execute(select(func.count()).select_from(Client)).scalar_one() == 3
+    # another birth date, or a different name: no question
+    other_day = coach.post(
+        "/clients/new", data={**typed, "birth_date": "1990-03-05"}, follow_redirects=False
+    )
+    assert other_day.status_code == 303
+    other_name = coach.post(
+        "/clients/new",
+        data={**typed, "first_name": "Liisa", "last_name": "Lahtinen"},
+        follow_redirects=False,
+    )
+    assert other_name.status_code == 303
 
 
 # --- client page and advancing ----------------------------------------------------------------

@@ -33,7 +33,12 @@ from engine import audit
 from engine.access import Basis, What, grants_for
 from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
 from engine.client_card import client_card
-from engine.clients import CLIENT_JOURNEY, register_client
+from engine.clients import (
+    CLIENT_JOURNEY,
+    PossibleDuplicate,
+    possible_duplicates,
+    register_client,
+)
 from engine.contacts import record_contact, timeline
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
 from engine.groups import client_groups
@@ -158,17 +163,22 @@ class IntakeForm:
     email: str = ""
     participation_consent: bool = False
     errors: dict[str, str] = field(default_factory=dict)
+    #: Clients the coach may see with the same birth date and a similar name: asked about
+    #: before saving (engine.clients.possible_duplicates).
+    duplicates: list[PossibleDuplicate] = field(default_factory=list)
 
 
 def intake_page(
     request: Request, runtime: Runtime, form: IntakeForm, status_code: int = 200
 ) -> HTMLResponse:
+    municipalities = sorted_municipalities(runtime, i18n.request_language(request))
     return render(
         request,
         "clients/new.html",
         {
             "form": form,
-            "municipalities": sorted_municipalities(runtime, i18n.request_language(request)),
+            "municipalities": municipalities,
+            "municipality_names": dict(municipalities),
             "today": runtime.clock.today(),
         },
         status_code=status_code,
@@ -201,6 +211,7 @@ def intake_submit(
     phone: Annotated[str, Form(max_length=40)] = "",
     email: Annotated[str, Form(max_length=200)] = "",
     participation_consent: Annotated[str, Form(max_length=10)] = "",
+    not_a_duplicate: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     form = IntakeForm(
         first_name.strip(),
@@ -228,6 +239,25 @@ def intake_submit(
     if form.errors:
         return intake_page(request, runtime, form, status_code=422)
     now = runtime.clock.now()
+    if not_a_duplicate != "yes":
+        form.duplicates = possible_duplicates(
+            session,
+            principal,
+            first_name=form.first_name,
+            last_name=form.last_name,
+            birth_date=born,
+            today=today,
+        )
+        if form.duplicates:  # ask first; showing them is a view of their data
+            audit.record_accesses(
+                session,
+                principal=principal,
+                client_ids=[d.client_id for d in form.duplicates],
+                what=What.caseload,
+                basis=grants_for(principal, What.caseload)[0].basis,
+                at=now,
+            )
+            return intake_page(request, runtime, form)
     client, _journey = register_client(
         session,
         runtime.journeys,
