@@ -419,6 +419,12 @@ def test_contact_entry_with_htmx_updates_form_and_timeline(
     assert answer.status_code == 200
     assert answer.text.lstrip().startswith('<section id="contact_form"')
     assert re.search(r'id="timeline"[^>]*hx-swap-oob="true"', answer.text)
+    # the header card's next contact follows (out of band)
+    card = re.search(
+        r'<dd id="client_next_contact" hx-swap-oob="true">(.*?)</dd>', answer.text, re.S
+    )
+    assert card is not None
+    assert (runtime.clock.today() + timedelta(days=1)).strftime("%-d.%-m.%Y") in card.group(1)
     assert "Saattaen palveluun" in answer.text and note in answer.text and "90 min" in answer.text
     assert "XYZZY" not in caplog.text  # notes are client data: never in logs
     with runtime.db.read() as session:

@@ -520,7 +520,7 @@ def add_contact(
             template="clients/detail.html",
             context={**client_context(request, work, runtime), "contact_saved": True},
             block="contact_form",
-            oob=("timeline",),
+            oob=("timeline", "client_next_contact"),
         )
     context = client_context(request, work, runtime, contact_errors=errors, contact_values=values)
     if wants_fragment(request):
