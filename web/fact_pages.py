@@ -96,8 +96,6 @@ def record_fact(
         since = date.fromisoformat(valid_from.strip()) if valid_from.strip() else None
     except ValueError:
         error = "valid_from"
-    if since is not None and since > runtime.clock.today():
-        error = "valid_from"
     if not error:
         try:
             with work.session.begin_nested():
