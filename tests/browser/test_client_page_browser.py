@@ -104,6 +104,13 @@ def test_facts_form_and_duplicate_warning_without_javascript(
         user, client_id = coach_with_clients(runtime)
         log_in(page, runtime, user, FI)  # type: ignore[arg-type]
         page.goto(f"/clients/{client_id}")
+        # a side move is confirmed without JavaScript too: the first click only opens it
+        page.locator(".side-moves summary", has_text="Keskeyttää").click()
+        page.locator("#reason-drop_out").fill("Muutti toiselle paikkakunnalle")
+        page.get_by_role("button", name="Vahvista: Keskeyttää").click()
+        page.wait_for_url(f"**/clients/{client_id}")
+        expect(page.locator("#client_state")).to_contain_text("Keskeyttänyt")
+        expect(page.locator("#timeline li").first).to_contain_text("Keskeytti")
         page.get_by_role("link", name="Asiakkaan tiedot").click()
         page.wait_for_url(f"**/clients/{client_id}/facts")
         page.locator("#fact-activation_plan summary").click()
