@@ -34,6 +34,7 @@ from web import (
     assessment_pages,
     coach,
     coordinator_pages,
+    fact_pages,
     goal_pages,
     group_pages,
     login,
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(group_pages.router)  # groups and attendance
     app.include_router(coordinator_pages.router)  # the coordinator's dashboard and log reports
     app.include_router(admin_pages.router)  # administration: users, organisations, tokens...
+    app.include_router(fact_pages.router)  # the client's facts (referral rules read them)
     app.mount(MOUNT, StaticAssets(), name="static")
     app.add_middleware(SecurityHeaders, hsts=settings.https)
     check_routes(app)

@@ -627,6 +627,18 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
         "client:record_contact",
         lambda w, t: Call("POST", f"/clients/{_t(t).client_id}/contacts", data={"kind": "phone"}),
     ),
+    # the client's facts page (web/fact_pages.py)
+    ("GET", "/clients/{client_id}/facts"): RouteCase(
+        "client:facts", lambda w, t: Call("GET", f"/clients/{_t(t).client_id}/facts")
+    ),
+    ("POST", "/clients/{client_id}/facts"): RouteCase(
+        "client:record_fact",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/facts",
+            data={"key": "unemployed_since", "value": "2025-01-15"},
+        ),
+    ),
     # GAS goals (web/goal_pages.py, web/api/goals.py)
     ("POST", "/clients/{client_id}/goals"): RouteCase(
         "client:set_goal",
