@@ -81,8 +81,8 @@ def plugin_warnings(
     for plugin, target in constant_targets(pm):
         if target.everywhere:
             continue
-        offered = target.reach(municipalities) & set(municipalities)
-        if not offered:
+        offered = target.reach(municipalities)
+        if not offered & set(municipalities):
             where = [f"area {_codes(target.area)}"] if target.area else []
             where += [f"wellbeing county {c!r}" for c in target.wellbeing_counties]
             where += [f"employment area {a!r}" for a in target.employment_areas]

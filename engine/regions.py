@@ -77,7 +77,7 @@ def _label(pathway_type: str, place: str, label: Texts | None) -> Texts:
 def local_service(
     pathway_type: str,
     by: ServiceProvider,
-    area: Sequence[Municipality],
+    area: Sequence[Municipality | str],
     *,
     place: str,
     rules: Sequence[Rule] = (),
@@ -85,13 +85,14 @@ def local_service(
 ) -> ReferralTarget:
     """A service of a known pathway type run by ``by`` for the clients of the municipalities in
     ``area``; key ``"<provider key>.<pathway type>"``, label "<pathway type>, <place>" (e.g.
-    "Etsivä nuorisotyö, Kittilä") unless ``label`` is given."""
+    "Etsivä nuorisotyö, Kittilä") unless ``label`` is given. ``area`` holds municipalities or
+    their codes (a neighbour described by another plugin: just its code)."""
     return ReferralTarget(
         key=f"{by.key}.{pathway_type}",
         pathway_type=pathway_type,
         label=_label(pathway_type, place, label),
         provider=by,
-        area=tuple(m.code for m in area),
+        area=tuple(m if isinstance(m, str) else m.code for m in area),
         rules=tuple(rules),
     )
 
