@@ -8,7 +8,7 @@ import json
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -180,6 +180,12 @@ def plugins_try(
             out.print(f"  record first: {missing}", markup=False)
 
 
+def _fail(message: str) -> NoReturn:
+    """A usage error, printed whole (typer's error box would wrap it into a frame)."""
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(2)
+
+
 def _made_up_client(municipality: str, born: date | None, consent: bool) -> Any:
     from engine.views import ClientView
 
@@ -226,20 +232,15 @@ def _try_transition(
     try:
         pathway = runtime.pathways.latest(pathway_key)
     except KeyError:
-        known = ", ".join(runtime.pathways.keys())
-        raise typer.BadParameter(f"no pathway {pathway_key!r}; known: {known}") from None
+        _fail(f"--pathway: no pathway {pathway_key!r}; known: {', '.join(runtime.pathways.keys())}")
     sources = [s for t in pathway.definition.transitions if t.trigger == trigger for s in t.source]
     if not sources:
         known = ", ".join(dict.fromkeys(t.trigger for t in pathway.definition.transitions))
-        raise typer.BadParameter(
-            f"{pathway_key} has no trigger {trigger!r}; its triggers: {known}",
-            param_hint="--transition",
-        )
+        _fail(f"--transition: {pathway_key} has no trigger {trigger!r}; its triggers: {known}")
     state = from_state or sources[0]
     if state not in sources:
-        raise typer.BadParameter(
-            f"{trigger!r} is not a move from {state!r}; it moves from: {', '.join(sources)}",
-            param_hint="--from",
+        _fail(
+            f"--from: {trigger!r} is not a move from {state!r}; it moves from: {', '.join(sources)}"
         )
     engine = create_engine("sqlite://", poolclass=StaticPool)
     SQLModel.metadata.create_all(engine)

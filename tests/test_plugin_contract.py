@@ -290,7 +290,7 @@ def wide(monkeypatch: pytest.MonkeyPatch) -> None:
     """The command line's console, wide enough for a table row to stay on one line."""
     from rich.console import Console
 
-    monkeypatch.setattr("engine.cli.out", Console(width=250, soft_wrap=True))
+    monkeypatch.setattr("engine.plugin_cli.out", Console(width=250, soft_wrap=True))
 
 
 @pytest.mark.usefixtures("wide")
