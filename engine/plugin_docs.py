@@ -1,6 +1,7 @@
-"""Generated parts of ``docs/plugins.md``: the shipped pathways' states and triggers, and the
-seed municipalities, built from what is loaded so they cannot drift from the YAML and the
-plugins (a meta-test compares them; ``python -m engine.plugin_docs`` rewrites them in place).
+"""Generated parts of ``docs/plugins.md``: the shipped pathways' states and triggers, the seed
+municipalities and the guide's test file, built from what is loaded so they cannot drift from
+the YAML, the plugins and the tested example (a meta-test compares them;
+``python -m engine.plugin_docs`` rewrites them in place).
 
 Each generated part sits between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``.
 """
@@ -82,28 +83,43 @@ def municipalities_section() -> str:
     return "\n".join(lines)
 
 
+#: The plugin guide's example, run by Polku's own suite (tests/plugin_guide/).
+GUIDE_EXAMPLE = ROOT / "tests" / "plugin_guide"
+
+
+def guide_tests_section() -> str:
+    """The guide's complete test file, as a code block inside its numbered step."""
+    code = (GUIDE_EXAMPLE / "test_polku_liminka.py").read_text(encoding="utf-8")
+    body = "".join(f"   {line}" if line.strip() else line for line in code.splitlines(True))
+    return f"   ```python\n{body}   ```"
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
     "pathways": pathways_section,
     "municipalities": municipalities_section,
+    "guide_tests": guide_tests_section,
 }
 
 
 def _pattern(name: str) -> re.Pattern[str]:
-    return re.compile(
-        rf"(<!-- generated:{name} -->\n)(.*?)(\n<!-- /generated:{name} -->)", re.DOTALL
-    )
+    return re.compile(rf"(<!-- generated:{name} -->\n)(.*?)(<!-- /generated:{name} -->)", re.DOTALL)
 
 
 def generated(text: str, name: str) -> str | None:
-    """The current text of a generated part (``None`` if the markers are missing)."""
+    """The current text of a generated part, without its last newline (``None`` if the markers
+    are missing)."""
     found = _pattern(name).search(text)
-    return found.group(2) if found else None
+    return found.group(2).removesuffix("\n") if found else None
 
 
 def regenerate(text: str) -> str:
     for name, build in SECTIONS.items():
-        content = build()
-        text = _pattern(name).sub(lambda m, c=content: m.group(1) + c + m.group(3), text)
+        content = build() + "\n"
+
+        def fill(found: re.Match[str], content: str = content) -> str:
+            return found.group(1) + content + found.group(3)
+
+        text = _pattern(name).sub(fill, text)
     return text
 
 

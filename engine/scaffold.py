@@ -26,7 +26,7 @@ class ScaffoldError(Exception):
     """The plugin cannot be created as asked; the message says why."""
 
 
-PYPROJECT = Template('''\
+PYPROJECT = Template("""\
 # A Polku plugin: its own installable package, found by Polku through its entry point.
 [build-system]
 requires = ["setuptools>=61"]
@@ -51,9 +51,9 @@ py-modules = ["polku_$name"]
 [tool.pytest.ini_options]
 testpaths = ["tests"]
 pythonpath = ["."]
-''')
+""")
 
-README = Template('''\
+README = Template("""\
 # polku-$dist: a Polku plugin for $fi
 
 Created with `polku plugins new $name --municipality $code`. The guide is Polku's
@@ -65,7 +65,7 @@ Created with `polku plugins new $name --municipality $code`. The guide is Polku'
 .venv/bin/polku plugins list                # $code $fi appears, source "entry point"
 .venv/bin/pytest $path                # its tests, with Polku's fixtures
 ```
-''')
+""")
 
 MODULE = Template('''\
 """Polku plugin for $fi (municipality code $code).

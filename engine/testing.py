@@ -48,8 +48,8 @@ from sqlmodel import Session, col
 
 from engine.clock import Clock
 from engine.db import Database
-from engine.guards import Verdict
 from engine.goals import add_goal, has_described_goal
+from engine.guards import Verdict
 from engine.migrate import upgrade
 from engine.models import CareTeam, Client, Journey, Organisation, OrganisationKind, Role, User
 from engine.plugins import build_plugin_manager, refuse_wrappers

@@ -115,7 +115,7 @@ def test_a_county_service_from_an_outside_plugin_reaches_the_shipped_municipalit
     assert "lappi.velkaneuvonta.other_activity" not in referral_options_of(runtime, parikkala)
 
 
-# --- warnings at load ------------------------------------------------------------------------------
+# --- warnings at load ---------------------------------------------------------------------------
 
 
 class Careless:

@@ -24,6 +24,8 @@ from engine.cli import app
 from engine.settings import ROOT
 
 BIN = Path(sys.executable).parent
+PIP_OFFLINE = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
+PIP_OFFLINE += ["--no-build-isolation"]
 NEW = [
     "plugins",
     "new",
@@ -55,8 +57,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     package = work / "polku-liminka"
     site = work / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
-        + ["--no-build-isolation", "--target", str(site), str(package)],
+        [*PIP_OFFLINE, "--target", str(site), str(package)],
         check=True,
         capture_output=True,
         cwd=work,
@@ -69,8 +70,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"),
     )
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
-        + ["--no-build-isolation", "--target", str(site), str(example)],
+        [*PIP_OFFLINE, "--target", str(site), str(example)],
         check=True,
         capture_output=True,
         cwd=work,
