@@ -337,6 +337,7 @@ def plugins_new(
         raise typer.Exit(2) from None
     out.print(f"created {created}", markup=False)
     out.print(
-        f"next: .venv/bin/pip install -e {created}  then  .venv/bin/pytest {created}",
+        f"next: .venv/bin/pip install --no-build-isolation -e {created}"
+        f"  then  .venv/bin/pytest {created}",
         markup=False,
     )

@@ -51,6 +51,8 @@ py-modules = ["polku_$name"]
 [tool.pytest.ini_options]
 testpaths = ["tests"]
 pythonpath = ["."]
+# (a deprecation notice from a library Polku's test kit uses; not about your plugin)
+filterwarnings = ["ignore:Using `httpx` with `starlette.testclient` is deprecated"]
 """)
 
 README = Template("""\
@@ -61,7 +63,7 @@ Created with `polku plugins new $name --municipality $code`. The guide is Polku'
 
 ```sh
 # from the Polku checkout, with its virtual environment
-.venv/bin/pip install -e $path        # Polku loads it through its entry point
+.venv/bin/pip install --no-build-isolation -e $path   # Polku loads it (entry point)
 .venv/bin/polku plugins list                # $code $fi appears, source "entry point"
 .venv/bin/pytest $path                # its tests, with Polku's fixtures
 ```

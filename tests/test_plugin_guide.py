@@ -142,12 +142,10 @@ def test_the_guides_try_commands_show_what_it_says(monkeypatch: pytest.MonkeyPat
              for b in code_blocks("sh") if "plugins try" in b]  # fmt: skip
     assert len(tries) == 3
     # the guide's module, loaded as if installed (as its step 2 does)
-    monkeypatch.setattr(
-        engine.plugins,
-        "BUILTIN_PLUGINS",
-        (*engine.plugins.BUILTIN_PLUGINS, "tests.plugin_guide.polku_liminka"),
-    )
-    monkeypatch.delenv("POLKU_PLUGINS", raising=False)
+    # (only these: a copy installed from the guide must not load twice)
+    loaded = (*engine.plugins.BUILTIN_PLUGINS, "tests.plugin_guide.polku_liminka")
+    monkeypatch.setattr(engine.plugins, "BUILTIN_PLUGINS", loaded)
+    monkeypatch.setenv("POLKU_PLUGINS", ",".join(loaded))
     get_settings.cache_clear()
     try:
         options = runner.invoke(app, tries[0])

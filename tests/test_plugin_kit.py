@@ -200,16 +200,13 @@ def test_the_shipped_plugins_load_without_warnings() -> None:
 
 @pytest.fixture
 def with_careless(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """tests/careless_plugin.py loaded as if it were built in (POLKU_PLUGINS unset)."""
+    """tests/careless_plugin.py loaded as if it were built in, next to the shipped ones."""
     import engine.plugins
     from engine.settings import get_settings
 
-    monkeypatch.setattr(
-        engine.plugins,
-        "BUILTIN_PLUGINS",
-        (*engine.plugins.BUILTIN_PLUGINS, "tests.careless_plugin"),
-    )
-    monkeypatch.delenv("POLKU_PLUGINS", raising=False)
+    loaded = (*engine.plugins.BUILTIN_PLUGINS, "tests.careless_plugin")
+    monkeypatch.setattr(engine.plugins, "BUILTIN_PLUGINS", loaded)
+    monkeypatch.setenv("POLKU_PLUGINS", ",".join(loaded))  # no installed plugin
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
