@@ -109,13 +109,20 @@ def authentication(
     # templates put it in <meta name="csrf-token"> and POST forms (web/templating.csrf_token)
     request.state.csrf_token = auth.csrf_token or ""
     # the layout shows the signed-in navigation (web/templates/base.html)
-    request.state.principal = auth.principal
+    show_signed_in(request, auth)
     if request.method not in SAFE_METHODS:
         check_origin(request, runtime.settings)
         expected = auth.csrf_token or ""
         if not submitted_csrf or not hmac.compare_digest(submitted_csrf, expected):
             raise CsrfRejected(f"missing or wrong {CSRF_HEADER}")
     return auth
+
+
+def show_signed_in(request: Request, auth: Authentication) -> None:
+    """Let the layout show the signed-in header: the role's menu and the user's name
+    (web/navigation.py, web/templates/base.html)."""
+    request.state.principal = auth.principal
+    request.state.user_name = auth.display_name
 
 
 def perform_login(

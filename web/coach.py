@@ -31,23 +31,28 @@ from sqlmodel import col
 from engine import audit
 from engine.access import Basis, What, grants_for
 from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
-from engine.clients import NewClient, latest_client_journey, register_client
+from engine.client_card import client_card
+from engine.clients import (
+    NewClient,
+    PossibleDuplicate,
+    latest_client_journey,
+    possible_duplicates,
+    register_client,
+)
 from engine.contacts import NewContact, record_contact, timeline
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition, PolkuError
-from engine.group_reads import (
-    client_groups,
-)
+from engine.group_reads import client_groups
 from engine.inputs import Checks, validated
 from engine.journeys import AdvanceInput
 from engine.models import Client, ContactKind, Journey
 from engine.pathway_keys import CLIENT_JOURNEY, REFERRAL
 from engine.runtime import Runtime
+from engine.step_line import side_moves, step_line, visited_states
 from web import i18n
 from web.deps import RuntimeDep, WriteSessionDep
 from web.errors import page_router
-from web.forms import Posted, attempt, respond, typed_values
+from web.forms import Posted, attempt, form_text, respond, typed_values
 from web.goal_board import goal_board
-from web.pages import mermaid_source
 from web.security import CaseloadLister, ClientAccess, ClientCreator, client_rule
 from web.templating import render, see_other, wants_fragment
 
@@ -161,17 +166,22 @@ class IntakeForm:
     email: str = ""
     participation_consent: bool = False
     errors: dict[str, str] = field(default_factory=dict)
+    #: Clients the coach may see with the same birth date and a similar name: asked about
+    #: before saving (engine.clients.possible_duplicates).
+    duplicates: list[PossibleDuplicate] = field(default_factory=list)
 
 
 def intake_page(
     request: Request, runtime: Runtime, form: IntakeForm, status_code: int = 200
 ) -> HTMLResponse:
+    municipalities = sorted_municipalities(runtime, i18n.request_language(request))
     return render(
         request,
         "clients/new.html",
         {
             "form": form,
-            "municipalities": sorted_municipalities(runtime, i18n.request_language(request)),
+            "municipalities": municipalities,
+            "municipality_names": dict(municipalities),
             "today": runtime.clock.today(),
         },
         status_code=status_code,
@@ -199,6 +209,41 @@ def intake_submit(
     """Record the client; every rule is :class:`engine.clients.NewClient`'s, as for the API."""
     values = typed_values(posted, INTAKE_FIELDS)
     now = runtime.clock.now()
+    checks = Checks(today=runtime.clock.today(), municipalities=runtime.municipalities)
+
+    def text(name: str) -> str:
+        return values.get(name, "").strip()
+
+    form = IntakeForm(
+        first_name=text("first_name"),
+        last_name=text("last_name"),
+        birth_date=text("birth_date"),
+        municipality_code=text("municipality_code"),
+        phone=text("phone"),
+        email=text("email"),
+        participation_consent=bool(values.get("participation_consent")),
+    )
+    checked = attempt(session, lambda: validated(NewClient, values, checks))
+    new = checked.result
+    if new is not None and form_text(posted, "not_a_duplicate") != "yes":
+        form.duplicates = possible_duplicates(
+            session,
+            principal,
+            first_name=new.first_name,
+            last_name=new.last_name,
+            birth_date=new.birth_date,
+            today=checks.today,
+        )
+        if form.duplicates:  # ask first; showing them is a view of their data
+            audit.record_accesses(
+                session,
+                principal=principal,
+                client_ids=[d.client_id for d in form.duplicates],
+                what=What.caseload,
+                basis=grants_for(principal, What.caseload)[0].basis,
+                at=now,
+            )
+            return intake_page(request, runtime, form)
 
     def register() -> int:
         client, _journey = register_client(
@@ -208,7 +253,7 @@ def intake_submit(
             values,
             municipalities=runtime.municipalities,
             now=now,
-            today=runtime.clock.today(),
+            today=checks.today,
         )
         assert client.id is not None
         audit.record_access(
@@ -221,18 +266,10 @@ def intake_submit(
         )
         return client.id
 
-    done = attempt(session, register)
+    done = attempt(session, register) if new is not None else checked
     if done.ok:
         return see_other(f"/clients/{done.result}")
-    form = IntakeForm(
-        **{
-            name: values.get(name, "").strip()
-            for name in INTAKE_FIELDS
-            if name != "participation_consent"
-        },
-        participation_consent=bool(values.get("participation_consent")),
-        errors=done.errors,
-    )
+    form.errors = dict(done.errors)
     return intake_page(request, runtime, form, status_code=done.status)
 
 
@@ -267,20 +304,14 @@ def client_context(
     language = i18n.request_language(request)
     today = runtime.clock.today()
     options: list[Any] = []
-    diagram = ""
     pathway = None
-    if journey is not None:
+    steps = None
+    if journey is not None and journey.id is not None:
         pathway = runtime.journeys.pathway_of(journey)
         options = runtime.journeys.available(
             session, journey, client, actor_id=view.principal.user_id, today=today
         )
-        with i18n.use_language(language):
-            title = i18n.gettext("Client journey: you are here")
-            description = i18n.gettext(
-                "A state diagram of the client's journey; the current state is highlighted. The "
-                "current state and the possible steps are also written out as text."
-            )
-        diagram = mermaid_source(pathway, language, title, description, current=journey.state)
+        steps = step_line(pathway, journey.state, visited_states(session, journey.id))
     referral_journeys = session.execute(
         select(func.count())
         .select_from(Journey)
@@ -292,7 +323,10 @@ def client_context(
         "journey": journey,
         "pathway": pathway,
         "options": options,
-        "diagram": diagram,
+        # the step line ("olet tässä") and the header card (engine/step_line.py, client_card.py)
+        "steps": steps,
+        "side_moves": side_moves(pathway) if pathway else frozenset(),
+        "card": client_card(session, client, today),
         "timeline": timeline(
             session,
             view.client_id,
@@ -425,6 +459,6 @@ def add_contact(
         template="clients/detail.html",
         context=context,
         block="contact_form",
-        oob=("timeline",),
+        oob=("timeline", "client_next_contact"),
         failed_oob=(),
     )

@@ -7,6 +7,8 @@ response headers in :mod:`web.headers` (both re-exported here for the routes tha
 - ``CurrentUser``: any logged-in user (about themselves only);
 - ``ClientCreator``: :func:`engine.access.can_create_client`;
 - ``OrganisationReporter``: :func:`engine.access.can_see_organisation_reports`;
+- ``ClientLogFinder``: :func:`engine.access.can_find_clients_for_log` (the route logs one
+  access-log row per client it shows);
 - ``UserManager``: :func:`engine.access.can_manage_users`;
 - ``PartnerWorker``: :func:`engine.access.can_read_partner_inbox` (referral list, no client data);
 - ``ServiceManager``: :func:`engine.access.can_manage_partner_services`;
@@ -55,6 +57,7 @@ from web.authentication import (
     perform_login,
     session_cookie_name,
     set_session_cookie,
+    show_signed_in,
 )
 from web.deps import RuntimeDep, WriteSessionDep
 from web.headers import CSP, DOCS_CSP, SecurityHeaders
@@ -73,6 +76,7 @@ __all__ = [
     "perform_login",
     "session_cookie_name",
     "set_session_cookie",
+    "show_signed_in",
 ]
 
 RULE_ATTRIBUTE = "__polku_access_rule__"
@@ -146,6 +150,14 @@ def check_routes(app: FastAPI) -> None:
 def public(request: Request, runtime: RuntimeDep) -> None:
     if request.method not in SAFE_METHODS:
         check_origin(request, runtime.settings)
+        return
+    # A signed-in visitor of a public page still sees their header and menu; the session only
+    # decorates the page (no data, no rights), and an ended session is simply anonymous.
+    cookie = request.cookies.get(session_cookie_name(runtime.settings))
+    auth = runtime.auth.authenticate_session(cookie) if cookie else None
+    if auth is not None:
+        request.state.csrf_token = auth.csrf_token or ""
+        show_signed_in(request, auth)
 
 
 #: ``dependencies=[PUBLIC]`` on a route that anyone may call.
@@ -209,6 +221,20 @@ OrganisationReporter = Annotated[
             "a coordinator, own organisation's aggregates only",
             access.can_see_organisation_reports,
             "organisation reports",
+        )
+    ),
+]
+
+
+ClientLogFinder = Annotated[
+    Principal,
+    Depends(
+        principal_rule(
+            "client_log_search",
+            "a coordinator finds clients of their organisation for a log report; "
+            "one access-log row per client shown",
+            access.can_find_clients_for_log,
+            "find clients for a log report",
         )
     ),
 ]
