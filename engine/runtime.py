@@ -14,6 +14,7 @@ from engine.facts import ClientFacts, FactDefinition
 from engine.guards import GuardRegistry
 from engine.instruments import Instrument
 from engine.journeys import Journeys
+from engine.participant_forms import FormFile, load_forms
 from engine.pathway import PathwayError, PathwayRegistry, load_files
 from engine.plugins import build_plugin_manager, collect_records, static_answers
 from engine.referral_options import ReferralOptions
@@ -81,6 +82,8 @@ class Runtime:
             self.pm, "polku_referral_rules", Rule, lambda r: r.key
         )
         self.facts = ClientFacts(fact_definitions, self.clock)
+        #: ESF+ participant form files (forms/*.yaml), by key; a broken one stops start-up.
+        self.forms: dict[str, FormFile] = load_forms()
         self.referral_options = ReferralOptions(self.pm, rules, self.facts, self.clock)
         self.db = database or Database(
             self.settings.database_url,

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, ge=1)
     #: GAS T-score: the assumed correlation between a client's goals (0.3 by convention).
     gas_rho: float = Field(default=0.3, ge=0, lt=1)
+    #: ESF+ report exports: a count below this shows as "<N" unless exact figures are asked for
+    #: (and that request is logged). docs/reporting.md
+    report_small_cell: int = Field(default=5, ge=1, le=100)
 
     @model_validator(mode="after")
     def _argon2_memory_fits_parallelism(self) -> Settings:
