@@ -37,6 +37,24 @@ from engine.projects import ProjectView, project_view
 
 FormKind = Literal["entry", "exit", "follow_up"]
 FOUND_VIA = tuple(v.value for v in FoundVia)
+#: How the client was found, as the intake form and the report name it.
+FOUND_VIA_LABELS: dict[str, dict[str, str]] = {
+    "diaconia": {"fi": "Diakonia", "sv": "Diakoni", "en": "Diaconia"},
+    "social_work": {"fi": "Sosiaalityö", "sv": "Socialt arbete", "en": "Social work"},
+    "employment_services": {
+        "fi": "Työllisyyspalvelut",
+        "sv": "Sysselsättningstjänster",
+        "en": "Employment services",
+    },
+    "health_care": {"fi": "Terveydenhuolto", "sv": "Hälso- och sjukvård", "en": "Health care"},
+    "self_referred": {"fi": "Asiakas itse", "sv": "Klienten själv", "en": "The client themselves"},
+    "street_outreach": {
+        "fi": "Etsivä työ kadulla",
+        "sv": "Uppsökande arbete på gatan",
+        "en": "Street outreach",
+    },
+    "other": {"fi": "Muu", "sv": "Annat", "en": "Other"},
+}
 
 
 class FormInput(BaseModel):
@@ -288,3 +306,44 @@ def project_of(session: Session, project_id: int) -> Project:
     if project is None:
         raise NotFound(f"project {project_id} not found")
     return project
+
+
+#: Client journey states before the client engages: no entry form yet.
+NOT_YET_ENGAGED = frozenset({"outreach", "not_engaged"})
+#: Client journey states where the work has ended: time for the exit form.
+ENDED = frozenset({"closed", "dropped_out"})
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What the client page asks the coach to fill in for one project."""
+
+    kind: str
+    project: ProjectView
+    due_on: date | None = None
+
+
+def in_project(record: ParticipantRecord) -> bool:
+    """The participant's latest entry or exit is an entry (they take part now)."""
+    moves = [f for f in record.forms if f.kind in ("entry", "exit")]
+    return bool(moves) and moves[-1].kind == "entry"
+
+
+def prompts(
+    session: Session, client_id: int, journey_state: str | None, today: date
+) -> list[Prompt]:
+    """The forms due for the client: the entry form once they engage, the exit form when the
+    journey ends, the six-month follow-up when it falls due."""
+    out = []
+    for record in participant_records(session, client_id):
+        taking_part = in_project(record)
+        due = record.follow_up_due(today)
+        if journey_state is None:
+            continue
+        if not taking_part and journey_state not in NOT_YET_ENGAGED | ENDED:
+            out.append(Prompt("entry", record.project))
+        elif taking_part and journey_state in ENDED:
+            out.append(Prompt("exit", record.project))
+        elif not taking_part and due is not None and due <= today:
+            out.append(Prompt("follow_up", record.project, due))
+    return out

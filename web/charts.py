@@ -88,3 +88,44 @@ def line_chart(
         for i, (label, values) in enumerate(series)
     )
     return LineChart(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM, x_ticks, y_ticks, lines)
+
+
+# --- horizontal bar charts (the funder report, web/report_pages.py) ----------------------------
+
+BAR_WIDTH = 640
+BAR_LABEL = 220
+BAR_ROW = 30
+BAR_PAD = 8
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    y: float
+    width: float
+    #: Where the value's text goes (right of the bar).
+    text_x: float
+
+
+@dataclass(frozen=True)
+class BarChart:
+    width: int
+    height: int
+    label_width: int
+    bar_height: int
+    bars: tuple[Bar, ...]
+
+
+def bar_chart(rows: Sequence[tuple[str, int]]) -> BarChart:
+    """One horizontal bar per (label, value), scaled to the largest value; a chart of zeros
+    has no bars drawn (the table beside it says 0)."""
+    top = max((v for _l, v in rows), default=0)
+    plot = BAR_WIDTH - BAR_LABEL - 60
+    bars = []
+    for i, (label, value) in enumerate(rows):
+        width = 0.0 if top <= 0 else round(plot * max(value, 0) / top, 1)
+        y = BAR_PAD + i * BAR_ROW
+        bars.append(Bar(label, value, y, width, BAR_LABEL + width + 6))
+    height = BAR_PAD * 2 + BAR_ROW * max(len(rows), 1)
+    return BarChart(BAR_WIDTH, height, BAR_LABEL, BAR_ROW - 8, tuple(bars))

@@ -37,6 +37,7 @@ from engine.contacts import record_contact, timeline
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
 from engine.groups import client_groups
 from engine.models import Client, ContactKind, Journey
+from engine.participants import FOUND_VIA, FOUND_VIA_LABELS, prompts, set_found_via
 from engine.runtime import Runtime
 from web import i18n
 from web.deps import RuntimeDep, WriteSessionDep
@@ -156,6 +157,8 @@ class IntakeForm:
     phone: str = ""
     email: str = ""
     participation_consent: bool = False
+    #: How the client was found (engine.participants.FOUND_VIA), reported to the funder.
+    found_via: str = ""
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -169,6 +172,7 @@ def intake_page(
             "form": form,
             "municipalities": sorted_municipalities(runtime, i18n.request_language(request)),
             "today": runtime.clock.today(),
+            "found_via_labels": FOUND_VIA_LABELS,
         },
         status_code=status_code,
     )
@@ -200,6 +204,7 @@ def intake_submit(
     phone: Annotated[str, Form(max_length=40)] = "",
     email: Annotated[str, Form(max_length=200)] = "",
     participation_consent: Annotated[str, Form(max_length=10)] = "",
+    found_via: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     form = IntakeForm(
         first_name.strip(),
@@ -209,6 +214,7 @@ def intake_submit(
         phone.strip(),
         email.strip(),
         participation_consent == "yes",
+        found_via.strip(),
     )
     today = runtime.clock.today()
     if not form.first_name:
@@ -224,6 +230,8 @@ def intake_submit(
         form.errors["municipality_code"] = "required"
     if form.email and "@" not in form.email:
         form.errors["email"] = "invalid"
+    if form.found_via and form.found_via not in FOUND_VIA:
+        form.errors["found_via"] = "invalid"
     if form.errors:
         return intake_page(request, runtime, form, status_code=422)
     now = runtime.clock.now()
@@ -242,6 +250,7 @@ def intake_submit(
         today=today,
     )
     assert client.id is not None
+    set_found_via(session, client.id, form.found_via or None)
     audit.record_access(
         session,
         principal=principal,
@@ -345,6 +354,8 @@ def client_context(
         "groups": client_groups(session, view.principal, view.client_id, today),
         "group_error": "",
         "group_invited": False,
+        # ESF+ participant data (web/report_pages.py): the forms due now
+        "esf_prompts": prompts(session, view.client_id, journey.state if journey else None, today),
     }
 
 
