@@ -126,6 +126,8 @@ def load_esf(
                 )
             }
         )
+        # without the seed plugins no municipality is known: the project then names none
+        known = set(runtime.municipalities)
         project = create_project(
             session,
             ProjectInput(
@@ -137,11 +139,15 @@ def load_esf(
                 funder="Etelä-Savon ELY-keskus (demo)",
                 planned_participants=85,
                 main=ImplementerInput(
-                    organisation=main_org.name, municipality_codes=codes, planned_participants=51
+                    organisation=main_org.name,
+                    municipality_codes=[c for c in codes if c in known],
+                    planned_participants=51,
                 ),
                 co_implementers=[
                     ImplementerInput(
-                        organisation=name, municipality_codes=list(c), planned_participants=n
+                        organisation=name,
+                        municipality_codes=[m for m in c if m in known],
+                        planned_participants=n,
                     )
                     for name, c, n in CO_IMPLEMENTERS
                 ],
@@ -219,7 +225,9 @@ def load_esf(
                     birth_date=date(
                         today.year - rng.randint(18, 62), rng.randint(1, 12), rng.randint(1, 28)
                     ),
-                    municipality_code=rng.choice(implementer.municipality_codes),
+                    municipality_code=rng.choice(
+                        implementer.municipality_codes or sorted(known) or ["580"]
+                    ),
                     participation_consent_at=started,
                     created_at=started,
                     organisation_id=implementer.organisation_id,
