@@ -320,7 +320,7 @@ def funder_report_page(
     project: Annotated[int | None, Query(ge=1)] = None,
     since: Annotated[str, Query(alias="from", max_length=10)] = "",
     until: Annotated[str, Query(alias="to", max_length=10)] = "",
-    organisation: Annotated[int | None, Query(ge=1)] = None,
+    organisation_text: Annotated[str, Query(alias="organisation", max_length=12)] = "",
     municipality: Annotated[str, Query(max_length=3)] = "",
 ) -> Response:
     """The coordinator's projects; with ``project`` its report for the period (default: the
@@ -347,7 +347,8 @@ def funder_report_page(
     if end < start:
         errors["to"] = "invalid"
         end = start
-    if organisation is not None and organisation not in chosen.organisation_ids:
+    organisation = int(organisation_text) if organisation_text.strip().isdigit() else None
+    if organisation_text.strip() and organisation not in chosen.organisation_ids:
         errors["organisation"] = "invalid"
         organisation = None
     if municipality and municipality not in chosen.municipality_codes:
