@@ -337,8 +337,9 @@ def export(
         }
         for p in report.participants
     ]
-    if rows:
-        session.execute(insert(Disclosure.__table__), rows)  # type: ignore[attr-defined]
+    table = Disclosure.__table__  # type: ignore[attr-defined]
+    for i in range(0, len(rows), 5000):  # multi-row VALUES: one round trip per 5 000 rows
+        session.execute(insert(table).values(rows[i : i + 5000]))
     log.info(
         "esf export project=%s format=%s exact=%s participants=%d user=%s",
         report.project.id,

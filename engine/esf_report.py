@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlmodel import Session, col
 
 from engine.clients import CLIENT_JOURNEY
@@ -451,8 +451,11 @@ def _funnel(
         if query.organisation_id is not None
         else list(project.organisation_ids)
     )
+    stage_rank = case(
+        *[(col(JourneyEvent.to_state) == name, r) for name, r in rank.items()], else_=-1
+    )
     stmt = (
-        select(col(JourneyEvent.journey_id), col(JourneyEvent.to_state))
+        select(col(JourneyEvent.journey_id), func.max(stage_rank).label("furthest"))
         .join(Journey, col(Journey.id) == col(JourneyEvent.journey_id))
         .join(Client, col(Client.id) == col(Journey.client_id))
         .where(
@@ -466,12 +469,11 @@ def _funnel(
         stmt = stmt.where(col(Client.municipality_code) == query.municipality)
     elif project.municipality_codes:
         stmt = stmt.where(col(Client.municipality_code).in_(project.municipality_codes))
-    furthest: dict[int, int] = {}
-    for journey_id, to_state in session.execute(stmt):
-        r = rank.get(to_state, -1)
-        furthest[journey_id] = max(furthest.get(journey_id, -1), r)
+    stmt = stmt.group_by(col(JourneyEvent.journey_id))
+    sub = stmt.subquery()
+    counted = session.execute(select(sub.c.furthest, func.count()).group_by(sub.c.furthest)).all()
     return [
-        (stage, sum(1 for f in furthest.values() if f >= i))
+        (stage, sum(int(n) for f, n in counted if f is not None and f >= i))
         for i, stage in enumerate(FUNNEL_STAGES)
     ]
 
