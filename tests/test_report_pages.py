@@ -259,3 +259,11 @@ def test_exporting_from_the_page_is_a_logged_disclosure(world: tuple) -> None:
     assert rows == [(DISCLOSED, fx.coordinator_main)] * 6
     bad = main.post("/reports/funder/export", data={"project": str(fx.project.id), "format": "pdf"})
     assert bad.status_code == 422
+
+
+def test_the_data_page_leaves_out_questions_that_do_not_apply(world: tuple) -> None:
+    fx, _runtime, as_user = world
+    coach = as_user(fx.coach_main)
+    # p1 is unemployed: "unemployed since" applies; p5 is employed: it does not
+    assert "Työttömänä alkaen" in coach.get(f"/clients/{fx.clients['p1']}/participant").text
+    assert "Työttömänä alkaen" not in coach.get(f"/clients/{fx.clients['p5']}/participant").text
