@@ -35,3 +35,14 @@ def test_styles_repeat_after_ten_series() -> None:
 def test_a_scale_needs_a_range() -> None:
     with pytest.raises(ValueError, match="maximum > minimum"):
         line_chart(["x"], [], 3, 3)
+
+
+def test_bar_chart_scales_to_the_largest_value() -> None:
+    from web.charts import BAR_LABEL, BAR_WIDTH, bar_chart
+
+    chart = bar_chart([("a", 10), ("b", 5), ("c", 0)])
+    widths = [b.width for b in chart.bars]
+    assert widths[0] == BAR_WIDTH - BAR_LABEL - 60 and widths[1] == widths[0] / 2
+    assert widths[2] == 0
+    assert [b.y for b in chart.bars] == sorted(b.y for b in chart.bars)
+    assert all(b.width == 0 for b in bar_chart([("a", 0), ("b", 0)]).bars)
