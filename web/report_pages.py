@@ -42,7 +42,7 @@ from engine.participants import (
 from engine.projects import ProjectView, project_view, projects_of_organisation
 from engine.runtime import Runtime
 from web import i18n
-from web.charts import bar_chart
+from web.charts import report_bar_chart as bar_chart
 from web.deps import RuntimeDep, WriteSessionDep
 from web.security import ClientAccess, client_rule, principal_rule
 from web.templating import render, see_other
