@@ -16,6 +16,7 @@ from engine.instruments import Instrument
 from engine.journeys import Journeys
 from engine.participant_forms import FormFile, load_forms
 from engine.pathway import PathwayError, PathwayRegistry, load_files
+from engine.plugin_checks import log_warnings, plugin_warnings
 from engine.plugins import build_plugin_manager, collect_records, static_answers
 from engine.referral_options import ReferralOptions
 from engine.referrals import Referrals
@@ -81,10 +82,15 @@ class Runtime:
         rules: dict[str, Rule] = collect_records(
             self.pm, "polku_referral_rules", Rule, lambda r: r.key
         )
+        #: Well-formed plugin data that cannot do what was meant (logged once here).
+        self.plugin_warnings = plugin_warnings(self.pm, self.municipalities)
+        log_warnings(self.plugin_warnings)
         self.facts = ClientFacts(fact_definitions, self.clock)
         #: ESF+ participant form files (forms/*.yaml), by key; a broken one stops start-up.
         self.forms: dict[str, FormFile] = load_forms()
-        self.referral_options = ReferralOptions(self.pm, rules, self.facts, self.clock)
+        self.referral_options = ReferralOptions(
+            self.pm, rules, self.facts, self.clock, self.municipalities
+        )
         self.db = database or Database(
             self.settings.database_url,
             pool_size=self.settings.pool_size,
