@@ -34,6 +34,12 @@ def shoot(page: Page, name: str) -> None:
 def fits_a_phone(page: Page) -> bool:
     page.set_viewport_size({"width": 390, "height": 844})
     fits = page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    if not fits:  # name the culprits in the failure
+        print(page.evaluate(
+            "() => [...document.querySelectorAll('body *')].filter(e => "
+            "e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8)"
+            ".map(e => e.tagName + '.' + e.className + '#' + e.id)"
+        ))  # fmt: skip
     page.set_viewport_size({"width": 1366, "height": 900})
     return bool(fits)
 
