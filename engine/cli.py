@@ -218,25 +218,33 @@ def db_upgrade(revision: str = "head") -> None:
     from engine.migrate import upgrade
 
     settings = get_settings()
-    _ensure_sqlite_dir(settings.database_url)
-    upgrade(settings.database_url, revision)
+    _ensure_sqlite_dir(settings.owner_url)
+    upgrade(settings.owner_url, revision, app_role=settings.app_role)
     out.print(f"database at revision {revision}")
+    if settings.app_role:
+        out.print(f"granted the app role {settings.app_role} what it needs", highlight=False)
 
 
 @db_app.command("verify")
 def db_verify() -> None:
-    """Prove that every journey's state agrees with its event log. Exit 1 on a mismatch."""
-    from engine.integrity import verify_journeys
+    """Prove that every journey's state agrees with its event log and that the hash chains of
+    the event, access and disclosure logs hold; name the first broken row of each stream.
+    Exit 1 on any problem."""
+    from engine.chain import verify_database
     from engine.runtime import Runtime
 
     runtime = Runtime()
     with runtime.db.read() as session:
-        problems = verify_journeys(session)
-    for p in problems:
-        err.print(f"journey {p.journey_id}: {p.problem}", highlight=False)
-    if problems:
+        found = verify_database(session)
+    for problem in found.problems:
+        err.print(problem, highlight=False)
+    if not found.ok:
         raise typer.Exit(1)
-    out.print("every journey agrees with its event log")
+    out.print(
+        f"every journey ({found.journeys}) agrees with its event log; "
+        f"{found.rows} log rows in {found.streams} hash chains verified",
+        highlight=False,
+    )
 
 
 @demo_app.command("load")
