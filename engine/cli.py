@@ -247,6 +247,49 @@ def db_verify() -> None:
     )
 
 
+@app.command("backup")
+def backup_command(
+    path: Annotated[Path, typer.Argument(help="Where to write the copy (and PATH.manifest.json)")],
+) -> None:
+    """Copy the database consistently while the app serves (SQLite: the online backup API;
+    PostgreSQL: pg_dump from one snapshot). See docs/operations.md."""
+    from engine.backup import backup
+
+    settings = get_settings()
+    manifest = backup(settings.owner_url, path)
+    rows = sum(manifest.tables.values())
+    if manifest.rows_verified is None:
+        err.print(
+            f"copied {rows} rows to {path}, but the copy does not verify: run polku db verify"
+        )
+        raise typer.Exit(1)
+    out.print(
+        f"copied {rows} rows to {path}; {manifest.rows_verified} log rows verified", highlight=False
+    )
+
+
+@app.command("restore")
+def restore_command(
+    path: Annotated[Path, typer.Argument(help="A copy made by polku backup")],
+) -> None:
+    """Restore a copy into the configured (empty) database; refuse a copy that does not verify
+    or does not match its manifest."""
+    from engine.backup import RestoreRefused, restore
+
+    settings = get_settings()
+    _ensure_sqlite_dir(settings.owner_url)
+    try:
+        manifest = restore(path, settings.owner_url, app_role=settings.app_role)
+    except RestoreRefused as refused:
+        err.print(f"restore refused: {refused}", highlight=False)
+        raise typer.Exit(1) from None
+    out.print(
+        f"restored {sum(manifest.tables.values())} rows from {path}; "
+        f"{manifest.rows_verified} log rows verified",
+        highlight=False,
+    )
+
+
 @demo_app.command("load")
 def demo_load(
     if_empty: Annotated[bool, typer.Option(help="Only when the database has no users")] = False,

@@ -119,3 +119,31 @@ def log_traffic(runtime: Runtime, clients: int = 3, moves: bool = True) -> list[
 
 def at(moment: datetime) -> str:
     return moment.isoformat()
+
+
+@pytest.fixture
+def fresh_database(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Any
+) -> Iterator[str]:
+    """An empty database (not migrated) on the same backend, as the app would connect to it;
+    its owner's URL is :func:`owner_url_of` of it."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'restored.db'}"
+        return
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    from engine.testing import APP_ROLE, OWNER_ROLE, PG_ENV, drop_postgres_database, worker_suffix
+
+    name = f"polku_restore_{worker_suffix()}"
+    base = make_url(os.environ[PG_ENV])
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}" OWNER {OWNER_ROLE}'))
+    finally:
+        admin.dispose()
+    yield base.set(database=name, username=APP_ROLE).render_as_string(hide_password=False)
+    drop_postgres_database(name)
