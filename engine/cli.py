@@ -20,6 +20,7 @@ from engine.settings import get_settings
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from engine.retention import Retention
     from engine.runtime import Runtime
 
 app = typer.Typer(
@@ -640,3 +641,76 @@ def outbox_send() -> None:
     out.print(f"sent: {len(report.sent)}, failed: {len(report.failed)}")
     if report.failed:
         raise typer.Exit(1)
+
+
+# --- retention and erasure (docs/operations.md, "Retention") ------------------------------------
+
+retention_app = typer.Typer(
+    help="Retention: remove closed records whose period has passed; erasure requests.",
+    no_args_is_help=True,
+)
+app.add_typer(retention_app, name="retention")
+
+
+def _retention() -> Retention:
+    from engine.db import Database
+    from engine.retention import Retention, rule_for
+    from engine.runtime import Runtime
+
+    runtime = Runtime()
+    owner = Database(runtime.settings.owner_url, retention=True)
+    return Retention(owner, runtime.pathways, runtime.clock, rule_for(runtime.settings))
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what is due")] = False,
+) -> None:
+    """List the closed clients whose retention period has passed, then remove each with
+    everything that belongs to them (as the owner role), writing a tombstone for each."""
+    from engine.retention import Removal
+
+    retention = _retention()
+    rule = retention.rule
+    out.print(f"rule {rule.key}: {rule.years} years from closing ({rule.legal_source})")
+    try:
+        done = retention.run(dry_run=dry_run)
+    finally:
+        retention.db.dispose()
+    for item in done:
+        if isinstance(item, Removal):
+            counts = ", ".join(f"{t} {n}" for t, n in sorted(item.removed.items()))
+            out.print(f"client {item.client_id} removed (closed {item.closed_on}): {counts}")
+        else:
+            out.print(
+                f"client {item.client_id} due: closed {item.closed_on}, "
+                f"kept until {item.kept_until}"
+            )
+    verb = "due" if dry_run else "removed"
+    out.print(f"{len(done)} clients {verb}")
+
+
+@retention_app.command("erase")
+def retention_erase(
+    client_id: int,
+    reason: Annotated[
+        str, typer.Option(help="The erasure request's reference (a code, no personal data)")
+    ],
+) -> None:
+    """A client's erasure request (GDPR art. 17): removed when the retention period has
+    passed; otherwise refused with the legal reason, and the refusal is recorded."""
+    from engine.errors import InputRequired, NotFound
+    from engine.retention import ErasureRefused
+
+    retention = _retention()
+    try:
+        removal = retention.erase(client_id, request=reason)
+    except ErasureRefused as refused:
+        err.print(str(refused), highlight=False)
+        raise typer.Exit(1) from None
+    except (NotFound, InputRequired) as problem:
+        err.print(str(problem), highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        retention.db.dispose()
+    out.print(f"client {removal.client_id} removed: {sum(removal.removed.values())} rows")

@@ -767,7 +767,7 @@ class RetentionTombstone(SQLModel, table=True):
     #: removed | erasure_refused
     action: str = Field(max_length=32)
     rule: str = Field(max_length=64)
-    legal_source: str = Field(max_length=200)
+    legal_source: str = Field(max_length=500)
     #: The day the record was closed (the retention period counts from it); None: still open.
     closed_on: date | None = None
     #: The first day the record may be removed.

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     smtp_from: str = "polku@localhost"
     #: Give up on an e-mail after this many failed attempts (backoff doubles from 1 minute).
     outbox_max_attempts: int = Field(default=8, ge=1)
+    #: Retention (engine/retention.py): override the law's periods (years) only when a later
+    #: decision or the organisation's own archive plan (arkistonmuodostussuunnitelma) says so.
+    retention_years: int | None = Field(default=None, ge=1)
+    log_retention_years: int | None = Field(default=None, ge=1)
     #: GAS T-score: the assumed correlation between a client's goals (0.3 by convention).
     gas_rho: float = Field(default=0.3, ge=0, lt=1)
 

@@ -70,7 +70,7 @@ def upgrade() -> None:
     sa.Column('client_id', sa.Integer(), nullable=False),
     sa.Column('action', sa.String(length=32), nullable=False),
     sa.Column('rule', sa.String(length=64), nullable=False),
-    sa.Column('legal_source', sa.String(length=200), nullable=False),
+    sa.Column('legal_source', sa.String(length=500), nullable=False),
     sa.Column('closed_on', sa.Date(), nullable=True),
     sa.Column('due_on', sa.Date(), nullable=True),
     sa.Column('detail', sa.JSON(), nullable=False),
