@@ -226,6 +226,36 @@ def db_upgrade(revision: str = "head") -> None:
         out.print(f"granted the app role {settings.app_role} what it needs", highlight=False)
 
 
+@db_app.command("roles")
+def db_roles(
+    admin_url: Annotated[
+        str,
+        typer.Option(
+            envvar="POLKU_ADMIN_DATABASE_URL",
+            help="A superuser's URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres)",
+        ),
+    ],
+) -> None:
+    """PostgreSQL: create the owner and app roles named in POLKU_OWNER_DATABASE_URL and
+    POLKU_DATABASE_URL, and the database owned by the owner, when missing (idempotent). Then
+    run `polku db upgrade`, which grants the app role what it needs."""
+    from sqlalchemy.engine import make_url
+
+    from engine.roles import ensure_roles, role_of
+
+    settings = get_settings()
+    owner, app_role = role_of(settings.owner_url), role_of(settings.database_url)
+    if not owner or not app_role or owner == app_role:
+        err.print(
+            "set POLKU_DATABASE_URL (the app role) and POLKU_OWNER_DATABASE_URL (the owner) to "
+            "PostgreSQL URLs with different users"
+        )
+        raise typer.Exit(2)
+    database = make_url(settings.owner_url).database
+    ensure_roles(admin_url, owner=owner, app=app_role, database=database)
+    out.print(f"roles {owner} (owner) and {app_role} (app) and database {database} ready")
+
+
 @db_app.command("verify")
 def db_verify() -> None:
     """Prove that every journey's state agrees with its event log and that the hash chains of

@@ -276,3 +276,49 @@ def test_the_owner_deletes_only_as_retention(runtime: Runtime, database_url: str
         retention.dispose()
     with runtime.db.read() as session:
         assert session.execute(text("SELECT count(*) FROM disclosure")).scalar_one() == 0
+
+
+def test_db_roles_and_upgrade_set_up_both_roles(database_url: str, cli: Cli) -> None:
+    """What `make run` does on PostgreSQL: roles and database when missing (twice: idempotent),
+    then the migration as the owner, which grants the app role SELECT and INSERT on the logs."""
+    if not database_url.startswith("postgresql"):
+        result = cli("db", "roles", "--admin-url", "sqlite://")
+        assert result.exit_code == 2  # SQLite: one file, no roles
+        return
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    from engine.testing import PG_ENV, drop_postgres_database, worker_suffix
+
+    name = f"polku_roles_{worker_suffix()}"
+    drop_postgres_database(name)
+    app_url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    env = {
+        "POLKU_DATABASE_URL": app_url,
+        "POLKU_OWNER_DATABASE_URL": owner_url_of(app_url),
+        "POLKU_ADMIN_DATABASE_URL": os.environ[PG_ENV],
+    }
+    try:
+        for _ in range(2):
+            result = cli("db", "roles", **env)
+            assert result.exit_code == 0, result.output
+        result = cli("db", "upgrade", **env)
+        assert result.exit_code == 0, result.output
+        assert f"granted the app role {APP_ROLE}" in result.output
+        app = Database(app_url)
+        try:
+            with app.read() as session:
+                rights = session.execute(
+                    text(
+                        "SELECT has_table_privilege('access_log', 'INSERT'), "
+                        "has_table_privilege('access_log', 'DELETE'), "
+                        "has_table_privilege('client', 'UPDATE')"
+                    )
+                ).one()
+        finally:
+            app.dispose()
+        assert tuple(rights) == (True, False, True)
+        assert cli("db", "verify", **env).exit_code == 0
+    finally:
+        drop_postgres_database(name)
