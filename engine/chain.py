@@ -62,7 +62,7 @@ _CLIENT_FIELDS = {name: _fields(t) for name, t in CLIENT_STREAMS.items()}
 def _canonical(value: Any) -> Any:
     if isinstance(value, datetime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return aware.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -94,18 +94,16 @@ def _lock_heads(session: Session, stream: str, client_ids: Sequence[int]) -> dic
     one's head. Ids are locked in ascending order (no deadlock between two listings)."""
     dialect = session.get_bind().dialect.name
     insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert_fn(_chain_t)
-    stmt = stmt.on_conflict_do_update(
+    values = [
+        {"stream": stream, "client_id": cid, "head": GENESIS, "anchor": GENESIS}
+        for cid in sorted(set(client_ids))
+    ]
+    upsert = insert_fn(_chain_t).values(values)
+    locked = upsert.on_conflict_do_update(
         index_elements=[_chain_t.c.stream, _chain_t.c.client_id],
         set_={"head": _chain_t.c.head},  # a no-op update: it takes the row lock
     ).returning(_chain_t.c.client_id, _chain_t.c.head)
-    heads: dict[int, str] = {}
-    for cid in sorted(set(client_ids)):
-        row = session.execute(
-            stmt, {"stream": stream, "client_id": cid, "head": GENESIS, "anchor": GENESIS}
-        ).one()
-        heads[int(row[0])] = str(row[1])
-    return heads
+    return {int(r[0]): str(r[1]) for r in session.execute(locked)}
 
 
 _MOVE_HEAD = (

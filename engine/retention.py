@@ -217,7 +217,7 @@ def _trim_logs(session: Session, client_id: int, cutoff: datetime) -> dict[str, 
             continue
         last = rows[gone - 1]._mapping
         fields = [c.name for c in table.columns if c.name not in {"id", "prev_hash"}]
-        anchor = row_hash(last["prev_hash"], fields, last)
+        anchor = row_hash(last["prev_hash"], fields, dict(last))
         session.execute(
             delete(table).where(table.c.client_id == client_id, table.c.id <= last["id"])
         )
