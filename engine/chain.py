@@ -191,21 +191,29 @@ def _walk(
     expected = GENESIS
     broken: Broken | None = None
     n = 0
+    before: int | None = None
     for row in rows:
         m = row._mapping
         stream = m[key]
         if stream != current:
             if n:
-                yield n, _close(broken, heads, current, expected, table, label), current
+                yield n, _close(broken, heads, current, expected, table, label, before), current
             current, expected, broken, n = stream, anchors.get(stream, GENESIS), None, 0
+            before = None
         n += 1
         if broken is None and m["prev_hash"] != expected:
-            broken = Broken(
-                table, int(m["id"]), f"{label} {stream}", "does not link to the row before it"
+            problem = (
+                "does not link to the start of its stream (this row was changed, or rows "
+                "before it removed)"
+                if before is None
+                else f"does not link to row {before} before it (row {before} or this row was "
+                "changed, or a row between removed)"
             )
+            broken = Broken(table, int(m["id"]), f"{label} {stream}", problem)
         expected = row_hash(m["prev_hash"], fields, m)
+        before = int(m["id"])
     if n:
-        yield n, _close(broken, heads, current, expected, table, label), current
+        yield n, _close(broken, heads, current, expected, table, label, before), current
 
 
 def _close(
@@ -215,6 +223,7 @@ def _close(
     last_hash: str,
     table: str,
     label: str,
+    last_id: int | None,
 ) -> Broken | None:
     if broken is not None:
         return broken
@@ -222,9 +231,10 @@ def _close(
     if head != last_hash:
         return Broken(
             table,
-            None,
+            last_id,
             f"{label} {stream}",
-            "the last row does not match the stream's head (changed or removed)",
+            "is the last row and does not match the stream's head (it was changed, or rows "
+            "after it removed)",
         )
     return None
 
