@@ -79,11 +79,15 @@ def test_downgrade_one_step_keeps_the_journey_tables(scratch_url: str) -> None:
 
 def test_the_chains_are_computed_for_rows_already_there(scratch_url: str) -> None:
     """Rows written before the hash chains existed get linked by the migration, and verify."""
+    from alembic.script import ScriptDirectory
     from sqlalchemy.orm import Session
 
     from engine.chain import GENESIS, verify_database
+    from engine.migrate import alembic_config
 
-    upgrade(scratch_url, "0008")
+    mine = ScriptDirectory.from_config(alembic_config(scratch_url)).get_revision("integrity_0001")
+    assert mine is not None
+    upgrade(scratch_url, str(mine.down_revision))  # just before the chains
     engine = create_engine(scratch_url)
     now = "2026-01-02 03:04:05+00:00"
     with engine.begin() as conn:
@@ -152,3 +156,28 @@ def test_the_chains_are_computed_for_rows_already_there(scratch_url: str) -> Non
     assert found.problems == []
     assert (found.rows, found.streams, found.journeys) == (8, 4, 2)
     assert [link == GENESIS for link in links] == [True, False, True, False]
+
+
+#: The columns a transition UPDATEs (engine/driver.py, engine/journeys.py).
+TRANSITION_COLUMNS = {"state", "version", "updated_at"}
+
+
+def test_a_transition_changes_no_indexed_column_of_journey(scratch_url: str) -> None:
+    """Issue 16: an UPDATE of an indexed column is never a HOT update on PostgreSQL, so every
+    transition left a dead index entry and row version behind; and the table leaves room on its
+    pages for the new version (fillfactor)."""
+    upgrade(scratch_url)
+    engine = create_engine(scratch_url)
+    try:
+        indexes = inspect(engine).get_indexes("journey")
+        indexed = {column for index in indexes for column in index["column_names"] if column}
+        assert indexes, "journey has its indexes"
+        assert indexed & TRANSITION_COLUMNS == set(), indexed
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as conn:
+                options = conn.execute(
+                    text("SELECT reloptions FROM pg_class WHERE relname = 'journey'")
+                ).scalar_one()
+            assert "fillfactor=80" in (options or [])
+    finally:
+        engine.dispose()

@@ -8,7 +8,7 @@ client record they describe (engine/retention.py). The append-only triggers are 
 that retention, run by the owner, may delete (engine/migrate.py).
 
 Revision ID: integrity_0001
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-06 02:00:00
 """
 from collections.abc import Sequence
@@ -25,7 +25,7 @@ from engine.migrate import (
 
 
 revision: str = 'integrity_0001'
-down_revision: str | None = '0008'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
