@@ -117,7 +117,8 @@ _MOVE_HEAD = (
 
 
 def append(session: Session, stream: str, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` into the client-keyed log ``stream`` with their links; return the ids.
+    """Insert ``rows`` into the client-keyed log ``stream`` with their links; return the new id
+    of a single row (none for several).
 
     Every row needs all the stream's columns except ``id`` and ``prev_hash``."""
     if not rows:
@@ -136,11 +137,8 @@ def append(session: Session, stream: str, rows: Sequence[dict[str, Any]]) -> lis
     if len(linked) == 1:
         result = session.execute(insert(table).returning(table.c.id), linked[0])
         ids.append(int(result.scalar_one()))
-    else:
-        result = session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), linked
-        )
-        ids.extend(int(r[0]) for r in result)
+    else:  # one executemany; a listing needs no ids (RETURNING would cost a statement a row)
+        session.execute(insert(table), linked)
     session.execute(
         _MOVE_HEAD,
         [{"b_stream": stream, "b_client_id": cid, "b_head": h} for cid, h in heads.items()],
