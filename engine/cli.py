@@ -383,18 +383,20 @@ def organisations_create(
     municipalities: Annotated[str, typer.Option(help="Municipality codes, comma-separated")] = "",
 ) -> None:
     """Create an organisation; prints its id."""
-    from engine.models import Organisation, OrganisationKind
+    from engine.errors import InputRequired
+    from engine.organisations import create_organisation
     from engine.runtime import Runtime
 
-    if kind not in {k.value for k in OrganisationKind}:
-        err.print("error: --kind is project or partner", highlight=False)
-        raise typer.Exit(1)
     runtime = Runtime()
-    with runtime.db.write() as session:
-        organisation = Organisation(name=name.strip(), kind=kind, municipality_codes=municipalities)
-        session.add(organisation)
-        session.flush()
-        out.print(f"organisation {organisation.id} created", highlight=False)
+    try:
+        with runtime.db.write() as session:
+            organisation = create_organisation(
+                session, name=name, kind=kind, municipalities=municipalities
+            )
+            out.print(f"organisation {organisation.id} created", highlight=False)
+    except InputRequired as exc:
+        err.print(f"error: --{exc.field.replace('_', '-')}: {exc}", highlight=False)
+        raise typer.Exit(1) from None
 
 
 @organisations_app.command("list")
@@ -532,17 +534,11 @@ def users_set_password(
 @users_app.command("reset-totp")
 def users_reset_totp(username: str) -> None:
     """Give a user a new TOTP secret (lost phone); prints the provisioning URI."""
-    from engine.models import User
     from engine.runtime import Runtime
 
     runtime = Runtime()
     with runtime.db.write() as session:
-        user = session.get(User, _user_id(session, username))
-        assert user is not None
-        user.totp_secret = runtime.auth.new_totp_secret()
-        user.totp_last_step = None
-        runtime.auth.end_sessions_of(session, user.id or 0)
-        secret = user.totp_secret
+        _user, secret = runtime.auth.reset_totp(session, _user_id(session, username))
     _print_totp(runtime, username, secret)
 
 
