@@ -2,7 +2,7 @@
 and how each client was found (client.found_via)
 
 Revision ID: report_0001
-Revises: 0009
+Revises: integrity_0001
 Create Date: 2026-12-06 02:00:00
 
 """
@@ -15,7 +15,7 @@ from engine.migrate import drop_append_only, protect_append_only
 
 
 revision: str = 'report_0001'
-down_revision: str | None = '0009'
+down_revision: str | None = 'integrity_0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
