@@ -45,6 +45,7 @@ from engine.group_reads import client_groups
 from engine.inputs import Checks, validated
 from engine.journeys import AdvanceInput
 from engine.models import Client, ContactKind, Journey
+from engine.participants import FOUND_VIA, FOUND_VIA_LABELS, prompts, set_found_via
 from engine.pathway_keys import CLIENT_JOURNEY, REFERRAL
 from engine.runtime import Runtime
 from engine.step_line import side_moves, step_line, visited_states
@@ -165,6 +166,8 @@ class IntakeForm:
     phone: str = ""
     email: str = ""
     participation_consent: bool = False
+    #: How the client was found (engine.participants.FOUND_VIA), reported to the funder.
+    found_via: str = ""
     errors: dict[str, str] = field(default_factory=dict)
     #: Clients the coach may see with the same birth date and a similar name: asked about
     #: before saving (engine.clients.possible_duplicates).
@@ -183,6 +186,7 @@ def intake_page(
             "municipalities": municipalities,
             "municipality_names": dict(municipalities),
             "today": runtime.clock.today(),
+            "found_via_labels": FOUND_VIA_LABELS,
         },
         status_code=status_code,
     )
@@ -222,6 +226,7 @@ def intake_submit(
         phone=text("phone"),
         email=text("email"),
         participation_consent=bool(values.get("participation_consent")),
+        found_via=form_text(posted, "found_via")[:32],
     )
     checked = attempt(session, lambda: validated(NewClient, values, checks))
     new = checked.result
@@ -246,6 +251,8 @@ def intake_submit(
             return intake_page(request, runtime, form)
 
     def register() -> int:
+        if form.found_via and form.found_via not in FOUND_VIA:
+            raise InputRequired("found_via", "not one of the ways a client is found")
         client, _journey = register_client(
             session,
             runtime.journeys,
@@ -256,6 +263,7 @@ def intake_submit(
             today=checks.today,
         )
         assert client.id is not None
+        set_found_via(session, client.id, form.found_via or None)
         audit.record_access(
             session,
             principal=principal,
@@ -351,6 +359,8 @@ def client_context(
         "groups": client_groups(session, view.principal, view.client_id, today),
         "group_error": "",
         "group_invited": False,
+        # ESF+ participant data (web/report_pages.py): the forms due now
+        "esf_prompts": prompts(session, view.client_id, journey.state if journey else None, today),
     }
 
 
