@@ -17,10 +17,17 @@ from engine.clock import FrozenClock
 from engine.esf_export import DISCLOSED, read_xlsx
 from engine.models import Client, Disclosure, ParticipantForm, Role
 from engine.runtime import Runtime
-from engine.testing import make_client, make_organisation, make_user, sign_in
+from engine.testing import (
+    make_client,
+    make_organisation,
+    make_user,
+)
 from tests import esf_kit
 from tests.esf_kit import Fixture
 from web.app import create_app
+from web.testing import (
+    sign_in,
+)
 
 
 @pytest.fixture
