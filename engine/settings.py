@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     pool_size: int = 10
     host: str = "127.0.0.1"
     port: int = 8000
+    #: The largest request body (JSON or form) accepted; larger ones are answered 413.
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    #: Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client;
+    #: empty: none, the client is the connection's peer (docs/operations.md, "Reverse proxy").
+    trusted_proxies: str = ""
     #: Local time zone: decides what "today" is for care-team validity dates.
     timezone: str = "Europe/Helsinki"
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 
@@ -32,6 +33,7 @@ from engine.settings import Environment, Settings, get_settings
 from web import assessment_pages, coach, goal_pages, group_pages, login, pages, referral_pages
 from web.api import admin, auth, clients, goals, journeys, referrals, reports, rules
 from web.assets import MOUNT, StaticAssets
+from web.boundary import InputBoundary, validation_error
 from web.deps import RuntimeDep
 from web.security import PUBLIC, SecurityHeaders, check_routes
 
@@ -89,8 +91,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if runtime is not None:
         app.state.runtime = runtime
 
+    app.add_exception_handler(RequestValidationError, validation_error)
+
     @app.exception_handler(PolkuError)
-    async def polku_error(request: Request, exc: PolkuError) -> Response:
+    def polku_error(request: Request, exc: PolkuError) -> Response:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         if status in (401, 403):
             log.info("%s %s refused: %s %s", request.method, request.url.path, status, exc.code)
@@ -134,6 +138,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(assessment_pages.router)  # assessments, strengths, the CV
     app.include_router(group_pages.router)  # groups and attendance
     app.mount(MOUNT, StaticAssets(), name="static")
+    app.add_middleware(InputBoundary, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=settings.https)
     check_routes(app)
     return app

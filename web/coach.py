@@ -31,6 +31,7 @@ from sqlmodel import Session, col
 
 from engine import audit
 from engine.access import Basis, What, grants_for
+from engine.bounds import Id
 from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
 from engine.clients import CLIENT_JOURNEY, register_client
 from engine.contacts import record_contact, timeline
@@ -267,7 +268,7 @@ class ActionError:
     verdicts: list[Any] = field(default_factory=list)
 
 
-def client_journey(session: Session, client_id: int) -> Journey | None:
+def client_journey(session: Session, client_id: Id) -> Journey | None:
     return session.execute(
         select(Journey)
         .where(col(Journey.client_id) == client_id, col(Journey.pathway_key) == CLIENT_JOURNEY)
@@ -349,9 +350,7 @@ def client_context(
 
 
 @router.get("/clients/{client_id}", response_class=HTMLResponse, name="client")
-def client_page(
-    request: Request, client_id: int, view: ClientPage, runtime: RuntimeDep
-) -> Response:
+def client_page(request: Request, client_id: Id, view: ClientPage, runtime: RuntimeDep) -> Response:
     """The client: profile, the journey as a diagram, actions and "why not?", contacts,
     timeline."""
     return render(
@@ -372,7 +371,7 @@ def _int(value: str) -> int | None:
 @router.post("/clients/{client_id}/advance", name="advance")
 def advance(
     request: Request,
-    client_id: int,
+    client_id: Id,
     work: Advance,
     runtime: RuntimeDep,
     trigger: Annotated[str, Form(max_length=64)],
@@ -435,7 +434,7 @@ def advance(
 @router.post("/clients/{client_id}/contacts", name="record_contact")
 def add_contact(
     request: Request,
-    client_id: int,
+    client_id: Id,
     work: ContactWork,
     runtime: RuntimeDep,
     kind: Annotated[str, Form(max_length=20)] = "",

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from engine.runtime import Runtime
 
@@ -34,3 +35,13 @@ def _write_session(request: Request) -> Iterator[Session]:
 ReadSessionDep = Annotated[Session, Depends(_read_session, scope="function")]
 #: A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed when the route returns.
 WriteSessionDep = Annotated[Session, Depends(_write_session, scope="function")]
+
+
+async def _submitted_form(request: Request) -> FormData:
+    """The submitted form, parsed on the event loop (no database work here); the route itself is
+    a plain ``def`` that FastAPI runs in its thread pool."""
+    return await request.form()
+
+
+#: The request's form (URL-encoded or multipart), for page routes that read fields by name.
+SubmittedForm = Annotated[FormData, Depends(_submitted_form)]

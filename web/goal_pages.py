@@ -26,6 +26,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from engine.access import What
+from engine.bounds import Id
 from engine.errors import InputRequired
 from engine.goals import (
     LEVEL_FIELDS,
@@ -36,7 +37,7 @@ from engine.goals import (
     record_follow_up,
 )
 from web.coach import client_context
-from web.deps import RuntimeDep
+from web.deps import RuntimeDep, SubmittedForm
 from web.goal_board import FormState, goal_board
 from web.security import ClientAccess, client_rule
 from web.templating import answer_post, render, render_blocks, wants_fragment
@@ -169,7 +170,7 @@ def save_goal(work: ClientAccess, fields: GoalFields, save: Callable[..., object
 
 @router.post("/clients/{client_id}/goals", name="add_goal")
 def add_goal_page(
-    request: Request, client_id: int, work: SetGoal, runtime: RuntimeDep, fields: Fields
+    request: Request, client_id: Id, work: SetGoal, runtime: RuntimeDep, fields: Fields
 ) -> Response:
     """Set a goal with the client: the goal, its five levels, the baseline and the weight."""
     save_goal(work, fields, partial(add_goal, now=runtime.clock.now()))
@@ -179,11 +180,11 @@ def add_goal_page(
 
 
 @router.post("/clients/{client_id}/goals/follow-ups", name="rate_goals")
-async def rate_goals_page(
-    request: Request, client_id: int, work: RateGoals, runtime: RuntimeDep
+def rate_goals_page(
+    request: Request, submitted: SubmittedForm, client_id: Id, work: RateGoals, runtime: RuntimeDep
 ) -> Response:
     """A follow-up: the date and every described goal's level, -2..+2."""
-    data = await request.form()
+    data = submitted
     form = FormState({k: v for k, v in data.items() if isinstance(v, str) and k != "csrf_token"})
     rated_on: date | None = None
     try:
@@ -219,8 +220,8 @@ async def rate_goals_page(
 @router.post("/clients/{client_id}/goals/{goal_id}", name="change_goal")
 def change_goal_page(
     request: Request,
-    client_id: int,
-    goal_id: int,
+    client_id: Id,
+    goal_id: Id,
     work: SetGoal,
     runtime: RuntimeDep,
     fields: Fields,

@@ -49,6 +49,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from engine import access, audit
 from engine.access import Basis, Principal, What
 from engine.auth import Authentication, LoginResult
+from engine.bounds import Id
 from engine.errors import CsrfRejected, Unauthenticated
 from engine.models import UserSession
 from engine.runtime import Runtime
@@ -333,7 +334,7 @@ class ClientAccess:
     the access row is in its transaction and commits (or rolls back) with the response."""
 
     principal: Principal
-    client_id: int
+    client_id: Id
     what: What
     basis: Basis
     session: Session
@@ -344,7 +345,7 @@ def _allow_client(
     session: Session,
     runtime: Runtime,
     principal: Principal,
-    client_id: int,
+    client_id: Id,
     what: What,
 ) -> ClientAccess:
     basis = access.authorise_client(session, principal, client_id, what, runtime.clock.today())
@@ -365,7 +366,7 @@ def client_rule(what: What, *, by: Literal["journey", "client"]) -> Callable[...
 
         def through_journey(
             request: Request,
-            journey_id: int,
+            journey_id: Id,
             auth: Annotated[Authentication, Depends(_authentication)],
             session: WriteSessionDep,
             runtime: RuntimeDep,
@@ -377,7 +378,7 @@ def client_rule(what: What, *, by: Literal["journey", "client"]) -> Callable[...
 
     def through_client(
         request: Request,
-        client_id: int,
+        client_id: Id,
         auth: Annotated[Authentication, Depends(_authentication)],
         session: WriteSessionDep,
         runtime: RuntimeDep,
@@ -394,7 +395,7 @@ def referral_rule(what: What) -> Callable[..., ClientAccess]:
 
     @declares(AccessRule(f"referral:{what}", f"engine.access grants for {what!s} of this referral"))
     def through_referral(
-        referral_id: int,
+        referral_id: Id,
         auth: Annotated[Authentication, Depends(_authentication)],
         session: WriteSessionDep,
         runtime: RuntimeDep,
@@ -475,7 +476,7 @@ class GroupAccess:
     route, one row per member (:meth:`record`), in this transaction."""
 
     principal: Principal
-    group_id: int
+    group_id: Id
     what: What
     basis: Basis
     session: Session
@@ -513,7 +514,7 @@ def group_rule(what: What, *, name: str | None = None) -> Callable[..., GroupAcc
 
     @declares(AccessRule(name or f"group:{what}", f"engine.access group grants for {what!s} of it"))
     def through_group(
-        group_id: int,
+        group_id: Id,
         auth: Annotated[Authentication, Depends(_authentication)],
         session: WriteSessionDep,
         runtime: RuntimeDep,

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from engine.bounds import Id
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -41,7 +43,7 @@ class VerdictOut(BaseModel):
 class EventOut(BaseModel):
     seq: int
     occurred_at: datetime
-    actor_id: int | None
+    actor_id: Id | None
     trigger: str
     from_state: str | None
     to_state: str
@@ -53,7 +55,7 @@ class EventOut(BaseModel):
 
 class JourneyOut(BaseModel):
     id: int
-    client_id: int
+    client_id: Id
     pathway_key: str
     pathway_version: int
     state: str
@@ -94,7 +96,7 @@ class TriggerOut(BaseModel):
 
 
 class TriggersOut(BaseModel):
-    journey_id: int
+    journey_id: Id
     state: str
     version: int
     allowed: list[TriggerOut]
@@ -102,7 +104,7 @@ class TriggersOut(BaseModel):
 
 
 class AdvanceOut(BaseModel):
-    journey_id: int
+    journey_id: Id
     state: str
     version: int
     event: EventOut
@@ -128,7 +130,7 @@ class MeOut(BaseModel):
     username: str
     display_name: str
     role: str
-    organisation_id: int | None
+    organisation_id: Id | None
     #: Send it back as the X-CSRF-Token header on every POST (None for bearer tokens).
     csrf_token: str | None
 
@@ -140,7 +142,7 @@ class UserCreate(Strict):
     username: str = Field(min_length=2, max_length=100)
     display_name: str = Field(min_length=1, max_length=200)
     role: str = Field(pattern=r"^(coach|coordinator|partner|admin)$")
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
     #: The initial password (12-256 characters); the user changes it.
     password: str = Field(min_length=12, max_length=256)
 
@@ -150,7 +152,7 @@ class UserOut(BaseModel):
     username: str
     display_name: str
     role: str
-    organisation_id: int | None
+    organisation_id: Id | None
     is_active: bool
     totp_enrolled: bool
 
@@ -165,7 +167,7 @@ class UserCreated(BaseModel):
 
 
 class CareTeamAdd(Strict):
-    user_id: int
+    user_id: Id
     valid_from: date | None = None
     valid_to: date | None = None
 
@@ -177,22 +179,22 @@ class CareTeamEnd(Strict):
 
 class CareTeamMemberOut(BaseModel):
     id: int
-    client_id: int
-    user_id: int
+    client_id: Id
+    user_id: Id
     valid_from: date
     valid_to: date | None
 
 
 class CareTeamOut(BaseModel):
-    client_id: int
+    client_id: Id
     members: list[CareTeamMemberOut]
 
 
 class AccessEntryOut(BaseModel):
     at: datetime
-    user_id: int
+    user_id: Id
     user_name: str
-    organisation_id: int | None
+    organisation_id: Id | None
     organisation_name: str | None
     what: str
     basis: str
@@ -200,7 +202,7 @@ class AccessEntryOut(BaseModel):
 
 class DisclosureEntryOut(BaseModel):
     at: datetime
-    organisation_id: int
+    organisation_id: Id
     organisation_name: str
     what: str
     basis: str
@@ -210,7 +212,7 @@ class DisclosureEntryOut(BaseModel):
 class ClientLogOut(BaseModel):
     """Who viewed the client's data and who received it (Client Data Act 703/2023 §11)."""
 
-    client_id: int
+    client_id: Id
     since: datetime
     until: datetime
     accessed: list[AccessEntryOut]
@@ -227,6 +229,6 @@ class FunnelStageOut(BaseModel):
 
 class FunnelOut(BaseModel):
     pathway: str
-    organisation_id: int
+    organisation_id: Id
     municipality_code: str | None
     stages: list[FunnelStageOut]
