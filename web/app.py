@@ -33,7 +33,7 @@ from engine.settings import Environment, Settings, get_settings
 from web import assessment_pages, coach, goal_pages, group_pages, login, pages, referral_pages
 from web.api import admin, auth, clients, goals, journeys, referrals, reports, rules
 from web.assets import MOUNT, StaticAssets
-from web.boundary import InputBoundary, validation_error
+from web.boundary import InputBoundary, document_errors, validation_error
 from web.deps import RuntimeDep
 from web.security import PUBLIC, SecurityHeaders, check_routes
 
@@ -141,4 +141,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(InputBoundary, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=settings.https)
     check_routes(app)
+    document_errors(app)
     return app

@@ -25,9 +25,11 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.bounds import text_problem
@@ -215,3 +217,80 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422 without the echo of the whole input."""
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
     return JSONResponse({"detail": [safe_error(e) for e in errors[:20]]}, status_code=422)
+
+
+# --- the statuses every route documents -----------------------------------------------------------
+
+
+class ErrorOut(BaseModel):
+    """A refusal: ``error`` is a code (``not_found``, ``conflict``, ...), ``message`` says why;
+    FastAPI's and the boundary's 422 and 413 carry ``detail`` instead."""
+
+    error: str | None = None
+    message: str | None = None
+    detail: list[dict[str, Any]] | str | None = None
+
+
+ERROR_STATUSES = {
+    303: "A page form was handled: see the page (HTML forms only)",
+    400: "The body could not be parsed as its content type says",
+    401: "Not signed in: no valid session or API token",
+    403: "Not allowed to this user, or the CSRF token or origin is missing or wrong",
+    404: "Nothing with this id (that this user may know of)",
+    409: "The state changed meanwhile, or the move is not possible from the current state",
+    413: "The request body is larger than the limit (POLKU_MAX_BODY_BYTES)",
+    422: "Invalid input, or a rule refused the change (the answer names which)",
+    429: "Too many failed logins for this username or from this address: wait and retry",
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Declare on every route the error statuses it can answer, so that the OpenAPI document
+    is true (schemathesis checks every answered status against it): 422 everywhere (the query
+    is checked by the boundary); 401 and 403 on every route that is not public; 404 with a path
+    parameter; 400, 409 and 413 on unsafe methods; 303 on page forms; 429 on the logins."""
+    from web.security import route_rules
+
+    declared: dict[tuple[str, str], set[int]] = {}
+    for context in iter_route_contexts(app.routes):
+        if not isinstance(context.original_route, APIRoute) or context.path is None:
+            continue
+        methods = context.methods or set()
+        unsafe = bool(methods - {"GET", "HEAD", "OPTIONS"})
+        public = [r.name for r in route_rules(context)] == ["public"]
+        codes = {422}
+        if not public or unsafe:
+            codes |= {403}
+        if not public:
+            codes |= {401}
+        if "{" in context.path:
+            codes |= {404}
+        if unsafe:
+            codes |= {400, 409, 413}
+            if not context.path.startswith("/api/"):
+                codes |= {303}
+        if context.path.endswith("/login"):
+            codes |= {429}
+        for method in methods:
+            declared[(context.path, method.lower())] = codes
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = generate()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault("ErrorOut", ErrorOut.model_json_schema())
+        for path, operations in document.get("paths", {}).items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for code in sorted(declared.get((path, method), set())):
+                    entry = responses.setdefault(str(code), {})
+                    entry.setdefault("description", ERROR_STATUSES[code])
+                    if code != 303 and "content" not in entry:
+                        ref = {"$ref": "#/components/schemas/ErrorOut"}
+                        entry["content"] = {"application/json": {"schema": ref}}
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
