@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 
 from engine import audit
+from engine.applog import hide_query_strings
 from engine.errors import (
     Conflict,
     Forbidden,
@@ -69,6 +70,7 @@ def to_login(request: Request) -> Response:
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else get_settings())
+    hide_query_strings()  # no client name from a search's query string in the access log
     docs = settings.environment in (Environment.development, Environment.demo, Environment.test)
 
     @asynccontextmanager
