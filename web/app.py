@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             return to_login(request)
         headers = {"WWW-Authenticate": 'Bearer realm="polku"'} if status == 401 else None
         view: audit.View | None = getattr(request.state, "client_view", None)
-        if view is not None:
+        if view is not None and not getattr(request.state, "client_view_logged", False):
             # The view was allowed and its row rolled back with the failed work, but this answer
             # still shows something of the client: log the view on its own (703/2023 §11).
             with request.app.state.runtime.db.write() as session:

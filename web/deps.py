@@ -9,6 +9,9 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
+from engine import audit
+from engine.db import drop_after_commit
+from engine.errors import PolkuError
 from engine.runtime import Runtime
 
 
@@ -26,8 +29,32 @@ def _read_session(request: Request) -> Iterator[Session]:
 
 
 def _write_session(request: Request) -> Iterator[Session]:
-    with get_runtime(request).db.write() as session:
-        yield session
+    runtime = get_runtime(request)
+    if runtime.db.dialect != "sqlite":
+        with runtime.db.write() as session:
+            yield session
+        return
+    # SQLite has one writer at a time. A refused request (409/422) still logs the client view
+    # its answer shows; rather than queue for the write lock a second time (web/app.py's error
+    # handler), it rolls back to a savepoint and writes that one row in this transaction.
+    refusal: PolkuError | None = None
+    with runtime.db.write() as session:
+        savepoint = session.begin_nested()
+        try:
+            yield session
+        except PolkuError as exc:
+            savepoint.rollback()
+            drop_after_commit(session)
+            view: audit.View | None = getattr(request.state, "client_view", None)
+            if view is not None:
+                audit.record_view(session, view)
+                request.state.client_view_logged = True
+            refusal = exc
+        else:
+            if savepoint.is_active:
+                savepoint.commit()
+    if refusal is not None:
+        raise refusal
 
 
 #: A read transaction for the request, committed before the response is sent (scope="function"),
