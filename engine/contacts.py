@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from engine.bounds import check_date, check_moment
 from engine.clock import as_utc
 from engine.errors import InputRequired
 from engine.instruments import Instrument
@@ -49,6 +50,9 @@ def record_contact(
     note = note.strip()
     if len(note) > NOTE_MAX:
         raise InputRequired("note", f"the note is at most {NOTE_MAX} characters")
+    check_moment(occurred_at, "occurred_at")
+    if next_contact_on is not None:
+        check_date(next_contact_on, "next_contact_on")
     if as_utc(occurred_at) > as_utc(now):
         raise InputRequired("occurred_at", "a contact cannot be in the future")
     if next_contact_on is not None and next_contact_on < as_utc(occurred_at).date():
