@@ -203,15 +203,22 @@ def test_a_read_answers_while_a_write_waits_for_a_client_lock(
             ).scalar_one():
                 assert time.monotonic() < deadline, "the write never waited for the lock"
                 time.sleep(0.01)
-            began = time.monotonic()
-            response = http.get(read, headers=headers, timeout=5)
-            took = time.monotonic() - began
+            # three reads while the write waits (the fastest counts: this machine is shared; the
+            # old async handler blocked every one of them until the lock went)
+            timings: list[float] = []
+            for _ in range(3):
+                began = time.monotonic()
+                response = http.get(read, headers=headers, timeout=5)
+                timings.append(time.monotonic() - began)
+                assert response.status_code == 200
+            still_waiting = writer.is_alive()
             transaction.rollback()
         writer.join(timeout=30)
     holder.dispose()
-    print(f"read while a write waits for a client lock: {took * 1000:.1f} ms")
-    assert response.status_code == 200
-    assert took < 0.1
+    print(f"reads while a write waits for a client lock: {[round(t * 1000) for t in timings]} ms")
+    assert still_waiting
+    assert min(timings) < 0.1
+    assert max(timings) < 1.0
     assert waiting["status"] in (200, 303)
 
 

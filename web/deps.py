@@ -30,13 +30,9 @@ def _read_session(request: Request) -> Iterator[Session]:
 
 def _write_session(request: Request) -> Iterator[Session]:
     runtime = get_runtime(request)
-    if runtime.db.dialect != "sqlite":
-        with runtime.db.write() as session:
-            yield session
-        return
-    # SQLite has one writer at a time. A refused request (409/422) still logs the client view
-    # its answer shows; rather than queue for the write lock a second time (web/app.py's error
-    # handler), it rolls back to a savepoint and writes that one row in this transaction.
+    # A refused request (409/422) still logs the client view its answer shows. Rather than
+    # take a second transaction for that row (on SQLite: queue for the write lock again behind
+    # every other writer), it rolls back to a savepoint and writes the row in this transaction.
     refusal: PolkuError | None = None
     with runtime.db.write() as session:
         savepoint = session.begin_nested()
