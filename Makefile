@@ -88,8 +88,11 @@ lint: install
 	$(BIN)/mypy
 	node --check web/static/js/app.js
 
-## Benchmarks (print ratios measured in one run).
+## Benchmarks (print ratios measured in one run). The HTTP bench drives the server with Debian's
+## wrk (a Python load generator stands in when it cannot be installed).
 bench: install
+	@command -v wrk >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; } || true
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
 clean:

@@ -161,7 +161,9 @@ class Journey(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
 
-    __table_args__ = (Index("ix_journey_pathway_state", "pathway_key", "state"),)
+    #: No index holds ``state``, ``version`` or ``updated_at``, the columns a transition changes,
+    #: so its UPDATE can be a HOT update on PostgreSQL (migration 0009; issue 16).
+    __table_args__ = (Index("ix_journey_pathway_key", "pathway_key"),)
 
 
 class JourneyEvent(SQLModel, table=True):

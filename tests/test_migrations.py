@@ -75,3 +75,28 @@ def test_downgrade_one_step_keeps_the_journey_tables(scratch_url: str) -> None:
     assert tables(scratch_url) == {"organisation", "app_user", "client", "journey", "journey_event"}
     upgrade(scratch_url)
     assert schema_diff(scratch_url) == []
+
+
+#: The columns a transition UPDATEs (engine/driver.py, engine/journeys.py).
+TRANSITION_COLUMNS = {"state", "version", "updated_at"}
+
+
+def test_a_transition_changes_no_indexed_column_of_journey(scratch_url: str) -> None:
+    """Issue 16: an UPDATE of an indexed column is never a HOT update on PostgreSQL, so every
+    transition left a dead index entry and row version behind; and the table leaves room on its
+    pages for the new version (fillfactor)."""
+    upgrade(scratch_url)
+    engine = create_engine(scratch_url)
+    try:
+        indexes = inspect(engine).get_indexes("journey")
+        indexed = {column for index in indexes for column in index["column_names"] if column}
+        assert indexes, "journey has its indexes"
+        assert indexed & TRANSITION_COLUMNS == set(), indexed
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as conn:
+                options = conn.execute(
+                    text("SELECT reloptions FROM pg_class WHERE relname = 'journey'")
+                ).scalar_one()
+            assert "fillfactor=80" in (options or [])
+    finally:
+        engine.dispose()

@@ -29,7 +29,7 @@ from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from web import i18n
+from web import i18n, navigation
 from web.assets import static_url
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -104,6 +104,9 @@ def make_environment(directory: Path | Sequence[Path] = TEMPLATE_DIR) -> Environ
         csrf_token=csrf_token,
         LANGUAGES=i18n.LANGUAGES,
         LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
+        menu_of=navigation.menu_of,
+        home_of=navigation.home_of,
+        ROLE_NAMES=navigation.ROLE_NAMES,
     )
     return env
 
