@@ -112,8 +112,19 @@ def test_racing_moves_one_winner_the_rest_409_promptly(
     lock = threading.Lock()
 
     with served(database_url, tmp_path, workers=2) as server:
-        with httpx.Client(base_url=server.url, timeout=60) as warm:
-            assert warm.get(f"/api/journeys/{journey_id}", headers=headers).status_code == 200
+        # warm both workers (first requests compile statements and open connections)
+        def warm() -> None:
+            with httpx.Client(base_url=server.url, timeout=60) as http:
+                for _ in range(2):
+                    assert (
+                        http.get(f"/api/journeys/{journey_id}", headers=headers).status_code == 200
+                    )
+
+        warmers = [threading.Thread(target=warm) for _ in range(8)]
+        for t in warmers:
+            t.start()
+        for t in warmers:
+            t.join(timeout=60)
         start = threading.Barrier(RACERS)
 
         def race() -> None:
