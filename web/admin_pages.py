@@ -63,7 +63,11 @@ def role_labels() -> dict[str, str]:
 
 def kind_labels() -> dict[str, str]:
     _ = i18n.gettext
-    return {"project": _("Project (keeps client records)"), "partner": _("Partner agency")}
+    return {
+        "project": _("Project (keeps client records)"),
+        "partner": _("Partner agency"),
+        "funder": _("Funder (receives a project's reports)"),
+    }
 
 
 def _labels(request: Request) -> dict[str, Any]:
