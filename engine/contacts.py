@@ -21,6 +21,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from engine.bounds import BoundedDate, BoundedDateTime
 from engine.clock import as_utc
 from engine.inputs import Checks, Input, blank_is_none, checks_of, validated
 from engine.instruments import Instrument
@@ -44,10 +45,10 @@ class NewContact(Input):
     note, and the next agreed contact (not before this one)."""
 
     kind: ContactKind
-    occurred_at: datetime | None = None
+    occurred_at: BoundedDateTime | None = None
     duration_minutes: int | None = Field(default=None, ge=0, le=DURATION_MAX)
     note: str = Field(default="", max_length=NOTE_MAX)
-    next_contact_on: date | None = None
+    next_contact_on: BoundedDate | None = None
 
     _blank = field_validator("occurred_at", "duration_minutes", "next_contact_on", mode="before")(
         blank_is_none

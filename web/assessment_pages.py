@@ -40,6 +40,7 @@ from engine.assessments import (
     record_assessment,
     strong_points,
 )
+from engine.bounds import Id
 from engine.errors import InputRequired
 from engine.inputs import Checks, validated
 from engine.instruments import Instrument
@@ -48,7 +49,7 @@ from engine.runtime import Runtime
 from web import i18n
 from web.charts import LineChart, line_chart
 from web.coach import fragment_block
-from web.deps import RuntimeDep
+from web.deps import RuntimeDep, SubmittedForm
 from web.errors import page_router
 from web.forms import Posted, attempt, form_text, respond, typed_values
 from web.security import ClientAccess, client_rule
@@ -150,7 +151,7 @@ def assessment_context(
 
 @router.get("/clients/{client_id}/assessments", response_class=HTMLResponse, name="assessments")
 def assessments_page(
-    request: Request, client_id: int, view: AssessmentsPage, runtime: RuntimeDep
+    request: Request, client_id: Id, view: AssessmentsPage, runtime: RuntimeDep
 ) -> Response:
     """The client's assessments: record, list, change over time with a chart. The client page
     loads the block ``assessment_summary`` (htmx, ``HX-Target``)."""
@@ -164,7 +165,7 @@ def assessments_page(
 
 @router.post("/clients/{client_id}/assessments", name="record_assessment")
 def add_assessment(
-    request: Request, client_id: int, work: AssessmentWork, runtime: RuntimeDep, posted: Posted
+    request: Request, client_id: Id, work: AssessmentWork, runtime: RuntimeDep, posted: Posted
 ) -> Response:
     """Record one completed assessment (the instrument named by the form)."""
     key = form_text(posted, "instrument")
@@ -248,14 +249,15 @@ def strengths_context(
 
 @router.get("/clients/{client_id}/strengths", response_class=HTMLResponse, name="strengths")
 def strengths_page(
-    request: Request, client_id: int, view: StrengthsPage, runtime: RuntimeDep
+    request: Request, client_id: Id, view: StrengthsPage, runtime: RuntimeDep
 ) -> Response:
     """The client's strengths and experiences, editable; links to the CV."""
     return render(request, STRENGTHS, strengths_context(request, view))
 
 
-async def _strength_post(
+def _strength_post(
     request: Request,
+    submitted: SubmittedForm,
     work: ClientAccess,
     runtime: Runtime,
     *,
@@ -264,7 +266,7 @@ async def _strength_post(
     action: Callable[[FormData], None],
 ) -> Response:
     """Run one change of the strengths page; the form's fields marked on bad input."""
-    form = await request.form()
+    form = submitted
     values = typed_values(form)
     done = attempt(work.session, lambda: action(form))
 
@@ -294,8 +296,12 @@ def _experience_input(form: FormData) -> strength_log.ExperienceInput:
 
 
 @router.post("/clients/{client_id}/strengths", name="add_strength")
-async def add_strength(
-    request: Request, client_id: int, work: StrengthWork, runtime: RuntimeDep
+def add_strength(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    work: StrengthWork,
+    runtime: RuntimeDep,
 ) -> Response:
     """Add a strength in the client's own words."""
 
@@ -309,14 +315,19 @@ async def add_strength(
             now=runtime.clock.now(),
         )
 
-    return await _strength_post(
-        request, work, runtime, form_name="strength", block="strengths_list", action=add
+    return _strength_post(
+        request, submitted, work, runtime, form_name="strength", block="strengths_list", action=add
     )
 
 
 @router.post("/clients/{client_id}/strengths/{strength_id}", name="edit_strength")
-async def edit_strength(
-    request: Request, client_id: int, strength_id: int, work: StrengthWork, runtime: RuntimeDep
+def edit_strength(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    strength_id: Id,
+    work: StrengthWork,
+    runtime: RuntimeDep,
 ) -> Response:
     """Change a strength's words or group."""
     strength = strength_log.strength_of(work.session, client_id, strength_id)
@@ -330,8 +341,9 @@ async def edit_strength(
             now=runtime.clock.now(),
         )
 
-    return await _strength_post(
+    return _strength_post(
         request,
+        submitted,
         work,
         runtime,
         form_name=f"strength-{strength_id}",
@@ -341,13 +353,19 @@ async def edit_strength(
 
 
 @router.post("/clients/{client_id}/strengths/{strength_id}/remove", name="remove_strength")
-async def remove_strength(
-    request: Request, client_id: int, strength_id: int, work: StrengthWork, runtime: RuntimeDep
+def remove_strength(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    strength_id: Id,
+    work: StrengthWork,
+    runtime: RuntimeDep,
 ) -> Response:
     """Remove a strength."""
     strength = strength_log.strength_of(work.session, client_id, strength_id)
-    return await _strength_post(
+    return _strength_post(
         request,
+        submitted,
         work,
         runtime,
         form_name="",
@@ -357,8 +375,12 @@ async def remove_strength(
 
 
 @router.post("/clients/{client_id}/experiences", name="add_experience")
-async def add_experience(
-    request: Request, client_id: int, work: StrengthWork, runtime: RuntimeDep
+def add_experience(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    work: StrengthWork,
+    runtime: RuntimeDep,
 ) -> Response:
     """Add an experience: work, studies, volunteering, hobbies or other."""
 
@@ -371,16 +393,23 @@ async def add_experience(
             now=runtime.clock.now(),
         )
 
-    return await _strength_post(
-        request, work, runtime, form_name="experience", block="experiences_list", action=add
+    return _strength_post(
+        request,
+        submitted,
+        work,
+        runtime,
+        form_name="experience",
+        block="experiences_list",
+        action=add,
     )
 
 
 @router.post("/clients/{client_id}/experiences/{experience_id}", name="edit_experience")
-async def edit_experience(
+def edit_experience(
     request: Request,
-    client_id: int,
-    experience_id: int,
+    submitted: SubmittedForm,
+    client_id: Id,
+    experience_id: Id,
     work: StrengthWork,
     runtime: RuntimeDep,
 ) -> Response:
@@ -392,8 +421,9 @@ async def edit_experience(
             work.session, experience, _experience_input(form), now=runtime.clock.now()
         )
 
-    return await _strength_post(
+    return _strength_post(
         request,
+        submitted,
         work,
         runtime,
         form_name=f"experience-{experience_id}",
@@ -403,17 +433,19 @@ async def edit_experience(
 
 
 @router.post("/clients/{client_id}/experiences/{experience_id}/remove", name="remove_experience")
-async def remove_experience(
+def remove_experience(
     request: Request,
-    client_id: int,
-    experience_id: int,
+    submitted: SubmittedForm,
+    client_id: Id,
+    experience_id: Id,
     work: StrengthWork,
     runtime: RuntimeDep,
 ) -> Response:
     """Remove an experience."""
     experience = strength_log.experience_of(work.session, client_id, experience_id)
-    return await _strength_post(
+    return _strength_post(
         request,
+        submitted,
         work,
         runtime,
         form_name="",
@@ -423,8 +455,12 @@ async def remove_experience(
 
 
 @router.post("/clients/{client_id}/cv-contact", name="cv_contact")
-async def cv_contact(
-    request: Request, client_id: int, work: StrengthWork, runtime: RuntimeDep
+def cv_contact(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    work: StrengthWork,
+    runtime: RuntimeDep,
 ) -> Response:
     """The contact details the client chooses for the CV (all empty: none on the CV)."""
 
@@ -439,8 +475,14 @@ async def cv_contact(
             now=runtime.clock.now(),
         )
 
-    return await _strength_post(
-        request, work, runtime, form_name="cv_contact", block="cv_contact_form", action=save
+    return _strength_post(
+        request,
+        submitted,
+        work,
+        runtime,
+        form_name="cv_contact",
+        block="cv_contact_form",
+        action=save,
     )
 
 
@@ -450,7 +492,7 @@ async def cv_contact(
 @router.get("/clients/{client_id}/cv", response_class=HTMLResponse, name="cv")
 def cv_page(
     request: Request,
-    client_id: int,
+    client_id: Id,
     view: CVPage,
     runtime: RuntimeDep,
     lang: Annotated[str, Query(max_length=2)] = "",
