@@ -365,7 +365,7 @@ class PartnerService(SQLModel, table=True):
     #: The plugins' ReferralTarget key, e.g. "tunturi_lappi.ohjaamo.ohjaamo".
     target_key: str = Field(max_length=200, unique=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
-    #: One of engine.referrals.SERVICE_TYPES (kuntouttava työtoiminta, työkokeilu, ...).
+    #: One of engine.partner_catalogue.SERVICE_TYPES (kuntouttava työtoiminta, työkokeilu, ...).
     service_type: str = Field(max_length=64)
     municipality_code: str = Field(max_length=3)
     capacity: int | None = None

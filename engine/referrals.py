@@ -1,5 +1,7 @@
-"""Referral handoffs (lähetteet jatkopoluille): consent, the packet, the referral pathway, the loop
-back to the client's journey, expiry and notifications. docs/referrals.md describes the whole.
+"""Referral handoffs (lähetteet jatkopoluille): sending one with its packet, the referral pathway,
+the loop back to the client's journey, expiry, and the referral lists. Consents live in
+:mod:`engine.consents`, the partner catalogue in :mod:`engine.partner_catalogue`, notices in
+:mod:`engine.notifications`. docs/referrals.md describes the whole.
 
 A referral is a journey of pathway ``referral`` belonging to the client, moved by the same
 :class:`~engine.journeys.Journeys` and event log as every other journey. Everything here runs
@@ -17,9 +19,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from engine import audit
+from engine import audit, notifications, partner_catalogue
 from engine.access import Principal, may_fire_referral_trigger
-from engine.clients import latest_client_journey, row_of_client
+from engine.clients import latest_client_journey
+from engine.consents import PACKET_FIELDS
 from engine.errors import Forbidden, GuardRejected, InputRequired, NotFound
 from engine.facts import ClientFacts
 from engine.journeys import Journeys
@@ -28,13 +31,7 @@ from engine.models import (
     Consent,
     Journey,
     JourneyEvent,
-    Notification,
-    Organisation,
-    OrganisationKind,
-    OutboxMessage,
-    PartnerService,
     Referral,
-    Role,
     User,
 )
 from engine.referral_options import ReferralOptions
@@ -44,22 +41,6 @@ from engine.views import EventView
 PATHWAY = "referral"
 CLIENT_PATHWAY = "client_journey"
 
-#: What a referral packet may hold; the consent's scope and the coach's choice pick among them.
-PACKET_FIELDS: tuple[str, ...] = ("name", "contact", "birth_date", "facts", "goals", "handoff_note")
-#: How a consent was evidenced.
-EVIDENCE: tuple[str, ...] = ("verbal", "written", "electronic")
-#: Service types of the partner catalogue (palvelutyypit).
-SERVICE_TYPES: tuple[str, ...] = (
-    "rehabilitative_work_activity",
-    "work_trial",
-    "workshop",
-    "studies",
-    "social_rehabilitation",
-    "substance_rehabilitation",
-    "vocational_rehabilitation",
-    "paid_work",
-    "other",
-)
 #: Referral states in which the partner has not answered yet.
 UNANSWERED = "requested"
 #: States after which nothing more happens.
@@ -81,14 +62,6 @@ NOTIFY_COACH = {
     "complete": "referral_completed",
     "fail": "referral_failed",
 }
-
-#: The only e-mail text there is: no names, no client data, ever.
-MAIL_SUBJECT = "Polku: uusi ilmoitus / ny notis / new notice"
-MAIL_BODY = (
-    "Sinulla on uusi lähete Polussa. Kirjaudu Polkuun nähdäksesi sen.\n"
-    "Du har en ny remiss i Polku. Logga in i Polku för att se den.\n"
-    "You have a new referral in Polku. Log in to Polku to see it.\n"
-)
 
 
 @dataclass(frozen=True)
@@ -113,47 +86,6 @@ def _aware(moment: datetime) -> datetime:
     return as_utc(moment)
 
 
-def record_consent(
-    session: Session,
-    principal: Principal,
-    client_id: int,
-    *,
-    organisation_id: int,
-    scope: Sequence[str],
-    purpose: str,
-    evidence: str,
-    given_at: datetime,
-    now: datetime,
-    fields: Sequence[str] = PACKET_FIELDS,
-) -> Consent:
-    """Record the client's consent to disclose ``scope`` (some of ``fields``: the packet fields of
-    a referral, or :data:`engine.group_access.CO_LEADER_SCOPE` for a group's partner co-leader)
-    to one partner organisation. The one place a consent row is written."""
-    unknown = sorted(set(scope) - set(fields))
-    if not scope or unknown:
-        raise InputRequired("scope", "choose the fields the consent covers", tuple(fields))
-    if evidence not in EVIDENCE:
-        raise InputRequired("evidence", "how was the consent given?", EVIDENCE)
-    if not purpose.strip():
-        raise InputRequired("purpose", "the consent needs a purpose")
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None or organisation.kind != OrganisationKind.partner:
-        raise InputRequired("organisation_id", "consent is given to a partner organisation")
-    consent = Consent(
-        client_id=client_id,
-        organisation_id=organisation_id,
-        scope=",".join(f for f in fields if f in scope),
-        purpose=purpose.strip(),
-        given_at=given_at,
-        evidence=evidence,
-        recorded_by=principal.user_id,
-        recorded_at=now,
-    )
-    session.add(consent)
-    session.flush()
-    return consent
-
-
 class Referrals:
     """The referral service. Built once per process by :class:`engine.runtime.Runtime`."""
 
@@ -168,100 +100,6 @@ class Referrals:
         self.options = options
         self.facts = facts
         self.settings = settings
-
-    # --- the partner catalogue ---------------------------------------------------------------
-
-    def save_service(
-        self,
-        session: Session,
-        *,
-        target_key: str,
-        organisation_id: int,
-        service_type: str,
-        municipality_code: str,
-        capacity: int | None = None,
-        waiting_list: int | None = None,
-        response_days: int | None = None,
-        notify_email: str | None = None,
-    ) -> PartnerService:
-        """Add or update the catalogue entry of one referral target (admin)."""
-        if service_type not in SERVICE_TYPES:
-            raise InputRequired("service_type", "unknown service type", SERVICE_TYPES)
-        organisation = session.get(Organisation, organisation_id)
-        if organisation is None or organisation.kind != OrganisationKind.partner:
-            raise InputRequired("organisation_id", "the receiving organisation must be a partner")
-        service = session.execute(
-            select(PartnerService).where(col(PartnerService.target_key) == target_key)
-        ).scalar_one_or_none() or PartnerService(
-            target_key=target_key, organisation_id=0, service_type="", municipality_code=""
-        )
-        service.organisation_id = organisation_id
-        service.service_type = service_type
-        service.municipality_code = municipality_code
-        service.capacity = capacity
-        service.waiting_list = waiting_list
-        service.response_days = response_days
-        service.notify_email = notify_email
-        session.add(service)
-        session.flush()
-        return service
-
-    def services(self, session: Session) -> list[PartnerService]:
-        return list(
-            session.execute(select(PartnerService).order_by(col(PartnerService.target_key)))
-            .scalars()
-            .all()
-        )
-
-    # --- consent -------------------------------------------------------------------------------
-
-    def give_consent(
-        self,
-        session: Session,
-        principal: Principal,
-        client_id: int,
-        *,
-        organisation_id: int,
-        scope: Sequence[str],
-        purpose: str,
-        evidence: str,
-        given_at: datetime,
-        now: datetime,
-    ) -> Consent:
-        """Record the client's consent to disclose ``scope`` to one partner organisation."""
-        return record_consent(
-            session,
-            principal,
-            client_id,
-            organisation_id=organisation_id,
-            scope=scope,
-            purpose=purpose,
-            evidence=evidence,
-            given_at=given_at,
-            now=now,
-        )
-
-    def revoke_consent(
-        self, session: Session, principal: Principal, client_id: int, consent_id: int, now: datetime
-    ) -> Consent:
-        """Revoke a consent; the partner's access ends with this transaction. Idempotent."""
-        consent = row_of_client(session, Consent, consent_id, client_id)
-        session.execute(
-            update(Consent)
-            .where(col(Consent.id) == consent_id, col(Consent.revoked_at).is_(None))
-            .values(revoked_at=now, revoked_by=principal.user_id)
-        )
-        session.refresh(consent)
-        return consent
-
-    def consents(self, session: Session, client_id: int) -> list[Consent]:
-        return list(
-            session.execute(
-                select(Consent).where(col(Consent.client_id) == client_id).order_by(col(Consent.id))
-            )
-            .scalars()
-            .all()
-        )
 
     # --- sending a referral --------------------------------------------------------------------
 
@@ -295,9 +133,7 @@ class Referrals:
             raise InputRequired("target_key", f"{target_key!r} is not offered to this client")
         if not option.eligible:
             raise GuardRejected("refer", target_key, option.eligibility.verdicts)
-        service = session.execute(
-            select(PartnerService).where(col(PartnerService.target_key) == target_key)
-        ).scalar_one_or_none()
+        service = partner_catalogue.service_of(session, target_key)
         if service is None:
             raise InputRequired("target_key", "no partner organisation receives this service yet")
         chosen = [f for f in PACKET_FIELDS if f in fields]
@@ -343,16 +179,9 @@ class Referrals:
             at=now,
         )
         self._move_client(session, client_id, "refer", principal, None, now)
-        self._notify_partner(session, referral, "referral_received", now)
+        notifications.notify_partner(session, referral, "referral_received", now)
         if service.notify_email:
-            mail = OutboxMessage(
-                to_address=service.notify_email,
-                subject=MAIL_SUBJECT,
-                body=MAIL_BODY,
-                created_at=now,
-                next_attempt_at=now,
-            )
-            session.add(mail)
+            notifications.queue_mail(session, service.notify_email, now)
         return referral
 
     def _basis(
@@ -453,16 +282,11 @@ class Referrals:
         if follow is not None:
             self._move_client(session, referral.client_id, follow, principal, event.reason, now)
         if trigger in NOTIFY_COACH and referral.created_by is not None:
-            session.add(
-                Notification(
-                    user_id=referral.created_by,
-                    referral_id=referral_id,
-                    kind=NOTIFY_COACH[trigger],
-                    created_at=now,
-                )
+            notifications.notify_user(
+                session, referral.created_by, referral_id, NOTIFY_COACH[trigger], now
             )
         if trigger == "cancel":
-            self._notify_partner(session, referral, "referral_cancelled", now)
+            notifications.notify_partner(session, referral, "referral_cancelled", now)
         return event
 
     def _client_journey(self, session: Session, client_id: int) -> Journey | None:
@@ -520,33 +344,11 @@ class Referrals:
             assert referral.id is not None
             flagged.append(referral.id)
             if referral.created_by is not None:
-                session.add(
-                    Notification(
-                        user_id=referral.created_by,
-                        referral_id=referral.id,
-                        kind="referral_expired",
-                        created_at=now,
-                    )
+                notifications.notify_user(
+                    session, referral.created_by, referral.id, "referral_expired", now
                 )
-            self._notify_partner(session, referral, "referral_expired", now)
+            notifications.notify_partner(session, referral, "referral_expired", now)
         return flagged
-
-    # --- notifications -------------------------------------------------------------------------
-
-    def _notify_partner(
-        self, session: Session, referral: Referral, kind: str, now: datetime
-    ) -> None:
-        users = session.execute(
-            select(col(User.id)).where(
-                col(User.organisation_id) == referral.to_organisation_id,
-                col(User.role) == Role.partner.value,
-                col(User.is_active).is_(True),
-            )
-        ).scalars()
-        for user_id in users:
-            session.add(
-                Notification(user_id=user_id, referral_id=referral.id, kind=kind, created_at=now)
-            )
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -615,33 +417,3 @@ class Referrals:
             .order_by(col(JourneyEvent.seq))
         ).all()
         return [(e, name) for e, name in rows]
-
-    def mark_read(self, session: Session, user_id: int, now: datetime) -> int:
-        """Mark the user's unread notifications read; returns how many."""
-        result = session.execute(
-            update(Notification)
-            .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
-            .values(read_at=now)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
-
-    def referral_clients(self, session: Session, referral_ids: Sequence[int]) -> dict[int, int]:
-        """Referral id -> its client's id (ids only, for links)."""
-        rows = session.execute(
-            select(col(Referral.id), col(Referral.client_id)).where(
-                col(Referral.id).in_(list(referral_ids))
-            )
-        ).all()
-        return {int(r): int(c) for r, c in rows}
-
-    def notifications(self, session: Session, user_id: int, limit: int = 50) -> list[Notification]:
-        return list(
-            session.execute(
-                select(Notification)
-                .where(col(Notification.user_id) == user_id)
-                .order_by(col(Notification.id).desc())
-                .limit(limit)
-            )
-            .scalars()
-            .all()
-        )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from engine import consents, partner_catalogue
 from engine.access import Principal
 from engine.models import OrganisationKind, Role
 from engine.runtime import Runtime
@@ -39,7 +40,7 @@ def partner_service(
     """A partner organisation receiving referrals to ``target_key`` (catalogue entry)."""
     organisation_id = make_organisation(runtime, OrganisationKind.partner, name)
     with runtime.db.write() as session:
-        runtime.referrals.save_service(
+        partner_catalogue.save_service(
             session,
             target_key=target_key,
             organisation_id=organisation_id,
@@ -89,7 +90,7 @@ def give_consent(
     scope: tuple[str, ...] = ALL_FIELDS,
 ) -> int:
     with runtime.db.write() as session:
-        consent = runtime.referrals.give_consent(
+        consent = consents.record_consent(
             session,
             coach,
             client_id,
@@ -134,4 +135,4 @@ def send_referral(
 
 def revoke(runtime: Runtime, coach: Principal, client_id: int, consent_id: int) -> None:
     with runtime.db.write() as session:
-        runtime.referrals.revoke_consent(session, coach, client_id, consent_id, runtime.clock.now())
+        consents.revoke_consent(session, coach, client_id, consent_id, runtime.clock.now())

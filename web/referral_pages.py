@@ -20,11 +20,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from engine import consents, partner_catalogue
+from engine import notifications as notices
 from engine.access import What
 from engine.clock import as_utc
+from engine.consents import EVIDENCE, PACKET_FIELDS
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
 from engine.models import Organisation, OrganisationKind
-from engine.referrals import EVIDENCE, PACKET_FIELDS, ReferralState
+from engine.referrals import ReferralState
 from web import i18n
 from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
 from web.forms import form_text, whole_number
@@ -230,7 +233,7 @@ def _coach_context(runtime: RuntimeDep, view: ClientAccess, client_id: int) -> d
 
     session = view.session
     options = runtime.referral_options.of_client(session, client_id, today=runtime.clock.today())
-    services = {s.target_key: s for s in runtime.referrals.services(session)}
+    services = {s.target_key: s for s in partner_catalogue.services(session)}
     partners = {
         o.id: o.name
         for o in session.execute(
@@ -248,7 +251,7 @@ def _coach_context(runtime: RuntimeDep, view: ClientAccess, client_id: int) -> d
         "options": options,
         "services": services,
         "partners": partners,
-        "consents": runtime.referrals.consents(session, client_id),
+        "consents": consents.consents_of(session, client_id),
         "referrals": referrals,
         "overdue": {f.referral.id: f.overdue(now) for f, _h in referrals},
         "labels": {name: s.label for name, s in pathway.states.items()},
@@ -325,7 +328,7 @@ async def consent(
 
     def give(form: FormData) -> None:
         now = runtime.clock.now()
-        runtime.referrals.give_consent(
+        consents.record_consent(
             work.session,
             work.principal,
             client_id,
@@ -347,7 +350,7 @@ async def revoke(
     """Revoke a consent: the partner's access ends at once."""
 
     def drop(_form: FormData) -> None:
-        runtime.referrals.revoke_consent(
+        consents.revoke_consent(
             work.session, work.principal, client_id, consent_id, runtime.clock.now()
         )
 
@@ -395,10 +398,10 @@ def notifications(
     request: Request, auth: CurrentUser, runtime: RuntimeDep, session: ReadSessionDep
 ) -> Response:
     """My notifications, newest first (ids and codes only: no client data)."""
-    found = runtime.referrals.notifications(session, auth.principal.user_id)
+    found = notices.notifications_of(session, auth.principal.user_id)
     ids = [n.referral_id for n in found if n.referral_id is not None]
     partner = auth.principal.role == "partner"
-    clients = {} if partner else runtime.referrals.referral_clients(session, ids)
+    clients = {} if partner else notices.referral_clients(session, ids)
     links = {
         n.id: (
             f"/partner/referrals/{n.referral_id}"
@@ -419,5 +422,5 @@ def notifications_read(
     request: Request, auth: CurrentUser, runtime: RuntimeDep, session: WriteSessionDep
 ) -> Response:
     """Mark my notifications read (303 back to the list)."""
-    runtime.referrals.mark_read(session, auth.principal.user_id, runtime.clock.now())
+    notices.mark_read(session, auth.principal.user_id, runtime.clock.now())
     return see_other("/notifications")

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
+from engine import consents, notifications, partner_catalogue
 from engine.access import What
 from engine.clock import as_utc
 from engine.fhir import referral_task
@@ -209,7 +210,7 @@ def referral_detail(
 @router.get("/clients/{client_id}/consents", response_model=list[ConsentOut], responses=ERRORS)
 def list_consents(client_id: int, view: ConsentAccess, runtime: RuntimeDep) -> list[ConsentOut]:
     """The client's consents to disclosure (suostumukset), revoked ones included."""
-    return [ConsentOut.of(c) for c in runtime.referrals.consents(view.session, client_id)]
+    return [ConsentOut.of(c) for c in consents.consents_of(view.session, client_id)]
 
 
 @router.post(
@@ -223,7 +224,7 @@ def give_consent(
 ) -> ConsentOut:
     """Record the client's consent to disclose the chosen packet fields to one partner."""
     now = runtime.clock.now()
-    consent = runtime.referrals.give_consent(
+    consent = consents.record_consent(
         work.session,
         work.principal,
         client_id,
@@ -244,7 +245,7 @@ def revoke_consent(
     client_id: int, consent_id: int, work: ConsentAccess, runtime: RuntimeDep
 ) -> ConsentOut:
     """Revoke a consent: the partner loses access to the packet with the next request."""
-    consent = runtime.referrals.revoke_consent(
+    consent = consents.revoke_consent(
         work.session, work.principal, client_id, consent_id, runtime.clock.now()
     )
     return ConsentOut.of(consent)
@@ -367,7 +368,7 @@ def list_notifications(
     """My notifications, newest first (codes and ids only)."""
     return [
         NotificationOut.model_validate(n, from_attributes=True)
-        for n in runtime.referrals.notifications(session, auth.principal.user_id)
+        for n in notifications.notifications_of(session, auth.principal.user_id)
     ]
 
 
@@ -378,7 +379,7 @@ def list_services(
     """The partner services catalogue: which organisation receives referrals to which target."""
     return [
         ServiceOut.model_validate(s, from_attributes=True)
-        for s in runtime.referrals.services(session)
+        for s in partner_catalogue.services(session)
     ]
 
 
@@ -387,5 +388,5 @@ def save_service(
     body: ServiceIn, _admin: ServiceManager, runtime: RuntimeDep, session: WriteSessionDep
 ) -> ServiceOut:
     """Add or update the catalogue entry of one referral target."""
-    service: PartnerService = runtime.referrals.save_service(session, **body.model_dump())
+    service: PartnerService = partner_catalogue.save_service(session, **body.model_dump())
     return ServiceOut.model_validate(service, from_attributes=True)
