@@ -225,18 +225,21 @@ def db_upgrade(revision: str = "head") -> None:
 
 @db_app.command("verify")
 def db_verify() -> None:
-    """Prove that every journey's state agrees with its event log. Exit 1 on a mismatch."""
-    from engine.integrity import verify_journeys
+    """Prove that every journey's state agrees with its event log, and every client journey
+    with its follow-on referrals (the referral loop). Exit 1 on a mismatch."""
+    from engine.integrity import verify_journeys, verify_referral_loops
     from engine.runtime import Runtime
 
     runtime = Runtime()
     with runtime.db.read() as session:
         problems = verify_journeys(session)
-    for p in problems:
+        loops = verify_referral_loops(session)
+    for p in problems + loops:
         err.print(f"journey {p.journey_id}: {p.problem}", highlight=False)
-    if problems:
+    if problems or loops:
         raise typer.Exit(1)
     out.print("every journey agrees with its event log")
+    out.print("every client journey agrees with its follow-on referrals")
 
 
 @demo_app.command("load")

@@ -49,8 +49,6 @@ FORWARD = (
     "set_goals",
     "start_group_work",
     "start_individual_work",
-    "refer",
-    "start_follow_on",
     "close",
 )
 DETOURS = ("pause", "resume", "drop_out", "re_engage", "decline", "reach_again")

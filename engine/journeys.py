@@ -268,6 +268,10 @@ class Journeys:
         options = []
         for trigger in pathway.triggers_from(journey.state):
             base.trigger = trigger
+            transition = pathway.transition(trigger, journey.state)
+            if transition is not None and transition.moved_by is not None:
+                options.append(_moved_elsewhere(transition))
+                continue
             attempt = pathway.attempt(trigger, base, self.evaluate)
             options.append(_option(attempt))
         return options
@@ -325,10 +329,13 @@ class Journeys:
         outcome: str | None = None,
         expected_version: int | None = None,
         expected_pathway: str | None = None,
+        via: str | None = None,
         at: datetime | None = None,
     ) -> EventView:
         """Fire ``trigger`` on the journey inside the caller's write transaction.
         ``expected_pathway``: refuse (:class:`MovedElsewhere`) a journey of another pathway.
+        ``via``: the engine service firing it; a transition ``moved_by`` a service is refused
+        (:class:`MovedElsewhere`, 409) unless that service fires it.
 
         Returns the event that the caller's commit makes permanent. Raises :class:`NotFound`,
         :class:`Conflict`, :class:`InvalidTransition`, :class:`InputRequired` or
@@ -350,6 +357,8 @@ class Journeys:
                 [o.trigger for o in options if o.allowed],
                 [o.trigger for o in options if not o.allowed],
             )
+        if transition.moved_by is not None and transition.moved_by != via:
+            raise MovedElsewhere(journey.pathway_key, trigger, transition.moved_by)
         reason = _clean_reason(reason, transition)
         _check_outcome(outcome, transition)
         now = at or self.clock.now()
@@ -558,6 +567,31 @@ def _option(attempt: Attempt) -> TriggerOption:
         reason_required=t.reason == "required",
         outcomes=list(t.outcomes),
         verdicts=attempt.verdicts,
+    )
+
+
+#: Why a ``moved_by`` transition is not offered as a move of its own (shown under "why not").
+MOVED_BY_TEXT = {
+    "referral": {
+        "fi": "Tämä siirto tapahtuu lähetteen kautta (Lähetteet-sivu).",
+        "sv": "Det här steget sker via en remiss (sidan Remisser).",
+        "en": "This step happens through a referral (the Referrals page).",
+    }
+}
+
+
+def _moved_elsewhere(transition: TransitionDef) -> TriggerOption:
+    """A transition only an engine service fires: listed as blocked, with where it happens."""
+    assert transition.moved_by is not None
+    text = MOVED_BY_TEXT.get(transition.moved_by, {"fi": "", "sv": "", "en": ""})
+    return TriggerOption(
+        trigger=transition.trigger,
+        label=transition.label.model_dump(),
+        dest=transition.dest[0] if len(transition.dest) == 1 else None,
+        allowed=False,
+        reason_required=transition.reason == "required",
+        outcomes=list(transition.outcomes),
+        verdicts=[Verdict(f"moved_by:{transition.moved_by}", False, text)],
     )
 
 

@@ -22,7 +22,31 @@ SERVICE_TYPES: tuple[str, ...] = (
     "vocational_rehabilitation",
     "paid_work",
     "other",
+    "mental_health",
+    "debt_advice",
 )
+#: A referral to one of these is to a follow-on pathway (jatkopolku): it ends the project's active
+#: phase and moves the client journey (docs/referrals.md "Two kinds of referral").
+FOLLOW_ON_TYPES = frozenset(
+    {
+        "rehabilitative_work_activity",
+        "studies",
+        "work_trial",
+        "paid_work",
+        "workshop",
+        "vocational_rehabilitation",
+        "other",
+    }
+)
+#: The kinds of referral: to a follow-on pathway, or to a supporting service alongside the work
+#: (mental-health, substance, debt advice, social rehabilitation) that never moves the journey.
+FOLLOW_ON, SUPPORTING = "follow_on", "supporting"
+KINDS: tuple[str, ...] = (FOLLOW_ON, SUPPORTING)
+
+
+def kind_of(service_type: str) -> str:
+    """The kind of referral a service type receives."""
+    return FOLLOW_ON if service_type in FOLLOW_ON_TYPES else SUPPORTING
 
 
 def save_service(

@@ -72,6 +72,9 @@ class TransitionDef(BaseModel):
     reason: Literal["required", "optional"] = "optional"
     #: Outcome codes (keys of the pathway's ``outcomes``) one of which must be given.
     outcomes: list[str] = Field(default_factory=list)
+    #: Fired only by this engine service (e.g. ``referral``: sending or moving a follow-on
+    #: referral), never on its own: ``Journeys.advance`` refuses it without ``via=`` that name.
+    moved_by: str | None = Field(default=None, pattern=IDENT)
 
     @field_validator("source", "dest", mode="before")
     @classmethod

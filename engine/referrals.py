@@ -23,7 +23,7 @@ from engine import audit, notifications, partner_catalogue
 from engine.access import Principal, may_fire_referral_trigger
 from engine.clients import latest_client_journey
 from engine.consents import PACKET_FIELDS
-from engine.errors import Forbidden, GuardRejected, InputRequired, NotFound
+from engine.errors import Forbidden, GuardRejected, InputRequired, InvalidTransition, NotFound
 from engine.facts import ClientFacts
 from engine.journeys import Journeys
 from engine.models import (
@@ -46,15 +46,45 @@ UNANSWERED = "requested"
 #: States after which nothing more happens.
 FINAL_STATES = frozenset({"rejected", "cancelled", "completed", "failed"})
 
-#: The client journey's move that goes with a referral's move: (referral trigger, the client
-#: journey's state) -> client journey trigger. Fired only when the client journey is there.
+#: The client journey's move that goes with a follow-on referral's move: (referral trigger, the
+#: client journey's state) -> client journey trigger (``moved_by: referral`` in the pathway, so
+#: nothing else fires them). A supporting-service referral never moves the journey.
 LOOP_BACK: dict[tuple[str, str], str] = {
-    ("accept", "referred"): "start_follow_on",
+    ("start_work", "referred"): "start_follow_on",
+    ("complete", "referred"): "complete_follow_on",
+    ("complete", "on_pathway"): "complete_follow_on",
     ("reject", "referred"): "referral_returned",
     ("cancel", "referred"): "referral_returned",
+    ("cancel", "on_pathway"): "referral_returned",
     ("fail", "referred"): "referral_returned",
-    ("fail", "on_pathway"): "follow_on_ended",
+    ("fail", "on_pathway"): "referral_returned",
 }
+#: The client journey's trigger that sending a follow-on referral fires.
+SEND = "refer"
+#: The reason written on the client journey when a follow-on referral expires unanswered.
+EXPIRED_REASON = "Lähete vanheni: ei vastausta määräaikaan mennessä (referral expired unanswered)"
+#: What an expired referral still allows (it no longer holds the client journey).
+AFTER_EXPIRY = ("reject", "cancel")
+
+
+class ReferralBlocked(InvalidTransition):
+    """A follow-on referral cannot be sent from the client journey's state (or the journey has
+    ended): nothing is written. ``possible_from`` names the states it could be sent from."""
+
+    code = "referral_blocked"
+
+    def __init__(self, client_state: str, possible_from: Sequence[str], why: str):
+        super().__init__(SEND, client_state, [], [])
+        self.possible_from = list(possible_from)
+        self.args = (why,)
+
+    def as_dict(self) -> dict[str, object]:
+        return super().as_dict() | {
+            "client_journey_state": self.state,
+            "possible_from": self.possible_from,
+        }
+
+
 #: Referral triggers the coach hears about (in-app notification).
 NOTIFY_COACH = {
     "accept": "referral_accepted",
@@ -142,6 +172,8 @@ class Referrals:
         basis = self._basis(
             session, client_id, service.organisation_id, chosen, consent_id, statutory_basis
         )
+        kind = partner_catalogue.kind_of(service.service_type)
+        client_journey = self._check_can_send(session, client_id, kind)
         client = session.get(Client, client_id)
         assert client is not None
         packet = self.packet(session, client, chosen, goals, handoff_note, today)
@@ -157,6 +189,7 @@ class Referrals:
             journey_id=journey.id,
             target_key=target_key,
             service_type=service.service_type,
+            kind=kind,
             from_organisation_id=principal.organisation_id,
             to_organisation_id=service.organisation_id,
             consent_id=consent_id if statutory_basis is None else None,
@@ -178,11 +211,39 @@ class Referrals:
             disclosed_by=principal.user_id,
             at=now,
         )
-        self._move_client(session, client_id, "refer", principal, None, now)
+        if kind == partner_catalogue.FOLLOW_ON and client_journey.id is not None:
+            self.journeys.advance(
+                session, client_journey.id, SEND, actor_id=principal.user_id, at=now, via=PATHWAY
+            )
         notifications.notify_partner(session, referral, "referral_received", now)
         if service.notify_email:
             notifications.queue_mail(session, service.notify_email, now)
         return referral
+
+    def _check_can_send(self, session: Session, client_id: int, kind: str) -> Journey:
+        """The client journey, which must not have ended; a follow-on referral also needs a
+        state the journey can be referred from (:class:`ReferralBlocked`, 409, otherwise)."""
+        journey = latest_client_journey(session, client_id)
+        if journey is None:
+            raise NotFound(f"client {client_id} has no client journey")
+        pathway = self.journeys.pathway_of(journey)
+        possible = [
+            s
+            for s in pathway.states
+            if pathway.transition(SEND, s) is not None and not pathway.states[s].final
+        ]
+        if pathway.states[journey.state].final:
+            raise ReferralBlocked(
+                journey.state, possible, f"the client journey has ended ({journey.state!r})"
+            )
+        if kind == partner_catalogue.FOLLOW_ON and pathway.transition(SEND, journey.state) is None:
+            raise ReferralBlocked(
+                journey.state,
+                possible,
+                f"a follow-on referral cannot be sent while the client journey is in "
+                f"{journey.state!r}; it can be sent from {', '.join(possible)}",
+            )
+        return journey
 
     def _basis(
         self,
@@ -267,6 +328,8 @@ class Referrals:
         referral = session.get(Referral, referral_id)
         if referral is None:
             raise NotFound(f"referral {referral_id} not found")
+        if referral.expired_at is not None and trigger not in AFTER_EXPIRY:
+            raise InvalidTransition(trigger, "expired", list(AFTER_EXPIRY))
         event = self.journeys.advance(
             session,
             referral.journey_id,
@@ -277,10 +340,13 @@ class Referrals:
             expected_version=expected_version,
             at=now,
         )
-        client_state = self._client_journey_state(session, referral.client_id)
-        follow = LOOP_BACK.get((trigger, client_state or ""))
-        if follow is not None:
-            self._move_client(session, referral.client_id, follow, principal, event.reason, now)
+        if referral.kind == partner_catalogue.FOLLOW_ON and referral.expired_at is None:
+            client_state = self._client_journey_state(session, referral.client_id)
+            follow = LOOP_BACK.get((trigger, client_state or ""))
+            if follow is not None:
+                self._move_client(
+                    session, referral.client_id, follow, principal.user_id, event.reason, now
+                )
         if trigger in NOTIFY_COACH and referral.created_by is not None:
             notifications.notify_user(
                 session, referral.created_by, referral_id, NOTIFY_COACH[trigger], now
@@ -301,19 +367,19 @@ class Referrals:
         session: Session,
         client_id: int,
         trigger: str,
-        principal: Principal,
+        actor_id: int | None,
         reason: str | None,
         now: datetime,
     ) -> None:
-        """The loop back: fire ``trigger`` on the client journey when it is possible from its
-        state (a referral from outside the work states leaves the journey where it is)."""
+        """The loop back: fire ``trigger`` on the client journey. A journey still on an older
+        pathway version that lacks the move stays where it is (``polku db verify`` reports it)."""
         journey = self._client_journey(session, client_id)
         if journey is None or journey.id is None:
             return
         if self.journeys.pathway_of(journey).transition(trigger, journey.state) is None:
             return
         self.journeys.advance(
-            session, journey.id, trigger, actor_id=principal.user_id, reason=reason, at=now
+            session, journey.id, trigger, actor_id=actor_id, reason=reason, at=now, via=PATHWAY
         )
 
     # --- expiry --------------------------------------------------------------------------------
@@ -343,6 +409,13 @@ class Referrals:
                 continue
             assert referral.id is not None
             flagged.append(referral.id)
+            if referral.kind == partner_catalogue.FOLLOW_ON:
+                state = self._client_journey_state(session, referral.client_id)
+                follow = LOOP_BACK.get(("reject", state or ""))
+                if follow is not None:
+                    self._move_client(
+                        session, referral.client_id, follow, None, EXPIRED_REASON, now
+                    )
             if referral.created_by is not None:
                 notifications.notify_user(
                     session, referral.created_by, referral.id, "referral_expired", now

@@ -36,15 +36,18 @@ def partner_service(
     *,
     response_days: int | None = 7,
     notify_email: str | None = None,
+    service_type: str = "other",
 ) -> Partner:
-    """A partner organisation receiving referrals to ``target_key`` (catalogue entry)."""
+    """A partner organisation receiving referrals to ``target_key`` (catalogue entry). The
+    default service type ("other") takes follow-on referrals; e.g. "mental_health" supporting
+    ones (several at a time, from any state, never moving the client journey)."""
     organisation_id = make_organisation(runtime, OrganisationKind.partner, name)
     with runtime.db.write() as session:
         partner_catalogue.save_service(
             session,
             target_key=target_key,
             organisation_id=organisation_id,
-            service_type="other",
+            service_type=service_type,
             municipality_code="261",
             response_days=response_days,
             notify_email=notify_email,
