@@ -62,9 +62,10 @@ def verify_journeys(session: Session) -> list[Mismatch]:
 
 # --- the referral loop: the client journey and its follow-on referral agree ---------------------
 
-#: Referral states a client journey in ``referred`` / ``on_pathway`` goes with.
+#: Referral states a client journey in ``referred`` / ``on_pathway`` goes with (``on_hold`` with
+#: both: the partner may pause before or after starting the work).
 LOOP_STATES: dict[str, frozenset[str]] = {
-    "referred": frozenset({"requested", "accepted"}),
+    "referred": frozenset({"requested", "accepted", "on_hold"}),
     "on_pathway": frozenset({"in_progress", "on_hold"}),
 }
 #: Referral states after which nothing more happens (pathways/referral.yaml's final states).
@@ -126,10 +127,14 @@ def client_loops(connection: Any) -> dict[int, tuple[int, str, list[OpenReferral
     return loops
 
 
-def verify_referral_loops(session: Session) -> list[Mismatch]:
-    """Every client journey agrees with its follow-on referrals (:func:`loop_problem`)."""
+def verify_referral_loops(session: Session, client_id: int | None = None) -> list[Mismatch]:
+    """Every client journey (or ``client_id``'s) agrees with its follow-on referrals
+    (:func:`loop_problem`)."""
     problems = []
-    for journey_id, state, open_referrals in client_loops(session.connection()).values():
+    loops = client_loops(session.connection())
+    if client_id is not None:
+        loops = {client_id: loops[client_id]} if client_id in loops else {}
+    for journey_id, state, open_referrals in loops.values():
         problem = loop_problem(state, open_referrals)
         if problem is not None:
             problems.append(Mismatch(journey_id, problem))

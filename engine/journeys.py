@@ -349,6 +349,9 @@ class Journeys:
         pathway = self.pathway_of(journey)
         source = journey.state
         transition = pathway.transition(trigger, source)
+        moved_by = (transition or pathway.moved_by(trigger) or _NOT_MOVED).moved_by
+        if moved_by is not None and moved_by != via:
+            raise MovedElsewhere(journey.pathway_key, trigger, moved_by)
         if transition is None:
             options = self.available(session, journey, client, actor_id=actor_id)
             raise InvalidTransition(
@@ -357,8 +360,6 @@ class Journeys:
                 [o.trigger for o in options if o.allowed],
                 [o.trigger for o in options if not o.allowed],
             )
-        if transition.moved_by is not None and transition.moved_by != via:
-            raise MovedElsewhere(journey.pathway_key, trigger, transition.moved_by)
         reason = _clean_reason(reason, transition)
         _check_outcome(outcome, transition)
         now = at or self.clock.now()
@@ -569,6 +570,12 @@ def _option(attempt: Attempt) -> TriggerOption:
         verdicts=attempt.verdicts,
     )
 
+
+class _NotMoved:
+    moved_by: str | None = None
+
+
+_NOT_MOVED = _NotMoved()
 
 #: Why a ``moved_by`` transition is not offered as a move of its own (shown under "why not").
 MOVED_BY_TEXT = {

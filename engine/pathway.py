@@ -311,6 +311,13 @@ class Pathway:
         """Triggers defined from ``state``, in file order (before any guard is asked)."""
         return list(self._triggers_from.get(state, ()))
 
+    def moved_by(self, trigger: str) -> TransitionDef | None:
+        """A transition of ``trigger`` (from any state) that only an engine service fires."""
+        return next(
+            (t for t in self.definition.transitions if t.trigger == trigger and t.moved_by),
+            None,
+        )
+
     def transition(self, trigger: str, source: str) -> TransitionDef | None:
         return self._by_trigger_source.get((trigger, source))
 

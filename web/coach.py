@@ -34,7 +34,13 @@ from engine.access import Basis, What, grants_for
 from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
 from engine.clients import CLIENT_JOURNEY, register_client
 from engine.contacts import record_contact, timeline
-from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
+from engine.errors import (
+    Conflict,
+    GuardRejected,
+    InputRequired,
+    InvalidTransition,
+    MovedElsewhere,
+)
 from engine.groups import client_groups
 from engine.models import Client, ContactKind, Journey
 from engine.runtime import Runtime
@@ -260,7 +266,7 @@ def intake_submit(
 class ActionError:
     """What went wrong with the last advance, shown next to the actions."""
 
-    kind: str  # "conflict" | "invalid" | "input" | "blocked"
+    kind: str  # "conflict" | "invalid" | "input" | "blocked" | "moved_elsewhere"
     trigger: str = ""
     #: The input the pathway asks for and did not get ("reason", "outcome").
     missing: str = ""
@@ -402,6 +408,8 @@ def advance(
                 )
         except Conflict:
             error, status = ActionError("conflict", trigger), 409
+        except MovedElsewhere:  # refer & co. happen only through a referral
+            error, status = ActionError("moved_elsewhere", trigger), 409
         except InvalidTransition:
             error, status = ActionError("invalid", trigger), 409
         except InputRequired as exc:

@@ -123,11 +123,11 @@ def upgrade() -> None:
                 _move(conn, journey_id, "complete_follow_on", "follow_on_completed", None, now)
             else:
                 _move(conn, journey_id, "referral_returned", "individual_work", NO_REFERRAL, now)
-        elif fixed and state == "referred" and states in (["in_progress"], ["on_hold"]):
+        elif fixed and state == "referred" and states == ["in_progress"]:
             _move(conn, journey_id, "start_follow_on", "on_pathway", None, now)
         elif fixed and state in WORK_STATES and len(states) == 1:
             _move(conn, journey_id, "refer", "referred", None, now)
-            if states[0] in LOOP_STATES["on_pathway"]:
+            if states[0] == "in_progress":
                 _move(conn, journey_id, "start_follow_on", "on_pathway", None, now)
         else:
             log.warning("referral loop: journey %s needs a person to decide: %s",
