@@ -62,9 +62,9 @@ def funnel(
     by_referrals = (
         select(
             col(Referral.client_id).label("client_id"),
-            func.max(
-                case((started, FUNNEL_STAGES.index("on_pathway")), else_=REFERRED)
-            ).label("furthest"),
+            func.max(case((started, FUNNEL_STAGES.index("on_pathway")), else_=REFERRED)).label(
+                "furthest"
+            ),
         )
         .join(referral_event, col(referral_event.journey_id) == col(Referral.journey_id))
         .where(col(Referral.kind) == FOLLOW_ON)
