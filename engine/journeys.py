@@ -577,6 +577,17 @@ class _NotMoved:
 
 _NOT_MOVED = _NotMoved()
 
+#: Steps that cannot be taken back (a referral's completion or failure, closing a client journey,
+#: dropping out): the pages ask for an explicit confirmation, without JavaScript too.
+IRREVERSIBLE = frozenset({"complete", "fail", "close", "drop_out"})
+
+
+def require_confirmation(trigger: str, confirmed: bool) -> None:
+    """Refuse an irreversible step that was not confirmed (:data:`IRREVERSIBLE`)."""
+    if trigger in IRREVERSIBLE and not confirmed:
+        raise InputRequired("confirm", f"{trigger!r} cannot be undone: confirm it first")
+
+
 #: Why a ``moved_by`` transition is not offered as a move of its own (shown under "why not").
 MOVED_BY_TEXT = {
     "referral": {

@@ -78,6 +78,16 @@ def notifications_of(session: Session, user_id: int, limit: int = 50) -> list[No
     )
 
 
+def referral_services(session: Session, referral_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """Referral id -> the service's name by language (the packet's snapshot; no client data)."""
+    rows = session.execute(
+        select(col(Referral.id), col(Referral.packet)).where(
+            col(Referral.id).in_(list(referral_ids))
+        )
+    ).all()
+    return {int(r): dict((packet or {}).get("service") or {}) for r, packet in rows}
+
+
 def referral_clients(session: Session, referral_ids: Sequence[int]) -> dict[int, int]:
     """Referral id -> its client's id (ids only, for links)."""
     rows = session.execute(

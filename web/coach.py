@@ -42,6 +42,7 @@ from engine.errors import (
     MovedElsewhere,
 )
 from engine.groups import client_groups
+from engine.journeys import require_confirmation
 from engine.models import Client, ContactKind, Journey
 from engine.runtime import Runtime
 from web import i18n
@@ -385,8 +386,10 @@ def advance(
     expected_version: Annotated[str, Form(max_length=12)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
     outcome: Annotated[str, Form(max_length=64)] = "",
+    confirm: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    """Move the client journey on; the engine checks the rules (``Journeys.advance``)."""
+    """Move the client journey on; the engine checks the rules (``Journeys.advance``). An
+    irreversible step (close, drop out) needs ``confirm=yes`` (a required checkbox)."""
     session = work.session
     journey = client_journey(session, client_id)
     error: ActionError | None = None
@@ -396,6 +399,7 @@ def advance(
     else:
         try:
             with session.begin_nested():
+                require_confirmation(trigger, confirm == "yes")
                 runtime.journeys.advance(
                     session,
                     journey.id,
