@@ -25,6 +25,7 @@ from engine.rules import (
     residents_only,
     waiting_list,
 )
+from engine.statutory import StatutoryBasis
 
 __all__ = [
     "PATHWAY_TYPES",
@@ -42,6 +43,7 @@ __all__ = [
     "RuleContext",
     "Scale",
     "ServiceProvider",
+    "StatutoryBasis",
     "Verdict",
     "age_under",
     "hookimpl",

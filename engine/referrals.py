@@ -36,6 +36,7 @@ from engine.models import (
 )
 from engine.referral_options import ReferralOptions
 from engine.settings import Settings
+from engine.statutory import StatutoryBases
 from engine.views import EventView
 
 PATHWAY = "referral"
@@ -125,11 +126,13 @@ class Referrals:
         options: ReferralOptions,
         facts: ClientFacts,
         settings: Settings,
+        statutory_bases: StatutoryBases | None = None,
     ):
         self.journeys = journeys
         self.options = options
         self.facts = facts
         self.settings = settings
+        self.statutory_bases = statutory_bases or StatutoryBases({})
 
     # --- sending a referral --------------------------------------------------------------------
 
@@ -169,6 +172,8 @@ class Referrals:
         chosen = [f for f in PACKET_FIELDS if f in fields]
         if set(fields) - set(PACKET_FIELDS):
             raise InputRequired("fields", "unknown packet field", PACKET_FIELDS)
+        if statutory_basis is not None:
+            statutory_basis = self.statutory_bases.check(statutory_basis, today).code
         basis = self._basis(
             session, client_id, service.organisation_id, chosen, consent_id, statutory_basis
         )

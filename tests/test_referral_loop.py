@@ -34,6 +34,7 @@ from engine.integrity import verify_journeys, verify_referral_loops
 from engine.models import Journey, Referral, Role
 from engine.reports import funnel
 from engine.runtime import Runtime
+from engine.settings import get_settings
 from engine.testing import UserClient, make_user
 from tests.referral_kit import (
     ELIGIBLE_TARGET,
@@ -446,13 +447,15 @@ def test_the_funnel_counts_referred_and_on_pathway_only_from_real_referrals(
 
 
 def test_db_verify_reports_a_journey_that_disagrees_with_its_referrals(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     from engine.cli import app
 
     runtime = world.runtime
     monkeypatch.setenv("POLKU_DATABASE_URL", runtime.settings.database_url)
     monkeypatch.setenv("POLKU_ENVIRONMENT", "test")
+    get_settings.cache_clear()
+    request.addfinalizer(get_settings.cache_clear)
     cli = CliRunner()
     client_id, journey_id = _client(world)
     _send(world, client_id)
@@ -475,3 +478,34 @@ def test_refer_cannot_be_fired_on_its_own_in_the_engine_either(world: World) -> 
     _client_id, journey_id = _client(world)
     with world.runtime.db.write() as session, pytest.raises(MovedElsewhere):
         world.runtime.journeys.advance(session, journey_id, "refer", actor_id=None)
+
+
+# --- the statutory basis is chosen from the plugins' list ---------------------------------------
+
+
+def test_a_statutory_basis_comes_from_the_plugins_list_with_law_reference_and_dates(
+    world: World, api_as: Callable[..., UserClient]
+) -> None:
+    runtime = world.runtime
+    valid = runtime.statutory_bases.valid_on(runtime.clock.today())
+    assert {b.code for b in valid} >= {"1301/2014:35§", "1301/2014:41§"}
+    assert all(b.law_reference and b.valid_from for b in valid)
+    coach = api_as(Role.coach)
+    client_id, _ = young_client(
+        runtime, organisation_id=coach.organisation_id, care_team=(coach.user_id,)
+    )
+    body = {"target_key": ELIGIBLE_TARGET, "fields": ["name"]}
+    for typed in ("asdf", "1301/2014:99§"):
+        refused = coach.post(
+            f"/api/clients/{client_id}/referrals", json=body | {"statutory_basis": typed}
+        )
+        assert refused.status_code == 422
+        assert refused.json()["field"] == "statutory_basis"
+        assert "1301/2014:41§" in refused.json()["allowed"]
+    page = coach.get(f"/clients/{client_id}/referrals").text
+    assert '<select id="statutory_basis" name="statutory_basis">' in page
+    assert "Sosiaalihuoltolaki 1301/2014 41 §" in page
+    sent = coach.post(
+        f"/api/clients/{client_id}/referrals", json=body | {"statutory_basis": "1301/2014:41§"}
+    )
+    assert sent.status_code == 201, sent.text

@@ -288,6 +288,7 @@ def _coach_context(runtime: RuntimeDep, view: ClientAccess, client_id: int) -> d
         "error_field": None,
         "typed": None,
         "follow_on_types": partner_catalogue.FOLLOW_ON_TYPES,
+        "statutory_bases": runtime.statutory_bases.valid_on(runtime.clock.today()),
     }
 
 
