@@ -14,6 +14,7 @@ from typing import Protocol, TypeVar
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
+from engine import dates
 from engine.access import Principal, can_create_client, require
 from engine.errors import InputRequired, NotFound
 from engine.journeys import Journeys
@@ -80,6 +81,7 @@ def register_client(
     The client belongs to the coach's organisation; the coach joins the care team from today.
     """
     require(can_create_client(principal), "record clients")
+    dates.check_birth_date(birth_date, today)
     client = Client(
         first_name=first_name,
         last_name=last_name,

@@ -20,10 +20,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from engine import dates
 from engine.clock import as_utc
 from engine.errors import InputRequired
 from engine.instruments import Instrument
-from engine.models import ContactEntry, ContactKind, Journey, JourneyEvent, User
+from engine.models import Client, ContactEntry, ContactKind, Journey, JourneyEvent, User
 
 NOTE_MAX = 1000
 DURATION_MAX = 24 * 60
@@ -40,6 +41,7 @@ def record_contact(
     note: str,
     next_contact_on: date | None,
     now: datetime,
+    next_contact_max_days: int = dates.NEXT_CONTACT_MAX_DAYS,
 ) -> ContactEntry:
     """Add one contact to the client's log; raises :class:`InputRequired` for a bad value."""
     if kind not in ContactKind.__members__:
@@ -51,8 +53,14 @@ def record_contact(
         raise InputRequired("note", f"the note is at most {NOTE_MAX} characters")
     if as_utc(occurred_at) > as_utc(now):
         raise InputRequired("occurred_at", "a contact cannot be in the future")
-    if next_contact_on is not None and next_contact_on < as_utc(occurred_at).date():
-        raise InputRequired("next_contact_on", "the next contact is after this one")
+    client = session.get(Client, client_id)
+    if client is not None:
+        on = as_utc(occurred_at).date()
+        dates.check_not_before(on, client.birth_date, "occurred_at", "the client's birth")
+        dates.check_not_before(
+            on, as_utc(client.created_at).date(), "occurred_at", "the client was recorded"
+        )
+    dates.check_next_contact(next_contact_on, as_utc(occurred_at).date(), next_contact_max_days)
     entry = ContactEntry(
         client_id=client_id,
         coach_id=coach_id,

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, ge=1)
     #: GAS T-score: the assumed correlation between a client's goals (0.3 by convention).
     gas_rho: float = Field(default=0.3, ge=0, lt=1)
+    #: How far ahead the next agreed contact may be, in days (engine/dates.py).
+    next_contact_max_days: int = Field(default=365, ge=1, le=3650)
 
     @model_validator(mode="after")
     def _argon2_memory_fits_parallelism(self) -> Settings:

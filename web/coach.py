@@ -29,7 +29,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from engine import audit
+from engine import audit, dates
 from engine.access import Basis, What, grants_for
 from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
 from engine.clients import CLIENT_JOURNEY, register_client
@@ -225,8 +225,13 @@ def intake_submit(
         born = parse_date(form.birth_date)
     except InputRequired:
         form.errors["birth_date"] = "invalid"
-    if born is not None and not date(1900, 1, 1) <= born <= today:
-        form.errors["birth_date"] = "invalid"
+    if born is not None and born > today:
+        form.errors["birth_date"] = "future"
+    elif born is not None:
+        try:
+            dates.check_birth_date(born, today)  # the engine's rule, with its range
+        except InputRequired:
+            form.errors["birth_date"] = "age"
     if form.municipality_code not in runtime.municipalities:
         form.errors["municipality_code"] = "required"
     if form.email and "@" not in form.email:
@@ -494,6 +499,7 @@ def add_contact(
                     note=note,
                     next_contact_on=follow_up,
                     now=now,
+                    next_contact_max_days=runtime.settings.next_contact_max_days,
                 )
         except InputRequired as exc:
             errors[exc.field] = "invalid"

@@ -29,6 +29,7 @@ from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from engine.dates import MAX_AGE, MIN_AGE
 from engine.journeys import IRREVERSIBLE
 from web import i18n
 from web.assets import static_url
@@ -106,6 +107,8 @@ def make_environment(directory: Path | Sequence[Path] = TEMPLATE_DIR) -> Environ
         LANGUAGES=i18n.LANGUAGES,
         LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
         IRREVERSIBLE=IRREVERSIBLE,
+        MIN_AGE=MIN_AGE,
+        MAX_AGE=MAX_AGE,
     )
     return env
 
