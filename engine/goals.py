@@ -26,8 +26,6 @@ from datetime import date, datetime
 from sqlalchemy import exists, select
 from sqlmodel import Session, col
 
-from engine import dates
-from engine.clock import as_utc
 from engine.errors import InputRequired, NotFound
 from engine.gas import LEVELS, Rating, t_score, weight
 from engine.models import GasGoal, GasRating
@@ -210,11 +208,6 @@ def record_follow_up(
     if rated_on > today:
         raise InputRequired("rated_on", "a follow-up cannot be in the future")
     goals = {g.id: g for g in goals_of(session, client_id, lock=True)}
-    for set_goal in goals.values():
-        # a follow-up is never before the baseline it follows (the goal's setting)
-        dates.check_not_before(
-            rated_on, as_utc(set_goal.created_at).date(), "rated_on", "the goals' baseline"
-        )
     for goal_id in levels:
         goal = goals.get(goal_id)
         if goal is None:

@@ -12,12 +12,9 @@ import pytest
 from engine import dates
 from engine.contacts import record_contact
 from engine.errors import InputRequired
-from engine.goals import add_goal, record_follow_up
 from engine.models import Role
 from engine.runtime import Runtime
 from engine.testing import UserClient, make_client, make_user
-
-LEVELS = {-2: "a", -1: "b", 0: "c", 1: "d", 2: "e"}
 
 
 @pytest.mark.parametrize(
@@ -98,25 +95,3 @@ def test_no_contact_before_birth_or_registration_and_next_contact_within_a_year(
         contact(now, date(2099, 1, 1))
     assert far.value.field == "next_contact_on" and "365 days" in str(far.value)
     contact(now, runtime.clock.today())
-
-
-def test_a_follow_up_before_its_goals_baseline_is_refused(runtime: Runtime) -> None:
-    client_id, _ = make_client(runtime)
-    now = runtime.clock.now()
-    with runtime.db.write() as session:
-        goal = add_goal(
-            session, client_id=client_id, actor_id=None, goal="Päivärytmi", levels=LEVELS, now=now
-        )
-        assert goal.id is not None
-        goal_id = goal.id
-    with runtime.db.write() as session, pytest.raises(InputRequired) as refused:
-        record_follow_up(
-            session,
-            client_id=client_id,
-            actor_id=None,
-            rated_on=date(1950, 1, 1),
-            levels={goal_id: 1},
-            today=runtime.clock.today(),
-            now=now,
-        )
-    assert refused.value.field == "rated_on" and "baseline" in str(refused.value)

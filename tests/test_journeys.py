@@ -82,7 +82,7 @@ def test_advance_moves_and_logs(runtime: Runtime, new_client: NewClient) -> None
 def test_invalid_trigger_names_allowed_ones(runtime: Runtime, new_client: NewClient) -> None:
     _client, jid = new_client()
     with pytest.raises(InvalidTransition) as info:
-        advance(runtime, jid, "refer")
+        advance(runtime, jid, "finish_group_work")
     assert info.value.state == "outreach"
     assert info.value.allowed == ["engage", "decline", "close"]
     assert "allowed now: engage, decline, close" in str(info.value)

@@ -168,7 +168,7 @@ def test_pathway_index_lists_every_pathway(api: Any, runtime: Runtime) -> None:
     text = api.get("/pathways").text
     for key in list(runtime.pathways.keys()):
         assert f'href="/pathways/{key}"' in text
-    assert "Asiakkaan polku" in text and "13 tilaa" in text and "Versio 1" in text
+    assert "Asiakkaan polku" in text and "14 tilaa" in text and "Versio 1" in text
 
 
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])

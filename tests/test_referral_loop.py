@@ -310,11 +310,17 @@ def test_a_follow_on_referral_from_a_state_that_cannot_refer_is_refused_with_the
     assert response.status_code == 409, response.text
     body = response.json()
     assert body["error"] == "referral_blocked"
+    sent = coach.post(
+        f"/api/clients/{client_id}/referrals",
+        json={"target_key": SUPPORT_TARGET, "fields": ["name"], "statutory_basis": "1301/2014:41§"},
+    )
+    assert sent.status_code == 201 and sent.json()["kind"] == "supporting"
     assert body["client_journey_state"] == "outreach"
     assert "individual_work" in body["possible_from"]
     assert "outreach" in body["message"]
     with runtime.db.read() as session:
-        assert session.execute(select(Referral)).first() is None
+        kinds = session.execute(select(col(Referral.kind))).scalars().all()
+    assert kinds == ["supporting"]  # the refused follow-on one wrote nothing
     assert _state(runtime, journey_id) == "outreach"
 
 

@@ -119,6 +119,8 @@ class ReferralOut(BaseModel):
     client_id: int
     target_key: str
     service_type: str
+    #: "follow_on" (moves the client journey) or "supporting" (never does)
+    kind: str
     to_organisation_id: int
     state: str
     state_label: dict[str, str]
@@ -180,6 +182,7 @@ def referral_out(runtime: RuntimeDep, found: ReferralState) -> ReferralOut:
         client_id=referral.client_id,
         target_key=referral.target_key,
         service_type=referral.service_type,
+        kind=referral.kind,
         to_organisation_id=referral.to_organisation_id,
         state=journey.state,
         state_label=pathway.states[journey.state].label.model_dump(),
