@@ -161,7 +161,7 @@ class World:
             runtime, "Kumppani", ELIGIBLE_TARGET, service_type="mental_health"
         ).organisation_id
         world.partner_agency_2 = partner_service(
-            runtime, "Toinen kumppani", OTHER_TARGET
+            runtime, "Toinen kumppani", OTHER_TARGET, service_type="mental_health"
         ).organisation_id
         a, b = world.organisation_a, world.organisation_b
         world.users = {
