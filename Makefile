@@ -63,11 +63,14 @@ messages: $(STAMP)
 	$(BIN)/pybabel update --no-fuzzy-matching -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages
 	$(MAKE) translations
 
-## Create the venv, install, migrate, load fictional demo data on first start, print the demo
-## logins, serve on :8000. Demo mode (fictional data, no second factor) unless told otherwise.
+## Create the venv, install, (PostgreSQL: set up the owner and app roles,) migrate, load fictional
+## demo data on first start, print the demo logins, serve on :8000. Demo mode (fictional data, no second factor) unless told otherwise.
 run: export POLKU_ENVIRONMENT ?= demo
 run: install
 	mkdir -p var
+	@# PostgreSQL: the owner and app roles first (docs/operations.md, needs POLKU_ADMIN_DATABASE_URL
+	@# and POLKU_OWNER_DATABASE_URL); SQLite has no roles
+	case "$$POLKU_DATABASE_URL" in postgresql*) $(BIN)/polku db roles ;; esac
 	$(BIN)/polku db upgrade
 	$(BIN)/polku demo load --if-empty
 	$(BIN)/polku demo logins
@@ -88,8 +91,11 @@ lint: install
 	$(BIN)/mypy
 	node --check web/static/js/app.js
 
-## Benchmarks (print ratios measured in one run).
+## Benchmarks (print ratios measured in one run). The HTTP bench drives the server with Debian's
+## wrk (a Python load generator stands in when it cannot be installed).
 bench: install
+	@command -v wrk >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; } || true
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
 clean:

@@ -11,8 +11,9 @@ Today's grants:
 
 - **care team** (asiakkaan työryhmä): a coach sees the clients of whose care team they are a valid
   member today (``care_team`` rows with ``valid_from``/``valid_to``), and works on their journeys;
-- **client log request** (lokitietopyyntö, Client Data Act 703/2023 §11): a coordinator prints
-  the access and disclosure log of a client kept by their own organisation -- nothing else of it.
+- **client log request** (lokitietopyyntö, Client Data Act 703/2023 §11): a coordinator finds
+  a client kept by their own organisation (name and birth date, ``What.client_lookup``) and prints
+  their access and disclosure log -- nothing else of them.
 
 - **referral** (lähete, docs/referrals.md): a partner worker sees the referral packet addressed to
   their organisation, and works on the referral, while its basis holds: the client's consent to
@@ -71,6 +72,8 @@ class What(StrEnum):
     care_team = "care_team"
     #: The client's access and disclosure log report.
     client_log = "client_log"
+    #: Finding the client (name, birth date) to answer their log request (coordinator).
+    client_lookup = "client_lookup"
     #: The dated facts referral rules read (unemployed since, benefits, plans).
     facts = "facts"
     #: Recording a fact about the client.
@@ -269,7 +272,7 @@ GRANTS: tuple[Grant, ...] = (
     Grant(
         Basis.client_log_request,
         frozenset({Role.coordinator}),
-        frozenset({What.client_log}),
+        frozenset({What.client_log, What.client_lookup}),
         kept_by_own_organisation,
     ),
     # --- groups (ryhmät) ---
@@ -447,6 +450,11 @@ def can_list_caseload(principal: Principal) -> bool:
 def can_see_organisation_reports(principal: Principal) -> bool:
     """A coordinator sees aggregates (the funnel) of their own organisation's clients."""
     return principal.role == Role.coordinator and principal.organisation_id is not None
+
+
+def can_find_clients_for_log(principal: Principal) -> bool:
+    """A role with the log-request grant searches the clients it may print a log report of."""
+    return bool(grants_for(principal, What.client_lookup))
 
 
 def can_manage_users(principal: Principal) -> bool:

@@ -96,6 +96,8 @@ class Authentication:
     token_id: int | None = None
     #: This session's CSRF token (None for bearer tokens: no cookies, no CSRF).
     csrf_token: str | None = None
+    #: The user's display name, for the signed-in header (never logged).
+    display_name: str = ""
 
 
 class LoginOutcome(StrEnum):
@@ -289,6 +291,35 @@ class Auth:
         log.info("user %s disabled", user_id)
         return user
 
+    def reset_totp(self, session: Session, user_id: int) -> tuple[User, str]:
+        """A new TOTP secret (a lost phone): the old codes stop working and every session of the
+        user ends. Returns the user and the secret (for the provisioning URI, shown once)."""
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(f"user {user_id} not found")
+        user.totp_secret = self.new_totp_secret()
+        user.totp_last_step = None
+        self.end_sessions_of(session, user_id)
+        log.info("user %s: second factor reset", user_id)
+        return user, user.totp_secret
+
+    def set_role(
+        self, session: Session, user_id: int, role: Role | str, organisation_id: int | None
+    ) -> User:
+        """Give a user another role and/or organisation (the same rules as creating one); their
+        sessions end, so the next request runs with the new rights from a fresh login."""
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(f"user {user_id} not found")
+        if role not in ROLES:
+            raise InputRequired("role", "unknown role", [r.value for r in Role])
+        role = Role(role)
+        self._check_organisation(session, role, organisation_id)
+        user.role, user.organisation_id = role.value, organisation_id
+        self.end_sessions_of(session, user_id)
+        log.info("user %s: role set to %s, organisation %s", user_id, role.value, organisation_id)
+        return user
+
     # --- login, sessions ----------------------------------------------------------------------
 
     def login(
@@ -408,7 +439,10 @@ class Auth:
                     .values(last_seen_at=now)
                 )
         return Authentication(
-            principal, session_id=user_session.id, csrf_token=csrf_token_for(token)
+            principal,
+            session_id=user_session.id,
+            csrf_token=csrf_token_for(token),
+            display_name=user.display_name,
         )
 
     # --- API tokens ---------------------------------------------------------------------------
@@ -444,6 +478,16 @@ class Auth:
         if row.revoked_at is None:
             row.revoked_at = self.clock.now()
         log.info("API token %s revoked", token_id)
+
+    def api_tokens(self, session: Session) -> list[tuple[ApiToken, User]]:
+        """Every API token (never the token itself: only its hash is kept) with its user, newest
+        first."""
+        rows = session.execute(
+            select(ApiToken, User)
+            .join(User, col(User.id) == col(ApiToken.user_id))
+            .order_by(col(ApiToken.id).desc())
+        ).all()
+        return [(t, u) for t, u in rows]
 
     def authenticate_token(self, token: str) -> Authentication | None:
         """The user a bearer token acts as, if the token is known, unrevoked and unexpired."""

@@ -3,7 +3,9 @@ dashboard shows for each -- the client journey's state, the last contact, the fo
 and any extra flags -- in one SELECT, however many rows the page has.
 
 Which clients: :func:`engine.access.visible_clients` for :attr:`What.caseload` (the care team
-today). Paging: ``LIMIT/OFFSET`` over (last name, first name, id), plus one ``COUNT``; both start
+today), closed clients left out unless asked for. Order: a work list -- the clients whose agreed
+next contact is today or past first (the most overdue first), then the rest by name. Paging:
+``LIMIT/OFFSET`` over that order, plus one ``COUNT``; both start
 from the principal's care-team rows (index ``care_team(user_id, client_id)``), so a page costs
 the same with 1 000 or 100 000 clients in the database (``bench/caseload.py``).
 
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlmodel import Session, col
 
 from engine.access import Principal, What, visible_clients
@@ -31,8 +33,10 @@ PAGE_SIZE = 25
 #: The referral pathway's state before the partner answers.
 UNANSWERED = "requested"
 #: How the dashboard can narrow the list (besides search and municipality).
-SHOW = ("all", "follow_up_due", "paused")
+SHOW = ("all", "follow_up_due", "paused", "closed")
 PAUSED_STATES = ("paused",)
+#: Clients whose journey ended: left out unless asked for (``show="closed"`` or the state).
+CLOSED_STATES = ("closed",)
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,12 @@ def _filtered(principal: Principal, query: CaseloadQuery, today: date, *columns:
         stmt = stmt.where(col(Journey.state) == query.state)
     if query.municipality:
         stmt = stmt.where(col(Client.municipality_code) == query.municipality)
+    if query.show == "closed":
+        stmt = stmt.where(col(Journey.state).in_(CLOSED_STATES))
+    elif query.state not in CLOSED_STATES:
+        stmt = stmt.where(
+            or_(col(Journey.state).is_(None), col(Journey.state).not_in(CLOSED_STATES))
+        )
     if query.show == "paused":
         stmt = stmt.where(col(Journey.state).in_(PAUSED_STATES))
     elif query.show == "follow_up_due":
@@ -211,7 +221,14 @@ def caseload(
             _next_contact().label("next_contact_on"),
             *flags,
         )
-        .order_by(col(Client.last_name), col(Client.first_name), col(Client.id))
+        .order_by(
+            # the work list: overdue and due today first (the oldest first), then by name
+            case((_next_contact() <= today, 0), else_=1),
+            case((_next_contact() <= today, _next_contact()), else_=None),
+            col(Client.last_name),
+            col(Client.first_name),
+            col(Client.id),
+        )
         .limit(page_size)
         .offset((page - 1) * page_size)
     )

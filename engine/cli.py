@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,11 +14,13 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.applog import configure_logging
+from engine.plugin_cli import plugins_app
 from engine.settings import get_settings
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from engine.retention import Retention
     from engine.runtime import Runtime
 
 app = typer.Typer(
@@ -36,7 +37,6 @@ tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=Tr
 app.add_typer(pathways_app, name="pathways")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
-plugins_app = typer.Typer(help="Installed plugins and their referral rules.", no_args_is_help=True)
 app.add_typer(plugins_app, name="plugins")
 
 
@@ -102,79 +102,6 @@ def pathways_diagram(
     sys.stdout.write(diagram(pathway, language))
 
 
-@plugins_app.command("list")
-def plugins_list() -> None:
-    """Each plugin: version, source (core / built-in / entry point), municipalities served."""
-    from engine.plugins import build_plugin_manager, describe_plugins
-
-    settings = get_settings()
-    pm = build_plugin_manager(only=settings.plugins, trace=settings.trace_hooks)
-    table = Table("plugin", "version", "source", "municipalities", title="Polku plugins")
-    for info in describe_plugins(pm):
-        served = ", ".join(f"{code} {name}" for code, name in info.municipalities)
-        table.add_row(info.name, info.version, info.source, served or "-")
-    out.print(table)
-
-
-def _iso_date(value: str | None, option: str) -> date | None:
-    try:
-        return None if value is None else date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a date as YYYY-MM-DD", param_hint=option
-        ) from None
-
-
-@plugins_app.command("try")
-def plugins_try(
-    municipality: Annotated[str, typer.Option(help="The client's municipality code")],
-    birth_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
-    fact: Annotated[
-        list[str] | None, typer.Option(help="A fact as key=value; repeat for more")
-    ] = None,
-    on: Annotated[str | None, typer.Option(help="The day to assess, YYYY-MM-DD")] = None,
-    language: Annotated[str, typer.Option("--language", "-l", help="fi, sv or en")] = "fi",
-) -> None:
-    """Try the referral rules on a made-up client; nothing is stored. Lists every target offered
-    in the municipality: eligible, or blocked with each rule's reason and legal source."""
-    from engine.errors import InputRequired
-    from engine.facts import Facts
-    from engine.models import Client
-    from engine.rules import text_in
-    from engine.runtime import Runtime
-
-    runtime = Runtime()
-    today = _iso_date(on, "--on") or date.today()
-    values = dict(item.partition("=")[::2] for item in fact or ())
-    try:
-        facts = Facts.from_values(runtime.facts.definitions, values, today)
-    except InputRequired as exc:
-        raise typer.BadParameter(str(exc), param_hint="--fact") from None
-    client = Client(
-        first_name="-",
-        last_name="-",
-        municipality_code=municipality,
-        birth_date=_iso_date(birth_date, "--birth-date"),
-    )
-    place = runtime.municipalities.get(municipality)
-    title = f"{municipality} {place.label(language) if place else '?'}, {today.isoformat()}"
-    table = Table("target", "provider", "plugin", "eligible", "why", title=title)
-    for option in runtime.referral_options.for_client(client, facts, today):
-        why = "; ".join(
-            f"{v.text(language)}" + (f" ({v.legal_source})" if v.legal_source else "")
-            for v in option.eligibility.denied
-        )
-        provider = option.target.provider
-        table.add_row(
-            text_in(option.target.label, language),
-            provider.name if provider else "-",
-            option.plugin,
-            "yes" if option.eligible else "no",
-            why or "-",
-        )
-    out.print(table)
-
-
 @pathways_app.command("migrate")
 def pathways_migrate(
     name: str,
@@ -218,28 +145,112 @@ def db_upgrade(revision: str = "head") -> None:
     from engine.migrate import upgrade
 
     settings = get_settings()
-    _ensure_sqlite_dir(settings.database_url)
-    upgrade(settings.database_url, revision)
+    _ensure_sqlite_dir(settings.owner_url)
+    upgrade(settings.owner_url, revision, app_role=settings.app_role)
     out.print(f"database at revision {revision}")
+    if settings.app_role:
+        out.print(f"granted the app role {settings.app_role} what it needs", highlight=False)
+
+
+@db_app.command("roles")
+def db_roles(
+    admin_url: Annotated[
+        str,
+        typer.Option(
+            envvar="POLKU_ADMIN_DATABASE_URL",
+            help="A superuser's URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres)",
+        ),
+    ],
+) -> None:
+    """PostgreSQL: create the owner and app roles named in POLKU_OWNER_DATABASE_URL and
+    POLKU_DATABASE_URL, and the database owned by the owner, when missing (idempotent). Then
+    run `polku db upgrade`, which grants the app role what it needs."""
+    from sqlalchemy.engine import make_url
+
+    from engine.roles import ensure_roles, role_of
+
+    settings = get_settings()
+    owner, app_role = role_of(settings.owner_url), role_of(settings.database_url)
+    if not owner or not app_role or owner == app_role:
+        err.print(
+            "set POLKU_DATABASE_URL (the app role) and POLKU_OWNER_DATABASE_URL (the owner) to "
+            "PostgreSQL URLs with different users"
+        )
+        raise typer.Exit(2)
+    database = make_url(settings.owner_url).database
+    ensure_roles(admin_url, owner=owner, app=app_role, database=database)
+    out.print(f"roles {owner} (owner) and {app_role} (app) and database {database} ready")
 
 
 @db_app.command("verify")
 def db_verify() -> None:
-    """Prove that every journey's state agrees with its event log, and every client journey
-    with its follow-on referrals (the referral loop). Exit 1 on a mismatch."""
-    from engine.integrity import verify_journeys, verify_referral_loops
+    """Prove that every journey's state agrees with its event log and that the hash chains of
+    the event, access and disclosure logs hold; name the first broken row of each stream.
+    Also that every client journey agrees with its follow-on referrals (the referral loop).
+    Exit 1 on any problem."""
+    from engine.chain import verify_database
+    from engine.integrity import verify_referral_loops
     from engine.runtime import Runtime
 
     runtime = Runtime()
     with runtime.db.read() as session:
-        problems = verify_journeys(session)
+        found = verify_database(session)
         loops = verify_referral_loops(session)
-    for p in problems + loops:
-        err.print(f"journey {p.journey_id}: {p.problem}", highlight=False)
-    if problems or loops:
+    for problem in found.problems:
+        err.print(problem, highlight=False)
+    for loop in loops:
+        err.print(f"journey {loop.journey_id}: {loop.problem}", highlight=False)
+    if not found.ok or loops:
         raise typer.Exit(1)
-    out.print("every journey agrees with its event log")
+    out.print(
+        f"every journey ({found.journeys}) agrees with its event log; "
+        f"{found.rows} log rows in {found.streams} hash chains verified",
+        highlight=False,
+    )
     out.print("every client journey agrees with its follow-on referrals")
+
+
+@app.command("backup")
+def backup_command(
+    path: Annotated[Path, typer.Argument(help="Where to write the copy (and PATH.manifest.json)")],
+) -> None:
+    """Copy the database consistently while the app serves (SQLite: the online backup API;
+    PostgreSQL: pg_dump from one snapshot). See docs/operations.md."""
+    from engine.backup import backup
+
+    settings = get_settings()
+    manifest = backup(settings.owner_url, path)
+    rows = sum(manifest.tables.values())
+    if manifest.rows_verified is None:
+        err.print(
+            f"copied {rows} rows to {path}, but the copy does not verify: run polku db verify"
+        )
+        raise typer.Exit(1)
+    out.print(
+        f"copied {rows} rows to {path}; {manifest.rows_verified} log rows verified", highlight=False
+    )
+
+
+@app.command("restore")
+def restore_command(
+    path: Annotated[Path, typer.Argument(help="A copy made by polku backup")],
+) -> None:
+    """Restore a copy into the configured (empty) database; refuse a copy that does not verify
+    or does not match its manifest."""
+    from engine.backup import RestoreRefused, restore
+
+    settings = get_settings()
+    _ensure_sqlite_dir(settings.owner_url)
+    try:
+        manifest = restore(path, settings.owner_url, app_role=settings.app_role)
+    except RestoreRefused as refused:
+        err.print(f"restore refused: {refused}", highlight=False)
+        raise typer.Exit(1) from None
+    out.print(
+        f"restored {sum(manifest.tables.values())} rows from {path}; "
+        f"{manifest.rows_verified} log rows verified",
+        highlight=False,
+    )
 
 
 @demo_app.command("load")
@@ -304,18 +315,20 @@ def organisations_create(
     municipalities: Annotated[str, typer.Option(help="Municipality codes, comma-separated")] = "",
 ) -> None:
     """Create an organisation; prints its id."""
-    from engine.models import Organisation, OrganisationKind
+    from engine.errors import InputRequired
+    from engine.organisations import create_organisation
     from engine.runtime import Runtime
 
-    if kind not in {k.value for k in OrganisationKind}:
-        err.print("error: --kind is project or partner", highlight=False)
-        raise typer.Exit(1)
     runtime = Runtime()
-    with runtime.db.write() as session:
-        organisation = Organisation(name=name.strip(), kind=kind, municipality_codes=municipalities)
-        session.add(organisation)
-        session.flush()
-        out.print(f"organisation {organisation.id} created", highlight=False)
+    try:
+        with runtime.db.write() as session:
+            organisation = create_organisation(
+                session, name=name, kind=kind, municipalities=municipalities
+            )
+            out.print(f"organisation {organisation.id} created", highlight=False)
+    except InputRequired as exc:
+        err.print(f"error: --{exc.field.replace('_', '-')}: {exc}", highlight=False)
+        raise typer.Exit(1) from None
 
 
 @organisations_app.command("list")
@@ -453,17 +466,11 @@ def users_set_password(
 @users_app.command("reset-totp")
 def users_reset_totp(username: str) -> None:
     """Give a user a new TOTP secret (lost phone); prints the provisioning URI."""
-    from engine.models import User
     from engine.runtime import Runtime
 
     runtime = Runtime()
     with runtime.db.write() as session:
-        user = session.get(User, _user_id(session, username))
-        assert user is not None
-        user.totp_secret = runtime.auth.new_totp_secret()
-        user.totp_last_step = None
-        runtime.auth.end_sessions_of(session, user.id or 0)
-        secret = user.totp_secret
+        _user, secret = runtime.auth.reset_totp(session, _user_id(session, username))
     _print_totp(runtime, username, secret)
 
 
@@ -592,3 +599,76 @@ def outbox_send() -> None:
     out.print(f"sent: {len(report.sent)}, failed: {len(report.failed)}")
     if report.failed:
         raise typer.Exit(1)
+
+
+# --- retention and erasure (docs/operations.md, "Retention") ------------------------------------
+
+retention_app = typer.Typer(
+    help="Retention: remove closed records whose period has passed; erasure requests.",
+    no_args_is_help=True,
+)
+app.add_typer(retention_app, name="retention")
+
+
+def _retention() -> Retention:
+    from engine.db import Database
+    from engine.retention import Retention, rule_for
+    from engine.runtime import Runtime
+
+    runtime = Runtime()
+    owner = Database(runtime.settings.owner_url, retention=True)
+    return Retention(owner, runtime.pathways, runtime.clock, rule_for(runtime.settings))
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what is due")] = False,
+) -> None:
+    """List the closed clients whose retention period has passed, then remove each with
+    everything that belongs to them (as the owner role), writing a tombstone for each."""
+    from engine.retention import Removal
+
+    retention = _retention()
+    rule = retention.rule
+    out.print(f"rule {rule.key}: {rule.years} years from closing ({rule.legal_source})")
+    try:
+        done = retention.run(dry_run=dry_run)
+    finally:
+        retention.db.dispose()
+    for item in done:
+        if isinstance(item, Removal):
+            counts = ", ".join(f"{t} {n}" for t, n in sorted(item.removed.items()))
+            out.print(f"client {item.client_id} removed (closed {item.closed_on}): {counts}")
+        else:
+            out.print(
+                f"client {item.client_id} due: closed {item.closed_on}, "
+                f"kept until {item.kept_until}"
+            )
+    verb = "due" if dry_run else "removed"
+    out.print(f"{len(done)} clients {verb}")
+
+
+@retention_app.command("erase")
+def retention_erase(
+    client_id: int,
+    reason: Annotated[
+        str, typer.Option(help="The erasure request's reference (a code, no personal data)")
+    ],
+) -> None:
+    """A client's erasure request (GDPR art. 17): removed when the retention period has
+    passed; otherwise refused with the legal reason, and the refusal is recorded."""
+    from engine.errors import InputRequired, NotFound
+    from engine.retention import ErasureRefused
+
+    retention = _retention()
+    try:
+        removal = retention.erase(client_id, request=reason)
+    except ErasureRefused as refused:
+        err.print(str(refused), highlight=False)
+        raise typer.Exit(1) from None
+    except (NotFound, InputRequired) as problem:
+        err.print(str(problem), highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        retention.db.dispose()
+    out.print(f"client {removal.client_id} removed: {sum(removal.removed.values())} rows")

@@ -8,14 +8,16 @@ team add colleagues of the same organisation, and end memberships. Care-team row
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from difflib import SequenceMatcher
 from typing import Protocol, TypeVar
 
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from engine import dates
-from engine.access import Principal, can_create_client, require
+from engine.access import Principal, What, can_create_client, require, visible_clients
 from engine.errors import InputRequired, NotFound
 from engine.journeys import Journeys
 from engine.models import CareTeam, Client, Journey, Role, User
@@ -195,3 +197,69 @@ def end_care_team_membership(
     row.valid_to = last_day
     session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """A client the coach may see with the same birth date and a similar name."""
+
+    client_id: int
+    first_name: str
+    last_name: str
+    birth_date: date
+    municipality_code: str
+
+
+#: How alike two names must be (difflib's ratio of the folded "first last") to warn.
+SIMILAR_NAME = 0.8
+
+
+def _folded(first_name: str, last_name: str) -> str:
+    return " ".join(f"{first_name} {last_name}".casefold().split())
+
+
+def similar_names(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Two (first, last) names alike enough to be the same person: the same first name (case,
+    spacing ignored) with one last name missing, or close as a whole (a typo, a swapped
+    letter, first and last name swapped)."""
+    first_a, first_b = a[0].casefold().strip(), b[0].casefold().strip()
+    if first_a == first_b and (not a[1].strip() or not b[1].strip()):
+        return True
+    whole_a, whole_b = _folded(*a), _folded(*b)
+    swapped = _folded(b[1], b[0])
+    return (
+        max(
+            SequenceMatcher(None, whole_a, whole_b).ratio(),
+            SequenceMatcher(None, whole_a, swapped).ratio(),
+        )
+        >= SIMILAR_NAME
+    )
+
+
+def possible_duplicates(
+    session: Session,
+    principal: Principal,
+    *,
+    first_name: str,
+    last_name: str,
+    birth_date: date | None,
+    today: date,
+) -> list[PossibleDuplicate]:
+    """Clients ``principal`` may see in the caseload (never others: a warning must not reveal
+    who else is a client) with the same birth date and a similar name (:func:`similar_names`).
+    Without a birth date there is nothing to compare: an empty list."""
+    if birth_date is None or not first_name.strip():
+        return []
+    rows = session.execute(
+        select(Client)
+        .where(
+            col(Client.birth_date) == birth_date,
+            col(Client.id).in_(visible_clients(principal, What.caseload, today)),
+        )
+        .order_by(col(Client.id))
+    ).scalars()
+    return [
+        PossibleDuplicate(c.id, c.first_name, c.last_name, birth_date, c.municipality_code)
+        for c in rows
+        if c.id is not None and similar_names((first_name, last_name), (c.first_name, c.last_name))
+    ]

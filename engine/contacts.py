@@ -24,7 +24,16 @@ from engine import dates
 from engine.clock import as_utc
 from engine.errors import InputRequired
 from engine.instruments import Instrument
-from engine.models import Client, ContactEntry, ContactKind, Journey, JourneyEvent, User
+from engine.models import (
+    Client,
+    ContactEntry,
+    ContactKind,
+    Journey,
+    JourneyEvent,
+    Organisation,
+    Referral,
+    User,
+)
 
 NOTE_MAX = 1000
 DURATION_MAX = 24 * 60
@@ -94,6 +103,8 @@ class TimelineItem:
     follow_up: Any = None
     assessment: Any = None
     label: Mapping[str, str] | None = None
+    #: The partner organisation a referral journey's event is about (the timeline's wording).
+    partner: str | None = None
 
     @property
     def sort_key(self) -> tuple[Any, ...]:
@@ -131,6 +142,7 @@ def timeline(
         for e, key, name in events
     ] + [TimelineItem(as_utc(c.occurred_at), "contact", name, contact=c) for c, name in contacts]
     items = _with_group_work(session, client_id, items, limit)
+    items = _with_partners(session, client_id, items)
     if gas_rho is not None:
         items += _follow_ups(session, client_id, gas_rho)
     if instruments is not None:
@@ -150,6 +162,25 @@ def _with_group_work(
         replace(i, group=names.get(i.event.journey_id)) if i.event is not None else i for i in items
     ]
     return named + [TimelineItem(at, "attendance", who, attendance=mark) for at, who, mark in marks]
+
+
+def _with_partners(
+    session: Session, client_id: int, items: list[TimelineItem]
+) -> list[TimelineItem]:
+    """Referrals: name the receiving partner organisation of each referral journey's event."""
+    partners = dict(
+        session.execute(
+            select(col(Referral.journey_id), col(Organisation.name))
+            .join(Organisation, col(Organisation.id) == col(Referral.to_organisation_id))
+            .where(col(Referral.client_id) == client_id)
+        ).all()
+    )
+    if not partners:
+        return items
+    return [
+        replace(i, partner=partners.get(i.event.journey_id)) if i.event is not None else i
+        for i in items
+    ]
 
 
 def _follow_ups(session: Session, client_id: int, rho: float) -> list[TimelineItem]:

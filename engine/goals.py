@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlmodel import Session, col
 
 from engine.errors import InputRequired, NotFound
@@ -61,12 +61,20 @@ def _described_condition() -> list[object]:
     return [col(getattr(GasGoal, name)) != "" for name in LEVEL_FIELDS.values()]
 
 
+#: :func:`has_described_goal`'s statement, built once: building it cost five times running it
+#: (issue 16: 172 µs of the ``set_goals`` step against 31 µs), and SQLAlchemy reuses the compiled
+#: form of one statement object.
+_HAS_DESCRIBED_GOAL = select(
+    exists().where(
+        col(GasGoal.client_id) == bindparam("client_id"),
+        *_described_condition(),  # type: ignore[arg-type]
+    )
+)
+
+
 def has_described_goal(session: Session, client_id: int) -> bool:
     """The client has at least one goal with all five levels described (one SELECT)."""
-    query = select(
-        exists().where(col(GasGoal.client_id) == client_id, *_described_condition())  # type: ignore[arg-type]
-    )
-    return bool(session.execute(query).scalar())
+    return bool(session.execute(_HAS_DESCRIBED_GOAL, {"client_id": client_id}).scalar())
 
 
 def goals_of(session: Session, client_id: int, *, lock: bool = False) -> list[GasGoal]:

@@ -113,6 +113,15 @@ class GuardRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._guards
 
+    def describe(self, name: str, language: str = "fi") -> str:
+        """What guard ``name`` checks, in words people read (the pathway page shows this, not
+        the name): the core guards' :data:`GUARD_TEXTS`, else a plugin guard's ``label``
+        attribute (``{"fi", "sv", "en"}``), else the name itself."""
+        texts = GUARD_TEXTS.get(name) or getattr(self._guards.get(name), "label", None)
+        if isinstance(texts, Mapping):
+            return str(texts.get(language) or texts.get("fi") or name)
+        return name
+
     def evaluate(self, name: str, context: GuardContext) -> Verdict:
         """One guard's verdict; a guard answers with exactly one (else it denies)."""
         verdicts = ask(
@@ -210,6 +219,25 @@ def gas_goals_described(*, context: GuardContext) -> Verdict:
         en="The client has no goal yet with all five levels (-2 to +2) described.",
     )
 
+
+#: What each core guard checks, for people (the pathway page).
+GUARD_TEXTS: dict[str, dict[str, str]] = {
+    "participation_consent": {
+        "fi": "Asiakkaan suostumus osallistumiseen on kirjattu",
+        "sv": "Klientens samtycke till deltagande har registrerats",
+        "en": "The client's agreement to take part is recorded",
+    },
+    "working_age": {
+        "fi": "Asiakas on 15–64-vuotias (jos syntymäaika tiedetään)",
+        "sv": "Klienten är 15–64 år (om födelsedatumet är känt)",
+        "en": "The client is aged 15-64 (when the birth date is known)",
+    },
+    "gas_goals_described": {
+        "fi": "Asiakkaalla on tavoite, jonka kaikki viisi tasoa on kuvattu",
+        "sv": "Klienten har ett mål där alla fem nivåer har beskrivits",
+        "en": "The client has a goal with all five levels described",
+    },
+}
 
 CORE_GUARDS: dict[str, Callable[..., Any]] = {
     "participation_consent": participation_consent,

@@ -14,7 +14,15 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -160,8 +168,15 @@ class Journey(SQLModel, table=True):
     version: int = Field(default=1)
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
+    #: The hash of the journey's latest event (the head of its hash chain, engine/chain.py):
+    #: the next event links to it without reading the previous event.
+    event_hash: str = Field(
+        default="", sa_column=Column(String(64), nullable=False, server_default="")
+    )
 
-    __table_args__ = (Index("ix_journey_pathway_state", "pathway_key", "state"),)
+    #: No index holds ``state``, ``version`` or ``updated_at``, the columns a transition changes,
+    #: so its UPDATE can be a HOT update on PostgreSQL (migration 0009; issue 16).
+    __table_args__ = (Index("ix_journey_pathway_key", "pathway_key"),)
 
 
 class JourneyEvent(SQLModel, table=True):
@@ -186,6 +201,10 @@ class JourneyEvent(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=64)
     #: Every guard's verdict: [{"rule", "allowed", "reason": {lang: text}, "legal_source"}].
     verdicts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    #: The hash of the journey's previous event (tamper evidence, engine/chain.py).
+    prev_hash: str = Field(
+        default="", sa_column=Column(String(64), nullable=False, server_default="")
+    )
 
     __table_args__ = (
         UniqueConstraint("journey_id", "seq", name="uq_journey_event_journey_seq"),
@@ -325,9 +344,14 @@ class AccessLog(SQLModel, table=True):
     user_id: int = Field(foreign_key="app_user.id")
     #: The viewer's organisation at the time of the view.
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
-    client_id: int = Field(foreign_key="client.id")
+    #: No foreign key: the log outlives the client record (engine/retention.py).
+    client_id: int
     what: str = Field(max_length=64)
     basis: str = Field(max_length=64)
+    #: The hash of the client's previous access-log row (engine/chain.py).
+    prev_hash: str = Field(
+        default="", sa_column=Column(String(64), nullable=False, server_default="")
+    )
 
     __table_args__ = (Index("ix_access_log_client", "client_id", "occurred_at"),)
 
@@ -340,13 +364,18 @@ class Disclosure(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     occurred_at: datetime = _ts(nullable=False, default=utcnow)
-    client_id: int = Field(foreign_key="client.id")
+    #: No foreign key: the log outlives the client record (engine/retention.py).
+    client_id: int
     recipient_organisation_id: int = Field(foreign_key="organisation.id")
     disclosed_by: int | None = Field(default=None, foreign_key="app_user.id")
     #: What was handed over, e.g. "referral_packet".
     what: str = Field(max_length=64)
     #: Why it was allowed, e.g. "consent" or a statute code.
     basis: str = Field(max_length=64)
+    #: The hash of the client's previous disclosure-log row (engine/chain.py).
+    prev_hash: str = Field(
+        default="", sa_column=Column(String(64), nullable=False, server_default="")
+    )
 
     __table_args__ = (Index("ix_disclosure_client", "client_id", "occurred_at"),)
 
@@ -711,3 +740,43 @@ class AttendanceMark(SQLModel, table=True):
     marked_at: datetime = _ts(nullable=False, default=utcnow)
 
     __table_args__ = (Index("ix_attendance_mark_membership", "membership_id", "session_id", "id"),)
+
+
+# --- tamper evidence and retention: engine/chain.py, engine/retention.py -------------------------
+
+
+class LogChain(SQLModel, table=True):
+    """The head of one client's access-log or disclosure-log hash chain (``stream``: the table).
+
+    Writers lock this row (an upsert) before they link a new log row to ``head``, so two
+    transactions never fork a client's chain. ``anchor`` is what the oldest remaining row links
+    to: the genesis value, or the hash of the last row retention removed."""
+
+    __tablename__ = "log_chain"
+
+    stream: str = Field(max_length=32, primary_key=True)
+    client_id: int = Field(primary_key=True)
+    head: str = Field(max_length=64)
+    anchor: str = Field(max_length=64)
+
+
+class RetentionTombstone(SQLModel, table=True):
+    """What retention (or an erasure request) did to one client's record, without personal data:
+    the client's id, the rule applied with its legal source, the counts of rows removed per
+    table, or why an erasure request was refused. Append-only."""
+
+    __tablename__ = "retention_tombstone"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int
+    #: removed | erasure_refused
+    action: str = Field(max_length=32)
+    rule: str = Field(max_length=64)
+    legal_source: str = Field(max_length=500)
+    #: The day the record was closed (the retention period counts from it); None: still open.
+    closed_on: date | None = None
+    #: The first day the record may be removed.
+    due_on: date | None = None
+    #: Rows removed per table, e.g. {"journey_event": 12}; the refusal's reason code otherwise.
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    occurred_at: datetime = _ts(nullable=False, default=utcnow)

@@ -35,3 +35,19 @@ def test_styles_repeat_after_ten_series() -> None:
 def test_a_scale_needs_a_range() -> None:
     with pytest.raises(ValueError, match="maximum > minimum"):
         line_chart(["x"], [], 3, 3)
+
+
+def test_bar_chart_scales_to_the_largest_value_with_shares_of_the_first() -> None:
+    from web.charts import BAR_VALUE_W, BAR_WIDTH, bar_chart
+
+    chart = bar_chart([("contacted", 40), ("engaged", 10), ("goals", 0)])
+    plot = BAR_WIDTH - BAR_VALUE_W
+    assert [b.width for b in chart.bars] == [plot, plot / 4, 0]
+    assert [b.share for b in chart.bars] == [1.0, 0.25, 0.0]
+    assert [b.value_x for b in chart.bars] == [plot + 8, plot / 4 + 8, 8]
+    # each row is its label and below it the bar; rows do not overlap
+    tops = [b.y for b in chart.bars]
+    assert all(b.label_y < b.y for b in chart.bars)
+    assert tops == sorted(set(tops)) and chart.height == tops[-1] + chart.bar_height
+    empty = bar_chart([("contacted", 0)])
+    assert empty.bars[0].width == 0 and empty.bars[0].share == 0.0

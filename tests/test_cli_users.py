@@ -199,3 +199,16 @@ def test_pathways_migrate_moves_old_journeys_onto_the_latest_version(
     assert "moved 0 journeys" in again.output  # type: ignore[attr-defined]
     unknown = cli("pathways", "migrate", "nope")
     assert unknown.exit_code == 1 and "nope" in unknown.output  # type: ignore[attr-defined]
+
+
+def test_organisations_create_refuses_bad_input_like_the_admin_page(
+    runtime: Runtime, cli: Callable[..., object]
+) -> None:
+    bad_kind = cli("organisations", "create", "--name", "Hanke", "--kind", "company")
+    assert bad_kind.exit_code == 1  # type: ignore[attr-defined]
+    assert "--kind" in bad_kind.output  # type: ignore[attr-defined]
+    bad_codes = cli(
+        "organisations", "create", "--name", "Hanke", "--kind", "project", "--municipalities", "26"
+    )
+    assert bad_codes.exit_code == 1  # type: ignore[attr-defined]
+    assert "three digits" in bad_codes.output  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -97,7 +97,39 @@ def test_caseload_search_filters_and_follow_ups(runtime: Runtime, coach: UserCli
     assert names(municipality="614") == "Berg"
     assert names(show="follow_up_due") == "Aaltonen"
     assert names(show="paused") == ""
-    assert "Erääntynyt" in coach.get("/clients").text  # the due follow-up is flagged
+    assert "Tänään" in coach.get("/clients").text  # the follow-up due today is flagged
+
+
+def test_caseload_is_a_work_list_overdue_first_closed_hidden(
+    runtime: Runtime, coach: UserClient
+) -> None:
+    today = runtime.clock.today()
+    names = ("Aalto", "Berg", "Carlsson", "Dahl", "Eklund")
+    ids = {n: own_client(runtime, coach, first_name="X", last_name=n) for n in names}
+    # Eklund: 5 days overdue; Carlsson: 1 day overdue; Dahl: due today; Berg: next week
+    add_contact(runtime, ids["Eklund"][0], coach.user_id, 9, next_contact_on=today - timedelta(5))
+    add_contact(runtime, ids["Carlsson"][0], coach.user_id, 9, next_contact_on=today - timedelta(1))
+    add_contact(runtime, ids["Dahl"][0], coach.user_id, 2, next_contact_on=today)
+    add_contact(runtime, ids["Berg"][0], coach.user_id, 1, next_contact_on=today + timedelta(7))
+    with runtime.db.write() as session:  # Aalto's journey is closed
+        runtime.journeys.advance(
+            session, ids["Aalto"][1], "close", actor_id=coach.user_id, outcome="moved_away"
+        )
+
+    def order(**params: str) -> list[str]:
+        return re.findall(
+            r"(Aalto|Berg|Carlsson|Dahl|Eklund), X", coach.get("/clients", params=params).text
+        )
+
+    assert order() == ["Eklund", "Carlsson", "Dahl", "Berg"]  # overdue, due today; closed hidden
+    page = coach.get("/clients").text
+    assert page.count("Myöhässä") == 2 and "Tänään" in page
+    assert order(show="closed") == ["Aalto"]  # asked for
+    assert order(state="closed") == ["Aalto"]
+    assert "Päättyneet asiakkuudet" in page  # the choice that shows them
+    # the filters fold away (a <details>), opened when one is in use
+    assert '<details class="caseload-filters__more">' in page
+    assert '<details class="caseload-filters__more" open>' in coach.get("/clients?show=closed").text
 
 
 def test_caseload_pages_and_search_fragment(runtime: Runtime, coach: UserClient) -> None:
@@ -188,6 +220,62 @@ def test_intake_errors_are_shown_inline(runtime: Runtime, coach: UserClient) -> 
         assert session.execute(select(func.count()).select_from(Client)).scalar_one() == 0
 
 
+def test_intake_warns_of_a_possible_duplicate_and_can_go_on(
+    runtime: Runtime, coach: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    born = date(1990, 3, 4)
+    mine, _ = own_client(
+        runtime, coach, first_name="Matti", last_name="Meikäläinen", birth_date=born
+    )
+    other = api_as(Role.coach)  # another coach's client: never revealed
+    make_client(
+        runtime,
+        first_name="Matti",
+        last_name="Meikäläinen",
+        birth_date=born,
+        care_team=(other.user_id,),
+    )
+    typed = {
+        "first_name": "matti",
+        "last_name": "Meikalainen",  # a typo and other case: still similar
+        "birth_date": "1990-03-04",
+        "municipality_code": "261",
+        "phone": "040 123 4567",
+        "email": "m@example.org",
+        "participation_consent": "yes",
+    }
+    before = access_rows(runtime, "caseload")
+    answer = coach.post("/clients/new", data=typed, follow_redirects=False)
+    assert answer.status_code == 200  # a question, not saved
+    warning = answer.text.split('class="duplicate-warning"')[1].split("</section>")[0]
+    assert f'href="/clients/{mine}"' in warning and warning.count("<li>") == 1
+    # every typed value is kept, and the coach can go on
+    for value in ("matti", "Meikalainen", "1990-03-04", "040 123 4567", "m@example.org"):
+        assert f'value="{value}"' in answer.text
+    assert '<option value="261" selected>' in answer.text and "checked" in answer.text
+    assert 'name="not_a_duplicate" value="yes"' in answer.text
+    assert access_rows(runtime, "caseload") == before + 1  # showing it is a view, logged
+    with runtime.db.read() as session:
+        assert session.execute(select(func.count()).select_from(Client)).scalar_one() == 2
+    saved = coach.post(
+        "/clients/new", data={**typed, "not_a_duplicate": "yes"}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    with runtime.db.read() as session:
+        assert session.execute(select(func.count()).select_from(Client)).scalar_one() == 3
+    # another birth date, or a different name: no question
+    other_day = coach.post(
+        "/clients/new", data={**typed, "birth_date": "1990-03-05"}, follow_redirects=False
+    )
+    assert other_day.status_code == 303
+    other_name = coach.post(
+        "/clients/new",
+        data={**typed, "first_name": "Liisa", "last_name": "Lahtinen"},
+        follow_redirects=False,
+    )
+    assert other_name.status_code == 303
+
+
 # --- client page and advancing ----------------------------------------------------------------
 
 
@@ -196,8 +284,19 @@ def test_client_page_shows_diagram_actions_and_why_not(runtime: Runtime, coach: 
     page = coach.get(f"/clients/{client_id}")
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
-    assert "class outreach current" in page.text  # "you are here" in the Mermaid source
-    assert 'aria-current="step"' in page.text  # and in the text version
+    # the step line, server-rendered: "you are here" on the first step, no Mermaid
+    steps = page.text.split('class="step-line__steps"')[1].split("</ol>")[0]
+    assert steps.count("<li") == 7
+    current = steps.split('aria-current="step"')[1].split("</li>")[0]
+    assert "Etsivä kontakti" in current and "olet tässä" in current
+    # no Mermaid diagram (app.js loads the 3.5 MB library only for a [data-mermaid] element)
+    assert "diagram__source" not in page.text and "data-mermaid " not in page.text
+    # the header card
+    card = page.text.split('class="client-card"')[1].split("</header>")[0]
+    assert "Ikä" in card and "vuotta" in card
+    assert "Työryhmä" in card and "Testi Coach" in card
+    assert "Ei sovittu" in card  # no next contact agreed yet
+    assert f'href="/clients/{client_id}/facts"' in card
     # decline is possible; engage is blocked by the consent rule, with its reason
     assert 'name="trigger" value="decline"' in page.text
     assert 'name="trigger" value="engage"' not in page.text
@@ -221,10 +320,11 @@ def test_advance_with_htmx_swaps_actions_diagram_state_and_timeline(
     assert text.lstrip().startswith('<section id="journey_actions"')
     for block in ("journey_diagram", "client_state", "timeline"):
         assert re.search(rf'id="{block}"[^>]*hx-swap-oob="true"', text), block
-    assert "class engaged current" in text
+    current = text.split('aria-current="step"')[1].split("</li>")[0]
+    assert "Kiinnittynyt" in current  # the step line moved on
     assert 'name="trigger" value="start_assessment"' in text
     assert "Tallennettu. Asiakas on nyt tilassa ”Kiinnittynyt”." in text
-    assert "Kiinnittyy toimintaan" in text.split('id="timeline"')[1]  # the event, with who
+    assert "Lähti mukaan toimintaan" in text.split('id="timeline"')[1]  # the event, with who
     assert "Testi Coach" in text.split('id="timeline"')[1]
     with runtime.db.read() as session:
         assert session.get(Journey, journey_id).state == "engaged"  # type: ignore[union-attr]
@@ -277,7 +377,8 @@ def test_advance_conflict_is_a_friendly_409(runtime: Runtime, coach: UserClient)
     )
     assert answer.status_code == 409
     assert "muuttanut" in answer.text and f'href="/clients/{client_id}"' in answer.text
-    assert "class engaged current" in answer.text  # the current situation comes along
+    current = answer.text.split('aria-current="step"')[1].split("</li>")[0]
+    assert "Kiinnittynyt" in current  # the current situation comes along
     with runtime.db.read() as session:
         events = session.execute(
             select(func.count()).where(col(JourneyEvent.journey_id) == journey_id)
@@ -318,6 +419,12 @@ def test_contact_entry_with_htmx_updates_form_and_timeline(
     assert answer.status_code == 200
     assert answer.text.lstrip().startswith('<section id="contact_form"')
     assert re.search(r'id="timeline"[^>]*hx-swap-oob="true"', answer.text)
+    # the header card's next contact follows (out of band)
+    card = re.search(
+        r'<dd id="client_next_contact" hx-swap-oob="true">(.*?)</dd>', answer.text, re.S
+    )
+    assert card is not None
+    assert (runtime.clock.today() + timedelta(days=1)).strftime("%-d.%-m.%Y") in card.group(1)
     assert "Saattaen palveluun" in answer.text and note in answer.text and "90 min" in answer.text
     assert "XYZZY" not in caplog.text  # notes are client data: never in logs
     with runtime.db.read() as session:

@@ -1,7 +1,7 @@
-"""The one-off reconciliation (migration loop_0001) on a database at the previous revision (0008)
-with mismatches in it, on SQLite and PostgreSQL: fixed with logged events where the move is
-clear, listed (and reported by `polku db verify`) where a person must decide; the event log is
-only appended to."""
+"""The one-off reconciliation (migration loop_0001) on a database at the previous revision
+(integrity_0001) with mismatches in it, on SQLite and PostgreSQL: fixed with logged events where
+the move is clear, listed (and reported by `polku db verify`) where a person must decide; the
+event log is only appended to and its hash chains go on."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import text
 
 from engine.access import Principal
+from engine.chain import verify_database
 from engine.db import Database
 from engine.integrity import verify_journeys, verify_referral_loops
 from engine.migrate import downgrade, upgrade
@@ -20,7 +21,7 @@ from tests.referral_kit import ELIGIBLE_TARGET, coach_principal, partner_service
 from tests.test_migrations import scratch_url  # noqa: F401  (the fixture)
 
 SUPPORT = "kittila.outreach_youth_work"
-PREVIOUS = "0008"
+PREVIOUS = "integrity_0001"
 
 
 def _runtime(url: str) -> Runtime:
@@ -135,6 +136,7 @@ def test_the_reconciliation_fixes_with_events_and_lists_the_rest(
             reason = [e[6] for e in after[len(before) :] if e[3] == "referral_returned"]
             assert reason and "täsmäytys" in reason[0]
             assert verify_journeys(session) == []
+            assert verify_database(session).ok  # the hash chains go on
             [left] = verify_referral_loops(session)
             assert left.journey_id == journey_d
             kinds = dict(

@@ -29,7 +29,18 @@ from engine.errors import (
 )
 from engine.runtime import Runtime
 from engine.settings import Environment, Settings, get_settings
-from web import assessment_pages, coach, goal_pages, group_pages, login, pages, referral_pages
+from web import (
+    admin_pages,
+    assessment_pages,
+    coach,
+    coordinator_pages,
+    fact_pages,
+    goal_pages,
+    group_pages,
+    login,
+    pages,
+    referral_pages,
+)
 from web.api import admin, auth, clients, goals, journeys, referrals, reports, rules
 from web.assets import MOUNT, StaticAssets
 from web.deps import RuntimeDep
@@ -133,6 +144,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(goal_pages.router)  # GAS goals on the client page
     app.include_router(assessment_pages.router)  # assessments, strengths, the CV
     app.include_router(group_pages.router)  # groups and attendance
+    app.include_router(coordinator_pages.router)  # the coordinator's dashboard and log reports
+    app.include_router(admin_pages.router)  # administration: users, organisations, tokens...
+    app.include_router(fact_pages.router)  # the client's facts (referral rules read them)
     app.mount(MOUNT, StaticAssets(), name="static")
     app.add_middleware(SecurityHeaders, hsts=settings.https)
     check_routes(app)

@@ -1,6 +1,7 @@
-"""Server-side charts: the geometry of a small line chart, drawn as inline SVG by the template
-``clients/_chart.html`` (no JavaScript, no chart library; it prints, and a data table with the
-same values is always next to it).
+"""Server-side charts: the geometry of a small line chart and of a horizontal bar chart, drawn
+as inline SVG by the templates ``clients/_chart.html`` and ``coordinator/dashboard.html`` (no
+JavaScript, no chart library; it prints, and a data table with the same values is always next
+to it).
 
 :func:`line_chart` places one point per assessment (in date order, evenly spaced) and one line
 per item on the instrument's scale. Colours come from CSS classes ``chart-series-<n>`` (each also
@@ -88,3 +89,60 @@ def line_chart(
         for i, (label, values) in enumerate(series)
     )
     return LineChart(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM, x_ticks, y_ticks, lines)
+
+
+# --- a horizontal bar chart (the coordinator's funnel) --------------------------------------------
+
+BAR_WIDTH = 480
+#: Each row: its label on one line, the bar below it (so long labels fit a phone).
+BAR_LABEL_H, BAR_HEIGHT, BAR_GAP = 20, 22, 12
+#: Room for the count right of the longest bar.
+BAR_VALUE_W = 64
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    #: Baseline of the label; the bar's top.
+    label_y: float
+    y: float
+    width: float
+    #: Where the count is written (just right of the bar).
+    value_x: float
+    #: The share of the first bar, e.g. 0.42 (the funnel's conversion from the first stage).
+    share: float
+
+
+@dataclass(frozen=True)
+class BarChart:
+    width: int
+    height: int
+    bar_height: int
+    bars: tuple[Bar, ...]
+
+
+def bar_chart(rows: Sequence[tuple[str, int]]) -> BarChart:
+    """One horizontal bar per row under its label, scaled to the largest value (all zero: no
+    bar drawn). The template ``coordinator/dashboard.html`` draws it; a table has the figures."""
+    biggest = max((v for _label, v in rows), default=0)
+    first = rows[0][1] if rows else 0
+    plot_w = BAR_WIDTH - BAR_VALUE_W
+    row_h = BAR_LABEL_H + BAR_HEIGHT + BAR_GAP
+    bars = []
+    for i, (label, value) in enumerate(rows):
+        width = round(plot_w * value / biggest, 1) if biggest else 0.0
+        top = float(i * row_h)
+        bars.append(
+            Bar(
+                label,
+                value,
+                top + BAR_LABEL_H - 6,
+                top + BAR_LABEL_H,
+                width,
+                width + 8,
+                value / first if first else 0.0,
+            )
+        )
+    height = max(len(rows) * row_h - BAR_GAP, 1)
+    return BarChart(BAR_WIDTH, height, BAR_HEIGHT, tuple(bars))

@@ -32,7 +32,13 @@ from sqlmodel import Session, col
 from engine import audit, dates
 from engine.access import Basis, What, grants_for
 from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
-from engine.clients import CLIENT_JOURNEY, register_client
+from engine.client_card import client_card
+from engine.clients import (
+    CLIENT_JOURNEY,
+    PossibleDuplicate,
+    possible_duplicates,
+    register_client,
+)
 from engine.contacts import record_contact, timeline
 from engine.errors import (
     Conflict,
@@ -45,10 +51,10 @@ from engine.groups import client_groups
 from engine.journeys import require_confirmation
 from engine.models import Client, ContactKind, Journey
 from engine.runtime import Runtime
+from engine.step_line import side_moves, step_line, visited_states
 from web import i18n
 from web.deps import RuntimeDep, WriteSessionDep
 from web.goal_board import goal_board
-from web.pages import mermaid_source
 from web.security import CaseloadLister, ClientAccess, ClientCreator, client_rule
 from web.templating import answer_post, render, render_blocks, see_other, wants_fragment
 
@@ -164,17 +170,22 @@ class IntakeForm:
     email: str = ""
     participation_consent: bool = False
     errors: dict[str, str] = field(default_factory=dict)
+    #: Clients the coach may see with the same birth date and a similar name: asked about
+    #: before saving (engine.clients.possible_duplicates).
+    duplicates: list[PossibleDuplicate] = field(default_factory=list)
 
 
 def intake_page(
     request: Request, runtime: Runtime, form: IntakeForm, status_code: int = 200
 ) -> HTMLResponse:
+    municipalities = sorted_municipalities(runtime, i18n.request_language(request))
     return render(
         request,
         "clients/new.html",
         {
             "form": form,
-            "municipalities": sorted_municipalities(runtime, i18n.request_language(request)),
+            "municipalities": municipalities,
+            "municipality_names": dict(municipalities),
             "today": runtime.clock.today(),
         },
         status_code=status_code,
@@ -207,6 +218,7 @@ def intake_submit(
     phone: Annotated[str, Form(max_length=40)] = "",
     email: Annotated[str, Form(max_length=200)] = "",
     participation_consent: Annotated[str, Form(max_length=10)] = "",
+    not_a_duplicate: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     form = IntakeForm(
         first_name.strip(),
@@ -239,6 +251,25 @@ def intake_submit(
     if form.errors:
         return intake_page(request, runtime, form, status_code=422)
     now = runtime.clock.now()
+    if not_a_duplicate != "yes":
+        form.duplicates = possible_duplicates(
+            session,
+            principal,
+            first_name=form.first_name,
+            last_name=form.last_name,
+            birth_date=born,
+            today=today,
+        )
+        if form.duplicates:  # ask first; showing them is a view of their data
+            audit.record_accesses(
+                session,
+                principal=principal,
+                client_ids=[d.client_id for d in form.duplicates],
+                what=What.caseload,
+                basis=grants_for(principal, What.caseload)[0].basis,
+                at=now,
+            )
+            return intake_page(request, runtime, form)
     client, _journey = register_client(
         session,
         runtime.journeys,
@@ -305,20 +336,14 @@ def client_context(
     language = i18n.request_language(request)
     today = runtime.clock.today()
     options: list[Any] = []
-    diagram = ""
     pathway = None
-    if journey is not None:
+    steps = None
+    if journey is not None and journey.id is not None:
         pathway = runtime.journeys.pathway_of(journey)
         options = runtime.journeys.available(
             session, journey, client, actor_id=view.principal.user_id, today=today
         )
-        with i18n.use_language(language):
-            title = i18n.gettext("Client journey: you are here")
-            description = i18n.gettext(
-                "A state diagram of the client's journey; the current state is highlighted. The "
-                "current state and the possible steps are also written out as text."
-            )
-        diagram = mermaid_source(pathway, language, title, description, current=journey.state)
+        steps = step_line(pathway, journey.state, visited_states(session, journey.id))
     referral_journeys = session.execute(
         select(func.count())
         .select_from(Journey)
@@ -332,7 +357,10 @@ def client_context(
         "journey": journey,
         "pathway": pathway,
         "options": options,
-        "diagram": diagram,
+        # the step line ("olet tässä") and the header card (engine/step_line.py, client_card.py)
+        "steps": steps,
+        "side_moves": side_moves(pathway) if pathway else frozenset(),
+        "card": client_card(session, client, today),
         "timeline": timeline(
             session,
             view.client_id,
@@ -510,7 +538,7 @@ def add_contact(
             template="clients/detail.html",
             context={**client_context(request, work, runtime), "contact_saved": True},
             block="contact_form",
-            oob=("timeline",),
+            oob=("timeline", "client_next_contact"),
         )
     context = client_context(request, work, runtime, contact_errors=errors, contact_values=values)
     if wants_fragment(request):

@@ -1,8 +1,9 @@
 """The server-rendered login form (kirjautuminen) and logout for browsers without JavaScript.
 
 ``GET /login`` shows the form; ``POST /login`` logs in (same engine call as ``/api/auth/login``)
-and redirects to ``/`` with 303; ``POST /logout`` (form field ``csrf_token``) ends the session and
-redirects to ``/login``. Access rules: ``PUBLIC`` for the login form, ``CurrentUser`` for logout.
+and redirects to the role's home (web/navigation.py) with 303; ``POST /logout`` (form field
+``csrf_token``) ends the session and redirects to ``/login``. Access rules: ``PUBLIC`` for the
+login form, ``CurrentUser`` for logout.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from engine.access import can_list_caseload
 from engine.auth import LoginOutcome, principal_of
 from engine.models import User
 from engine.settings import Environment
 from web.deps import RuntimeDep, WriteSessionDep
+from web.navigation import home_of
 from web.security import (
     PUBLIC,
     CurrentUser,
@@ -80,11 +81,11 @@ def submit_login(
             username=username,
             status_code=STATUS[result.outcome],
         )
-    # a coach starts from the caseload (asiakkaani); other roles from the front page
+    # each role starts from its own work (web/navigation.py): the coach's caseload, the
+    # partner's inbox, the coordinator's dashboard, the admin's administration
     user = session.get(User, result.user_id) if result.user_id is not None else None
     principal = principal_of(user) if user is not None else None
-    start = "/clients" if principal is not None and can_list_caseload(principal) else "/"
-    response = RedirectResponse(start, status_code=status.HTTP_303_SEE_OTHER)
+    response = RedirectResponse(home_of(principal), status_code=status.HTTP_303_SEE_OTHER)
     set_session_cookie(response, result.session_token, runtime.settings)
     return response
 

@@ -89,6 +89,7 @@ def pathway_page(request: Request, key: str, runtime: RuntimeDep) -> Response:
         {
             "pathway": pathway,
             "moves": moves_from(pathway),
+            "guards": runtime.guards,
             "diagram": mermaid_source(pathway, language, title, description),
         },
     )

@@ -6,6 +6,8 @@
 - ``CurrentUser``: any logged-in user (about themselves only);
 - ``ClientCreator``: :func:`engine.access.can_create_client`;
 - ``OrganisationReporter``: :func:`engine.access.can_see_organisation_reports`;
+- ``ClientLogFinder``: :func:`engine.access.can_find_clients_for_log` (the route logs one
+  access-log row per client it shows);
 - ``UserManager``: :func:`engine.access.can_manage_users`;
 - ``PartnerWorker``: :func:`engine.access.can_read_partner_inbox` (referral list, no client data);
 - ``ServiceManager``: :func:`engine.access.can_manage_partner_services`;
@@ -204,13 +206,20 @@ def _authentication(
     # templates put it in <meta name="csrf-token"> and POST forms (web/templating.csrf_token)
     request.state.csrf_token = auth.csrf_token or ""
     # the layout shows the signed-in navigation (web/templates/base.html)
-    request.state.principal = auth.principal
+    show_signed_in(request, auth)
     if request.method not in SAFE_METHODS:
         check_origin(request, runtime.settings)
         expected = auth.csrf_token or ""
         if not submitted_csrf or not hmac.compare_digest(submitted_csrf, expected):
             raise CsrfRejected(f"missing or wrong {CSRF_HEADER}")
     return auth
+
+
+def show_signed_in(request: Request, auth: Authentication) -> None:
+    """Let the layout show the signed-in header: the role's menu and the user's name
+    (web/navigation.py, web/templates/base.html)."""
+    request.state.principal = auth.principal
+    request.state.user_name = auth.display_name
 
 
 def perform_login(
@@ -246,6 +255,14 @@ def end_current_session(auth: Authentication, session: Session) -> None:
 def public(request: Request, runtime: RuntimeDep) -> None:
     if request.method not in SAFE_METHODS:
         check_origin(request, runtime.settings)
+        return
+    # A signed-in visitor of a public page still sees their header and menu; the session only
+    # decorates the page (no data, no rights), and an ended session is simply anonymous.
+    cookie = request.cookies.get(session_cookie_name(runtime.settings))
+    auth = runtime.auth.authenticate_session(cookie) if cookie else None
+    if auth is not None:
+        request.state.csrf_token = auth.csrf_token or ""
+        show_signed_in(request, auth)
 
 
 #: ``dependencies=[PUBLIC]`` on a route that anyone may call.
@@ -309,6 +326,20 @@ OrganisationReporter = Annotated[
             "a coordinator, own organisation's aggregates only",
             access.can_see_organisation_reports,
             "organisation reports",
+        )
+    ),
+]
+
+
+ClientLogFinder = Annotated[
+    Principal,
+    Depends(
+        principal_rule(
+            "client_log_search",
+            "a coordinator finds clients of their organisation for a log report; "
+            "one access-log row per client shown",
+            access.can_find_clients_for_log,
+            "find clients for a log report",
         )
     ),
 ]

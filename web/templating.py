@@ -31,7 +31,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from engine.dates import MAX_AGE, MIN_AGE
 from engine.journeys import IRREVERSIBLE
-from web import i18n
+from web import i18n, navigation
 from web.assets import static_url
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -109,6 +109,9 @@ def make_environment(directory: Path | Sequence[Path] = TEMPLATE_DIR) -> Environ
         IRREVERSIBLE=IRREVERSIBLE,
         MIN_AGE=MIN_AGE,
         MAX_AGE=MAX_AGE,
+        menu_of=navigation.menu_of,
+        home_of=navigation.home_of,
+        ROLE_NAMES=navigation.ROLE_NAMES,
     )
     return env
 

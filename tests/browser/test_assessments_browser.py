@@ -43,6 +43,8 @@ def test_a_coach_records_two_summaries_and_prints_a_cv(
     )
     log_in(page, runtime, user, FI)
     page.goto(f"/clients/{client_id}")
+    # the section is folded on the client page (issue 14): open it first
+    page.locator("summary", has_text="Arvioinnit ja vahvuudet").click()
     page.get_by_role("link", name="Arvioinnit (Kykyviisari, kykyprofiili) ja niiden muutos").click()
     page.wait_for_url(f"**/clients/{client_id}/assessments")
     assert axe_violations(page, axe_source) == []

@@ -11,7 +11,7 @@ progress -> ``start_follow_on``; a work state with one open follow-on referral -
 ``polku db verify`` keeps reporting it until it is resolved.
 
 Revision ID: loop_0001
-Revises: 0008
+Revises: integrity_0001
 Create Date: 2026-12-06 02:00:00
 
 """
@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
+from engine.chain import event_hash
 from engine.integrity import LOOP_STATES, client_loops, loop_problem
 
 revision: str = 'loop_0001'
-down_revision: str | None = '0008'
+down_revision: str | None = 'integrity_0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -46,7 +47,7 @@ journey_t = sa.table(
     "journey",
     sa.column("id", sa.Integer), sa.column("state", sa.String), sa.column("version", sa.Integer),
     sa.column("pathway_key", sa.String), sa.column("pathway_version", sa.Integer),
-    sa.column("updated_at", sa.DateTime(timezone=True)),
+    sa.column("updated_at", sa.DateTime(timezone=True)), sa.column("event_hash", sa.String),
 )
 event_t = sa.table(
     "journey_event",
@@ -55,30 +56,33 @@ event_t = sa.table(
     sa.column("trigger", sa.String), sa.column("from_state", sa.String),
     sa.column("to_state", sa.String), sa.column("pathway_version", sa.Integer),
     sa.column("reason", sa.String), sa.column("outcome", sa.String),
-    sa.column("verdicts", sa.JSON),
+    sa.column("verdicts", sa.JSON), sa.column("prev_hash", sa.String),
 )
 
 
 def _move(conn: sa.Connection, journey_id: int, trigger: str, to_state: str | None,
           reason: str | None, now: datetime, pathway_version: int | None = None) -> str:
     """One logged move: the conditional UPDATE and its event, as Journeys._write does."""
-    state, version, pv = conn.execute(
-        sa.select(journey_t.c.state, journey_t.c.version, journey_t.c.pathway_version)
+    state, version, pv, head = conn.execute(
+        sa.select(journey_t.c.state, journey_t.c.version, journey_t.c.pathway_version,
+                  journey_t.c.event_hash)
         .where(journey_t.c.id == journey_id)
     ).one()
     dest = to_state or state
+    values = dict(
+        journey_id=journey_id, seq=version + 1, occurred_at=now, actor_id=None, trigger=trigger,
+        from_state=state, to_state=dest, pathway_version=pathway_version or pv, reason=reason,
+        outcome=None, verdicts=[],
+    )
+    new_head = event_hash(head, values)  # the hash chain (integrity_0001) goes on
     moved = conn.execute(
         journey_t.update()
         .where(journey_t.c.id == journey_id, journey_t.c.version == version)
         .values(state=dest, version=version + 1, updated_at=now,
-                pathway_version=pathway_version or pv)
+                pathway_version=pathway_version or pv, event_hash=new_head)
     )
     assert moved.rowcount == 1
-    conn.execute(event_t.insert().values(
-        journey_id=journey_id, seq=version + 1, occurred_at=now, actor_id=None, trigger=trigger,
-        from_state=state, to_state=dest, pathway_version=pathway_version or pv, reason=reason,
-        outcome=None, verdicts=[],
-    ))
+    conn.execute(event_t.insert().values(**values, prev_hash=head))
     return dest
 
 

@@ -96,6 +96,8 @@
             theme: "default",
             htmlLabels: false,
             flowchart: { htmlLabels: false },
+            // more room between states and ranks: fewer edge labels drawn over each other
+            state: { nodeSpacing: 70, rankSpacing: 80 },
             fontFamily: window.getComputedStyle(document.body).fontFamily,
           });
           resolve(mermaid);
