@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.applog import configure_logging
+from engine.cli_reports import projects_app as _projects_app
+from engine.cli_reports import report_app as _report_app
 from engine.plugin_cli import plugins_app
 from engine.settings import get_settings
 
@@ -43,6 +45,9 @@ app.add_typer(plugins_app, name="plugins")
 app.add_typer(organisations_app, name="organisations")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+# ESF+ projects and the funder report (engine/cli_reports.py, docs/reporting.md)
+app.add_typer(_projects_app, name="projects")
+app.add_typer(_report_app, name="report")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -63,6 +63,8 @@ class OrganisationKind(StrEnum):
     project = "project"
     #: A partner agency (kumppaniorganisaatio) that receives referrals.
     partner = "partner"
+    #: A funder (rahoittaja) that receives a project's reports (docs/reporting.md).
+    funder = "funder"
 
 
 class Role(StrEnum):
@@ -128,6 +130,8 @@ class Client(SQLModel, table=True):
     #: coach, never from input. None only for rows from before organisations existed (0002):
     #: such a record reaches nobody but its care team.
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    #: How the client was found (FoundVia), asked at intake; None: not asked (older records).
+    found_via: str | None = Field(default=None, max_length=32)
 
     __table_args__ = (Index("ix_client_name", "last_name", "first_name"),)
 
@@ -780,3 +784,114 @@ class RetentionTombstone(SQLModel, table=True):
     #: Rows removed per table, e.g. {"journey_event": 12}; the refusal's reason code otherwise.
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     occurred_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+# --- ESF+ reporting: projects (hankkeet) and participant data (osallistujatiedot) ----------------
+# engine/projects.py, engine/participants.py, engine/esf_report.py, docs/reporting.md
+
+
+class FoundVia(StrEnum):
+    """How the client was found (mistä asiakas löytyi), asked at intake and reported."""
+
+    diaconia = "diaconia"
+    social_work = "social_work"
+    employment_services = "employment_services"
+    health_care = "health_care"
+    self_referred = "self_referred"
+    street_outreach = "street_outreach"
+    other = "other"
+
+
+class Project(SQLModel, table=True):
+    """A funded project (hanke), e.g. an ESF+ project: its code, name, period, the participant
+    form file it collects (``forms/<form_key>.yaml``), the funder that receives its reports and
+    the planned number of participants over all its implementers."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=200)
+    starts_on: date
+    ends_on: date
+    form_key: str = Field(max_length=64)
+    #: The organisation the reports go to (rahoittaja, e.g. an ELY centre): the recipient of
+    #: an export's disclosure-log rows.
+    funder_organisation_id: int = Field(foreign_key="organisation.id")
+    planned_participants: int | None = None
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="ck_project_period"),
+        CheckConstraint(
+            "planned_participants IS NULL OR planned_participants >= 0", name="ck_project_planned"
+        ),
+    )
+
+
+class ProjectOrganisation(SQLModel, table=True):
+    """An organisation taking part in a project: the main implementer (päätoteuttaja) or a
+    co-implementer (osatoteuttaja), with the municipalities it works in for the project and its
+    own planned number of participants."""
+
+    __tablename__ = "project_organisation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    #: main | co
+    role: str = Field(max_length=10)
+    #: Municipality codes (kuntanumero), comma-separated.
+    municipality_codes: str = Field(default="", max_length=500)
+    planned_participants: int | None = None
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "organisation_id", name="uq_project_organisation"),
+        CheckConstraint("role IN ('main', 'co')", name="ck_project_organisation_role"),
+    )
+
+
+class ProjectParticipant(SQLModel, table=True):
+    """A client as a participant of one project: counted once per project, known to the funder
+    only by ``number`` (the project participant number), never by name or identity code."""
+
+    __tablename__ = "project_participant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    client_id: int = Field(foreign_key="client.id", index=True)
+    number: int
+    #: The implementer whose participant this is (the client's organisation at the first entry).
+    organisation_id: int = Field(foreign_key="organisation.id")
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "client_id", name="uq_project_participant_client"),
+        UniqueConstraint("project_id", "number", name="uq_project_participant_number"),
+    )
+
+
+class ParticipantForm(SQLModel, table=True):
+    """Append-only: one filled form of a participant (entry, exit or six-month follow-up), its
+    answers as checked against the form file's version. A correction is a new row naming the
+    row it corrects (``corrects_id``); the corrected row stays."""
+
+    __tablename__ = "participant_form"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="project_participant.id")
+    #: entry | exit | follow_up
+    kind: str = Field(max_length=20)
+    form_key: str = Field(max_length=64)
+    form_version: int
+    #: The entry date, the exit date, or the follow-up date.
+    occurred_on: date
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: For an exit: when the six-month follow-up falls due.
+    follow_up_due_on: date | None = None
+    corrects_id: int | None = Field(default=None, foreign_key="participant_form.id")
+    recorded_by: int | None = Field(default=None, foreign_key="app_user.id")
+    recorded_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_participant_form_participant", "participant_id", "kind", "occurred_on"),
+        CheckConstraint("kind IN ('entry', 'exit', 'follow_up')", name="ck_participant_form_kind"),
+    )

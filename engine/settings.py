@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     gas_rho: float = Field(default=0.3, ge=0, lt=1)
     #: How far ahead the next agreed contact may be, in days (engine/dates.py).
     next_contact_max_days: int = Field(default=365, ge=1, le=3650)
+    #: ESF+ report exports: a count below this shows as "<N" unless exact figures are asked for
+    #: (and that request is logged). docs/reporting.md
+    report_small_cell: int = Field(default=5, ge=1, le=100)
 
     @model_validator(mode="after")
     def _argon2_memory_fits_parallelism(self) -> Settings:

@@ -1,5 +1,5 @@
 """The one-off reconciliation (migration loop_0001) on a database at the previous revision
-(integrity_0001) with mismatches in it, on SQLite and PostgreSQL: fixed with logged events where
+(report_0001) with mismatches in it, on SQLite and PostgreSQL: fixed with logged events where
 the move is clear, listed (and reported by `polku db verify`) where a person must decide; the
 event log is only appended to and its hash chains go on."""
 
@@ -21,7 +21,7 @@ from tests.referral_kit import ELIGIBLE_TARGET, coach_principal, partner_service
 from tests.test_migrations import scratch_url  # noqa: F401  (the fixture)
 
 SUPPORT = "kittila.outreach_youth_work"
-PREVIOUS = "integrity_0001"
+PREVIOUS = "report_0001"
 
 
 def _runtime(url: str) -> Runtime:

@@ -11,7 +11,7 @@ progress -> ``start_follow_on``; a work state with one open follow-on referral -
 ``polku db verify`` keeps reporting it until it is resolved.
 
 Revision ID: loop_0001
-Revises: integrity_0001
+Revises: report_0001
 Create Date: 2026-12-06 02:00:00
 
 """
@@ -26,7 +26,7 @@ from engine.chain import event_hash
 from engine.integrity import LOOP_STATES, client_loops, loop_problem
 
 revision: str = 'loop_0001'
-down_revision: str | None = 'integrity_0001'
+down_revision: str | None = 'report_0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
