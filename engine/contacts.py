@@ -21,11 +21,13 @@ from pydantic import Field, ValidationInfo, field_validator
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from engine import dates
 from engine.bounds import BoundedDate, BoundedDateTime
 from engine.clock import as_utc
 from engine.inputs import Checks, Input, blank_is_none, checks_of, validated
 from engine.instruments import Instrument
 from engine.models import (
+    Client,
     ContactEntry,
     ContactKind,
     Journey,
@@ -87,11 +89,22 @@ def record_contact(
     coach_id: int,
     contact: NewContact | Mapping[str, Any],
     checks: Checks,
+    next_contact_max_days: int = dates.NEXT_CONTACT_MAX_DAYS,
 ) -> ContactEntry:
     """Add one contact to the client's log; :class:`~engine.errors.InvalidInput` names each
-    field that is wrong (:class:`NewContact`, checked at ``checks.now``)."""
+    field that is wrong (:class:`NewContact`, checked at ``checks.now``), and the date rules of
+    :mod:`engine.dates` (:class:`~engine.errors.InputRequired`): not before the client's birth
+    or registration, the next contact within ``next_contact_max_days``."""
     assert checks.now is not None
     new = validated(NewContact, contact, checks)
+    on = as_utc(new.occurred_at or checks.now).date()
+    client = session.get(Client, client_id)
+    if client is not None:
+        dates.check_not_before(on, client.birth_date, "occurred_at", "the client's birth")
+        dates.check_not_before(
+            on, as_utc(client.created_at).date(), "occurred_at", "the client was recorded"
+        )
+    dates.check_next_contact(new.next_contact_on, on, next_contact_max_days)
     entry = ContactEntry(
         client_id=client_id,
         coach_id=coach_id,
