@@ -20,6 +20,8 @@ from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 WRITE_OPTION = "polku_write"
+#: ``Connection.info`` key: this connection holds its engine's SQLite writer queue.
+_QUEUED = "polku_queued"
 #: How long an SQLite writer waits for the write lock (busy_timeout) before it fails.
 BUSY_TIMEOUT_S = 30
 
@@ -58,13 +60,37 @@ def make_engine(
                 "polku_may_delete", 0, lambda: may_delete, deterministic=True
             )
 
+        # SQLite has one writer at a time, and a connection waiting in its busy handler sleeps
+        # in steps of up to 100 ms, so a queue of writers hands the lock on slowly. The writers
+        # of this process queue on this lock instead and are woken at once; only one per
+        # process waits in SQLite. It is taken when the write transaction really begins (its
+        # first statement, as BEGIN IMMEDIATE) and given back at its COMMIT or ROLLBACK, so a
+        # write session opened but not yet used holds nothing (a test may open one and make a
+        # user inside it). A plain lock, not an RLock: FastAPI enters and exits a request's
+        # write session in different threads of its pool. Bounded: after the busy timeout a
+        # writer goes on to SQLite's own waiting.
+        writers = threading.Lock()
+
+        def _leave_queue(conn: Connection) -> None:
+            if conn.info.pop(_QUEUED, False):
+                writers.release()
+
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
             write = conn.get_execution_options().get(WRITE_OPTION, False)
-            # straight on the driver: this runs once per transaction
-            conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
-                "BEGIN IMMEDIATE" if write else "BEGIN"
-            )
+            if write and writers.acquire(timeout=BUSY_TIMEOUT_S):
+                conn.info[_QUEUED] = True
+            try:
+                # straight on the driver: this runs once per transaction
+                conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                    "BEGIN IMMEDIATE" if write else "BEGIN"
+                )
+            except BaseException:
+                _leave_queue(conn)
+                raise
+
+        event.listen(engine, "commit", _leave_queue)
+        event.listen(engine, "rollback", _leave_queue)
 
         return engine  # SQLite keeps the pool's default reset: an in-process ROLLBACK is cheap
     # No pool_pre_ping: it costs a round trip per checkout. A connection that died (server
@@ -107,13 +133,6 @@ class Database:
             url, pool_size=pool_size, sqlite_synchronous=sqlite_synchronous, retention=retention
         )
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
-        # SQLite has one writer at a time, and a connection waiting in its busy handler sleeps
-        # in steps of up to 100 ms, so a queue of writers hands the lock on slowly. The writers
-        # of this process queue here instead and are woken at once; only one per process waits
-        # in SQLite. A plain lock, not an RLock: FastAPI enters and exits a request's write
-        # session in different threads of its pool. Bounded: after the busy timeout a writer
-        # goes on to SQLite's own waiting, as before.
-        self._writers = threading.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -127,16 +146,10 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction: ``BEGIN IMMEDIATE`` on SQLite; committed on success."""
-        queued = self._writers is not None and self._writers.acquire(timeout=BUSY_TIMEOUT_S)
-        try:
-            with Session(self._write_engine, expire_on_commit=False) as session:
-                with session.begin():
-                    yield session
-        finally:
-            if queued:
-                assert self._writers is not None
-                self._writers.release()
+        """A write transaction: ``BEGIN IMMEDIATE`` on SQLite (after this process's queue of
+        writers, :func:`make_engine`); committed on success."""
+        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -897,8 +897,9 @@ def _admin_form(path: str, data: Callable[[World], dict[str, str]] | None = None
 
 
 def _spare_token(w: World) -> int:
+    user_id = w.spare_user()  # its own write first: write sessions do not nest
     with w.runtime.db.write() as session:
-        _token, row = w.runtime.auth.create_api_token(session, w.spare_user(), "matrix")
+        _token, row = w.runtime.auth.create_api_token(session, user_id, "matrix")
         assert row.id is not None
         return row.id
 
