@@ -144,12 +144,20 @@ def test_demo_logins_work_in_demo_mode(
         assert f"password: {demo.password}" in logins.output  # type: ignore[attr-defined]
     demo_runtime = make_runtime(environment=Environment.demo)
     with demo_runtime.db.read() as session:
-        assert session.execute(select(func.count()).select_from(Organisation)).scalar_one() == 3
+        # the project, the partner agency and another project; the ESF+ demo adds two
+        # co-implementers and the funder (engine/demo_esf.py)
+        assert session.execute(select(func.count()).select_from(Organisation)).scalar_one() == 6
         coach_id = session.execute(
             select(col(User.id)).where(col(User.username) == "valmentaja")
         ).scalar_one()
-        clients = session.execute(select(col(Client.id))).scalars().all()
-        teams = session.execute(select(col(CareTeam.client_id))).scalars().all()
+        clients = session.execute(
+            select(col(Client.id)).where(col(Client.created_by) == coach_id)
+        ).scalars().all()
+        teams = session.execute(
+            select(col(CareTeam.client_id)).where(col(CareTeam.user_id) == coach_id)
+        ).scalars().all()
+    # --clients 4: four clients of the demo coach, each in the coach's care team (the ESF+
+    # demo's co-implementers have clients of their own)
     assert sorted(teams) == sorted(clients)
     assert len(clients) == 4
     http = TestClient(create_app(runtime=demo_runtime))
@@ -165,8 +173,9 @@ def test_demo_logins_work_in_demo_mode(
 def test_pathways_migrate_moves_old_journeys_onto_the_latest_version(
     runtime: Runtime, cli: Callable[..., object]
 ) -> None:
-    """Journeys started on client_journey version 1 (before the GAS guard) are moved onto
-    version 2 with an event each; an ended one is left as it is; a dry run changes nothing."""
+    """Journeys started on client_journey version 1 (before the GAS guard) are moved onto the
+    latest version (3) with an event each; an ended one is left as it is; a dry run changes
+    nothing."""
     from engine.journeys import MIGRATE_TRIGGER
     from engine.models import Journey, JourneyEvent
     from engine.testing import make_client
@@ -183,12 +192,12 @@ def test_pathways_migrate_moves_old_journeys_onto_the_latest_version(
         )
     dry = cli("pathways", "migrate", "client_journey", "--dry-run")
     assert dry.exit_code == 0, dry.output  # type: ignore[attr-defined]
-    assert "would move 2 journeys onto version 2" in dry.output  # type: ignore[attr-defined]
+    assert "would move 2 journeys onto version 3" in dry.output  # type: ignore[attr-defined]
     with runtime.db.read() as session:
         assert {session.get(Journey, j).pathway_version for j in old} == {1}  # type: ignore[union-attr]
     done = cli("pathways", "migrate", "client_journey")
     assert done.exit_code == 0, done.output  # type: ignore[attr-defined]
-    assert "moved 2 journeys onto version 2" in done.output  # type: ignore[attr-defined]
+    assert "moved 2 journeys onto version 3" in done.output  # type: ignore[attr-defined]
     assert "1 ended journeys are left on their version" in done.output  # type: ignore[attr-defined]
     with runtime.db.read() as session:
         versions = [session.get(Journey, j).pathway_version for j in old]  # type: ignore[union-attr]
@@ -197,8 +206,8 @@ def test_pathways_migrate_moves_old_journeys_onto_the_latest_version(
             .select_from(JourneyEvent)
             .where(col(JourneyEvent.trigger) == MIGRATE_TRIGGER)
         ).scalar_one()
-    assert versions == [2, 2, 1]
-    assert logged == 5  # three to version 1 in the set-up, two to version 2
+    assert versions == [3, 3, 1]
+    assert logged == 5  # three to version 1 in the set-up, two to version 3
     again = cli("pathways", "migrate", "client_journey")
     assert "moved 0 journeys" in again.output  # type: ignore[attr-defined]
     unknown = cli("pathways", "migrate", "nope")

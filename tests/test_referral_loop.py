@@ -35,7 +35,7 @@ from engine.models import Journey, Referral, Role
 from engine.reports import funnel
 from engine.runtime import Runtime
 from engine.settings import get_settings
-from engine.testing import UserClient, make_user
+from engine.testing import make_user
 from tests.referral_kit import (
     ELIGIBLE_TARGET,
     coach_principal,
@@ -43,6 +43,7 @@ from tests.referral_kit import (
     send_referral,
     young_client,
 )
+from web.testing import UserClient
 
 #: A second target offered to a young Kittilä client: the supporting service in these tests.
 SUPPORT_TARGET = "kittila.outreach_youth_work"

@@ -15,7 +15,8 @@ from engine.bounds import MAX_ID, check_date
 from engine.clock import as_utc
 from engine.errors import InputRequired
 from engine.runtime import Runtime
-from engine.testing import TEST_ORIGIN, UserClient
+from engine.testing import TEST_ORIGIN
+from web.testing import UserClient
 
 GOOD_CLIENT = {"first_name": "Aino", "last_name": "Esimerkki", "municipality_code": "261"}
 

@@ -21,8 +21,9 @@ from fastapi.testclient import TestClient
 from engine.access import Principal
 from engine.models import Role
 from engine.runtime import Runtime
-from engine.testing import TEST_ORIGIN, make_client, make_user, sign_in
+from engine.testing import TEST_ORIGIN, make_client, make_user
 from tests.group_kit import invite, make_group
+from web.testing import sign_in
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 #: Every form field name the templates use.
