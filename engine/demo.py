@@ -36,6 +36,8 @@ from engine.models import (
     Role,
     User,
 )
+from engine.qualifications import QualificationInput
+from engine.qualifications import add as add_qualification
 from engine.runtime import Runtime
 from engine.settings import Environment
 from engine.strengths import ExperienceInput, add_experience, add_strength, set_cv_contact
@@ -596,11 +598,25 @@ DEMO_EXPERIENCES = (
     ("other", "Kalastusseuran talkoot", "", "", "Laiturin korjaus"),
 )
 
+#: Qualifications and cards (engine/qualifications.py): kind, name, issuer, days ago, valid for
+#: (days; 0: does not run out). The work-safety card is valid five years.
+DEMO_QUALIFICATIONS = (
+    ("hygiene_card", "Hygieniapassi", "Ruokavirasto (testaaja: Lapin ammattiopisto)", 40, 0),
+    ("work_safety_card", "Työturvallisuuskortti", "Työturvallisuuskeskus TTK", 12, 5 * 365),
+    (
+        "partial_qualification",
+        "Varastotoiminnot (logistiikan perustutkinnon osa)",
+        "Lapin ammattiopisto",
+        200,
+        0,
+    ),
+)
+
 
 def load_assessments_and_strengths(runtime: Runtime, coach_id: int, now: datetime) -> None:
     """The coach's first client gets two Kykyviisari summaries (the change shows), an ability
-    and requirement profile, strengths in their own words, experiences and, as the CV's
-    contact details, only their home municipality."""
+    and requirement profile, strengths in their own words, experiences, qualifications and
+    cards and, as the CV's contact details, only their home municipality."""
     with runtime.db.write() as session:
         client_id = session.execute(
             select(func.min(CareTeam.client_id)).where(col(CareTeam.user_id) == coach_id)
@@ -663,5 +679,21 @@ def load_assessments_and_strengths(runtime: Runtime, coach_id: int, now: datetim
                 client_id=client_id,
                 recorded_by=coach_id,
                 values=ExperienceInput(kind, title, place, period, description),
+                now=now,
+            )
+        for kind, name, issuer, days_ago, valid_days in DEMO_QUALIFICATIONS:
+            gained = today - timedelta(days=days_ago)
+            valid_until = gained + timedelta(days=valid_days) if valid_days else None
+            add_qualification(
+                session,
+                client_id=client_id,
+                recorded_by=coach_id,
+                values=QualificationInput(
+                    kind,
+                    name,
+                    gained.isoformat(),
+                    issuer,
+                    valid_until.isoformat() if valid_until else "",
+                ),
                 now=now,
             )

@@ -616,6 +616,36 @@ class CVContact(SQLModel, table=True):
     updated_at: datetime = _ts(nullable=False, default=utcnow)
 
 
+class QualificationKind(StrEnum):
+    """What kind of qualification or card (tutkinto, kortti) a client has gained."""
+
+    #: Tutkinnon osa: a part of a vocational qualification.
+    partial_qualification = "partial_qualification"
+    #: Hygieniapassi.
+    hygiene_card = "hygiene_card"
+    #: Työturvallisuuskortti.
+    work_safety_card = "work_safety_card"
+    #: Anything else with a certificate: a first-aid card, a forklift licence, a whole degree.
+    other = "other"
+
+
+class Qualification(SQLModel, table=True):
+    """A qualification or card the client has gained (name, date, issuer): on the client page,
+    the CV, and counted for the funder as "gained a qualification" (engine/qualifications.py)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    kind: str = Field(max_length=32, description="QualificationKind")
+    name: str = Field(max_length=200)
+    gained_on: date
+    issuer: str = Field(max_length=200)
+    #: A card that runs out (työturvallisuuskortti: five years); empty when it does not.
+    valid_until: date | None = None
+    recorded_by: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime = _ts(nullable=False, default=utcnow)
+    updated_at: datetime | None = _ts(nullable=True)
+
+
 # --- groups (ryhmät): engine/groups.py, docs/architecture.md "Groups" ----------------------------
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from engine.assessments import assessments, by_instrument
 from engine.demo import demo_municipalities, load_demo
 from engine.integrity import verify_journeys
 from engine.models import Assessment, Client, ClientFact
+from engine.qualifications import gained_in_period, qualifications
 from engine.runtime import Runtime
 from engine.strengths import cv_contact, experiences, strengths
 
@@ -126,6 +129,12 @@ def test_demo_has_a_client_with_two_summaries_a_profile_strengths_and_experience
         assert profile.requirement_of and profile.requirements
         assert strengths(session, client_id) and experiences(session, client_id)
         assert cv_contact(session, client_id) is not None  # only the municipality
+        kinds = {q.kind for q in qualifications(session, client_id)}
+        assert kinds == {"hygiene_card", "work_safety_card", "partial_qualification"}
+        # the funder's "gained a qualification" in the last 90 days: this client, once
+        today = runtime.clock.today()
+        found = gained_in_period(session, [client_id], today - timedelta(days=90), today)
+        assert [q.name for q in found[client_id]] == ["Hygieniapassi", "Työturvallisuuskortti"]
 
 
 def test_demo_has_a_running_group_with_attendance(runtime: Runtime) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from engine import audit
+from engine import qualifications as qualification_log
 from engine.access import Basis, What, grants_for
 from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
 from engine.client_card import client_card
@@ -373,6 +374,8 @@ def client_context(
         "groups": client_groups(session, view.principal, view.client_id, today),
         "group_error": "",
         "group_invited": False,
+        # qualifications and cards (clients/_assessments.html; edited on the strengths page)
+        "qualifications": qualification_log.qualifications(session, view.client_id),
     }
 
 
