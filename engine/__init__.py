@@ -4,14 +4,25 @@ referral rules and client facts.
 
 May import: the standard library and third-party packages. Never imports ``web`` or ``plugins``.
 
-This module exports the plugin-facing API: plugins import only these names (or only pluggy's
-``HookimplMarker("polku")``). See ``docs/plugins.md``.
+This module exports the plugin-facing API: everything a hook receives or returns, the record
+types and the shared builders. Plugins import only these names (or only pluggy's
+``HookimplMarker("polku")``). ``docs/plugins.md`` documents each with its fields; a meta-test
+keeps the two in step. Test helpers for plugin authors are in :mod:`engine.testing`.
 """
 
+from engine.errors import GuardRejected
 from engine.facts import Fact, FactDefinition, Facts
 from engine.guards import GuardContext, Verdict
 from engine.hookspecs import hookimpl
 from engine.instruments import Instrument, InstrumentItem, Scale
+from engine.regions import (
+    county_service,
+    employment_area_service,
+    local_service,
+    municipality,
+    provider,
+    slug,
+)
 from engine.rules import (
     PATHWAY_TYPES,
     Eligibility,
@@ -21,20 +32,26 @@ from engine.rules import (
     Rule,
     RuleContext,
     ServiceProvider,
+    Texts,
     age_under,
     residents_only,
     waiting_list,
 )
+from engine.views import ClientView, EventView, JourneyView
 
 __all__ = [
     "PATHWAY_TYPES",
+    "ClientView",
     "Eligibility",
+    "EventView",
     "Fact",
     "FactDefinition",
     "Facts",
     "GuardContext",
+    "GuardRejected",
     "Instrument",
     "InstrumentItem",
+    "JourneyView",
     "Municipality",
     "ReferralOption",
     "ReferralTarget",
@@ -42,9 +59,16 @@ __all__ = [
     "RuleContext",
     "Scale",
     "ServiceProvider",
+    "Texts",
     "Verdict",
     "age_under",
+    "county_service",
+    "employment_area_service",
     "hookimpl",
+    "local_service",
+    "municipality",
+    "provider",
     "residents_only",
+    "slug",
     "waiting_list",
 ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.applog import configure_logging
+from engine.plugin_cli import plugins_app
 from engine.settings import get_settings
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=Tr
 app.add_typer(pathways_app, name="pathways")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
-plugins_app = typer.Typer(help="Installed plugins and their referral rules.", no_args_is_help=True)
 app.add_typer(plugins_app, name="plugins")
 
 
@@ -100,79 +99,6 @@ def pathways_diagram(
         err.print(f"error: {exc.args[0]}; known: {', '.join(registry.keys())}", highlight=False)
         raise typer.Exit(1) from None
     sys.stdout.write(diagram(pathway, language))
-
-
-@plugins_app.command("list")
-def plugins_list() -> None:
-    """Each plugin: version, source (core / built-in / entry point), municipalities served."""
-    from engine.plugins import build_plugin_manager, describe_plugins
-
-    settings = get_settings()
-    pm = build_plugin_manager(only=settings.plugins, trace=settings.trace_hooks)
-    table = Table("plugin", "version", "source", "municipalities", title="Polku plugins")
-    for info in describe_plugins(pm):
-        served = ", ".join(f"{code} {name}" for code, name in info.municipalities)
-        table.add_row(info.name, info.version, info.source, served or "-")
-    out.print(table)
-
-
-def _iso_date(value: str | None, option: str) -> date | None:
-    try:
-        return None if value is None else date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a date as YYYY-MM-DD", param_hint=option
-        ) from None
-
-
-@plugins_app.command("try")
-def plugins_try(
-    municipality: Annotated[str, typer.Option(help="The client's municipality code")],
-    birth_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
-    fact: Annotated[
-        list[str] | None, typer.Option(help="A fact as key=value; repeat for more")
-    ] = None,
-    on: Annotated[str | None, typer.Option(help="The day to assess, YYYY-MM-DD")] = None,
-    language: Annotated[str, typer.Option("--language", "-l", help="fi, sv or en")] = "fi",
-) -> None:
-    """Try the referral rules on a made-up client; nothing is stored. Lists every target offered
-    in the municipality: eligible, or blocked with each rule's reason and legal source."""
-    from engine.errors import InputRequired
-    from engine.facts import Facts
-    from engine.models import Client
-    from engine.rules import text_in
-    from engine.runtime import Runtime
-
-    runtime = Runtime()
-    today = _iso_date(on, "--on") or date.today()
-    values = dict(item.partition("=")[::2] for item in fact or ())
-    try:
-        facts = Facts.from_values(runtime.facts.definitions, values, today)
-    except InputRequired as exc:
-        raise typer.BadParameter(str(exc), param_hint="--fact") from None
-    client = Client(
-        first_name="-",
-        last_name="-",
-        municipality_code=municipality,
-        birth_date=_iso_date(birth_date, "--birth-date"),
-    )
-    place = runtime.municipalities.get(municipality)
-    title = f"{municipality} {place.label(language) if place else '?'}, {today.isoformat()}"
-    table = Table("target", "provider", "plugin", "eligible", "why", title=title)
-    for option in runtime.referral_options.for_client(client, facts, today):
-        why = "; ".join(
-            f"{v.text(language)}" + (f" ({v.legal_source})" if v.legal_source else "")
-            for v in option.eligibility.denied
-        )
-        provider = option.target.provider
-        table.add_row(
-            text_in(option.target.label, language),
-            provider.name if provider else "-",
-            option.plugin,
-            "yes" if option.eligible else "no",
-            why or "-",
-        )
-    out.print(table)
 
 
 @pathways_app.command("migrate")

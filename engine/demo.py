@@ -359,7 +359,9 @@ def load_referrals(
                     service_type=target.pathway_type
                     if target.pathway_type in SERVICE_TYPES
                     else "other",
-                    municipality_code=target.area[0] if target.area else "000",
+                    municipality_code=target.area[0]
+                    if target.area
+                    else (target.provider.municipality_code if target.provider else "000"),
                     capacity=12,
                     response_days=14,
                     notify_email=None,

@@ -90,13 +90,15 @@ def polku_referral_targets(
 
     Return a list of :class:`~engine.rules.ReferralTarget`: pathway type, labels in fi/sv/en,
     the provider with its contact details, the municipalities whose clients it is offered to
-    (``area``) and its local rules. The engine leaves out targets not offered in the client's
-    municipality, then assesses each with every rule in force on ``today`` (national rules of
-    its pathway type from ``polku_referral_rules``, then the target's own rules) and lists it
-    as eligible or blocked with every reason and legal source. ``facts`` are the client's facts
-    as of ``today``. ``None`` offers nothing. Asked on every request: read, never write. A plugin
-    that raises (or returns something other than a list of targets) is logged and shown as one
-    blocked "unavailable" option (fail closed); the other plugins still answer.
+    (``area``, or every municipality declaring one of its ``wellbeing_counties`` or
+    ``employment_areas``) and its local rules. The engine leaves out targets not offered in the
+    client's municipality, then assesses each with every rule in force on ``today`` (national
+    rules of its pathway type from ``polku_referral_rules``, then the target's own rules) and
+    lists it as eligible or blocked with every reason and legal source. ``facts`` are the
+    client's facts as of ``today``. ``None`` offers nothing. Asked on every request: read,
+    never write. A plugin that raises (or returns something other than a list of targets) is
+    logged and shown as one blocked "unavailable" option (fail closed); the other plugins still
+    answer.
 
     Example::
 

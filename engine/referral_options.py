@@ -3,7 +3,8 @@
 For one client on one day:
 
 1. every plugin is asked separately for its targets (``polku_referral_targets``); targets not
-   offered in the client's municipality are left out;
+   offered in the client's municipality (by code, or through its wellbeing county or
+   employment area) are left out;
 2. each target is assessed by every rule in force that day: the rules from
    ``polku_referral_rules`` governing its pathway type, then the target's own local rules;
 3. any deny blocks; each verdict carries its reasons (fi/sv/en) and legal source.
@@ -29,7 +30,14 @@ from engine.facts import ClientFacts, Facts
 from engine.guards import Verdict, ask
 from engine.models import Client
 from engine.plugins import ask_each
-from engine.rules import Eligibility, ReferralOption, ReferralTarget, Rule, RuleContext
+from engine.rules import (
+    Eligibility,
+    Municipality,
+    ReferralOption,
+    ReferralTarget,
+    Rule,
+    RuleContext,
+)
 from engine.views import ClientView
 
 log = logging.getLogger("polku.referral_options")
@@ -46,8 +54,12 @@ class ReferralOptions:
         rules: Mapping[str, Rule],
         facts: ClientFacts,
         clock: Clock | None = None,
+        municipalities: Mapping[str, Municipality] | None = None,
     ):
         self.pm = pm
+        #: The municipalities the plugins describe: a target offered to a wellbeing county or
+        #: an employment area reaches the clients of every municipality that declares it.
+        self.municipalities: Mapping[str, Municipality] = municipalities or {}
         self.clock = clock or Clock()
         self.rules = list(rules.values())
         self.facts = facts
@@ -101,7 +113,7 @@ class ReferralOptions:
                     self.assess(target, client=client, facts=facts, today=today),
                 )
                 for target in targets
-                if target.offered_to(client)
+                if target.offered_to(client, self.municipalities)
             )
         return options
 

@@ -183,6 +183,10 @@ class Rule:
     area: tuple[str, ...] = ()
     valid_from: date | None = None
     valid_to: date | None = None
+    #: Set by :func:`residents_only`: the codes whose residents it allows (it denies everyone
+    #: else). Lets Polku warn at start-up when the rule sits on a target that is only offered
+    #: there anyway, so it can never deny.
+    residents_of: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not IDENT.match(self.key):
@@ -215,19 +219,51 @@ class ReferralTarget:
     pathway_type: str
     label: Texts
     provider: ServiceProvider | None = None
-    #: Municipality codes whose clients are offered this target; empty: every client.
+    #: Municipality codes whose clients are offered this target. With ``wellbeing_counties``
+    #: and ``employment_areas`` empty too: every client.
     area: tuple[str, ...] = ()
     #: Local rules of this target (resident-only, waiting list...).
     rules: tuple[Rule, ...] = ()
     description: Texts = field(default_factory=dict)
+    #: Wellbeing services counties (hyvinvointialue, as in :attr:`Municipality.wellbeing_county`)
+    #: whose municipalities' clients are offered this target: a municipality joins by declaring
+    #: its county, with no change to the plugin that offers the service.
+    wellbeing_counties: tuple[str, ...] = ()
+    #: Employment areas (työllisyysalue, as in :attr:`Municipality.employment_area`), likewise.
+    employment_areas: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not IDENT.match(self.key) or not IDENT.match(self.pathway_type):
             raise ValueError(f"target {self.key!r}: key and pathway type must be identifiers")
         require_texts(f"target {self.key}", self.label)
 
-    def offered_to(self, client: Client | ClientView) -> bool:
-        return not self.area or client.municipality_code in self.area
+    @property
+    def everywhere(self) -> bool:
+        """Offered to every client (no area, county or employment area named)."""
+        return not (self.area or self.wellbeing_counties or self.employment_areas)
+
+    def offered_in(self, municipality: str, known: Mapping[str, Municipality]) -> bool:
+        """Whether clients of ``municipality`` (a code) are offered this target; ``known`` are
+        the municipalities the plugins describe (their county and employment area count)."""
+        if self.everywhere or municipality in self.area:
+            return True
+        place = known.get(municipality)
+        return place is not None and (
+            place.wellbeing_county in self.wellbeing_counties
+            or place.employment_area in self.employment_areas
+        )
+
+    def offered_to(
+        self, client: Client | ClientView, known: Mapping[str, Municipality] | None = None
+    ) -> bool:
+        return self.offered_in(client.municipality_code, known or {})
+
+    def reach(self, known: Mapping[str, Municipality]) -> set[str]:
+        """The codes of the ``known`` municipalities whose clients are offered this target
+        (for an ``everywhere`` target: all of them)."""
+        return {code for code in known if self.offered_in(code, known)} | (
+            set() if self.everywhere else set(self.area)
+        )
 
     def pathway_label(self) -> Texts:
         return PATHWAY_TYPES.get(self.pathway_type, self.label)
@@ -379,6 +415,7 @@ def residents_only(
         title={"fi": "Vain asukkaille", "sv": "Endast för invånare", "en": "Residents only"},
         valid_from=valid_from,
         valid_to=valid_to,
+        residents_of=tuple(sorted(codes)),
     )
 
 

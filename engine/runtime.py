@@ -15,6 +15,7 @@ from engine.guards import GuardRegistry
 from engine.instruments import Instrument
 from engine.journeys import Journeys
 from engine.pathway import PathwayError, PathwayRegistry, load_files
+from engine.plugin_checks import log_warnings, plugin_warnings
 from engine.plugins import build_plugin_manager, collect_records, static_answers
 from engine.referral_options import ReferralOptions
 from engine.referrals import Referrals
@@ -80,8 +81,13 @@ class Runtime:
         rules: dict[str, Rule] = collect_records(
             self.pm, "polku_referral_rules", Rule, lambda r: r.key
         )
+        #: Well-formed plugin data that cannot do what was meant (logged once here).
+        self.plugin_warnings = plugin_warnings(self.pm, self.municipalities)
+        log_warnings(self.plugin_warnings)
         self.facts = ClientFacts(fact_definitions, self.clock)
-        self.referral_options = ReferralOptions(self.pm, rules, self.facts, self.clock)
+        self.referral_options = ReferralOptions(
+            self.pm, rules, self.facts, self.clock, self.municipalities
+        )
         self.db = database or Database(
             self.settings.database_url,
             pool_size=self.settings.pool_size,

@@ -19,7 +19,9 @@ Helpers: :func:`plugin_manager_with`, :func:`make_organisation`, :func:`make_use
 :func:`make_client` (optionally kept by an organisation with a care team), :func:`sign_in` (a
 session without the password round trip), :func:`login` (the real login endpoint),
 :func:`totp_code`, :func:`record_facts`, :func:`referral_options_of`, :func:`ready_for_goal_setting`
-(what a journey needs before ``set_goals``: a GAS goal with all five levels described).
+(what a journey needs before ``set_goals``: a GAS goal with all five levels described),
+:func:`move_journey_to` (a journey to a state, every rule asked), :func:`transition_verdicts`,
+:func:`assert_denied` ("this move is denied by this rule") and :func:`assert_allowed`.
 
 Installed with Polku as the pytest plugin ``engine.testing`` (entry point group ``pytest11``), so
 a plugin package's own tests get these fixtures without any conftest.
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,7 @@ from sqlmodel import Session, col
 from engine.clock import Clock
 from engine.db import Database
 from engine.goals import add_goal, has_described_goal
+from engine.guards import Verdict
 from engine.migrate import upgrade
 from engine.models import CareTeam, Client, Journey, Organisation, OrganisationKind, Role, User
 from engine.plugins import build_plugin_manager, refuse_wrappers
@@ -362,11 +365,22 @@ def make_client(
     care_team: tuple[int, ...] = (),
     valid_from: date | None = None,
     valid_to: date | None = None,
+    facts: Mapping[str, object] | None = None,
+    facts_from: date | None = None,
+    state: str | None = None,
 ) -> tuple[int, int]:
-    """Create a fictional client with a client journey; return (client_id, journey_id).
+    """Create a fictional client with a client journey; return ``(client_id, journey_id)``.
 
-    ``organisation_id`` keeps the record; every user in ``care_team`` becomes a member for
-    [valid_from (default: today), valid_to].
+    - ``municipality_code``: the client's home municipality (kuntanumero), default Kittilä 261;
+    - ``birth_date``: ``None`` for unknown (rules that need it then ask for it);
+    - ``consent``: whether the client's agreement to take part is recorded (``engage`` needs it);
+    - ``first_name``, ``last_name``: fictional names (never real ones);
+    - ``organisation_id``: the organisation that keeps the record;
+    - ``care_team``: user ids who become care-team members for [``valid_from`` (default:
+      today), ``valid_to``];
+    - ``facts``: client facts to record, ``{"benefit": "social_assistance", ...}`` (keys as
+      defined by ``polku_fact_definitions``), valid from ``facts_from`` (default: today);
+    - ``state``: move the journey to this state first (see :func:`move_journey_to`).
     """
     with runtime.db.write() as session:
         client = Client(
@@ -393,7 +407,12 @@ def make_client(
             session, client_id=client.id, pathway_key="client_journey", actor_id=None
         )
         assert journey.id is not None
-        return client.id, journey.id
+        client_id, journey_id = client.id, journey.id
+    if facts:
+        record_facts(runtime, client_id, valid_from=facts_from, **facts)
+    if state is not None:
+        move_journey_to(runtime, journey_id, state)
+    return client_id, journey_id
 
 
 def record_facts(
@@ -452,3 +471,118 @@ def new_client(runtime: Runtime) -> Callable[..., tuple[int, int]]:
         return make_client(runtime, **kwargs)
 
     return make
+
+
+def _route(runtime: Runtime, journey_id: int, state: str) -> list[str]:
+    """The shortest chain of triggers from the journey's state to ``state`` (resume, which
+    returns to where the journey was, is not used)."""
+    with runtime.db.read() as session:
+        journey, _client = runtime.journeys.load(session, journey_id)
+    pathway = runtime.journeys.pathway_of(journey)
+    if state not in pathway.states:
+        raise ValueError(f"{pathway.key} v{pathway.version} has no state {state!r}")
+    paths: dict[str, list[str]] = {journey.state: []}
+    queue = [journey.state]
+    while queue:
+        here = queue.pop(0)
+        for t in pathway.definition.transitions:
+            if here not in t.source or t.returns_to_previous:
+                continue
+            for dest in t.dest:
+                if dest not in paths:
+                    paths[dest] = [*paths[here], t.trigger]
+                    queue.append(dest)
+    if state not in paths:
+        raise ValueError(f"{state!r} cannot be reached from {journey.state!r}")
+    return paths[state]
+
+
+def move_journey_to(runtime: Runtime, journey_id: int, state: str) -> list[str]:
+    """Move a journey to ``state`` along the shortest chain of transitions, as a coach would,
+    every rule asked; returns the triggers fired. A required reason is given as "testi" and a
+    required outcome as the first allowed one; entering goal setting gets a described GAS goal
+    (:func:`ready_for_goal_setting`). A move that a rule denies fails the test, naming it."""
+    from engine.errors import GuardRejected
+
+    fired = _route(runtime, journey_id, state)
+    for trigger in fired:
+        with runtime.db.write() as session:
+            journey, _client = runtime.journeys.load(session, journey_id)
+            transition = runtime.journeys.pathway_of(journey).transition(trigger, journey.state)
+            assert transition is not None
+            if "gas_goals_described" in transition.guards:
+                ready_for_goal_setting(session, journey_id)
+            try:
+                runtime.journeys.advance(
+                    session,
+                    journey_id,
+                    trigger,
+                    actor_id=None,
+                    reason="testi" if transition.reason == "required" else None,
+                    outcome=transition.outcomes[0] if transition.outcomes else None,
+                )
+            except GuardRejected as exc:
+                raise AssertionError(
+                    f"moving journey {journey_id} to {state!r}: {exc} (use a client the rules "
+                    "allow, e.g. make_client(consent=True), or record the facts first)"
+                ) from None
+    return fired
+
+
+def transition_verdicts(
+    runtime: Runtime, journey_id: int, trigger: str, *, reason: str | None = None
+) -> list[Verdict]:
+    """Every verdict (guards and every plugin's ``polku_check_transition``) on firing
+    ``trigger`` now; nothing is stored. Fails the test when ``trigger`` does not exist from the
+    journey's state, naming the triggers that do."""
+    with runtime.db.read() as session:
+        journey, client = runtime.journeys.load(session, journey_id)
+        options = runtime.journeys.available(session, journey, client)
+        option = next((o for o in options if o.trigger == trigger), None)
+        if option is None:
+            raise AssertionError(
+                f"{trigger!r} is not a move from {journey.state!r}; moves from there: "
+                f"{', '.join(o.trigger for o in options) or 'none'}"
+            )
+        if reason is None:
+            return option.verdicts
+        pathway = runtime.journeys.pathway_of(journey)
+        context = runtime.journeys._context(
+            session, journey, client, pathway, trigger, None, reason, None
+        )
+        return pathway.attempt(trigger, context, runtime.journeys.evaluate).verdicts
+
+
+def assert_denied(
+    runtime: Runtime,
+    journey_id: int,
+    trigger: str,
+    *,
+    rule: str,
+    legal_source: str | None = None,
+    reason: str | None = None,
+) -> Verdict:
+    """Assert that firing ``trigger`` on the journey now is denied by ``rule`` (a guard's name,
+    a rule key a plugin's ``polku_check_transition`` returned, or ``plugin:<name>`` for a
+    plugin that raised), optionally with this ``legal_source``. Returns that verdict (for its
+    ``reason``); nothing is stored. The failure message lists every verdict."""
+    verdicts = transition_verdicts(runtime, journey_id, trigger, reason=reason)
+    denied = [v for v in verdicts if v.allowed is False and v.rule == rule]
+    listed = "; ".join(
+        f"{v.rule}={'deny' if v.allowed is False else 'allow' if v.allowed else 'none'}"
+        for v in verdicts
+    )
+    assert denied, f"{trigger!r} is not denied by {rule!r}; verdicts: {listed or 'none'}"
+    if legal_source is not None:
+        assert denied[0].legal_source == legal_source, (
+            f"{rule!r} cites {denied[0].legal_source!r}, not {legal_source!r}"
+        )
+    return denied[0]
+
+
+def assert_allowed(runtime: Runtime, journey_id: int, trigger: str) -> list[Verdict]:
+    """Assert that no rule denies firing ``trigger`` on the journey now; returns the verdicts."""
+    verdicts = transition_verdicts(runtime, journey_id, trigger)
+    denied = [f"{v.rule}: {v.text('en')}" for v in verdicts if v.allowed is False]
+    assert not denied, f"{trigger!r} is denied: {'; '.join(denied)}"
+    return verdicts

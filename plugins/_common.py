@@ -1,21 +1,38 @@
 """Shared helpers of the built-in region plugins, so that each region module is mostly data.
 
-A region module lists its municipalities and targets and gets its two hook implementations
-from :func:`region_hooks`. The services every region has in the same shape are built here
-once: a municipality's own service (its outreach youth work, its rehabilitative work
-activity...), the employment area's multi-agency service and work trials, and the wellbeing
-county's social rehabilitation. Every contact detail is fictional: ``<key>@example.org`` and
-``+358 00 000 NNNN`` (no Finnish number begins with 00 after the country code).
+The builders themselves are the public ones in :mod:`engine.regions` (exported from
+``engine``), which an outside plugin uses the same way; this module only adds the fictional
+contact details of the shipped data and the two hook implementations of a region module
+(:func:`region_hooks`). A municipality's own services are built with :func:`service`; the
+wellbeing county's social rehabilitation and the employment area's multi-agency service and
+work trials are offered by county and by employment area, so they reach every municipality
+that declares that county or area (a new municipality in an outside plugin too). Every contact
+detail is fictional: ``<key>@example.org`` and ``+358 00 000 NNNN`` (no Finnish number begins
+with 00 after the country code).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from engine import PATHWAY_TYPES, Municipality, ReferralTarget, Rule, ServiceProvider, hookimpl
+from engine import (
+    Municipality,
+    ReferralTarget,
+    ServiceProvider,
+    county_service,
+    employment_area_service,
+    hookimpl,
+    local_service,
+    slug,
+)
+from engine import municipality as _municipality
+from engine import provider as _provider
 
 #: Legal source given for a municipality's or provider's own rule (not an act).
 LOCAL_DECISION = "Palveluntuottajan ilmoittama paikallinen käytäntö"
+
+#: A municipality's own service: :func:`engine.regions.local_service`.
+service = local_service
 
 
 def region_hooks(
@@ -38,67 +55,36 @@ def municipality(
     code: str, fi: str, sv: str | None = None, *, county: str, area: str, region: str
 ) -> Municipality:
     """A municipality; the Swedish name defaults to the Finnish one (most have no other)."""
-    return Municipality(code, {"fi": fi, "sv": sv or fi}, county, area, region)
-
-
-def slug(text: str) -> str:
-    """An ASCII identifier for keys and example e-mail addresses: "Mäntyharju" -> "mantyharju"."""
-    table = str.maketrans({"ä": "a", "ö": "o", "å": "a", " ": "_", "-": "_"})
-    return "".join(c for c in text.lower().translate(table) if c.isalnum() or c == "_")
+    return _municipality(code, fi, sv, wellbeing_county=county, employment_area=area, region=region)
 
 
 def provider(
     key: str, name: str, kind: str, municipality: Municipality, number: int
 ) -> ServiceProvider:
     """A service provider with fictional contact details."""
-    return ServiceProvider(
-        key=key,
-        name=name,
-        kind=kind,
-        municipality_code=municipality.code,
+    return _provider(
+        key,
+        name,
+        kind,
+        municipality,
         email=f"{key.replace('.', '-').replace('_', '-')}@example.org",
         phone=f"+358 00 000 {number:04d}",
     )
 
 
-def service(
-    pathway_type: str,
-    by: ServiceProvider,
-    area: Sequence[Municipality],
-    *,
-    place: str,
-    rules: Sequence[Rule] = (),
-    label: dict[str, str] | None = None,
-) -> ReferralTarget:
-    """A target of a known pathway type run by ``by`` for clients of ``area``.
-
-    The label is the pathway type's, followed by ``place`` ("Etsivä nuorisotyö, Kittilä")."""
-    base = PATHWAY_TYPES[pathway_type]
-    return ReferralTarget(
-        key=f"{by.key}.{pathway_type}",
-        pathway_type=pathway_type,
-        label=label or {lang: f"{text}, {place}" for lang, text in base.items()},
-        provider=by,
-        area=tuple(m.code for m in area),
-        rules=tuple(rules),
-    )
-
-
-def employment_area_services(
-    name: str, host: Municipality, members: Sequence[Municipality], number: int
-) -> list[ReferralTarget]:
-    """The employment area's (työllisyysalue) multi-agency service and work trials."""
+def employment_area_services(name: str, host: Municipality, number: int) -> list[ReferralTarget]:
+    """The employment area's (työllisyysalue) multi-agency service and work trials, for every
+    municipality that declares ``name`` as its employment area."""
     organiser = provider(slug(name), f"{name}, työllisyyspalvelut", "municipality", host, number)
     return [
-        service("multi_agency_employment_support", organiser, members, place=name),
-        service("work_trial", organiser, members, place=name),
+        employment_area_service("multi_agency_employment_support", organiser, employment_area=name),
+        employment_area_service("work_trial", organiser, employment_area=name),
     ]
 
 
-def county_social_rehabilitation(
-    county: str, host: Municipality, members: Sequence[Municipality], number: int
-) -> ReferralTarget:
-    """The wellbeing county's (hyvinvointialue) social rehabilitation, for ``members``."""
+def county_social_rehabilitation(county: str, host: Municipality, number: int) -> ReferralTarget:
+    """The wellbeing county's (hyvinvointialue) social rehabilitation, for every municipality
+    that declares ``county`` as its wellbeing county."""
     organiser = provider(
         f"{slug(county)}.aikuissosiaalityo",
         f"{county}, aikuissosiaalityö",
@@ -106,4 +92,4 @@ def county_social_rehabilitation(
         host,
         number,
     )
-    return service("social_rehabilitation", organiser, members, place=county)
+    return county_service("social_rehabilitation", organiser, county=county)

@@ -77,8 +77,8 @@ TARGETS: list[ReferralTarget] = [
     ),
     service("rehabilitative_work_activity", _rautjarvi, [RAUTJARVI], place="Rautjärvi"),
     service("other_activity", _parish, [PARIKKALA], place="Parikkala"),
-    county_social_rehabilitation(COUNTY, PARIKKALA, MUNICIPALITIES, 107),
-    *employment_area_services(EMPLOYMENT_AREA, PARIKKALA, MUNICIPALITIES, 108),
+    county_social_rehabilitation(COUNTY, PARIKKALA, 107),
+    *employment_area_services(EMPLOYMENT_AREA, PARIKKALA, 108),
 ]
 
 polku_municipalities, polku_referral_targets = region_hooks(MUNICIPALITIES, TARGETS)

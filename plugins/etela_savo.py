@@ -92,8 +92,8 @@ TARGETS: list[ReferralTarget] = [
     ),
     service("other_activity", _puumala_parish, [PUUMALA], place="Puumala"),
     service("substance_rehabilitation", _substance_foundation, MUNICIPALITIES, place="Mikkeli"),
-    county_social_rehabilitation(COUNTY, MIKKELI, MUNICIPALITIES, 411),
-    *employment_area_services(EMPLOYMENT_AREA, MIKKELI, MUNICIPALITIES, 412),
+    county_social_rehabilitation(COUNTY, MIKKELI, 411),
+    *employment_area_services(EMPLOYMENT_AREA, MIKKELI, 412),
 ]
 
 polku_municipalities, polku_referral_targets = region_hooks(MUNICIPALITIES, TARGETS)

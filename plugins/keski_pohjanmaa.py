@@ -86,8 +86,8 @@ TARGETS: list[ReferralTarget] = [
         ],
     ),
     service("other_activity", _meeting_place, MUNICIPALITIES, place="Kaustinen"),
-    county_social_rehabilitation(COUNTY, KAUSTINEN, MUNICIPALITIES, 507),
-    *employment_area_services(EMPLOYMENT_AREA, KAUSTINEN, MUNICIPALITIES, 508),
+    county_social_rehabilitation(COUNTY, KAUSTINEN, 507),
+    *employment_area_services(EMPLOYMENT_AREA, KAUSTINEN, 508),
 ]
 
 polku_municipalities, polku_referral_targets = region_hooks(MUNICIPALITIES, TARGETS)

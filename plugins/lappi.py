@@ -80,9 +80,9 @@ TARGETS: list[ReferralTarget] = [
     ),
     service("rehabilitative_work_activity", _posio, [POSIO], place="Posio"),
     service("other_activity", _posio_parish, [POSIO], place="Posio"),
-    county_social_rehabilitation(COUNTY, KEMIJARVI, MUNICIPALITIES, 208),
-    *employment_area_services(ITA_LAPPI, KEMIJARVI, [KEMIJARVI, POSIO], 209),
-    *employment_area_services(TUNTURI_LAPPI, KITTILA, [KITTILA], 210),
+    county_social_rehabilitation(COUNTY, KEMIJARVI, 208),
+    *employment_area_services(ITA_LAPPI, KEMIJARVI, 209),
+    *employment_area_services(TUNTURI_LAPPI, KITTILA, 210),
 ]
 
 polku_municipalities, polku_referral_targets = region_hooks(MUNICIPALITIES, TARGETS)

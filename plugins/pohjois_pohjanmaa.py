@@ -89,10 +89,10 @@ TARGETS: list[ReferralTarget] = [
     service("ohjaamo", _raahe_ohjaamo, [RAAHE], place="Raahe"),
     service("ohjaamo", _ylivieska_ohjaamo, [YLIVIESKA], place="Ylivieska"),
     service("rehabilitative_work_activity", _jokilaakso_workshop, [YLIVIESKA], place="Ylivieska"),
-    county_social_rehabilitation(COUNTY, MUHOS, MUNICIPALITIES, 310),
-    *employment_area_services(OULUN_SEUTU, MUHOS, [MUHOS, PUDASJARVI, UTAJARVI], 311),
-    *employment_area_services(RAAHEN_SEUTU, RAAHE, [RAAHE], 312),
-    *employment_area_services(JOKILAAKSOT, YLIVIESKA, [YLIVIESKA], 313),
+    county_social_rehabilitation(COUNTY, MUHOS, 310),
+    *employment_area_services(OULUN_SEUTU, MUHOS, 311),
+    *employment_area_services(RAAHEN_SEUTU, RAAHE, 312),
+    *employment_area_services(JOKILAAKSOT, YLIVIESKA, 313),
 ]
 
 polku_municipalities, polku_referral_targets = region_hooks(MUNICIPALITIES, TARGETS)

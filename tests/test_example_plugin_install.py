@@ -100,11 +100,21 @@ def test_its_rules_apply(installed: Path) -> None:
         site=installed,
     )
     lines = output.splitlines()
-    [coaching] = [line for line in lines if "Housing coaching" in line]
-    assert "no" in coaching and "Housing coaching starts after housing counselling" in output
+    coaching = lines.index("Housing coaching: no (esimerkkila.housing_coaching; "
+                           "Esimerkkilän Asumisen tuki ry; plugin esimerkkila)")  # fmt: skip
+    assert lines[coaching + 1] == (
+        "  deny       esimerkkila_housing_counselling_first: Housing coaching starts after "
+        "housing counselling, which the client has not had. [Esimerkkilän kunnanhallituksen "
+        "päätös 12/2026 (kuvitteellinen)]"
+    )
     # A national rule (installed with Polku) applies to the plugin's own target.
-    [youth_work] = [line for line in lines if "Outreach youth work, Esimerkkilä" in line]
-    assert "The client is 36; the service is for people under 29." in youth_work
+    youth_work = next(
+        i for i, line in enumerate(lines) if "Outreach youth work, Esimerkkilä" in line
+    )
+    assert lines[youth_work + 1] == (
+        "  deny       outreach_youth_work_under_29: The client is 36; the service is for people "
+        "under 29. [Nuorisolaki 1285/2016, 3 § ja 11 §]"
+    )
 
 
 def test_polku_plugins_restricts_entry_points_too(installed: Path) -> None:

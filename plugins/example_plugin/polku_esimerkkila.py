@@ -6,8 +6,7 @@ nothing else. It imports only the plugin API that ``engine`` exports.
 - ``polku_municipalities``: who we are (code, names, wellbeing county, employment area);
 - ``polku_referral_targets``: our local services; the national rules (installed with Polku) apply
   to them by pathway type, e.g. outreach youth work is for under-29s;
-- local rules on a target: a service for residents only, a rule of our own with its validity
-  dates, a seasonal one;
+- local rules on a target: a rule of our own with its validity dates, a seasonal one;
 - ``polku_referral_rules``: a rule for every social rehabilitation target offered in our area;
 - ``polku_fact_definitions``: one fact our own rule reads.
 
@@ -27,7 +26,6 @@ from engine import (
     ServiceProvider,
     Verdict,
     hookimpl,
-    residents_only,
 )
 
 __version__ = "0.1.0"
@@ -142,9 +140,6 @@ TARGETS = [
         provider=HOUSING_ASSOCIATION,
         area=("999",),
         rules=(
-            residents_only(
-                ESIMERKKILA, key="esimerkkila_residents_only", legal_source=LOCAL_DECISION
-            ),
             Rule(
                 key="esimerkkila_housing_counselling_first",
                 legal_source=LOCAL_DECISION,
