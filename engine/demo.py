@@ -42,6 +42,9 @@ from engine.runtime import Runtime
 from engine.settings import Environment
 from engine.strengths import ExperienceInput, add_experience, add_strength, set_cv_contact
 
+#: The demo coach's role in each client's care team, in turn (issue 18: care-team roles).
+DEMO_CARE_ROLES = ("goal_coach", "goal_coach", "job_coach", "outreach_worker")
+
 DEMO_ENVIRONMENTS = (Environment.demo, Environment.development, Environment.test)
 
 #: Preferred forward moves, in journey order; the walk takes the first allowed one most often.
@@ -228,6 +231,7 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
                     client_id=client.id,
                     user_id=coach_id,
                     valid_from=started.date(),
+                    role=DEMO_CARE_ROLES[i % len(DEMO_CARE_ROLES)],
                     created_at=started,
                     created_by=coach_id,
                 )

@@ -124,6 +124,20 @@ class Client(SQLModel, table=True):
     __table_args__ = (Index("ix_client_name", "last_name", "first_name"),)
 
 
+class CareTeamRole(StrEnum):
+    """What a member does in the client's care team (issue 18: pair work, parallel coaching)."""
+
+    #: Tavoitevalmentaja: the client's own coach for their goals.
+    goal_coach = "goal_coach"
+    #: Työhönvalmentaja: coaching towards work or studies, in parallel with the goal coach.
+    job_coach = "job_coach"
+    #: Etsivä työntekijä: outreach work.
+    outreach_worker = "outreach_worker"
+    #: Kunnan yhteyshenkilö: the municipality's contact person for this client.
+    municipal_contact = "municipal_contact"
+    other = "other"
+
+
 class CareTeam(SQLModel, table=True):
     """One user's membership in one client's care team (asiakkaan työryhmä), with validity dates.
 
@@ -139,6 +153,12 @@ class CareTeam(SQLModel, table=True):
     user_id: int = Field(foreign_key="app_user.id")
     valid_from: date
     valid_to: date | None = None
+    #: What the member does for this client (:class:`CareTeamRole`); access does not depend on it.
+    role: str = Field(
+        default=CareTeamRole.goal_coach.value,
+        max_length=32,
+        sa_column_kwargs={"server_default": CareTeamRole.goal_coach.value},
+    )
     created_at: datetime = _ts(nullable=False, default=utcnow)
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
 
