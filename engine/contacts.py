@@ -5,6 +5,11 @@ meeting, escorting the client to a service (saattaen), outreach on the street --
 duration, a short note and optionally the next agreed contact date (the follow-up the caseload
 shows as due). Notes are client data: they are never logged.
 
+Pair work (työparityöskentely): a contact may name a second worker (``pair_worker_id``), an
+active coach of the client's organisation (:func:`pair_worker_choices`); the coach who records it
+is the one who wrote it. Naming the pair worker gives them no access to the client: access and
+the access log stay per person.
+
 :func:`timeline` merges, newest first, the events of every journey of the client (the client
 journey and any referral handoff journeys, with who moved it and why) and the contacts, and
 group work: membership events name their group, and each member's attendance marks are listed.
@@ -18,18 +23,21 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from engine.clock import as_utc
 from engine.errors import InputRequired
 from engine.instruments import Instrument
 from engine.models import (
+    Client,
     ContactEntry,
     ContactKind,
     Journey,
     JourneyEvent,
     Organisation,
     Referral,
+    Role,
     User,
 )
 
@@ -48,8 +56,10 @@ def record_contact(
     note: str,
     next_contact_on: date | None,
     now: datetime,
+    pair_worker_id: int | None = None,
 ) -> ContactEntry:
-    """Add one contact to the client's log; raises :class:`InputRequired` for a bad value."""
+    """Add one contact to the client's log, written by ``coach_id`` (with ``pair_worker_id`` in
+    pair work); raises :class:`InputRequired` for a bad value."""
     if kind not in ContactKind.__members__:
         raise InputRequired("kind", "choose how the contact happened", list(ContactKind))
     if duration_minutes is not None and not 0 <= duration_minutes <= DURATION_MAX:
@@ -61,6 +71,10 @@ def record_contact(
         raise InputRequired("occurred_at", "a contact cannot be in the future")
     if next_contact_on is not None and next_contact_on < as_utc(occurred_at).date():
         raise InputRequired("next_contact_on", "the next contact is after this one")
+    if pair_worker_id is not None and pair_worker_id not in {
+        user_id for user_id, _name in pair_worker_choices(session, client_id, coach_id)
+    }:
+        raise InputRequired("pair_worker_id", "the pair worker is another active coach")
     entry = ContactEntry(
         client_id=client_id,
         coach_id=coach_id,
@@ -70,10 +84,32 @@ def record_contact(
         note=note,
         next_contact_on=next_contact_on,
         recorded_at=now,
+        pair_worker_id=pair_worker_id,
     )
     session.add(entry)
     session.flush()
     return entry
+
+
+def pair_worker_choices(session: Session, client_id: int, writer_id: int) -> list[tuple[int, str]]:
+    """Who can be named as the pair worker of a contact: the active coaches of the client's
+    organisation other than the writer, by name (id, display name)."""
+    organisation_id = session.execute(
+        select(col(Client.organisation_id)).where(col(Client.id) == client_id)
+    ).scalar()
+    if organisation_id is None:
+        return []
+    rows = session.execute(
+        select(col(User.id), col(User.display_name))
+        .where(
+            col(User.organisation_id) == organisation_id,
+            col(User.role) == Role.coach.value,
+            col(User.is_active).is_(True),
+            col(User.id) != writer_id,
+        )
+        .order_by(col(User.display_name), col(User.id))
+    ).all()
+    return [(int(user_id), name) for user_id, name in rows]
 
 
 @dataclass(frozen=True)
@@ -96,6 +132,8 @@ class TimelineItem:
     label: Mapping[str, str] | None = None
     #: The partner organisation a referral journey's event is about (the timeline's wording).
     partner: str | None = None
+    #: Pair work: the second worker at a contact (``actor`` wrote it).
+    pair_worker: str | None = None
 
     @property
     def sort_key(self) -> tuple[Any, ...]:
@@ -121,9 +159,11 @@ def timeline(
         .order_by(col(JourneyEvent.occurred_at).desc(), col(JourneyEvent.id).desc())
         .limit(limit)
     ).all()
+    pair = aliased(User)
     contacts = session.execute(
-        select(ContactEntry, col(User.display_name))
+        select(ContactEntry, col(User.display_name), col(pair.display_name))
         .outerjoin(User, col(User.id) == col(ContactEntry.coach_id))
+        .outerjoin(pair, col(pair.id) == col(ContactEntry.pair_worker_id))
         .where(col(ContactEntry.client_id) == client_id)
         .order_by(col(ContactEntry.occurred_at).desc(), col(ContactEntry.id).desc())
         .limit(limit)
@@ -131,7 +171,10 @@ def timeline(
     items = [
         TimelineItem(as_utc(e.occurred_at), "event", name, pathway_key=key, event=e)
         for e, key, name in events
-    ] + [TimelineItem(as_utc(c.occurred_at), "contact", name, contact=c) for c, name in contacts]
+    ] + [
+        TimelineItem(as_utc(c.occurred_at), "contact", name, contact=c, pair_worker=pair_name)
+        for c, name, pair_name in contacts
+    ]
     items = _with_group_work(session, client_id, items, limit)
     items = _with_partners(session, client_id, items)
     if gas_rho is not None:

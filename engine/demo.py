@@ -24,6 +24,7 @@ from sqlmodel import Session, col
 
 from engine.assessments import record_assessment
 from engine.clients import CLIENT_JOURNEY
+from engine.contacts import record_contact
 from engine.demo_groups import load_groups
 from engine.models import (
     CareTeam,
@@ -248,9 +249,55 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
             _follow_ups(session, rng, client.id, coach_id, now)
     load_referrals(runtime, people, project_id, now)
     load_assessments_and_strengths(runtime, coach_id, now)
+    load_pair_work(runtime, coach_id, project_id, now)
     # groups (engine/demo_groups.py): one running 8-week group
     load_groups(runtime, coach_id, people[DEMO_LOGINS[2].username], project_id, now)
     return DemoSummary(clients, events, len(people))
+
+
+#: The demo coach's colleague (a job coach without a login): pair work on the first client.
+DEMO_COLLEAGUE = ("demo.tyopari", "Demo Työpari")
+
+
+def load_pair_work(runtime: Runtime, coach_id: int, project_id: int | None, now: datetime) -> None:
+    """The demo coach's first client also has a job coach (the colleague, in the care team), and
+    the two visited the client at home together last week (pair work; the coach wrote it)."""
+    with runtime.db.write() as session:
+        client_id = session.execute(
+            select(func.min(CareTeam.client_id)).where(col(CareTeam.user_id) == coach_id)
+        ).scalar_one()
+        if client_id is None:
+            return
+        username, name = DEMO_COLLEAGUE
+        colleague = User(
+            username=username, display_name=name, role=Role.coach.value, organisation_id=project_id
+        )
+        session.add(colleague)
+        session.flush()
+        assert colleague.id is not None
+        session.add(
+            CareTeam(
+                client_id=client_id,
+                user_id=colleague.id,
+                valid_from=(now - timedelta(days=30)).date(),
+                role="job_coach",
+                created_at=now,
+                created_by=coach_id,
+            )
+        )
+        visited = now - timedelta(days=6)
+        record_contact(
+            session,
+            client_id=client_id,
+            coach_id=coach_id,
+            occurred_at=visited,
+            kind="home_visit",
+            duration_minutes=90,
+            note="Kotikäynti työparina: työkokeilun aloitus ja kulkeminen.",
+            next_contact_on=None,
+            now=visited,
+            pair_worker_id=colleague.id,
+        )
 
 
 DEMO_NOTES = (

@@ -275,6 +275,9 @@ class ContactEntry(SQLModel, table=True):
     #: The next contact agreed with the client (seuraava yhteydenotto); drives "follow-up due".
     next_contact_on: date | None = None
     recorded_at: datetime = _ts(nullable=False, default=utcnow)
+    #: Pair work (työparityöskentely): the second worker at the contact; ``coach_id`` wrote it.
+    #: Being named here gives no access to the client (access stays per person).
+    pair_worker_id: int | None = Field(default=None, foreign_key="app_user.id")
 
     __table_args__ = (
         Index("ix_contact_entry_client_time", "client_id", "occurred_at"),

@@ -40,7 +40,7 @@ from engine.clients import (
     possible_duplicates,
     register_client,
 )
-from engine.contacts import record_contact, timeline
+from engine.contacts import pair_worker_choices, record_contact, timeline
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
 from engine.groups import client_groups
 from engine.models import Client, ContactKind, Journey
@@ -374,6 +374,8 @@ def client_context(
         "groups": client_groups(session, view.principal, view.client_id, today),
         "group_error": "",
         "group_invited": False,
+        # pair work: who can be named as the second worker of a contact
+        "pair_workers": pair_worker_choices(session, view.client_id, view.principal.user_id),
         # qualifications and cards (clients/_assessments.html; edited on the strengths page)
         "qualifications": qualification_log.qualifications(session, view.client_id),
     }
@@ -474,9 +476,12 @@ def add_contact(
     duration_minutes: Annotated[str, Form(max_length=6)] = "",
     note: Annotated[str, Form(max_length=1000)] = "",
     next_contact_on: Annotated[str, Form(max_length=10)] = "",
+    pair_worker_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
-    """Record a contact of individual work (kontakti): how, when, how long, note, follow-up."""
+    """Record a contact of individual work (kontakti): how, when, how long, note, follow-up,
+    and in pair work the second worker (the signed-in coach is the one who wrote it)."""
     values = {
+        "pair_worker_id": pair_worker_id,
         "kind": kind,
         "occurred_at": occurred_at,
         "duration_minutes": duration_minutes,
@@ -500,6 +505,9 @@ def add_contact(
         follow_up = parse_date(next_contact_on)
     except InputRequired:
         errors["next_contact_on"] = "invalid"
+    pair = _int(pair_worker_id)
+    if pair_worker_id.strip() and pair is None:
+        errors["pair_worker_id"] = "invalid"
     if not errors:
         try:
             with work.session.begin_nested():
@@ -513,6 +521,7 @@ def add_contact(
                     note=note,
                     next_contact_on=follow_up,
                     now=now,
+                    pair_worker_id=pair,
                 )
         except InputRequired as exc:
             errors[exc.field] = "invalid"
