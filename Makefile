@@ -63,11 +63,14 @@ messages: $(STAMP)
 	$(BIN)/pybabel update --no-fuzzy-matching -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages
 	$(MAKE) translations
 
-## Create the venv, install, migrate, load fictional demo data on first start, print the demo
-## logins, serve on :8000. Demo mode (fictional data, no second factor) unless told otherwise.
+## Create the venv, install, (PostgreSQL: set up the owner and app roles,) migrate, load fictional
+## demo data on first start, print the demo logins, serve on :8000. Demo mode (fictional data, no second factor) unless told otherwise.
 run: export POLKU_ENVIRONMENT ?= demo
 run: install
 	mkdir -p var
+	@# PostgreSQL: the owner and app roles first (docs/operations.md, needs POLKU_ADMIN_DATABASE_URL
+	@# and POLKU_OWNER_DATABASE_URL); SQLite has no roles
+	case "$$POLKU_DATABASE_URL" in postgresql*) $(BIN)/polku db roles ;; esac
 	$(BIN)/polku db upgrade
 	$(BIN)/polku demo load --if-empty
 	$(BIN)/polku demo logins

@@ -1,14 +1,15 @@
-"""``python -m bench [advance|peers|caseload|http]``: every benchmark, or the ones named."""
+"""``python -m bench [advance|peers|caseload|http|esf]``: every benchmark, or the ones named."""
 
 import sys
 
-from bench import advance, caseload, http, peers
+from bench import advance, caseload, esf, http, peers
 
 BENCHES = {
     "advance": advance.main,
     "peers": peers.main,
     "caseload": caseload.main,
     "http": http.main,
+    "esf": esf.main,
 }
 
 for name in sys.argv[1:] or list(BENCHES):

@@ -123,6 +123,10 @@ class What(StrEnum):
     group_work = "group_work"
     #: Inviting the client (from their page) to a group the coach leads.
     group_invite = "group_invite"
+    #: The client's ESF+ participant data (osallistujatiedot) as recorded, with its gaps.
+    participant_data = "participant_data"
+    #: Filling in an entry, exit or follow-up form of the participant data.
+    participant_form = "participant_form"
 
 
 class Basis(StrEnum):
@@ -257,6 +261,8 @@ GRANTS: tuple[Grant, ...] = (
                 What.rate_goals,
                 *ASSESSMENT_KINDS,
                 What.group_invite,
+                What.participant_data,
+                What.participant_form,
             }
         ),
         in_care_team,
@@ -450,6 +456,18 @@ def can_list_caseload(principal: Principal) -> bool:
 def can_see_organisation_reports(principal: Principal) -> bool:
     """A coordinator sees aggregates (the funnel) of their own organisation's clients."""
     return principal.role == Role.coordinator and principal.organisation_id is not None
+
+
+def can_see_funder_reports(principal: Principal) -> bool:
+    """A coordinator lists the funder reports of the projects their organisation takes part in
+    (which projects: :func:`can_report_project`)."""
+    return principal.role == Role.coordinator and principal.organisation_id is not None
+
+
+def can_report_project(principal: Principal, organisation_ids: frozenset[int]) -> bool:
+    """Only the coordinators of a project's organisations (main implementer or a
+    co-implementer) see its funder report and export it (docs/reporting.md)."""
+    return can_see_funder_reports(principal) and principal.organisation_id in organisation_ids
 
 
 def can_find_clients_for_log(principal: Principal) -> bool:

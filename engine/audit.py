@@ -22,11 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from engine.access import Basis, Principal, What
+from engine.chain import append
 from engine.clock import as_utc
 from engine.errors import InputRequired
 from engine.models import AccessLog, Disclosure, Organisation, User
@@ -38,9 +39,6 @@ CODE = re.compile(r"^[A-Za-z0-9_.:/§-]{1,64}$")
 GROUP_ATTENDANCE = "group_attendance"
 #: How far back a client log report reaches unless asked otherwise (703/2023 §11).
 DEFAULT_REPORT_YEARS = 2
-
-_access_t = AccessLog.__table__  # type: ignore[attr-defined]
-_disclosure_t = Disclosure.__table__  # type: ignore[attr-defined]
 
 
 def _code(field: str, value: str) -> str:
@@ -81,16 +79,21 @@ def record_access(
     basis: Basis,
     at: datetime,
 ) -> None:
-    """Write one access-log row. Call it inside the transaction that reads the data."""
-    session.execute(
-        insert(_access_t).values(
-            occurred_at=at,
-            user_id=principal.user_id,
-            organisation_id=principal.organisation_id,
-            client_id=client_id,
-            what=_code("what", str(what)),
-            basis=_code("basis", str(basis)),
-        )
+    """Write one access-log row (linked into the client's hash chain, engine/chain.py). Call it
+    inside the transaction that reads the data."""
+    append(
+        session,
+        "access_log",
+        [
+            {
+                "occurred_at": at,
+                "user_id": principal.user_id,
+                "organisation_id": principal.organisation_id,
+                "client_id": client_id,
+                "what": _code("what", str(what)),
+                "basis": _code("basis", str(basis)),
+            }
+        ],
     )
 
 
@@ -113,7 +116,7 @@ def record_accesses(
         "what": _code("what", str(what)),
         "basis": _code("basis", str(basis)),
     }
-    session.execute(insert(_access_t), [{**row, "client_id": cid} for cid in client_ids])
+    append(session, "access_log", [{**row, "client_id": cid} for cid in client_ids])
 
 
 def record_disclosure(
@@ -132,18 +135,15 @@ def record_disclosure(
     ``what`` names what was handed over (``"referral_packet"``); ``basis`` why it was allowed
     (``"consent"`` or a statute code such as ``"1301/2014:41§"``). Codes only, never free text.
     """
-    result = session.execute(
-        insert(_disclosure_t).values(
-            occurred_at=at,
-            client_id=client_id,
-            recipient_organisation_id=recipient_organisation_id,
-            disclosed_by=disclosed_by,
-            what=_code("what", what),
-            basis=_code("basis", basis),
-        )
-    )
-    primary_key = result.inserted_primary_key  # type: ignore[attr-defined]
-    return int(primary_key[0])
+    row = {
+        "occurred_at": at,
+        "client_id": client_id,
+        "recipient_organisation_id": recipient_organisation_id,
+        "disclosed_by": disclosed_by,
+        "what": _code("what", what),
+        "basis": _code("basis", basis),
+    }
+    return append(session, "disclosure", [row])[0]
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from engine.access import Principal, What, visible_clients
 from engine.clients import CLIENT_JOURNEY
 from engine.clock import as_utc
 from engine.models import CareTeam, Client, ContactEntry, Journey, Referral
+from engine.participants import follow_ups_due
 
 PAGE_SIZE = 25
 #: The referral pathway's state before the partner answers.
@@ -90,6 +91,16 @@ FLAGS: list[CaseloadFlag] = [
         "referrals_expired",
         {"fi": "Ohjaus myöhässä", "sv": "Remiss försenad", "en": "Referral overdue"},
         _unanswered_referrals(expired=True),
+    ),
+    # ESF+ participant data (engine/participants.py): the six-month follow-up is due
+    CaseloadFlag(
+        "esf_follow_up_due",
+        {
+            "fi": "Kuuden kuukauden seuranta",
+            "sv": "Sexmånadersuppföljning",
+            "en": "Six-month follow-up due",
+        },
+        follow_ups_due,
     ),
 ]
 

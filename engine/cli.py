@@ -14,12 +14,15 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.applog import configure_logging
+from engine.cli_reports import projects_app as _projects_app
+from engine.cli_reports import report_app as _report_app
 from engine.plugin_cli import plugins_app
 from engine.settings import get_settings
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from engine.retention import Retention
     from engine.runtime import Runtime
 
 app = typer.Typer(
@@ -42,6 +45,9 @@ app.add_typer(plugins_app, name="plugins")
 app.add_typer(organisations_app, name="organisations")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+# ESF+ projects and the funder report (engine/cli_reports.py, docs/reporting.md)
+app.add_typer(_projects_app, name="projects")
+app.add_typer(_report_app, name="report")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -144,25 +150,106 @@ def db_upgrade(revision: str = "head") -> None:
     from engine.migrate import upgrade
 
     settings = get_settings()
-    _ensure_sqlite_dir(settings.database_url)
-    upgrade(settings.database_url, revision)
+    _ensure_sqlite_dir(settings.owner_url)
+    upgrade(settings.owner_url, revision, app_role=settings.app_role)
     out.print(f"database at revision {revision}")
+    if settings.app_role:
+        out.print(f"granted the app role {settings.app_role} what it needs", highlight=False)
+
+
+@db_app.command("roles")
+def db_roles(
+    admin_url: Annotated[
+        str,
+        typer.Option(
+            envvar="POLKU_ADMIN_DATABASE_URL",
+            help="A superuser's URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres)",
+        ),
+    ],
+) -> None:
+    """PostgreSQL: create the owner and app roles named in POLKU_OWNER_DATABASE_URL and
+    POLKU_DATABASE_URL, and the database owned by the owner, when missing (idempotent). Then
+    run `polku db upgrade`, which grants the app role what it needs."""
+    from sqlalchemy.engine import make_url
+
+    from engine.roles import ensure_roles, role_of
+
+    settings = get_settings()
+    owner, app_role = role_of(settings.owner_url), role_of(settings.database_url)
+    if not owner or not app_role or owner == app_role:
+        err.print(
+            "set POLKU_DATABASE_URL (the app role) and POLKU_OWNER_DATABASE_URL (the owner) to "
+            "PostgreSQL URLs with different users"
+        )
+        raise typer.Exit(2)
+    database = make_url(settings.owner_url).database
+    ensure_roles(admin_url, owner=owner, app=app_role, database=database)
+    out.print(f"roles {owner} (owner) and {app_role} (app) and database {database} ready")
 
 
 @db_app.command("verify")
 def db_verify() -> None:
-    """Prove that every journey's state agrees with its event log. Exit 1 on a mismatch."""
-    from engine.integrity import verify_journeys
+    """Prove that every journey's state agrees with its event log and that the hash chains of
+    the event, access and disclosure logs hold; name the first broken row of each stream.
+    Exit 1 on any problem."""
+    from engine.chain import verify_database
     from engine.runtime import Runtime
 
     runtime = Runtime()
     with runtime.db.read() as session:
-        problems = verify_journeys(session)
-    for p in problems:
-        err.print(f"journey {p.journey_id}: {p.problem}", highlight=False)
-    if problems:
+        found = verify_database(session)
+    for problem in found.problems:
+        err.print(problem, highlight=False)
+    if not found.ok:
         raise typer.Exit(1)
-    out.print("every journey agrees with its event log")
+    out.print(
+        f"every journey ({found.journeys}) agrees with its event log; "
+        f"{found.rows} log rows in {found.streams} hash chains verified",
+        highlight=False,
+    )
+
+
+@app.command("backup")
+def backup_command(
+    path: Annotated[Path, typer.Argument(help="Where to write the copy (and PATH.manifest.json)")],
+) -> None:
+    """Copy the database consistently while the app serves (SQLite: the online backup API;
+    PostgreSQL: pg_dump from one snapshot). See docs/operations.md."""
+    from engine.backup import backup
+
+    settings = get_settings()
+    manifest = backup(settings.owner_url, path)
+    rows = sum(manifest.tables.values())
+    if manifest.rows_verified is None:
+        err.print(
+            f"copied {rows} rows to {path}, but the copy does not verify: run polku db verify"
+        )
+        raise typer.Exit(1)
+    out.print(
+        f"copied {rows} rows to {path}; {manifest.rows_verified} log rows verified", highlight=False
+    )
+
+
+@app.command("restore")
+def restore_command(
+    path: Annotated[Path, typer.Argument(help="A copy made by polku backup")],
+) -> None:
+    """Restore a copy into the configured (empty) database; refuse a copy that does not verify
+    or does not match its manifest."""
+    from engine.backup import RestoreRefused, restore
+
+    settings = get_settings()
+    _ensure_sqlite_dir(settings.owner_url)
+    try:
+        manifest = restore(path, settings.owner_url, app_role=settings.app_role)
+    except RestoreRefused as refused:
+        err.print(f"restore refused: {refused}", highlight=False)
+        raise typer.Exit(1) from None
+    out.print(
+        f"restored {sum(manifest.tables.values())} rows from {path}; "
+        f"{manifest.rows_verified} log rows verified",
+        highlight=False,
+    )
 
 
 @demo_app.command("load")
@@ -511,3 +598,76 @@ def outbox_send() -> None:
     out.print(f"sent: {len(report.sent)}, failed: {len(report.failed)}")
     if report.failed:
         raise typer.Exit(1)
+
+
+# --- retention and erasure (docs/operations.md, "Retention") ------------------------------------
+
+retention_app = typer.Typer(
+    help="Retention: remove closed records whose period has passed; erasure requests.",
+    no_args_is_help=True,
+)
+app.add_typer(retention_app, name="retention")
+
+
+def _retention() -> Retention:
+    from engine.db import Database
+    from engine.retention import Retention, rule_for
+    from engine.runtime import Runtime
+
+    runtime = Runtime()
+    owner = Database(runtime.settings.owner_url, retention=True)
+    return Retention(owner, runtime.pathways, runtime.clock, rule_for(runtime.settings))
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what is due")] = False,
+) -> None:
+    """List the closed clients whose retention period has passed, then remove each with
+    everything that belongs to them (as the owner role), writing a tombstone for each."""
+    from engine.retention import Removal
+
+    retention = _retention()
+    rule = retention.rule
+    out.print(f"rule {rule.key}: {rule.years} years from closing ({rule.legal_source})")
+    try:
+        done = retention.run(dry_run=dry_run)
+    finally:
+        retention.db.dispose()
+    for item in done:
+        if isinstance(item, Removal):
+            counts = ", ".join(f"{t} {n}" for t, n in sorted(item.removed.items()))
+            out.print(f"client {item.client_id} removed (closed {item.closed_on}): {counts}")
+        else:
+            out.print(
+                f"client {item.client_id} due: closed {item.closed_on}, "
+                f"kept until {item.kept_until}"
+            )
+    verb = "due" if dry_run else "removed"
+    out.print(f"{len(done)} clients {verb}")
+
+
+@retention_app.command("erase")
+def retention_erase(
+    client_id: int,
+    reason: Annotated[
+        str, typer.Option(help="The erasure request's reference (a code, no personal data)")
+    ],
+) -> None:
+    """A client's erasure request (GDPR art. 17): removed when the retention period has
+    passed; otherwise refused with the legal reason, and the refusal is recorded."""
+    from engine.errors import InputRequired, NotFound
+    from engine.retention import ErasureRefused
+
+    retention = _retention()
+    try:
+        removal = retention.erase(client_id, request=reason)
+    except ErasureRefused as refused:
+        err.print(str(refused), highlight=False)
+        raise typer.Exit(1) from None
+    except (NotFound, InputRequired) as problem:
+        err.print(str(problem), highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        retention.db.dispose()
+    out.print(f"client {removal.client_id} removed: {sum(removal.removed.values())} rows")

@@ -21,8 +21,14 @@ from sqlmodel import Session
 WRITE_OPTION = "polku_write"
 
 
-def make_engine(url: str, *, pool_size: int = 10, sqlite_synchronous: str = "FULL") -> Engine:
-    """Create an Engine configured for Polku's write discipline."""
+def make_engine(
+    url: str, *, pool_size: int = 10, sqlite_synchronous: str = "FULL", retention: bool = False
+) -> Engine:
+    """Create an Engine configured for Polku's write discipline.
+
+    ``retention``: this engine may delete from the append-only logs (engine/retention.py only):
+    on SQLite its connections answer ``polku_may_delete()`` with 1 (on PostgreSQL retention sets
+    ``polku.retention`` in its own transactions, which only the owner role's DELETE can use)."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -44,6 +50,10 @@ def make_engine(url: str, *, pool_size: int = 10, sqlite_synchronous: str = "FUL
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.close()
+            may_delete = 1 if retention else 0
+            dbapi_connection.create_function(
+                "polku_may_delete", 0, lambda: may_delete, deterministic=True
+            )
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
@@ -81,9 +91,18 @@ def _roll_back_if_open(dbapi_connection: Any, _record: Any, _state: Any) -> None
 class Database:
     """Hands out read and write sessions. One instance per process."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, sqlite_synchronous: str = "FULL"):
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        sqlite_synchronous: str = "FULL",
+        retention: bool = False,
+    ):
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size, sqlite_synchronous=sqlite_synchronous)
+        self.engine = make_engine(
+            url, pool_size=pool_size, sqlite_synchronous=sqlite_synchronous, retention=retention
+        )
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
 
     @property

@@ -27,6 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
 
+from engine.chain import GENESIS, event_hash
 from engine.clock import Clock
 from engine.db import Database, after_commit
 from engine.driver import DriverStatement
@@ -81,6 +82,7 @@ _MOVE = (
         version=bindparam("new_version"),
         updated_at=bindparam("now"),
         pathway_version=bindparam("new_pathway_version"),
+        event_hash=bindparam("event_hash"),
     )
 )
 _RECORD = insert(_event_t)
@@ -299,19 +301,22 @@ class Journeys:
         session.add(journey)
         session.flush()
         assert journey.id is not None
-        session.execute(
-            insert(_event_t).values(
-                journey_id=journey.id,
-                seq=1,
-                occurred_at=now,
-                actor_id=actor_id,
-                trigger=START_TRIGGER,
-                from_state=None,
-                to_state=initial,
-                pathway_version=pathway.version,
-                verdicts=[],
-            )
-        )
+        first: dict[str, Any] = {
+            "journey_id": journey.id,
+            "seq": 1,
+            "occurred_at": now,
+            "actor_id": actor_id,
+            "trigger": START_TRIGGER,
+            "from_state": None,
+            "to_state": initial,
+            "pathway_version": pathway.version,
+            "reason": None,
+            "outcome": None,
+            "verdicts": [],
+            "prev_hash": GENESIS,
+        }
+        session.execute(insert(_event_t).values(**first))
+        journey.event_hash = event_hash(GENESIS, first)
         return journey
 
     def advance(
@@ -447,15 +452,6 @@ class Journeys:
         conn = _connection(session)
         new_version = journey.version + 1
         new_pathway_version = pathway_version or journey.pathway_version
-        move = {
-            "journey_id": journey.id,
-            "old_state": journey.state,
-            "old_version": journey.version,
-            "new_state": attempt.dest,
-            "new_version": new_version,
-            "now": now,
-            "new_pathway_version": new_pathway_version,
-        }
         values: dict[str, Any] = {
             "journey_id": journey.id,
             "seq": new_version,
@@ -468,6 +464,18 @@ class Journeys:
             "reason": reason,
             "outcome": outcome,
             "verdicts": [v.as_dict() for v in attempt.verdicts],
+            "prev_hash": journey.event_hash,
+        }
+        head = event_hash(journey.event_hash, values)  # the journey row keeps the chain's head
+        move = {
+            "journey_id": journey.id,
+            "old_state": journey.state,
+            "old_version": journey.version,
+            "new_state": attempt.dest,
+            "new_version": new_version,
+            "now": now,
+            "new_pathway_version": new_pathway_version,
+            "event_hash": head,
         }
         event_id: int | None
         try:
@@ -492,13 +500,16 @@ class Journeys:
                         "new_version": journey.version,
                         "now": journey.updated_at,
                         "new_pathway_version": journey.pathway_version,
+                        "event_hash": journey.event_hash,
                     },
                 )
             raise Conflict(journey.id, journey.version, None) from exc
         if event_id is None:
             actual = conn.execute(_VERSION, {"journey_id": journey.id}).scalar_one_or_none()
             raise Conflict(journey.id, journey.version, actual)
-        _refresh_loaded(session, journey.id, attempt.dest, new_version, now, new_pathway_version)
+        _refresh_loaded(
+            session, journey.id, attempt.dest, new_version, now, new_pathway_version, head
+        )
         return EventView(id=event_id, **values)
 
     def _notify_after_commit(
@@ -532,7 +543,13 @@ def _connection(session: Session) -> Connection:
 
 
 def _refresh_loaded(
-    session: Session, journey_id: int, state: str, version: int, now: datetime, pathway_version: int
+    session: Session,
+    journey_id: int,
+    state: str,
+    version: int,
+    now: datetime,
+    pathway_version: int,
+    head: str,
 ) -> None:
     """Keep a Journey the caller loaded in this session in step with the row we just wrote."""
     loaded = session.identity_map.get(identity_key(Journey, journey_id))
@@ -542,6 +559,7 @@ def _refresh_loaded(
             ("version", version),
             ("updated_at", now),
             ("pathway_version", pathway_version),
+            ("event_hash", head),
         ):
             set_committed_value(loaded, key, value)
 

@@ -14,7 +14,15 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -55,6 +63,8 @@ class OrganisationKind(StrEnum):
     project = "project"
     #: A partner agency (kumppaniorganisaatio) that receives referrals.
     partner = "partner"
+    #: A funder (rahoittaja) that receives a project's reports (docs/reporting.md).
+    funder = "funder"
 
 
 class Role(StrEnum):
@@ -120,6 +130,8 @@ class Client(SQLModel, table=True):
     #: coach, never from input. None only for rows from before organisations existed (0002):
     #: such a record reaches nobody but its care team.
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    #: How the client was found (FoundVia), asked at intake; None: not asked (older records).
+    found_via: str | None = Field(default=None, max_length=32)
 
     __table_args__ = (Index("ix_client_name", "last_name", "first_name"),)
 
@@ -180,6 +192,11 @@ class Journey(SQLModel, table=True):
     version: int = Field(default=1)
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
+    #: The hash of the journey's latest event (the head of its hash chain, engine/chain.py):
+    #: the next event links to it without reading the previous event.
+    event_hash: str = Field(
+        default="", sa_column=Column(String(64), nullable=False, server_default="")
+    )
 
     #: No index holds ``state``, ``version`` or ``updated_at``, the columns a transition changes,
     #: so its UPDATE can be a HOT update on PostgreSQL (migration 0009; issue 16).
@@ -208,6 +225,10 @@ class JourneyEvent(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=64)
     #: Every guard's verdict: [{"rule", "allowed", "reason": {lang: text}, "legal_source"}].
     verdicts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    #: The hash of the journey's previous event (tamper evidence, engine/chain.py).
+    prev_hash: str = Field(
+        default="", sa_column=Column(String(64), nullable=False, server_default="")
+    )
 
     __table_args__ = (
         UniqueConstraint("journey_id", "seq", name="uq_journey_event_journey_seq"),
@@ -350,9 +371,14 @@ class AccessLog(SQLModel, table=True):
     user_id: int = Field(foreign_key="app_user.id")
     #: The viewer's organisation at the time of the view.
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
-    client_id: int = Field(foreign_key="client.id")
+    #: No foreign key: the log outlives the client record (engine/retention.py).
+    client_id: int
     what: str = Field(max_length=64)
     basis: str = Field(max_length=64)
+    #: The hash of the client's previous access-log row (engine/chain.py).
+    prev_hash: str = Field(
+        default="", sa_column=Column(String(64), nullable=False, server_default="")
+    )
 
     __table_args__ = (Index("ix_access_log_client", "client_id", "occurred_at"),)
 
@@ -365,13 +391,18 @@ class Disclosure(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     occurred_at: datetime = _ts(nullable=False, default=utcnow)
-    client_id: int = Field(foreign_key="client.id")
+    #: No foreign key: the log outlives the client record (engine/retention.py).
+    client_id: int
     recipient_organisation_id: int = Field(foreign_key="organisation.id")
     disclosed_by: int | None = Field(default=None, foreign_key="app_user.id")
     #: What was handed over, e.g. "referral_packet".
     what: str = Field(max_length=64)
     #: Why it was allowed, e.g. "consent" or a statute code.
     basis: str = Field(max_length=64)
+    #: The hash of the client's previous disclosure-log row (engine/chain.py).
+    prev_hash: str = Field(
+        default="", sa_column=Column(String(64), nullable=False, server_default="")
+    )
 
     __table_args__ = (Index("ix_disclosure_client", "client_id", "occurred_at"),)
 
@@ -763,3 +794,154 @@ class AttendanceMark(SQLModel, table=True):
     marked_at: datetime = _ts(nullable=False, default=utcnow)
 
     __table_args__ = (Index("ix_attendance_mark_membership", "membership_id", "session_id", "id"),)
+
+
+# --- tamper evidence and retention: engine/chain.py, engine/retention.py -------------------------
+
+
+class LogChain(SQLModel, table=True):
+    """The head of one client's access-log or disclosure-log hash chain (``stream``: the table).
+
+    Writers lock this row (an upsert) before they link a new log row to ``head``, so two
+    transactions never fork a client's chain. ``anchor`` is what the oldest remaining row links
+    to: the genesis value, or the hash of the last row retention removed."""
+
+    __tablename__ = "log_chain"
+
+    stream: str = Field(max_length=32, primary_key=True)
+    client_id: int = Field(primary_key=True)
+    head: str = Field(max_length=64)
+    anchor: str = Field(max_length=64)
+
+
+class RetentionTombstone(SQLModel, table=True):
+    """What retention (or an erasure request) did to one client's record, without personal data:
+    the client's id, the rule applied with its legal source, the counts of rows removed per
+    table, or why an erasure request was refused. Append-only."""
+
+    __tablename__ = "retention_tombstone"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int
+    #: removed | erasure_refused
+    action: str = Field(max_length=32)
+    rule: str = Field(max_length=64)
+    legal_source: str = Field(max_length=500)
+    #: The day the record was closed (the retention period counts from it); None: still open.
+    closed_on: date | None = None
+    #: The first day the record may be removed.
+    due_on: date | None = None
+    #: Rows removed per table, e.g. {"journey_event": 12}; the refusal's reason code otherwise.
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    occurred_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+# --- ESF+ reporting: projects (hankkeet) and participant data (osallistujatiedot) ----------------
+# engine/projects.py, engine/participants.py, engine/esf_report.py, docs/reporting.md
+
+
+class FoundVia(StrEnum):
+    """How the client was found (mistä asiakas löytyi), asked at intake and reported."""
+
+    diaconia = "diaconia"
+    social_work = "social_work"
+    employment_services = "employment_services"
+    health_care = "health_care"
+    self_referred = "self_referred"
+    street_outreach = "street_outreach"
+    other = "other"
+
+
+class Project(SQLModel, table=True):
+    """A funded project (hanke), e.g. an ESF+ project: its code, name, period, the participant
+    form file it collects (``forms/<form_key>.yaml``), the funder that receives its reports and
+    the planned number of participants over all its implementers."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=200)
+    starts_on: date
+    ends_on: date
+    form_key: str = Field(max_length=64)
+    #: The organisation the reports go to (rahoittaja, e.g. an ELY centre): the recipient of
+    #: an export's disclosure-log rows.
+    funder_organisation_id: int = Field(foreign_key="organisation.id")
+    planned_participants: int | None = None
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="ck_project_period"),
+        CheckConstraint(
+            "planned_participants IS NULL OR planned_participants >= 0", name="ck_project_planned"
+        ),
+    )
+
+
+class ProjectOrganisation(SQLModel, table=True):
+    """An organisation taking part in a project: the main implementer (päätoteuttaja) or a
+    co-implementer (osatoteuttaja), with the municipalities it works in for the project and its
+    own planned number of participants."""
+
+    __tablename__ = "project_organisation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    #: main | co
+    role: str = Field(max_length=10)
+    #: Municipality codes (kuntanumero), comma-separated.
+    municipality_codes: str = Field(default="", max_length=500)
+    planned_participants: int | None = None
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "organisation_id", name="uq_project_organisation"),
+        CheckConstraint("role IN ('main', 'co')", name="ck_project_organisation_role"),
+    )
+
+
+class ProjectParticipant(SQLModel, table=True):
+    """A client as a participant of one project: counted once per project, known to the funder
+    only by ``number`` (the project participant number), never by name or identity code."""
+
+    __tablename__ = "project_participant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    client_id: int = Field(foreign_key="client.id", index=True)
+    number: int
+    #: The implementer whose participant this is (the client's organisation at the first entry).
+    organisation_id: int = Field(foreign_key="organisation.id")
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "client_id", name="uq_project_participant_client"),
+        UniqueConstraint("project_id", "number", name="uq_project_participant_number"),
+    )
+
+
+class ParticipantForm(SQLModel, table=True):
+    """Append-only: one filled form of a participant (entry, exit or six-month follow-up), its
+    answers as checked against the form file's version. A correction is a new row naming the
+    row it corrects (``corrects_id``); the corrected row stays."""
+
+    __tablename__ = "participant_form"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="project_participant.id")
+    #: entry | exit | follow_up
+    kind: str = Field(max_length=20)
+    form_key: str = Field(max_length=64)
+    form_version: int
+    #: The entry date, the exit date, or the follow-up date.
+    occurred_on: date
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: For an exit: when the six-month follow-up falls due.
+    follow_up_due_on: date | None = None
+    corrects_id: int | None = Field(default=None, foreign_key="participant_form.id")
+    recorded_by: int | None = Field(default=None, foreign_key="app_user.id")
+    recorded_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_participant_form_participant", "participant_id", "kind", "occurred_on"),
+        CheckConstraint("kind IN ('entry', 'exit', 'follow_up')", name="ck_participant_form_kind"),
+    )

@@ -14,6 +14,7 @@ from engine.facts import ClientFacts, FactDefinition
 from engine.guards import GuardRegistry
 from engine.instruments import Instrument
 from engine.journeys import Journeys
+from engine.participant_forms import FormFile, load_forms
 from engine.pathway import PathwayError, PathwayRegistry, load_files
 from engine.plugin_checks import log_warnings, plugin_warnings
 from engine.plugins import build_plugin_manager, collect_records, static_answers
@@ -85,6 +86,8 @@ class Runtime:
         self.plugin_warnings = plugin_warnings(self.pm, self.municipalities)
         log_warnings(self.plugin_warnings)
         self.facts = ClientFacts(fact_definitions, self.clock)
+        #: ESF+ participant form files (forms/*.yaml), by key; a broken one stops start-up.
+        self.forms: dict[str, FormFile] = load_forms()
         self.referral_options = ReferralOptions(
             self.pm, rules, self.facts, self.clock, self.municipalities
         )

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     #: behaviour (no /docs, no demo data, TOTP required). `make run` sets demo.
     environment: Environment = Environment.production
     database_url: str = Field(default=f"sqlite:///{ROOT / 'var' / 'polku.db'}")
+    #: The schema owner's URL (migrations, retention, backup and restore; docs/operations.md).
+    #: Empty: the same as ``database_url`` (SQLite, or a PostgreSQL without separate roles).
+    owner_database_url: str = ""
     #: Comma-separated plugin names to load; empty means all (built-in + entry points).
     plugins: str = ""
     #: Trace every hook call to the ``polku.hooks`` logger.
@@ -71,14 +74,34 @@ class Settings(BaseSettings):
     smtp_from: str = "polku@localhost"
     #: Give up on an e-mail after this many failed attempts (backoff doubles from 1 minute).
     outbox_max_attempts: int = Field(default=8, ge=1)
+    #: Retention (engine/retention.py): override the law's periods (years) only when a later
+    #: decision or the organisation's own archive plan (arkistonmuodostussuunnitelma) says so.
+    retention_years: int | None = Field(default=None, ge=1)
+    log_retention_years: int | None = Field(default=None, ge=1)
     #: GAS T-score: the assumed correlation between a client's goals (0.3 by convention).
     gas_rho: float = Field(default=0.3, ge=0, lt=1)
+    #: ESF+ report exports: a count below this shows as "<N" unless exact figures are asked for
+    #: (and that request is logged). docs/reporting.md
+    report_small_cell: int = Field(default=5, ge=1, le=100)
 
     @model_validator(mode="after")
     def _argon2_memory_fits_parallelism(self) -> Settings:
         if self.password_memory_kib < 8 * self.password_parallelism:
             raise ValueError("password_memory_kib must be at least 8 x password_parallelism")
         return self
+
+    @property
+    def owner_url(self) -> str:
+        """The URL migrations and retention connect with (the owner role on PostgreSQL)."""
+        return self.owner_database_url or self.database_url
+
+    @property
+    def app_role(self) -> str | None:
+        """The role the app connects as, when it is not the owner (PostgreSQL only)."""
+        from engine.roles import role_of
+
+        app, owner = role_of(self.database_url), role_of(self.owner_url)
+        return app if app and app != owner else None
 
     @property
     def require_totp(self) -> bool:

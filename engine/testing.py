@@ -86,28 +86,63 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def _postgres_url() -> Iterator[str]:
+#: The PostgreSQL roles the tests use (engine/roles.py): migrations run as the owner, the app
+#: (every ``database_url`` a test gets) as a role that owns nothing and is no superuser.
+OWNER_ROLE = "polku_owner"
+APP_ROLE = "polku_app"
+
+
+def owner_url_of(url: str) -> str:
+    """The owner's URL of a test database URL (the same URL on SQLite)."""
+    if not url.startswith("postgresql"):
+        return url
+    return make_url(url).set(username=OWNER_ROLE).render_as_string(hide_password=False)
+
+
+def postgres_database(name: str) -> tuple[str, str]:
+    """(Re)create the PostgreSQL database ``name`` owned by the owner role, migrate it as the
+    owner and grant the app role; return (superuser URL, app URL) of it."""
+    from engine.roles import ensure_roles
+
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"{PG_ENV} is not set")  # only reached when parametrised without it
     url = make_url(base)
-    name = f"polku_test_{worker_suffix()}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
+        ensure_roles(base, owner=OWNER_ROLE, app=APP_ROLE)
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}" OWNER {OWNER_ROLE}'))
     except Exception as exc:  # unreachable PostgreSQL must fail loudly, never skip
         pytest.fail(f"PostgreSQL at {url.render_as_string(hide_password=True)} unreachable: {exc}")
-    test_url = url.set(database=name).render_as_string(hide_password=False)
-    upgrade(test_url)
-    yield test_url
+    finally:
+        admin.dispose()
+    superuser = url.set(database=name)
+    upgrade(
+        superuser.set(username=OWNER_ROLE).render_as_string(hide_password=False),
+        app_role=APP_ROLE,
+    )
+    app = superuser.set(username=APP_ROLE).render_as_string(hide_password=False)
+    return superuser.render_as_string(hide_password=False), app
+
+
+def drop_postgres_database(name: str) -> None:
+    base = os.environ[PG_ENV]
+    admin = create_engine(make_url(base), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_urls() -> Iterator[tuple[str, str]]:
+    """(superuser URL, app URL) of this worker's migrated PostgreSQL database."""
+    name = f"polku_test_{worker_suffix()}"
+    yield postgres_database(name)
+    drop_postgres_database(name)
 
 
 def _truncate_postgres(url: str) -> None:
@@ -133,20 +168,28 @@ def _truncate_postgres(url: str) -> None:
 
 @pytest.fixture(params=backends())
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A freshly migrated, empty database on each backend."""
+    """A freshly migrated, empty database on each backend, as the app connects to it (on
+    PostgreSQL: the app role; :func:`owner_url_of` gives the owner's URL)."""
     if request.param == "sqlite":
         template = request.getfixturevalue("_sqlite_template")
         target = tmp_path / "polku.db"
         shutil.copyfile(template, target)
         return f"sqlite:///{target}"
-    url: str = request.getfixturevalue("_postgres_url")
-    _truncate_postgres(url)
-    return url
+    superuser, app = request.getfixturevalue("_postgres_urls")
+    _truncate_postgres(superuser)
+    return str(app)
+
+
+@pytest.fixture
+def owner_database_url(database_url: str) -> str:
+    """The same database as the schema owner connects to it (migrations, retention)."""
+    return owner_url_of(database_url)
 
 
 def settings_for_tests(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
+        "owner_database_url": owner_url_of(database_url),
         "environment": Environment.test,
         "sqlite_synchronous": "NORMAL",
         "pool_size": 40,

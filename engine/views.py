@@ -37,6 +37,7 @@ class JourneyView(_View):
     version: int
     created_at: datetime
     updated_at: datetime
+    event_hash: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +71,4 @@ class EventView(_View):
     reason: str | None
     outcome: str | None
     verdicts: list[dict[str, Any]]
+    prev_hash: str = ""

@@ -51,3 +51,14 @@ def test_bar_chart_scales_to_the_largest_value_with_shares_of_the_first() -> Non
     assert tops == sorted(set(tops)) and chart.height == tops[-1] + chart.bar_height
     empty = bar_chart([("contacted", 0)])
     assert empty.bars[0].width == 0 and empty.bars[0].share == 0.0
+
+
+def test_report_bar_chart_scales_to_the_largest_value() -> None:
+    from web.charts import REPORT_BAR_LABEL, REPORT_BAR_WIDTH, report_bar_chart
+
+    chart = report_bar_chart([("a", 10), ("b", 5), ("c", 0)])
+    widths = [b.width for b in chart.bars]
+    assert widths[0] == REPORT_BAR_WIDTH - REPORT_BAR_LABEL - 60 and widths[1] == widths[0] / 2
+    assert widths[2] == 0
+    assert [b.y for b in chart.bars] == sorted(b.y for b in chart.bars)
+    assert all(b.width == 0 for b in report_bar_chart([("a", 0), ("b", 0)]).bars)

@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+from engine.chain import verify_chains
 from engine.errors import Conflict, InvalidTransition
 from engine.models import JourneyEvent
 from engine.runtime import Runtime
@@ -65,6 +66,8 @@ def test_exactly_one_coach_wins(runtime: Runtime, threads: int, rounds: int) -> 
         outcomes = race(runtime, jid, threads, expected_version=1)
         assert outcomes == Counter(committed=1, conflict=threads - 1)
         assert events_for(runtime, jid) == 2  # start + the one winning move
+    with runtime.db.read() as session:
+        assert verify_chains(session).broken == []  # the winner's event links to the start
 
 
 def test_without_expected_version_still_one_winner(runtime: Runtime) -> None:

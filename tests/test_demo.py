@@ -194,3 +194,31 @@ def test_demo_has_a_running_group_with_attendance(runtime: Runtime) -> None:
     assert any(present for present in detail.marks.values())
     started = [m.client.id for m in detail.members if m.membership.attended_from is not None]
     assert started and [m.client.id for m in seen.members] == started and seen.hidden == 0
+
+
+def test_demo_has_an_esf_project_with_two_co_implementers_and_a_report(runtime: Runtime) -> None:
+    from datetime import timedelta
+
+    from engine.demo_esf import DEMO_ESF_PROJECT
+    from engine.esf_report import ReportQuery, build_report
+    from engine.projects import project_by_code
+
+    load_demo(runtime, clients=40)
+    today = runtime.clock.today()
+    with runtime.db.read() as session:
+        project = project_by_code(session, DEMO_ESF_PROJECT)
+        assert [i.role for i in project.implementers].count("co") == 2
+        report = build_report(
+            session,
+            project,
+            ReportQuery(project_id=project.id, since=today - timedelta(days=365), until=today),
+            forms=runtime.forms,
+            pathway=runtime.pathways.latest("client_journey"),
+            rho=0.3,
+            small_cell=5,
+        )
+    by_org = {p.organisation_id: p.actual for p in report.planned}
+    assert all(by_org[i.organisation_id] > 0 for i in project.implementers)
+    assert report.entered > 24 and report.exited > 0
+    total = next(f for f in report.outputs if f.key == "total")
+    assert total.by_gender["woman"] > 0 and total.by_gender["man"] > 0

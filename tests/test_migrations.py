@@ -77,8 +77,89 @@ def test_downgrade_one_step_keeps_the_journey_tables(scratch_url: str) -> None:
     assert schema_diff(scratch_url) == []
 
 
+def test_the_chains_are_computed_for_rows_already_there(scratch_url: str) -> None:
+    """Rows written before the hash chains existed get linked by the migration, and verify."""
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.orm import Session
+
+    from engine.chain import GENESIS, verify_database
+    from engine.migrate import alembic_config
+
+    mine = ScriptDirectory.from_config(alembic_config(scratch_url)).get_revision("integrity_0001")
+    assert mine is not None
+    upgrade(scratch_url, str(mine.down_revision))  # just before the chains
+    engine = create_engine(scratch_url)
+    now = "2026-01-02 03:04:05+00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO organisation (id, name, kind, municipality_codes, created_at) "
+                "VALUES (1, 'Hanke', 'project', '261', :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO app_user (id, username, display_name, role, organisation_id, "
+                "is_active, created_at) VALUES (1, 'v', 'V', 'coach', 1, true, :now)"
+            ),
+            {"now": now},
+        )
+        for cid in (1, 2):
+            conn.execute(
+                text(
+                    "INSERT INTO client (id, first_name, last_name, municipality_code, "
+                    "created_at) VALUES (:c, 'Testi', 'Asiakas', '261', :now)"
+                ),
+                {"c": cid, "now": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO journey (id, client_id, pathway_key, pathway_version, state, "
+                    "version, created_at, updated_at) VALUES (:c, :c, 'client_journey', 1, "
+                    "'engaged', 2, :now, :now)"
+                ),
+                {"c": cid, "now": now},
+            )
+            for seq, (trigger, src, dest) in enumerate(
+                [("start", None, "outreach"), ("engage", "outreach", "engaged")], start=1
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO journey_event (journey_id, seq, occurred_at, trigger, "
+                        "from_state, to_state, pathway_version, verdicts) VALUES "
+                        "(:c, :seq, :now, :t, :s, :d, 1, '[]')"
+                    ),
+                    {"c": cid, "seq": seq, "now": now, "t": trigger, "s": src, "d": dest},
+                )
+            for what in ("journey", "client"):
+                conn.execute(
+                    text(
+                        "INSERT INTO access_log (occurred_at, user_id, organisation_id, "
+                        "client_id, what, basis) VALUES (:now, 1, 1, :c, :w, 'care_team')"
+                    ),
+                    {"now": now, "c": cid, "w": what},
+                )
+    engine.dispose()
+    upgrade(scratch_url)
+    engine = create_engine(scratch_url)
+    try:
+        with Session(engine) as session:
+            found = verify_database(session)  # type: ignore[arg-type]
+            links = (
+                session.execute(text("SELECT prev_hash FROM journey_event ORDER BY id"))
+                .scalars()
+                .all()
+            )
+    finally:
+        engine.dispose()
+    assert found.problems == []
+    assert (found.rows, found.streams, found.journeys) == (8, 4, 2)
+    assert [link == GENESIS for link in links] == [True, False, True, False]
+
+
 #: The columns a transition UPDATEs (engine/driver.py, engine/journeys.py).
-TRANSITION_COLUMNS = {"state", "version", "updated_at"}
+TRANSITION_COLUMNS = {"state", "version", "updated_at", "pathway_version", "event_hash"}
 
 
 def test_a_transition_changes_no_indexed_column_of_journey(scratch_url: str) -> None:

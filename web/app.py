@@ -40,6 +40,7 @@ from web import (
     login,
     pages,
     referral_pages,
+    report_pages,
 )
 from web.api import admin, auth, clients, goals, journeys, referrals, reports, rules
 from web.assets import MOUNT, StaticAssets
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(coordinator_pages.router)  # the coordinator's dashboard and log reports
     app.include_router(admin_pages.router)  # administration: users, organisations, tokens...
     app.include_router(fact_pages.router)  # the client's facts (referral rules read them)
+    app.include_router(report_pages.router)  # ESF+ participant data and the funder report
     app.mount(MOUNT, StaticAssets(), name="static")
     app.add_middleware(SecurityHeaders, hsts=settings.https)
     check_routes(app)

@@ -146,3 +146,46 @@ def bar_chart(rows: Sequence[tuple[str, int]]) -> BarChart:
         )
     height = max(len(rows) * row_h - BAR_GAP, 1)
     return BarChart(BAR_WIDTH, height, BAR_HEIGHT, tuple(bars))
+
+
+# --- the funder report's bar charts (web/report_pages.py, clients/_chart.html report_bars) ------
+
+REPORT_BAR_WIDTH = 640
+REPORT_BAR_LABEL = 220
+REPORT_BAR_ROW = 30
+REPORT_BAR_PAD = 8
+
+
+@dataclass(frozen=True)
+class ReportBar:
+    label: str
+    value: int
+    y: float
+    width: float
+    #: Where the value's text goes (right of the bar).
+    text_x: float
+
+
+@dataclass(frozen=True)
+class ReportBarChart:
+    width: int
+    height: int
+    label_width: int
+    bar_height: int
+    bars: tuple[ReportBar, ...]
+
+
+def report_bar_chart(rows: Sequence[tuple[str, int]]) -> ReportBarChart:
+    """One horizontal bar per (label, value), the label left of it, scaled to the largest
+    value; a chart of zeros has no bars drawn (the table beside it says 0)."""
+    top = max((v for _l, v in rows), default=0)
+    plot = REPORT_BAR_WIDTH - REPORT_BAR_LABEL - 60
+    bars = []
+    for i, (label, value) in enumerate(rows):
+        width = 0.0 if top <= 0 else round(plot * max(value, 0) / top, 1)
+        y = REPORT_BAR_PAD + i * REPORT_BAR_ROW
+        bars.append(ReportBar(label, value, y, width, REPORT_BAR_LABEL + width + 6))
+    height = REPORT_BAR_PAD * 2 + REPORT_BAR_ROW * max(len(rows), 1)
+    return ReportBarChart(
+        REPORT_BAR_WIDTH, height, REPORT_BAR_LABEL, REPORT_BAR_ROW - 8, tuple(bars)
+    )

@@ -44,6 +44,7 @@ from engine.contacts import pair_worker_choices, record_contact, timeline
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
 from engine.groups import client_groups
 from engine.models import Client, ContactKind, Journey
+from engine.participants import FOUND_VIA, FOUND_VIA_LABELS, prompts, set_found_via
 from engine.runtime import Runtime
 from engine.step_line import side_moves, step_line, visited_states
 from web import i18n
@@ -163,6 +164,8 @@ class IntakeForm:
     phone: str = ""
     email: str = ""
     participation_consent: bool = False
+    #: How the client was found (engine.participants.FOUND_VIA), reported to the funder.
+    found_via: str = ""
     errors: dict[str, str] = field(default_factory=dict)
     #: Clients the coach may see with the same birth date and a similar name: asked about
     #: before saving (engine.clients.possible_duplicates).
@@ -181,6 +184,7 @@ def intake_page(
             "municipalities": municipalities,
             "municipality_names": dict(municipalities),
             "today": runtime.clock.today(),
+            "found_via_labels": FOUND_VIA_LABELS,
         },
         status_code=status_code,
     )
@@ -213,6 +217,7 @@ def intake_submit(
     email: Annotated[str, Form(max_length=200)] = "",
     participation_consent: Annotated[str, Form(max_length=10)] = "",
     not_a_duplicate: Annotated[str, Form(max_length=10)] = "",
+    found_via: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     form = IntakeForm(
         first_name.strip(),
@@ -222,6 +227,7 @@ def intake_submit(
         phone.strip(),
         email.strip(),
         participation_consent == "yes",
+        found_via.strip(),
     )
     today = runtime.clock.today()
     if not form.first_name:
@@ -237,6 +243,8 @@ def intake_submit(
         form.errors["municipality_code"] = "required"
     if form.email and "@" not in form.email:
         form.errors["email"] = "invalid"
+    if form.found_via and form.found_via not in FOUND_VIA:
+        form.errors["found_via"] = "invalid"
     if form.errors:
         return intake_page(request, runtime, form, status_code=422)
     now = runtime.clock.now()
@@ -274,6 +282,7 @@ def intake_submit(
         today=today,
     )
     assert client.id is not None
+    set_found_via(session, client.id, form.found_via or None)
     audit.record_access(
         session,
         principal=principal,
@@ -378,6 +387,8 @@ def client_context(
         "pair_workers": pair_worker_choices(session, view.client_id, view.principal.user_id),
         # qualifications and cards (clients/_assessments.html; edited on the strengths page)
         "qualifications": qualification_log.qualifications(session, view.client_id),
+        # ESF+ participant data (web/report_pages.py): the forms due now
+        "esf_prompts": prompts(session, view.client_id, journey.state if journey else None, today),
     }
 
 

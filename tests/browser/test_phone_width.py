@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from engine.demo import DEMO_LOGINS, load_demo
-from engine.models import Client, ClientGroup, Journey, Referral, User
+from engine.models import Client, ClientGroup, Journey, Project, Referral, User
 from engine.runtime import Runtime
 from tests.browser.conftest import open_context, problems_of
 from tests.security.world import APP_ROUTES
@@ -54,6 +54,8 @@ PAGES: dict[str, list[str]] = {
         "/groups",
         "/groups/new",
         "/groups/{group_id}",
+        "/clients/{client_id}/participant",
+        "/clients/{client_id}/participant/{kind}",
     ],
     "partner": [
         "/partner/referrals",
@@ -61,7 +63,12 @@ PAGES: dict[str, list[str]] = {
         "/groups",
         "/groups/{group_id}",
     ],
-    "coordinator": ["/groups", "/groups/{group_id}"],
+    "coordinator": [
+        "/groups",
+        "/groups/{group_id}",
+        "/reports/funder",
+        "/reports/funder?project={project_id}",
+    ],
     "admin": [],
 }
 
@@ -94,6 +101,7 @@ def world_params(runtime: Runtime) -> dict[str, str]:
         organisation_id = session.execute(
             select(col(Client.organisation_id)).where(col(Client.id) == client_id)
         ).scalar_one()
+        project_id = session.execute(select(func.min(col(Project.id)))).scalar_one()
     return {
         "client_id": str(client_id),
         "group_id": str(group_id),
@@ -101,6 +109,9 @@ def world_params(runtime: Runtime) -> dict[str, str]:
         "user_id": str(user_id),
         "organisation_id": str(organisation_id),
         "key": "client_journey",
+        # the ESF+ participant forms and the demo project's report (web/report_pages.py)
+        "kind": "entry",
+        "project_id": str(project_id),
     }
 
 
