@@ -16,13 +16,21 @@ LOCALE := web/locale
 PO := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test lint bench install chromium assets translations messages db demo serve clean
+.PHONY: run test lint bench install lock chromium assets translations messages db demo serve clean
 
-$(STAMP): pyproject.toml
+# Python packages: the versions in constraints.txt (the lock: what the suite passed with).
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+## Re-resolve the lock (constraints.txt) from pyproject.toml's ranges; run `make test` after.
+lock:
+	test -x $(BIN)/uv || $(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --python-platform linux \
+		--upgrade --quiet -o constraints.txt
+
 
 install: $(STAMP) assets translations
 

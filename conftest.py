@@ -1,4 +1,5 @@
-"""Root conftest: Polku's fixtures (engine.testing) for tests/, features/ and plugin tests.
+"""Root conftest: Polku's fixtures (engine.testing, web.testing) for tests/, features/ and
+plugin tests.
 
 Polku's own suite tests Polku with the plugins it ships: a plugin installed next to it (an
 entry point in group ``polku``) is not loaded by the default runtime, so it cannot change what
@@ -13,4 +14,4 @@ from engine.plugins import BUILTIN_PLUGINS
 
 os.environ.setdefault("POLKU_PLUGINS", ",".join(BUILTIN_PLUGINS))
 
-pytest_plugins = ["engine.testing"]
+pytest_plugins = ["engine.testing", "web.testing"]

@@ -365,7 +365,7 @@ def client_of_journey(session: Session, principal: Principal, journey_id: int, w
     ).scalar_one_or_none()
     if client_id is None:
         raise NotFound(f"journey {journey_id} not found")
-    return client_id
+    return int(client_id)
 
 
 def authorise_referral(

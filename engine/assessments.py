@@ -19,11 +19,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
+from pydantic import Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from engine.errors import InputRequired
+from engine.inputs import Input, blank_is_none
 from engine.instruments import Instrument
 from engine.models import Assessment, AssessmentScore, User
 
@@ -37,6 +40,35 @@ def _check(instrument: Instrument, scores: Mapping[str, int], field_prefix: str)
     for problem in instrument.check_scores(scores):
         item, _, message = problem.partition(": ")
         raise InputRequired(f"{field_prefix}{item}", message)
+
+
+class NewAssessment(Input):
+    """One completed assessment as a form posts it (or a caller builds it): the date (blank:
+    today), each item's score as a whole number (a form's ``score.<item>`` fields; blank: not
+    scored), for a profile each item's requirement (``requirement.<item>``) and the job or
+    activity. :func:`record_assessment` checks them against the instrument."""
+
+    assessed_on: date | None = None
+    scores: dict[str, int] = Field(default_factory=dict)
+    requirements: dict[str, int] = Field(default_factory=dict)
+    requirement_of: str = ""
+
+    _blank = field_validator("assessed_on", mode="before")(blank_is_none)
+
+    @model_validator(mode="before")
+    @classmethod
+    def form_items(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        values = dict(data)
+        for prefix, name in (("score.", "scores"), ("requirement.", "requirements")):
+            found = {
+                k.removeprefix(prefix): values.pop(k) for k in list(values) if k.startswith(prefix)
+            }
+            given = {k: v for k, v in found.items() if not (isinstance(v, str) and not v.strip())}
+            if given:
+                values[name] = {**values.get(name, {}), **given}
+        return values
 
 
 def record_assessment(

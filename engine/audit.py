@@ -146,6 +146,27 @@ def record_disclosure(
     return append(session, "disclosure", [row])[0]
 
 
+def record_attendance_disclosures(
+    session: Session,
+    *,
+    client_ids: Sequence[int],
+    recipient_organisation_id: int,
+    at: datetime,
+) -> None:
+    """One disclosure-log row per group member whose name and attendance a partner co-leader's
+    page shows (:data:`GROUP_ATTENDANCE`, basis the member's consent)."""
+    for client_id in client_ids:
+        record_disclosure(
+            session,
+            client_id=client_id,
+            recipient_organisation_id=recipient_organisation_id,
+            what=GROUP_ATTENDANCE,
+            basis="consent",
+            disclosed_by=None,
+            at=at,
+        )
+
+
 @dataclass(frozen=True)
 class AccessEntry:
     """Who viewed the client's data, when, what, and on what basis."""

@@ -26,10 +26,10 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlmodel import Session, col
 
 from engine.access import Principal, What, visible_clients
-from engine.clients import CLIENT_JOURNEY
 from engine.clock import as_utc
 from engine.models import CareTeam, Client, ContactEntry, Journey, Referral
 from engine.participants import follow_ups_due
+from engine.pathway_keys import CLIENT_JOURNEY
 
 PAGE_SIZE = 25
 #: The referral pathway's state before the partner answers.
@@ -187,7 +187,9 @@ def _my_role(principal: Principal, today: date) -> Any:
     )
 
 
-def _filtered(principal: Principal, query: CaseloadQuery, today: date, *columns: Any) -> Select:
+def _filtered(
+    principal: Principal, query: CaseloadQuery, today: date, *columns: Any
+) -> Select[Any]:
     journey_on = and_(
         col(Journey.client_id) == col(Client.id), col(Journey.pathway_key) == CLIENT_JOURNEY
     )

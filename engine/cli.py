@@ -4,7 +4,6 @@ tokens, demo data, the server."""
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -507,45 +506,19 @@ def funnel_report(
     municipality: Annotated[str | None, typer.Option(help="Municipality code")] = None,
 ) -> None:
     """The funnel contacted -> engaged -> goals -> active -> referred -> on pathway."""
+    from engine.pathway_keys import CLIENT_JOURNEY
     from engine.reports import funnel
     from engine.runtime import Runtime
 
     runtime = Runtime()
     with runtime.db.read() as session:
         result = funnel(
-            session, runtime.pathways.latest("client_journey"), municipality_code=municipality
+            session, runtime.pathways.latest(CLIENT_JOURNEY), municipality_code=municipality
         )
     table = Table("stage", "journeys")
     for stage, n in result.as_list():
         table.add_row(stage, str(n))
     out.print(table)
-
-
-@app.command("serve")
-def serve(
-    host: Annotated[str | None, typer.Option()] = None,
-    port: Annotated[int | None, typer.Option()] = None,
-    reload: bool = False,
-) -> None:
-    """Serve the web app (uvicorn)."""
-    import uvicorn
-
-    from engine.applog import uvicorn_log_config
-
-    settings = get_settings()
-    # The app reads its settings itself (and the CSRF origin check allows this host and port):
-    # hand the chosen address on through the environment, the way every setting arrives.
-    os.environ["POLKU_HOST"] = host = host or settings.host
-    os.environ["POLKU_PORT"] = str(port := port or settings.port)
-    get_settings.cache_clear()
-    uvicorn.run(
-        "web.app:create_app",
-        factory=True,
-        log_config=uvicorn_log_config(),
-        host=host,
-        port=port,
-        reload=reload,
-    )
 
 
 def _ensure_sqlite_dir(url: str) -> None:

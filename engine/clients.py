@@ -8,20 +8,22 @@ team add colleagues of the same organisation, and end memberships. Care-team row
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from difflib import SequenceMatcher
-from typing import Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
+from pydantic import EmailStr, Field, ValidationInfo, field_validator
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from engine.access import Principal, What, can_create_client, require, visible_clients
 from engine.errors import InputRequired, NotFound
+from engine.inputs import EARLIEST_DATE, Checks, Input, blank_is_none, checks_of, validated
 from engine.journeys import Journeys
 from engine.models import CareTeam, CareTeamRole, Client, Journey, Role, User
-
-CLIENT_JOURNEY = "client_journey"
+from engine.pathway_keys import CLIENT_JOURNEY
 
 
 def latest_client_journey(session: Session, client_id: int) -> Journey | None:
@@ -62,34 +64,70 @@ def lock_client(session: Session, client_id: int) -> None:
     session.execute(select(col(Client.id)).where(col(Client.id) == client_id).with_for_update())
 
 
+class NewClient(Input):
+    """A new client (an outreach contact): a first name or nickname and the municipality are
+    enough (a person who never engages is recorded too); the last name is optional. The
+    municipality must be one the plugins serve and a birth date between 1900 and today."""
+
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(default="", max_length=100)
+    birth_date: date | None = None
+    municipality_code: str = Field(
+        min_length=1, max_length=3, description="kuntanumero, e.g. 261, of a served municipality"
+    )
+    phone: Annotated[str | None, Field(max_length=40)] = None
+    email: EmailStr | None = None
+    #: The client has agreed to take part (voluntary participation).
+    participation_consent: bool = False
+
+    _blank = field_validator("birth_date", "phone", "email", mode="before")(blank_is_none)
+
+    @field_validator("municipality_code")
+    @classmethod
+    def served(cls, code: str, info: ValidationInfo) -> str:
+        checks = checks_of(info)
+        if checks is not None and code not in checks.municipalities:
+            raise ValueError("not a municipality the plugins serve")
+        return code
+
+    @field_validator("birth_date")
+    @classmethod
+    def plausible(cls, born: date | None, info: ValidationInfo) -> date | None:
+        checks = checks_of(info)
+        if born is not None and born < EARLIEST_DATE:
+            raise ValueError(f"a birth date is on or after {EARLIEST_DATE.isoformat()}")
+        if born is not None and checks is not None and born > checks.today:
+            raise ValueError("a birth date is not in the future")
+        return born
+
+
 def register_client(
     session: Session,
     journeys: Journeys,
     principal: Principal,
+    new: NewClient | Mapping[str, Any],
     *,
-    first_name: str,
-    last_name: str,
-    municipality_code: str,
-    birth_date: date | None = None,
-    phone: str | None = None,
-    email: str | None = None,
-    participation_consent: bool = False,
+    municipalities: Collection[str],
     now: datetime,
     today: date,
 ) -> tuple[Client, Journey]:
     """Record a new client (an outreach contact) and open their client journey.
 
-    The client belongs to the coach's organisation; the coach joins the care team from today.
+    ``new`` (the model, or the values of a form) is checked against every rule of
+    :class:`NewClient`, with the municipalities served and today, before anything is written:
+    :class:`~engine.errors.InvalidInput` names each field that is wrong. The client belongs to
+    the coach's organisation; the coach joins the care team from today.
     """
     require(can_create_client(principal), "record clients")
+    checked = validated(NewClient, new, Checks(today=today, municipalities=municipalities))
     client = Client(
-        first_name=first_name,
-        last_name=last_name,
-        birth_date=birth_date,
-        municipality_code=municipality_code,
-        phone=phone,
-        email=email,
-        participation_consent_at=now if participation_consent else None,
+        first_name=checked.first_name,
+        last_name=checked.last_name,
+        birth_date=checked.birth_date,
+        municipality_code=checked.municipality_code,
+        phone=checked.phone,
+        email=str(checked.email) if checked.email else None,
+        participation_consent_at=now if checked.participation_consent else None,
         created_at=now,
         created_by=principal.user_id,
         organisation_id=principal.organisation_id,
@@ -185,7 +223,7 @@ def end_care_team_membership(
     session: Session, *, client_id: int, user_id: int, last_day: date
 ) -> CareTeam:
     """End the user's current (or coming) membership; ``last_day`` is its last day, inclusive."""
-    row = session.execute(
+    row: CareTeam | None = session.execute(
         select(CareTeam)
         .where(
             col(CareTeam.client_id) == client_id,

@@ -22,12 +22,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from pydantic import Field, ValidationInfo, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from engine.clock import as_utc
-from engine.errors import InputRequired
+from engine.errors import InvalidInput
+from engine.inputs import Checks, Input, blank_is_none, checks_of, validated
 from engine.instruments import Instrument
 from engine.models import (
     Client,
@@ -45,46 +47,76 @@ NOTE_MAX = 1000
 DURATION_MAX = 24 * 60
 
 
+class NewContact(Input):
+    """One contact of individual work: how (a :class:`ContactKind`), when (default now; a time
+    without a zone is local; never in the future), how long (0-1440 whole minutes), a short
+    note, and the next agreed contact (not before this one)."""
+
+    kind: ContactKind
+    occurred_at: datetime | None = None
+    duration_minutes: int | None = Field(default=None, ge=0, le=DURATION_MAX)
+    note: str = Field(default="", max_length=NOTE_MAX)
+    next_contact_on: date | None = None
+    #: Pair work: the second worker (another active coach of the client's organisation).
+    pair_worker_id: int | None = None
+
+    _blank = field_validator(
+        "occurred_at", "duration_minutes", "next_contact_on", "pair_worker_id", mode="before"
+    )(blank_is_none)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def not_in_future(cls, when: datetime | None, info: ValidationInfo) -> datetime | None:
+        checks = checks_of(info)
+        if when is None or checks is None:
+            return when
+        if when.tzinfo is None and checks.zone is not None:
+            when = when.replace(tzinfo=checks.zone)
+        if checks.now is not None and as_utc(when) > as_utc(checks.now):
+            raise ValueError("a contact cannot be in the future")
+        return when
+
+    @field_validator("next_contact_on")
+    @classmethod
+    def follow_up_after(cls, day: date | None, info: ValidationInfo) -> date | None:
+        when = info.data.get("occurred_at")
+        if (
+            day is not None
+            and isinstance(when, datetime)
+            and when.tzinfo is not None
+            and day < as_utc(when).date()
+        ):
+            raise ValueError("the next contact is after this one")
+        return day
+
+
 def record_contact(
     session: Session,
     *,
     client_id: int,
     coach_id: int,
-    occurred_at: datetime,
-    kind: str,
-    duration_minutes: int | None,
-    note: str,
-    next_contact_on: date | None,
-    now: datetime,
-    pair_worker_id: int | None = None,
+    contact: NewContact | Mapping[str, Any],
+    checks: Checks,
 ) -> ContactEntry:
-    """Add one contact to the client's log, written by ``coach_id`` (with ``pair_worker_id`` in
-    pair work); raises :class:`InputRequired` for a bad value."""
-    if kind not in ContactKind.__members__:
-        raise InputRequired("kind", "choose how the contact happened", list(ContactKind))
-    if duration_minutes is not None and not 0 <= duration_minutes <= DURATION_MAX:
-        raise InputRequired("duration_minutes", f"duration is 0-{DURATION_MAX} minutes")
-    note = note.strip()
-    if len(note) > NOTE_MAX:
-        raise InputRequired("note", f"the note is at most {NOTE_MAX} characters")
-    if as_utc(occurred_at) > as_utc(now):
-        raise InputRequired("occurred_at", "a contact cannot be in the future")
-    if next_contact_on is not None and next_contact_on < as_utc(occurred_at).date():
-        raise InputRequired("next_contact_on", "the next contact is after this one")
-    if pair_worker_id is not None and pair_worker_id not in {
+    """Add one contact to the client's log, written by ``coach_id`` (with the pair worker in
+    pair work); :class:`~engine.errors.InvalidInput` names each field that is wrong
+    (:class:`NewContact`, checked at ``checks.now``)."""
+    assert checks.now is not None
+    new = validated(NewContact, contact, checks)
+    if new.pair_worker_id is not None and new.pair_worker_id not in {
         user_id for user_id, _name in pair_worker_choices(session, client_id, coach_id)
     }:
-        raise InputRequired("pair_worker_id", "the pair worker is another active coach")
+        raise InvalidInput({"pair_worker_id": "the pair worker is another active coach"})
     entry = ContactEntry(
         client_id=client_id,
         coach_id=coach_id,
-        occurred_at=occurred_at,
-        kind=kind,
-        duration_minutes=duration_minutes,
-        note=note,
-        next_contact_on=next_contact_on,
-        recorded_at=now,
-        pair_worker_id=pair_worker_id,
+        occurred_at=new.occurred_at or checks.now,
+        kind=new.kind.value,
+        duration_minutes=new.duration_minutes,
+        note=new.note,
+        next_contact_on=new.next_contact_on,
+        recorded_at=checks.now,
+        pair_worker_id=new.pair_worker_id,
     )
     session.add(entry)
     session.flush()
@@ -189,7 +221,9 @@ def _with_group_work(
     session: Session, client_id: int, items: list[TimelineItem], limit: int
 ) -> list[TimelineItem]:
     """Groups: name the group of each membership event, and add the attendance marks."""
-    from engine.groups import timeline_extras
+    from engine.group_reads import (
+        timeline_extras,
+    )
 
     names, marks = timeline_extras(session, client_id, limit)
     named = [

@@ -28,7 +28,10 @@ from engine.access import (
 )
 from engine.access import visible_clients as visible
 from engine.clock import as_utc
-from engine.groups import GroupSummary, groups_of
+from engine.group_reads import (
+    GroupSummary,
+    groups_of,
+)
 from engine.models import CareTeam, Client, Journey, Organisation, Referral, Role, User
 from engine.pathway import Pathway
 from engine.referrals import UNANSWERED

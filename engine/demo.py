@@ -23,10 +23,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from engine.assessments import record_assessment
-from engine.clients import CLIENT_JOURNEY
 from engine.contacts import record_contact
 from engine.demo_esf import load_esf
 from engine.demo_groups import load_groups
+from engine.inputs import Checks
 from engine.models import (
     CareTeam,
     Client,
@@ -38,6 +38,7 @@ from engine.models import (
     Role,
     User,
 )
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.qualifications import QualificationInput
 from engine.qualifications import add as add_qualification
 from engine.runtime import Runtime
@@ -293,13 +294,14 @@ def load_pair_work(runtime: Runtime, coach_id: int, project_id: int | None, now:
             session,
             client_id=client_id,
             coach_id=coach_id,
-            occurred_at=visited,
-            kind="home_visit",
-            duration_minutes=90,
-            note="Kotikäynti työparina: työkokeilun aloitus ja kulkeminen.",
-            next_contact_on=None,
-            now=visited,
-            pair_worker_id=colleague.id,
+            contact={
+                "kind": "home_visit",
+                "occurred_at": visited,
+                "duration_minutes": 90,
+                "note": "Kotikäynti työparina: työkokeilun aloitus ja kulkeminen.",
+                "pair_worker_id": colleague.id,
+            },
+            checks=Checks(visited.date(), now=visited),
         )
 
 

@@ -20,11 +20,11 @@ from faker import Faker
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from engine.clients import CLIENT_JOURNEY
 from engine.errors import PolkuError
 from engine.models import Client, FoundVia, Journey, JourneyEvent, Organisation
 from engine.participant_forms import DEFAULT_FORM, add_months
 from engine.participants import FormInput, record_form
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.projects import ImplementerInput, ProjectInput, ProjectView, create_project
 from engine.runtime import Runtime
 

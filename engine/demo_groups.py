@@ -23,6 +23,7 @@ from engine.groups import (
     mark_attendance,
 )
 from engine.models import Client, GroupSession, Journey, Role
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.runtime import Runtime
 
 DEMO_GROUP = "Arjen taidot -ryhmä (demo)"
@@ -58,7 +59,7 @@ def load_groups(
             select(col(Client.id), col(Client.municipality_code), col(Journey.updated_at))
             .join(Journey, col(Journey.client_id) == col(Client.id))
             .where(
-                col(Journey.pathway_key) == "client_journey",
+                col(Journey.pathway_key) == CLIENT_JOURNEY,
                 col(Journey.state).in_(READY),
                 col(Client.organisation_id) == project_id,
             )

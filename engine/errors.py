@@ -151,6 +151,21 @@ class InputRequired(PolkuError):
         return super().as_dict() | {"field": self.field, "allowed": self.allowed}
 
 
+class InvalidInput(InputRequired):
+    """An input model failed its rules (:mod:`engine.inputs`); ``errors`` maps each field that
+    is wrong to a short message (English, no client data: values are never repeated)."""
+
+    code = "invalid_input"
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = dict(errors)
+        first = next(iter(self.errors), "input")
+        super().__init__(first, "; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+    def as_dict(self) -> dict[str, Any]:
+        return super().as_dict() | {"errors": self.errors}
+
+
 def log_failure(logger: logging.Logger, exc: BaseException, message: str, *args: object) -> None:
     """Log that a plugin or rule raised, failing closed, without client data.
 

@@ -35,7 +35,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, case, func, select
 from sqlmodel import Session, col
 
-from engine.clients import CLIENT_JOURNEY
 from engine.errors import InputRequired
 from engine.goals import series
 from engine.instruments import KYKYVIISARI
@@ -60,6 +59,7 @@ from engine.models import (
 from engine.participant_forms import DECLINED, FORMS_DIR, FormFile
 from engine.participants import not_corrected
 from engine.pathway import FUNNEL_STAGES, Pathway
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.projects import ProjectView
 from engine.qualifications import gained_in_period
 

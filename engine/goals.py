@@ -22,12 +22,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Annotated, Any
 
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import bindparam, exists, select
 from sqlmodel import Session, col
 
 from engine.errors import InputRequired, NotFound
 from engine.gas import LEVELS, Rating, t_score, weight
+from engine.inputs import Input, blank_is_none, checks_of
 from engine.models import GasGoal, GasRating
 
 TEXT_MAX = 500
@@ -40,6 +43,89 @@ LEVEL_FIELDS: dict[int, str] = {
     2: "level_plus_2",
 }
 BASELINES = (-2, -1)
+
+
+Level = Annotated[int, Field(ge=-2, le=2)]
+Score = Annotated[int, Field(ge=0, le=3)]
+
+
+class NewGoal(Input):
+    """A goal as set (or changed) with the client: the API's body and the goal forms alike.
+    A form's five level fields (``level_minus_2`` ... ``level_plus_2``) are the ``levels``;
+    missing levels make a draft. :func:`add_goal` and :func:`edit_goal` apply the rest of the
+    rules (both weights or neither)."""
+
+    goal: str = Field(min_length=1, max_length=TEXT_MAX)
+    #: Level (-2..+2) -> its description in the client's words; missing levels: a draft.
+    levels: dict[Level, Annotated[str, Field(max_length=TEXT_MAX)]] = Field(default_factory=dict)
+    baseline: int = Field(default=-1, ge=-2, le=-1)
+    #: Both or neither (unweighted: weight 1).
+    importance: Score | None = None
+    difficulty: Score | None = None
+
+    _blank = field_validator("baseline", "importance", "difficulty", mode="before")(blank_is_none)
+
+    @model_validator(mode="before")
+    @classmethod
+    def form_levels(cls, data: Any) -> Any:
+        """The form's level fields become ``levels``; a blank baseline is the default -1."""
+        if not isinstance(data, Mapping):
+            return data
+        values = dict(data)
+        names = {name: level for level, name in LEVEL_FIELDS.items()}
+        levels = {names[k]: values.pop(k) for k in list(values) if k in names}
+        if levels:
+            values["levels"] = {**values.get("levels", {}), **levels}
+        if isinstance(values.get("baseline"), str) and not values["baseline"].strip():
+            values.pop("baseline")
+        return values
+
+    @property
+    def field_values(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`add_goal` and :func:`edit_goal`."""
+        return {
+            "goal": self.goal,
+            "levels": self.levels,
+            "baseline": self.baseline,
+            "importance": self.importance,
+            "difficulty": self.difficulty,
+        }
+
+
+class NewFollowUp(Input):
+    """A follow-up: the date (not in the future) and each goal's level -2..+2 (a form's
+    ``goal_<id>`` fields are the ``levels``; a blank one is a goal left unrated)."""
+
+    rated_on: date
+    levels: dict[int, Level | None] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def form_levels(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        values = dict(data)
+        found = {
+            k.removeprefix("goal_"): values.pop(k)
+            for k in list(values)
+            if k.startswith("goal_")
+            and k.removeprefix("goal_").isascii()
+            and k.removeprefix("goal_").isdigit()
+        }
+        if found:
+            values["levels"] = {
+                int(k): (None if isinstance(v, str) and not v.strip() else v)
+                for k, v in found.items()
+            }
+        return values
+
+    @field_validator("rated_on")
+    @classmethod
+    def not_in_future(cls, day: date, info: ValidationInfo) -> date:
+        checks = checks_of(info)
+        if checks is not None and day > checks.today:
+            raise ValueError("a follow-up cannot be in the future")
+        return day
 
 
 def level_text(goal: GasGoal, level: int) -> str:

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pluggy
+from pydantic import Field, field_validator
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +41,7 @@ from engine.errors import (
     NotFound,
 )
 from engine.guards import GuardContext, GuardRegistry, Verdict, verdicts_of
+from engine.inputs import Input, blank_is_none
 from engine.models import Client, Journey, JourneyEvent
 from engine.pathway import RESERVED_TRIGGERS, Attempt, Pathway, PathwayRegistry, TransitionDef
 from engine.plugins import ask_each
@@ -599,3 +601,16 @@ def _check_outcome(outcome: str | None, transition: TransitionDef) -> None:
             )
     elif outcome is not None:
         raise InputRequired("outcome", f"{transition.trigger!r} takes no outcome")
+
+
+class AdvanceInput(Input):
+    """One move of a journey as a caller asks for it (the API's body, the client page's form):
+    the trigger, the reason and outcome the pathway may ask for, and the journey version the
+    caller saw (a mismatch is :class:`Conflict`). Blank optional values are absent."""
+
+    trigger: str = Field(min_length=1, max_length=64)
+    reason: str | None = Field(default=None, max_length=2000)
+    outcome: str | None = Field(default=None, max_length=64)
+    expected_version: int | None = Field(default=None, ge=1)
+
+    _blank = field_validator("reason", "outcome", "expected_version", mode="before")(blank_is_none)

@@ -234,7 +234,8 @@ def remove_client(
     session: Session, standing: Standing, rule: RetentionRule, now: datetime
 ) -> Removal:
     """Remove one due client's record inside the caller's (owner, retention) transaction."""
-    assert standing.closed_on is not None and standing.kept_until is not None
+    assert standing.closed_on is not None
+    assert standing.kept_until is not None
     _allow_deletes(session)
     cid = standing.client_id
     removal = Removal(cid, standing.closed_on, standing.kept_until)

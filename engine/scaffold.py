@@ -366,7 +366,9 @@ def scaffold(
                 f"Wellbeing counties the plugins know: {'; '.join(counties)}. "
                 f"Employment areas: {'; '.join(areas)}"
             )
-    assert fi and wellbeing_county and employment_area
+    assert fi
+    assert wellbeing_county
+    assert employment_area
     target = into / f"polku-{name.replace('_', '-')}"
     if target.exists():
         raise ScaffoldError(f"{target} exists already")

@@ -11,13 +11,11 @@ never a skip.
 Fixtures: ``database_url``, ``runtime`` (a :class:`~engine.runtime.Runtime` on a fresh database),
 ``make_runtime`` (build one with a chosen plugin manager or clock), ``runtime_with`` (your
 plugin registered on a fresh manager, with a database: what a plugin author's tests start from),
-``web_app`` (the FastAPI app on that runtime), ``api`` (an anonymous HTTP test client),
-``api_as`` (``api_as("coach")``: a client logged in as a new user of that role, sending the CSRF
-token), ``new_client`` (makes a client with a journey).
+``new_client`` (makes a client with a journey). The web app's fixtures (``web_app``, ``api``,
+``api_as``) are in :mod:`web.testing`: the engine never imports the web layer.
 
 Helpers: :func:`plugin_manager_with`, :func:`make_organisation`, :func:`make_user`,
-:func:`make_client` (optionally kept by an organisation with a care team), :func:`sign_in` (a
-session without the password round trip), :func:`login` (the real login endpoint),
+:func:`make_client` (optionally kept by an organisation with a care team),
 :func:`totp_code`, :func:`record_facts`, :func:`referral_options_of`, :func:`ready_for_goal_setting`
 (what a journey needs before ``set_goals``: a GAS goal with all five levels described),
 :func:`move_journey_to` (a journey to a state, every rule asked), :func:`transition_verdicts`,
@@ -39,9 +37,6 @@ from typing import Any
 import pluggy
 import pyotp
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
-from httpx import Response
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col
@@ -52,6 +47,7 @@ from engine.goals import add_goal, has_described_goal
 from engine.guards import Verdict
 from engine.migrate import upgrade
 from engine.models import CareTeam, Client, Journey, Organisation, OrganisationKind, Role, User
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.plugins import build_plugin_manager, refuse_wrappers
 from engine.referral_options import UNAVAILABLE
 from engine.rules import ReferralOption
@@ -259,57 +255,6 @@ def runtime_with(make_runtime: Callable[..., Runtime]) -> Callable[..., Runtime]
     return make
 
 
-@pytest.fixture
-def web_app(runtime: Runtime) -> FastAPI:
-    """The web app on this test's runtime."""
-    from web.app import create_app  # engine never imports web at import time
-
-    return create_app(runtime=runtime)
-
-
-@pytest.fixture
-def api(web_app: FastAPI) -> Iterator[TestClient]:
-    """An anonymous Starlette TestClient for the web app on this test's runtime."""
-    with TestClient(web_app) as client:
-        yield client
-
-
-class UserClient(TestClient):
-    """A TestClient with a session of one user; sends that session's CSRF token every time."""
-
-    user_id: int
-    role: Role
-    organisation_id: int | None
-    csrf_token: str
-
-
-@pytest.fixture
-def api_as(runtime: Runtime, web_app: FastAPI) -> Iterator[Callable[..., UserClient]]:
-    """``api_as("coach")``: a client signed in as a new user of that role (in the default test
-    organisation of its kind), or ``api_as(user=some_user)`` as an existing one."""
-    made: list[UserClient] = []
-
-    def make(role: Role | str | None = None, *, user: User | None = None, **kw: Any) -> UserClient:
-        if user is None:
-            if role is None:
-                raise TypeError("api_as needs a role or a user")
-            user = make_user(runtime, role, **kw)
-        http = UserClient(web_app)
-        assert user.id is not None
-        http.user_id, http.role, http.organisation_id = (
-            user.id,
-            Role(user.role),
-            user.organisation_id,
-        )
-        http.csrf_token = sign_in(http, runtime, user.id)
-        made.append(http)
-        return http
-
-    yield make
-    for http in made:
-        http.close()
-
-
 def make_organisation(
     runtime: Runtime, kind: OrganisationKind | str = OrganisationKind.project, name: str = ""
 ) -> int:
@@ -370,32 +315,6 @@ def totp_code(runtime: Runtime, user: User) -> str:
     return pyotp.TOTP(user.totp_secret).at(runtime.clock.now())
 
 
-def sign_in(http: TestClient, runtime: Runtime, user_id: int) -> str:
-    """Give ``http`` a fresh session of ``user_id`` without the password round trip (fast); set
-    its cookie and the ``X-CSRF-Token`` header. Returns the CSRF token."""
-    from web.security import CSRF_HEADER, session_cookie_name
-
-    with runtime.db.write() as session:
-        token, csrf = runtime.auth.start_session(session, user_id)
-    http.cookies.set(session_cookie_name(runtime.settings), token)
-    http.headers[CSRF_HEADER] = csrf
-    return csrf
-
-
-def login(
-    http: TestClient, username: str, password: str = TEST_PASSWORD, code: str | None = None
-) -> Response:
-    """Log in through ``POST /api/auth/login``; on success put the CSRF token on ``http``."""
-    from web.security import CSRF_HEADER
-
-    response = http.post(
-        "/api/auth/login", json={"username": username, "password": password, "totp_code": code}
-    )
-    if response.status_code == 200:
-        http.headers[CSRF_HEADER] = response.json()["csrf_token"]
-    return response
-
-
 def make_client(
     runtime: Runtime,
     *,
@@ -447,7 +366,7 @@ def make_client(
                 )
             )
         journey: Journey = runtime.journeys.start(
-            session, client_id=client.id, pathway_key="client_journey", actor_id=None
+            session, client_id=client.id, pathway_key=CLIENT_JOURNEY, actor_id=None
         )
         assert journey.id is not None
         client_id, journey_id = client.id, journey.id

@@ -16,6 +16,7 @@ from engine.access import Principal
 from engine.assessments import record_assessment
 from engine.contacts import record_contact
 from engine.goals import goals_of, record_follow_up
+from engine.inputs import Checks
 from engine.instruments import KYKYVIISARI
 from engine.models import (
     AttendanceMark,
@@ -206,12 +207,12 @@ def _activity(runtime: Runtime, session: Session, fx: Fixture) -> None:
             session,
             client_id=p1,
             coach_id=fx.coach_main,
-            occurred_at=datetime(day.year, day.month, day.day, 10, tzinfo=UTC),
-            kind=kind,
-            duration_minutes=60,
-            note="",
-            next_contact_on=None,
-            now=now,
+            contact={
+                "occurred_at": datetime(day.year, day.month, day.day, 10, tzinfo=UTC),
+                "kind": kind,
+                "duration_minutes": 60,
+            },
+            checks=Checks(today=today, now=now, zone=runtime.clock.zone),
         )
     for client_id, day, score in ((p1, date(2026, 4, 12), 4), (p1, date(2026, 6, 15), 7),
                                   (p2, date(2026, 4, 20), 5)):  # fmt: skip

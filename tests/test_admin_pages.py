@@ -15,9 +15,16 @@ from sqlmodel import col
 
 from engine.models import ApiToken, Organisation, PartnerService, Role, User, UserSession
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_client, make_organisation, make_user
+from engine.testing import (
+    make_client,
+    make_organisation,
+    make_user,
+)
 from tests.referral_kit import partner_service
 from web.security import CSRF_HEADER
+from web.testing import (
+    UserClient,
+)
 
 ADMIN_PAGES = (
     "/admin",
@@ -70,18 +77,21 @@ def test_creating_a_user_shows_the_totp_uri_once_and_logs_ids(
     )
     assert page.status_code == 200
     uri = re.search(r'value="(otpauth://[^"]+)"', page.text)
-    assert uri is not None and "uusi.valmentaja" in uri.group(1)
+    assert uri is not None
+    assert "uusi.valmentaja" in uri.group(1)
     assert page.headers["cache-control"] == "no-store"
     with runtime.db.read() as session:
         user = session.execute(
             select(User).where(col(User.username) == "uusi.valmentaja")
         ).scalar_one()
-    assert user.role == "coach" and user.organisation_id == organisation
+    assert user.role == "coach"
+    assert user.organisation_id == organisation
     secret = pyotp.parse_uri(uri.group(1).replace("&amp;", "&")).secret
     assert secret == user.totp_secret
     assert admin_lines(caplog) == [f"admin {admin.user_id}: created user {user.id}"]
     listing = admin.get("/admin/users").text
-    assert "uusi.valmentaja" in listing and "otpauth://" not in listing
+    assert "uusi.valmentaja" in listing
+    assert "otpauth://" not in listing
 
 
 def test_a_user_form_with_errors_keeps_what_was_typed(runtime: Runtime, admin: UserClient) -> None:
@@ -147,8 +157,10 @@ def test_resetting_the_second_factor_shows_a_new_key_once(
     page = admin.post(f"/admin/users/{coach.user_id}/reset-totp")
     assert page.status_code == 200
     after = user_row(runtime, coach.user_id).totp_secret
-    assert after and after != before
-    assert after[:4] in page.text and "otpauth://" in page.text
+    assert after
+    assert after != before
+    assert after[:4] in page.text
+    assert "otpauth://" in page.text
     with runtime.db.read() as session:
         sessions = session.execute(
             select(UserSession).where(col(UserSession.user_id) == coach.user_id)
@@ -178,7 +190,8 @@ def test_setting_a_role_and_organisation(
     assert f'id="organisation-{coach.user_id}-error"' in refused.text
     assert user_row(runtime, coach.user_id).role == "coordinator"
     own = admin.post(f"/admin/users/{admin.user_id}/role", data={"role": "coach"})
-    assert own.status_code == 422 and user_row(runtime, admin.user_id).role == "admin"
+    assert own.status_code == 422
+    assert user_row(runtime, admin.user_id).role == "admin"
 
 
 def test_organisations_are_created_and_listed(runtime: Runtime, admin: UserClient) -> None:
@@ -198,9 +211,11 @@ def test_organisations_are_created_and_listed(runtime: Runtime, admin: UserClien
         "/admin/organisations", data={"name": "Toinen", "kind": "partner", "municipalities": "26"}
     )
     assert bad.status_code == 422
-    assert 'value="26"' in bad.text and 'id="org-municipalities-error"' in bad.text
+    assert 'value="26"' in bad.text
+    assert 'id="org-municipalities-error"' in bad.text
     no_kind = admin.post("/admin/organisations", data={"name": "Kolmas", "kind": ""})
-    assert no_kind.status_code == 422 and 'id="org-kind-error"' in no_kind.text
+    assert no_kind.status_code == 422
+    assert 'id="org-kind-error"' in no_kind.text
 
 
 def test_an_api_token_is_shown_once_works_and_is_revoked(
@@ -218,7 +233,8 @@ def test_an_api_token_is_shown_once_works_and_is_revoked(
     bearer = {"Authorization": f"Bearer {token.group(1)}"}
     assert api.get("/api/auth/me", headers=bearer).status_code == 200
     listing = admin.get("/admin/tokens").text
-    assert "Integraatio" in listing and token.group(1) not in listing
+    assert "Integraatio" in listing
+    assert token.group(1) not in listing
     with runtime.db.read() as session:
         row = session.execute(
             select(ApiToken).where(col(ApiToken.name) == "Integraatio")
@@ -270,9 +286,8 @@ def test_the_partner_catalogue_is_edited(runtime: Runtime, admin: UserClient) ->
         },
     )
     assert bad.status_code == 422
-    assert (
-        'id="service-capacity-error"' in bad.text and 'id="service-response_days-error"' in bad.text
-    )
+    assert 'id="service-capacity-error"' in bad.text
+    assert 'id="service-response_days-error"' in bad.text
     assert 'value="999"' in bad.text
     wrong_type = admin.post(
         "/admin/services",
@@ -283,13 +298,15 @@ def test_the_partner_catalogue_is_edited(runtime: Runtime, admin: UserClient) ->
             "municipality_code": "261",
         },
     )
-    assert wrong_type.status_code == 422 and 'id="service-service_type-error"' in wrong_type.text
+    assert wrong_type.status_code == 422
+    assert 'id="service-service_type-error"' in wrong_type.text
 
 
 def test_the_plugins_page_lists_versions_and_municipalities(admin: UserClient) -> None:
     html = admin.get("/admin/plugins").text
     assert "polku.national" in html or "national" in html
-    assert "Kittilä (261)" in html and "Parikkala" in html
+    assert "Kittilä (261)" in html
+    assert "Parikkala" in html
     assert re.search(r"<td>\d+\.\d+", html)
 
 

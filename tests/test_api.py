@@ -179,7 +179,8 @@ def test_referral_and_group_membership_journeys_move_only_through_their_own_rout
     with runtime.db.read() as session:
         membership = session.get(GroupMembership, membership_id)
         referral = session.get(Referral, referral_id)
-        assert membership is not None and referral is not None
+        assert membership is not None
+        assert referral is not None
         moves = {membership.journey_id: "start_attending", referral.journey_id: "accept"}
     for journey_id, trigger in moves.items():
         answer = me.post(f"/api/journeys/{journey_id}/advance", json={"trigger": trigger})

@@ -16,7 +16,8 @@ from sqlmodel import col
 
 from engine.models import AccessLog, Assessment, ContactEntry, Experience, Role, Strength
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_client
+from engine.testing import make_client
+from web.testing import UserClient
 
 HX = {"HX-Request": "true"}
 KYKY_FIRST = {
@@ -79,7 +80,8 @@ def test_a_summary_recorded_twice_shows_the_change_and_a_chart(
     earlier = (today - timedelta(days=90)).isoformat()
     url = f"/clients/{client_id}/assessments"
     first = coach.post(url, data=kyky_form(earlier, KYKY_FIRST), follow_redirects=False)
-    assert first.status_code == 303 and first.headers["location"] == url
+    assert first.status_code == 303
+    assert first.headers["location"] == url
     later = KYKY_FIRST | {"overall_work_ability": "6", "skills": "5"}
     second = coach.post(url, data=kyky_form(today.isoformat(), later), headers=HX)
     assert second.status_code == 200
@@ -93,10 +95,13 @@ def test_a_summary_recorded_twice_shows_the_change_and_a_chart(
     assert page.status_code == 200
     html = page.text
     row = re.search(r'<tr data-item="overall_work_ability">(.*?)</tr>', html, re.S)
-    assert row is not None and "Työ- ja toimintakyky kokonaisuutena" in row.group(1)
-    assert "<td>4</td><td>6</td>" in row.group(1) and "+2" in row.group(1)
+    assert row is not None
+    assert "Työ- ja toimintakyky kokonaisuutena" in row.group(1)
+    assert "<td>4</td><td>6</td>" in row.group(1)
+    assert "+2" in row.group(1)
     skills = re.search(r'<tr data-item="skills">(.*?)</tr>', html, re.S)
-    assert skills is not None and "−1" in skills.group(1)
+    assert skills is not None
+    assert "−1" in skills.group(1)
     # the chart: inline SVG with title and description, six lines, and the data table beside it
     assert re.search(
         r'<svg class="chart__svg"[^>]*role="img"\s+aria-labelledby="chart-kykyviisari-title '
@@ -110,14 +115,16 @@ def test_a_summary_recorded_twice_shows_the_change_and_a_chart(
     # the client page loads the latest change and the chart into its section (htmx, on load)
     summary = coach.get(url, headers=HX | {"HX-Target": "assessment_summary"})
     assert summary.text.startswith('<div id="assessment_summary"')
-    assert "+2" in summary.text and summary.text.count("<polyline") == 6
+    assert "+2" in summary.text
+    assert summary.text.count("<polyline") == 6
     assert 'id="summary-chart-kykyviisari"' in summary.text
     assert access_rows(runtime, "record_assessment") == 2
     assert access_rows(runtime, "assessments") == 2
     # both are lines of the client's timeline, with the instrument's name and the date assessed
     timeline = coach.get(f"/clients/{client_id}").text.split('id="timeline"')[1]
     lines = re.findall(r"timeline__item--assessment\">(.*?)</li>", timeline, re.S)
-    assert len(lines) == 2 and all("Arviointi" in line and "Kykyviisari" in line for line in lines)
+    assert len(lines) == 2
+    assert all("Arviointi" in line and "Kykyviisari" in line for line in lines)
 
 
 def test_a_score_out_of_scale_is_a_422_naming_the_item_and_keeps_the_values(
@@ -130,14 +137,16 @@ def test_a_score_out_of_scale_is_a_422_naming_the_item_and_keeps_the_values(
     assert "Fyysinen toimintakyky: anna kokonaisluku 0–10" in plain.text
     assert 'name="score.physical_capacity" type="number"' in plain.text
     assert 'value="11" aria-invalid="true"' in plain.text
-    assert 'value="7"' not in plain.text and 'value="6"' in plain.text  # typed values kept
+    assert 'value="7"' not in plain.text
+    assert 'value="6"' in plain.text
     fragment = coach.post(url, data=kyky_form("tomorrow", KYKY_FIRST), headers=HX)
     assert fragment.status_code == 422
     assert fragment.text.startswith('<section id="assessment_forms"')
     assert "Arviointipäivä" in fragment.text
     assert count(runtime, Assessment) == 0
     unknown = coach.post(url, data={"instrument": "melba", "score.x": "1"})
-    assert unknown.status_code == 422 and unknown.json()["field"] == "instrument"
+    assert unknown.status_code == 422
+    assert unknown.json()["field"] == "instrument"
 
 
 def test_the_profile_lists_gaps_and_strong_points(
@@ -161,7 +170,8 @@ def test_the_profile_lists_gaps_and_strong_points(
     assert "Täsmällisyys: asiakas 5, vaatimus 3 (+2)" in strong
     missing = dict(data, **{"requirement.lifting": ""})
     refused = coach.post(f"/clients/{client_id}/assessments", data=missing)
-    assert refused.status_code == 422 and "Nostaminen ja kantaminen: anna" in refused.text
+    assert refused.status_code == 422
+    assert "Nostaminen ja kantaminen: anna" in refused.text
 
 
 def test_outside_the_care_team_is_refused_and_nothing_is_stored(
@@ -178,8 +188,10 @@ def test_outside_the_care_team_is_refused_and_nothing_is_stored(
         f"/clients/{client_id}/strengths", data={"category": "skill", "text": "x"}
     )
     assert strength.status_code == 403
-    assert count(runtime, Assessment) == 0 and count(runtime, Strength) == 0
-    assert access_rows(runtime, "assessments") == 0 and access_rows(runtime, "cv") == 0
+    assert count(runtime, Assessment) == 0
+    assert count(runtime, Strength) == 0
+    assert access_rows(runtime, "assessments") == 0
+    assert access_rows(runtime, "cv") == 0
 
 
 def test_strengths_and_experiences_are_added_edited_and_removed(
@@ -189,10 +201,13 @@ def test_strengths_and_experiences_are_added_edited_and_removed(
     added = coach.post(
         f"{base}/strengths", data={"category": "quality", "text": "Hyvä kuuntelija"}, headers=HX
     )
-    assert added.status_code == 200 and added.text.startswith('<section id="strengths_list"')
-    assert "Hyvä kuuntelija" in added.text and "Henkilökohtaiset ominaisuudet" in added.text
+    assert added.status_code == 200
+    assert added.text.startswith('<section id="strengths_list"')
+    assert "Hyvä kuuntelija" in added.text
+    assert "Henkilökohtaiset ominaisuudet" in added.text
     empty = coach.post(f"{base}/strengths", data={"category": "skill", "text": "  "})
-    assert empty.status_code == 422 and 'aria-describedby="strength-new-text-error"' in empty.text
+    assert empty.status_code == 422
+    assert 'aria-describedby="strength-new-text-error"' in empty.text
     with runtime.db.read() as session:
         (strength,) = session.execute(select(Strength)).scalars()
     edited = coach.post(
@@ -200,7 +215,8 @@ def test_strengths_and_experiences_are_added_edited_and_removed(
         data={"category": "skill", "text": "Kuuntelen"},
         follow_redirects=False,
     )
-    assert edited.status_code == 303 and edited.headers["location"] == f"{base}/strengths"
+    assert edited.status_code == 303
+    assert edited.headers["location"] == f"{base}/strengths"
     exp = coach.post(
         f"{base}/experiences",
         data={"kind": "volunteering", "title": "Ruoka-apu", "place": "SPR", "period": "2023"},
@@ -208,9 +224,12 @@ def test_strengths_and_experiences_are_added_edited_and_removed(
     )
     assert exp.status_code == 303
     bad = coach.post(f"{base}/experiences", data={"kind": "volunteering", "title": ""}, headers=HX)
-    assert bad.status_code == 422 and bad.text.startswith('<section id="experiences_list"')
+    assert bad.status_code == 422
+    assert bad.text.startswith('<section id="experiences_list"')
     page = coach.get(f"{base}/strengths").text
-    assert "Kuuntelen" in page and "Ruoka-apu" in page and "SPR" in page
+    assert "Kuuntelen" in page
+    assert "Ruoka-apu" in page
+    assert "SPR" in page
     with runtime.db.read() as session:
         (experience,) = session.execute(select(Experience)).scalars()
     other, _ = make_client(runtime, care_team=(coach.user_id,))
@@ -218,7 +237,8 @@ def test_strengths_and_experiences_are_added_edited_and_removed(
     assert coach.post(f"/clients/{other}/strengths/{strength.id}/remove").status_code == 404
     assert coach.post(f"{base}/strengths/{strength.id}/remove").status_code == 200
     assert coach.post(f"{base}/experiences/{experience.id}/remove").status_code == 200
-    assert count(runtime, Strength) == 0 and count(runtime, Experience) == 0
+    assert count(runtime, Strength) == 0
+    assert count(runtime, Experience) == 0
     # seven changes asked for, and the refused one on another client's URL: every view logged
     assert access_rows(runtime, "record_strengths") == 8
     # the page, and the page again after each of the two removals' 303
@@ -248,27 +268,35 @@ def test_the_cv_is_a_print_view_of_strengths_and_experiences_only(
     cv = coach.get(f"{base}/cv")
     assert cv.status_code == 200
     html = cv.text
-    assert '<html lang="fi">' in html and "Aino Esimerkki" in html
+    assert '<html lang="fi">' in html
+    assert "Aino Esimerkki" in html
     assert html.index("Korjaan pyöriä") < html.index("Varastoapulainen")
-    assert "Vahvuuteni" in html and "Työkokemus" in html and "Kauppa Oy" in html
+    assert "Vahvuuteni" in html
+    assert "Työkokemus" in html
+    assert "Kauppa Oy" in html
     # nothing internal: no navigation, journey state, notes or assessments
     for internal in ("site-nav", "SISÄINEN", "Etsivä kontakti", "Kykyviisari", "kirjaa"):
         assert internal not in html
-    assert "css/app.css" in html and 'class="cv__tools no-print"' in html
+    assert "css/app.css" in html
+    assert 'class="cv__tools no-print"' in html
     assert 'class="cv__contact"' not in html  # the record's own phone or e-mail: never
     chosen = coach.post(
         f"{base}/cv-contact",
         data={"phone": "", "email": "aino@example.org", "location": "Posio"},
         headers=HX,
     )
-    assert chosen.status_code == 200 and chosen.text.startswith('<section id="cv_contact_form"')
+    assert chosen.status_code == 200
+    assert chosen.text.startswith('<section id="cv_contact_form"')
     bad = coach.post(f"{base}/cv-contact", data={"email": "aino at example"})
-    assert bad.status_code == 422 and 'aria-describedby="cv-email-error"' in bad.text
+    assert bad.status_code == 422
+    assert 'aria-describedby="cv-email-error"' in bad.text
     assert 'value="aino at example"' in bad.text
     contact = coach.get(f"{base}/cv").text.split('class="cv__contact"')[1].split("</ul>")[0]
-    assert "aino@example.org" in contact and "Posio" in contact
+    assert "aino@example.org" in contact
+    assert "Posio" in contact
     swedish = coach.get(f"{base}/cv?lang=sv").text
-    assert '<html lang="sv">' in swedish and "Arbetserfarenhet" in swedish
+    assert '<html lang="sv">' in swedish
+    assert "Arbetserfarenhet" in swedish
     assert access_rows(runtime, "cv") == 3
 
 
@@ -290,4 +318,5 @@ def test_an_assessment_of_an_instrument_no_longer_offered_is_still_listed(
     summary = coach.get(
         f"/clients/{client_id}/assessments", headers=HX | {"HX-Target": "assessment_summary"}
     )
-    assert summary.status_code == 200 and "retired_form" not in summary.text
+    assert summary.status_code == 200
+    assert "retired_form" not in summary.text

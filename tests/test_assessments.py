@@ -83,7 +83,8 @@ def test_a_kykyviisari_summary_is_stored_as_scores_only(
     (done,) = read(runtime, ids[0])
     assert done.instrument == "kykyviisari"
     assert done.scores == KYKY
-    assert done.requirements == {} and done.requirement_of is None
+    assert done.requirements == {}
+    assert done.requirement_of is None
     assert done.recorded_by is not None
     assert done.assessed_on == runtime.clock.today()
 
@@ -357,7 +358,8 @@ def test_the_cv_contact_details_are_the_clients_choice(
             now=now,
         )
         contact = s.cv(session, client_id, "A", "B").contact
-        assert contact is not None and (contact.phone, contact.location) == (
+        assert contact is not None
+        assert (contact.phone, contact.location) == (
             "040 123 4567",
             "Kittilä",
         )

@@ -15,7 +15,8 @@ from engine.clients import add_care_team_member
 from engine.errors import InputRequired
 from engine.models import CareTeam, Role, User
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_client, make_user
+from engine.testing import make_client, make_user
+from web.testing import UserClient
 
 
 @pytest.fixture
@@ -39,9 +40,11 @@ def test_a_colleague_joins_as_job_coach_through_the_api(
     )
     url = f"/api/clients/{client_id}/care-team"
     bad = coach.post(url, json={"user_id": colleague.user_id, "role": "boss"})
-    assert bad.status_code == 422 and "role" in bad.text
+    assert bad.status_code == 422
+    assert "role" in bad.text
     added = coach.post(url, json={"user_id": colleague.user_id, "role": "job_coach"})
-    assert added.status_code == 201 and added.json()["role"] == "job_coach"
+    assert added.status_code == 201
+    assert added.json()["role"] == "job_coach"
     members = coach.get(url).json()["members"]
     assert [(m["user_id"], m["role"]) for m in members] == [
         (coach.user_id, "goal_coach"),
@@ -103,7 +106,8 @@ def test_roles_follow_the_validity_dates(runtime: Runtime, coach: UserClient) ->
     card = coach.get(f"/clients/{client_id}").text.split('class="client-card__facts"')[1]
     card = card.split("</dl>")[0]
     assert "(Tavoitevalmentaja)" in card
-    assert "Etsivä työntekijä" not in card and "Kunnan yhteyshenkilö" not in card
+    assert "Etsivä työntekijä" not in card
+    assert "Kunnan yhteyshenkilö" not in card
     with runtime.db.read() as session:
         roles = sorted(session.execute(select(CareTeam.role)).scalars())
     assert roles == ["goal_coach", "municipal_contact", "outreach_worker"]

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from engine.runtime import Runtime
-from engine.testing import UserClient
 from tests.referral_kit import (
     coach_principal,
     give_consent,
@@ -15,6 +14,7 @@ from tests.referral_kit import (
     send_referral,
     young_client,
 )
+from web.testing import UserClient
 
 
 def badges(page: str, last_name: str) -> str:
@@ -51,14 +51,17 @@ def test_waiting_and_overdue_referrals_are_flagged(
     assert len(flagged) == 1
     page = coach.get("/clients").text
     row = badges(page, "Lähetettynen")
-    assert "Ohjaus myöhässä: 1" in row and "odottaa vastausta" not in row
+    assert "Ohjaus myöhässä: 1" in row
+    assert "odottaa vastausta" not in row
 
 
 def test_navigation_by_role(api_as: Callable[..., UserClient]) -> None:
     coach, partner = api_as("coach"), api_as("partner")
     coach_page = coach.get("/clients").text
-    assert 'href="/clients"' in coach_page and 'href="/notifications"' in coach_page
+    assert 'href="/clients"' in coach_page
+    assert 'href="/notifications"' in coach_page
     assert 'href="/partner/referrals"' not in coach_page
     partner_page = partner.get("/partner/referrals").text
-    assert 'href="/partner/referrals"' in partner_page and 'href="/notifications"' in partner_page
+    assert 'href="/partner/referrals"' in partner_page
+    assert 'href="/notifications"' in partner_page
     assert 'href="/clients/new"' not in partner_page

@@ -48,9 +48,11 @@ def test_bar_chart_scales_to_the_largest_value_with_shares_of_the_first() -> Non
     # each row is its label and below it the bar; rows do not overlap
     tops = [b.y for b in chart.bars]
     assert all(b.label_y < b.y for b in chart.bars)
-    assert tops == sorted(set(tops)) and chart.height == tops[-1] + chart.bar_height
+    assert tops == sorted(set(tops))
+    assert chart.height == tops[-1] + chart.bar_height
     empty = bar_chart([("contacted", 0)])
-    assert empty.bars[0].width == 0 and empty.bars[0].share == 0.0
+    assert empty.bars[0].width == 0
+    assert empty.bars[0].share == 0.0
 
 
 def test_report_bar_chart_scales_to_the_largest_value() -> None:
@@ -58,7 +60,8 @@ def test_report_bar_chart_scales_to_the_largest_value() -> None:
 
     chart = report_bar_chart([("a", 10), ("b", 5), ("c", 0)])
     widths = [b.width for b in chart.bars]
-    assert widths[0] == REPORT_BAR_WIDTH - REPORT_BAR_LABEL - 60 and widths[1] == widths[0] / 2
+    assert widths[0] == REPORT_BAR_WIDTH - REPORT_BAR_LABEL - 60
+    assert widths[1] == widths[0] / 2
     assert widths[2] == 0
     assert [b.y for b in chart.bars] == sorted(b.y for b in chart.bars)
     assert all(b.width == 0 for b in report_bar_chart([("a", 0), ("b", 0)]).bars)

@@ -58,10 +58,12 @@ def test_projects_create_with_co_implementers_and_list(
     assert "S30999" in listing.output  # type: ignore[attr-defined]
     again = cli("projects", "create", "--code", "S30999", "--name", "x", "--from", "2026-01-01",
                 "--to", "2026-12-31", "--main", "Y")  # fmt: skip
-    assert again.exit_code == 2 and "in use" in again.output  # type: ignore[attr-defined]
+    assert again.exit_code == 2
+    assert "in use" in again.output
     bad = cli("projects", "create", "--code", "S1", "--name", "x", "--from", "2026-01-01",
               "--to", "2026-12-31", "--main", "Y:999")  # fmt: skip
-    assert bad.exit_code == 2 and "unknown municipality" in bad.output  # type: ignore[attr-defined]
+    assert bad.exit_code == 2
+    assert "unknown municipality" in bad.output
     with runtime.db.read() as session:
         count = session.execute(select(func.count()).select_from(ProjectOrganisation)).scalar_one()
     assert count == 2  # nothing half-made

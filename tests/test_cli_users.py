@@ -17,8 +17,8 @@ from engine.demo import DEMO_LOGINS
 from engine.models import ApiToken, CareTeam, Client, Organisation, User
 from engine.runtime import Runtime
 from engine.settings import Environment, get_settings
-from engine.testing import login
 from web.app import create_app
+from web.testing import login
 
 runner = CliRunner()
 
@@ -59,11 +59,13 @@ def test_users_create_prints_the_totp_uri_and_hashes_the_password(
     output = result.output  # type: ignore[attr-defined]
     assert result.exit_code == 0, output  # type: ignore[attr-defined]
     uri = re.search(r"otpauth://totp/\S+", output)
-    assert uri and "issuer=Polku" in uri.group()
+    assert uri
+    assert "issuer=Polku" in uri.group()
     with runtime.db.read() as session:
         user = session.execute(select(User)).scalar_one()
     assert user.username == "aino.valmentaja"
-    assert user.password_hash and user.password_hash.startswith("$argon2id$")
+    assert user.password_hash
+    assert user.password_hash.startswith("$argon2id$")
     assert "pitka-salasana-1" not in user.password_hash
     assert pyotp.parse_uri(uri.group()).secret == user.totp_secret
 
@@ -155,11 +157,13 @@ def test_demo_logins_work_in_demo_mode(
             .scalars()
             .all()
         )
-    assert sorted(teams) == sorted(clients) and len(clients) == 4
+    assert sorted(teams) == sorted(clients)
+    assert len(clients) == 4
     http = TestClient(create_app(runtime=demo_runtime))
     coach = next(d for d in DEMO_LOGINS if d.username == "valmentaja")
     me = login(http, coach.username, coach.password)
-    assert me.status_code == 200 and me.json()["id"] == coach_id
+    assert me.status_code == 200
+    assert me.json()["id"] == coach_id
     journey = http.get("/api/journeys/1")
     assert journey.status_code == 200
     assert {e["actor_id"] for e in journey.json()["events"]} == {coach_id}
@@ -205,7 +209,8 @@ def test_pathways_migrate_moves_old_journeys_onto_the_latest_version(
     again = cli("pathways", "migrate", "client_journey")
     assert "moved 0 journeys" in again.output  # type: ignore[attr-defined]
     unknown = cli("pathways", "migrate", "nope")
-    assert unknown.exit_code == 1 and "nope" in unknown.output  # type: ignore[attr-defined]
+    assert unknown.exit_code == 1  # type: ignore[attr-defined]
+    assert "nope" in unknown.output  # type: ignore[attr-defined]
 
 
 def test_organisations_create_refuses_bad_input_like_the_admin_page(

@@ -13,13 +13,19 @@ from engine.clients import possible_duplicates, similar_names
 from engine.models import Client, ContactEntry, Role
 from engine.runtime import Runtime
 from engine.step_line import side_moves, step_line
-from engine.testing import UserClient, make_client, make_user
+from engine.testing import (
+    make_client,
+    make_user,
+)
 from tests.referral_kit import (
     coach_principal,
     give_consent,
     partner_service,
     send_referral,
     young_client,
+)
+from web.testing import (
+    UserClient,
 )
 
 
@@ -36,10 +42,12 @@ def test_step_line_marks_done_current_and_todo(runtime: Runtime) -> None:
         "closed",
     ]
     assert [s.status for s in line.steps] == ["done", "done", "current"] + ["todo"] * 4
-    assert line.position == 3 and line.aside is None
+    assert line.position == 3
+    assert line.aside is None
     # a step is named after the client's state within it, else its first state
     active = step_line(pathway, "individual_work").steps[3]
-    assert active.state == "individual_work" and active.status == "current"
+    assert active.state == "individual_work"
+    assert active.status == "current"
     assert line.steps[3].state == "group_work"
 
 
@@ -50,7 +58,8 @@ def test_step_line_places_a_side_state_where_the_client_left(runtime: Runtime) -
     assert line.aside == "paused"
     assert [s.status for s in line.steps][:5] == ["done", "done", "done", "current", "todo"]
     closed = step_line(pathway, "closed", ["outreach", "closed"])
-    assert closed.aside is None and closed.steps[-1].status == "current"
+    assert closed.aside is None
+    assert closed.steps[-1].status == "current"
 
 
 def test_side_moves_are_pause_drop_out_decline_and_close(runtime: Runtime) -> None:
@@ -68,6 +77,8 @@ def test_similar_names() -> None:
 
 def test_possible_duplicates_only_among_clients_the_coach_may_see(runtime: Runtime) -> None:
     coach, other = make_user(runtime, Role.coach), make_user(runtime, Role.coach)
+    assert coach.id is not None
+    assert other.id is not None
     born = date(1988, 1, 2)
     mine, _ = make_client(
         runtime, first_name="Aino", last_name="Aalto", birth_date=born, care_team=(coach.id,)
@@ -89,6 +100,7 @@ def test_possible_duplicates_only_among_clients_the_coach_may_see(runtime: Runti
 
 def test_client_card(runtime: Runtime) -> None:
     coach = make_user(runtime, Role.coach)
+    assert coach.id is not None
     today = runtime.clock.today()
     client_id, _ = make_client(
         runtime, birth_date=date(today.year - 30, 1, 1), care_team=(coach.id,)
@@ -109,7 +121,8 @@ def test_client_card(runtime: Runtime) -> None:
         assert client is not None
         card = client_card(session, client, today)
     assert card.age == 30
-    assert card.next_contact_on == today - timedelta(days=1) and card.overdue
+    assert card.next_contact_on == today - timedelta(days=1)
+    assert card.overdue
     assert not card.due_today
     assert card.care_team == (TeamMember(coach.display_name, "goal_coach"),)
 
@@ -138,7 +151,8 @@ def test_timeline_speaks_plain_words_with_the_partner_named(
     assert "Tavattiin etsivässä työssä" in timeline  # the journey's start
     assert "Lähti mukaan toimintaan" in timeline  # engage
     assert "Aloitti yksilövalmennuksen" in timeline
-    assert "Polku alkoi" not in timeline and "Lähetetty" not in timeline
+    assert "Polku alkoi" not in timeline
+    assert "Lähetetty" not in timeline
     sv = coach.get(f"/clients/{client_id}", headers={"Accept-Language": "sv"}).text
     assert "Hänvisades till Työpaja Verstas" in sv.split('id="timeline"')[1]
 

@@ -19,7 +19,11 @@ from engine.access import Principal
 from engine.clock import FrozenClock
 from engine.models import AccessLog, Role, User
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_client, make_organisation, make_user, sign_in
+from engine.testing import (
+    make_client,
+    make_organisation,
+    make_user,
+)
 from tests.group_kit import make_group
 from tests.referral_kit import (
     coach_principal,
@@ -27,6 +31,10 @@ from tests.referral_kit import (
     partner_service,
     send_referral,
     young_client,
+)
+from web.testing import (
+    UserClient,
+    sign_in,
 )
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
@@ -60,7 +68,8 @@ def _named_coach(runtime: Runtime, organisation_id: int, name: str) -> int:
     user = make_user(runtime, Role.coach, organisation_id=organisation_id)
     with runtime.db.write() as session:
         row = session.get(User, user.id)
-        assert row is not None and row.id is not None
+        assert row is not None
+        assert row.id is not None
         row.display_name = name
         return row.id
 
@@ -166,12 +175,14 @@ def test_the_dashboard_counts_the_organisations_clients_this_year(small: Small) 
     caseloads = rows(section(html, "caseloads-title", "referrals-title"))
     assert caseloads == {"Aino Valmentaja": ["2"], "Bertta Valmentaja": ["2"]}
     referrals = rows(section(html, "referrals-title", "overdue-title"))
-    assert referrals["Lähetetty"] == ["1"] and referrals["Yhteensä"] == ["1"]
+    assert referrals["Lähetetty"] == ["1"]
+    assert referrals["Yhteensä"] == ["1"]
     assert "Yksikään ohjaus ei ole myöhässä." in html
     running = (
         section(html, "groups-title", "groups-title") + html[html.index('id="groups-title"') :]
     )
-    assert "Aamuryhmä" in running and "Toisen ryhmä" not in running
+    assert "Aamuryhmä" in running
+    assert "Toisen ryhmä" not in running
     # aggregates only: no client is named, and organisation B's coach is not listed
     assert not [name for name in NAMES if name in html]
     assert "Toisen Valmentaja" not in html
@@ -211,8 +222,10 @@ def test_a_bad_filter_comes_back_beside_its_field_with_what_was_typed(small: Sma
     )
     assert page.status_code == 422
     html = page.text
-    assert 'value="2026-13-45"' in html and 'value="eilen"' in html
-    assert 'id="filter-since-error"' in html and 'id="filter-until-error"' in html
+    assert 'value="2026-13-45"' in html
+    assert 'value="eilen"' in html
+    assert 'id="filter-since-error"' in html
+    assert 'id="filter-until-error"' in html
     assert 'id="filter-municipality-error"' in html
     # the figures still show, for the default period
     assert rows(section(html, "funnel-title", "caseloads-title"))["Tavoitettu"][0] == "3"
@@ -225,9 +238,13 @@ def test_a_bad_filter_comes_back_beside_its_field_with_what_was_typed(small: Sma
 
 def test_the_dashboard_speaks_swedish_and_english(small: Small) -> None:
     sv = small.coordinator.get("/reports", headers={"Accept-Language": "sv"}).text
-    assert "Översikt" in sv and "Tratt" in sv and "Kontaktade" in sv
+    assert "Översikt" in sv
+    assert "Tratt" in sv
+    assert "Kontaktade" in sv
     en = small.coordinator.get("/reports", headers={"Accept-Language": "en"}).text
-    assert "Dashboard" in en and "Overdue referrals" in en and "Contacted" in en
+    assert "Dashboard" in en
+    assert "Overdue referrals" in en
+    assert "Contacted" in en
 
 
 # --- the client log report ------------------------------------------------------------------------
@@ -252,7 +269,8 @@ def test_the_search_finds_own_clients_by_name_or_number_and_logs_each_shown(
     assert "Ilmari" not in wildcard.text  # "%" is a character, not "everyone"
     assert len(access_rows(small.runtime, "client_lookup")) == 2
     empty = small.coordinator.get("/reports/client-log")
-    assert empty.status_code == 200 and "found-clients" not in empty.text
+    assert empty.status_code == 200
+    assert "found-clients" not in empty.text
 
 
 def test_the_log_report_shows_who_viewed_and_who_received_and_logs_itself(
@@ -270,12 +288,15 @@ def test_the_log_report_shows_who_viewed_and_who_received_and_logs_itself(
     html = page.text
     viewed = section(html, "viewed-title", "disclosed-title")
     disclosed = html[html.index('id="disclosed-title"') :]
-    assert "Aino Valmentaja" in viewed and "Asiakassivu" in viewed
+    assert "Aino Valmentaja" in viewed
+    assert "Asiakassivu" in viewed
     assert "Asiakkaan työryhmän jäsen" in viewed
-    assert "Ohjaamo-kumppani" in disclosed and "Ohjauksen tiedot" in disclosed
+    assert "Ohjaamo-kumppani" in disclosed
+    assert "Ohjauksen tiedot" in disclosed
     assert "Ilmari Ahde" in html
     # the default period: two years back from today
-    assert 'value="2024-03-10"' in html and 'value="2026-03-10"' in html
+    assert 'value="2024-03-10"' in html
+    assert 'value="2026-03-10"' in html
     user = small.coordinator.user_id
     assert access_rows(small.runtime, "client_log") == [(client_id, user)]
     # its own view shows in the next report
@@ -292,7 +313,8 @@ def test_the_log_report_period_can_be_chosen(small: Small) -> None:
     assert "Tietoja ei luovutettu kenellekään tällä jaksolla." in page.text
     bad = small.coordinator.get(f"/reports/client-log/{client_id}", params={"since": "x"})
     assert bad.status_code == 422
-    assert 'value="x"' in bad.text and 'id="log-since-error"' in bad.text
+    assert 'value="x"' in bad.text
+    assert 'id="log-since-error"' in bad.text
 
 
 def test_the_log_report_of_another_organisations_client_is_refused(small: Small) -> None:
@@ -318,7 +340,8 @@ def test_the_coordinators_menu_leads_to_the_dashboard_and_log_reports(
     nav = html[
         html.index('class="site-nav"') : html.index("</nav>", html.index('class="site-nav"'))
     ]
-    assert 'href="/reports" hx-get="/reports"' in nav and 'aria-current="page"' in nav
+    assert 'href="/reports" hx-get="/reports"' in nav
+    assert 'aria-current="page"' in nav
     assert 'href="/reports/client-log"' in nav
     # funder reporting joins the menu when its page exists (web/navigation.py)
     assert ('href="/reports/funder"' in nav) == ("/reports/funder" in served(api))
@@ -336,6 +359,8 @@ def served(api: TestClient) -> set[str]:
 
 def test_overlong_query_values_are_cut_not_raw_errors(small: Small) -> None:
     search = small.coordinator.get("/reports/client-log", params={"q": "ahde" + " " * 500 + "x"})
-    assert search.status_code == 200 and "<html" in search.text
+    assert search.status_code == 200
+    assert "<html" in search.text
     board = small.coordinator.get("/reports", params={"since": "9" * 500})
-    assert board.status_code == 422 and 'id="filter-since-error"' in board.text
+    assert board.status_code == 422
+    assert 'id="filter-since-error"' in board.text

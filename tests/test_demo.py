@@ -20,7 +20,7 @@ def test_demo_clients_live_in_the_seed_municipalities_with_facts(runtime: Runtim
     assert set(demo_municipalities(runtime)) == set(runtime.municipalities)
     summary = load_demo(runtime, clients=12)
     with runtime.db.read() as session:
-        codes = set(session.execute(select(Client.municipality_code)).scalars())
+        codes = set(session.execute(select(col(Client.municipality_code))).scalars())
         facts = session.execute(select(ClientFact)).scalars().all()
         clients_with_facts = session.execute(
             select(func.count(func.distinct(ClientFact.client_id)))
@@ -41,7 +41,7 @@ def test_demo_without_national_rules_records_no_facts(make_runtime: object) -> N
     load_demo(runtime, clients=3)
     with runtime.db.read() as session:
         assert session.execute(select(func.count()).select_from(ClientFact)).scalar_one() == 0
-        assert set(session.execute(select(Client.municipality_code)).scalars()) <= {
+        assert set(session.execute(select(col(Client.municipality_code))).scalars()) <= {
             "261",
             "320",
             "614",
@@ -66,7 +66,7 @@ def test_demo_clients_have_contacts_for_the_caseload(runtime: Runtime) -> None:
     load_demo(runtime, clients=12)
     with runtime.db.read() as session:
         contacts = session.execute(select(ContactEntry)).scalars().all()
-        coach = session.execute(select(User).where(User.username == "valmentaja")).scalar_one()
+        coach = session.execute(select(User).where(col(User.username) == "valmentaja")).scalar_one()
         assert coach.id is not None
         principal = Principal(coach.id, Role.coach, coach.organisation_id)
         today = runtime.clock.today()
@@ -88,9 +88,9 @@ def test_demo_has_referrals_in_different_states_to_the_demo_partner(runtime: Run
     load_demo(runtime, clients=60)
     with runtime.db.read() as session:
         rows = session.execute(
-            select(Journey.state, Organisation.name, Referral.expired_at)
-            .join(Referral, Referral.journey_id == Journey.id)
-            .join(Organisation, Organisation.id == Referral.to_organisation_id)
+            select(col(Journey.state), col(Organisation.name), col(Referral.expired_at))
+            .join(Referral, col(Referral.journey_id) == col(Journey.id))
+            .join(Organisation, col(Organisation.id) == col(Referral.to_organisation_id))
         ).all()
         assert verify_journeys(session) == []
     assert {name for _s, name, _e in rows} == {DEMO_LOGINS[2].organisation}
@@ -104,9 +104,11 @@ def test_demo_clients_past_goal_setting_have_goals_with_two_follow_ups(runtime: 
 
     load_demo(runtime, clients=30)
     with runtime.db.read() as session:
-        rated = set(session.execute(select(GasRating.client_id)).scalars())
+        rated = set(session.execute(select(col(GasRating.client_id))).scalars())
         journeys = session.execute(
-            select(Journey.client_id, Journey.state).where(Journey.pathway_key == "client_journey")
+            select(col(Journey.client_id), col(Journey.state)).where(
+                col(Journey.pathway_key) == "client_journey"
+            )
         ).all()
         past_assessment = {
             cid for cid, state in journeys if state in {"goal_setting", "group_work"}
@@ -116,7 +118,8 @@ def test_demo_clients_past_goal_setting_have_goals_with_two_follow_ups(runtime: 
         for client_id in rated:
             points = t_score_series(session, client_id, runtime.settings.gas_rho)
             assert len(points) == 3  # the baseline and two follow-ups
-            assert points[0].t is not None and points[2].t is not None
+            assert points[0].t is not None
+            assert points[2].t is not None
             assert points[2].t >= points[0].t  # the demo levels only drift up
         assert session.execute(select(func.count()).select_from(GasGoal)).scalar_one() >= len(rated)
 
@@ -132,8 +135,10 @@ def test_demo_has_a_client_with_two_summaries_a_profile_strengths_and_experience
         grouped = by_instrument(assessments(session, client_id))
         assert len(grouped["kykyviisari"]) == 2
         (profile,) = grouped["ability_profile"]
-        assert profile.requirement_of and profile.requirements
-        assert strengths(session, client_id) and experiences(session, client_id)
+        assert profile.requirement_of
+        assert profile.requirements
+        assert strengths(session, client_id)
+        assert experiences(session, client_id)
         assert cv_contact(session, client_id) is not None  # only the municipality
         kinds = {q.kind for q in qualifications(session, client_id)}
         assert kinds == {"hygiene_card", "work_safety_card", "partial_qualification"}
@@ -163,7 +168,9 @@ def test_demo_has_a_running_group_with_attendance(runtime: Runtime) -> None:
     """groups: one 8-week group led by the demo coach, co-led by the demo partner worker."""
     from engine.access import Principal
     from engine.demo_groups import DEMO_GROUP
-    from engine.groups import group_detail
+    from engine.group_reads import (
+        group_detail,
+    )
     from engine.models import ClientGroup, GroupLeader, Role, User
 
     load_demo(runtime, clients=30)
@@ -171,15 +178,13 @@ def test_demo_has_a_running_group_with_attendance(runtime: Runtime) -> None:
         group = session.execute(select(ClientGroup)).scalar_one()
         assert group.name == DEMO_GROUP
         detail = group_detail(session, group.id or 0, today=runtime.clock.today())
-        leaders = session.execute(select(GroupLeader.kind)).scalars().all()
+        leaders = session.execute(select(col(GroupLeader.kind))).scalars().all()
         assert verify_journeys(session) == []
         # the demo co-leader sees every member who has started attending: each consented
         co_leader = session.execute(
             select(User)
-            .join(GroupLeader, GroupLeader.user_id == User.id)
-            .where(  # type: ignore[arg-type]
-                GroupLeader.kind == "co_leader"  # type: ignore[arg-type]
-            )
+            .join(GroupLeader, col(GroupLeader.user_id) == col(User.id))
+            .where(col(GroupLeader.kind) == "co_leader")
         ).scalar_one()
         seen = group_detail(
             session,
@@ -190,10 +195,14 @@ def test_demo_has_a_running_group_with_attendance(runtime: Runtime) -> None:
     assert sorted(leaders) == ["co_leader", "leader"]
     assert len(detail.sessions) == 8
     states = sorted(m.state for m in detail.members)
-    assert "attending" in states and "invited" in states and "dropped_out" in states
+    assert "attending" in states
+    assert "invited" in states
+    assert "dropped_out" in states
     assert any(present for present in detail.marks.values())
     started = [m.client.id for m in detail.members if m.membership.attended_from is not None]
-    assert started and [m.client.id for m in seen.members] == started and seen.hidden == 0
+    assert started
+    assert [m.client.id for m in seen.members] == started
+    assert seen.hidden == 0
 
 
 def test_demo_has_an_esf_project_with_two_co_implementers_and_a_report(runtime: Runtime) -> None:
@@ -219,6 +228,8 @@ def test_demo_has_an_esf_project_with_two_co_implementers_and_a_report(runtime: 
         )
     by_org = {p.organisation_id: p.actual for p in report.planned}
     assert all(by_org[i.organisation_id] > 0 for i in project.implementers)
-    assert report.entered > 24 and report.exited > 0
+    assert report.entered > 24
+    assert report.exited > 0
     total = next(f for f in report.outputs if f.key == "total")
-    assert total.by_gender["woman"] > 0 and total.by_gender["man"] > 0
+    assert total.by_gender["woman"] > 0
+    assert total.by_gender["man"] > 0

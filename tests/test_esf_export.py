@@ -77,10 +77,12 @@ def test_xlsx_read_back_matches_the_report_with_small_cells_suppressed(
     assert header[:4] == ("Koodi", "Indikaattori", "Annex I", "Yhteensä")
     # total 4: one of each gender category, each cell 1 -> "<5"; no codes (none checked)
     total = rows["Total number of participants"]
-    assert total[0] is None and total[3] == "<5"
+    assert total[0] is None
+    assert total[3] == "<5"
     assert total[4:9] == ("<5", "<5", "<5", "<5", 0)
     minority = rows["Minorities (including marginalised communities such as the Roma)"]
-    assert minority[3] == 0 and minority[-1] == "<5"  # 0 stays 0; 4 gaps -> "<5"
+    assert minority[3] == 0
+    assert minority[-1] == "<5"
     planned = table(sheets["Raportti"], "Suunniteltu ja toteutunut")
     # targets are not counts of people: 20, 14, 6 stay; actual 6 stays, 4 and 2 -> "<5"
     assert planned[1:] == [
@@ -134,7 +136,8 @@ def test_csv_exports(fx_runtime: tuple[Fixture, Runtime]) -> None:
     assert total[3] == "<5"
     people = run_export(runtime, fx, "participants_csv").content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(people), delimiter=";"))
-    assert rows[0][0] == "osallistujanumero" and len(rows) == 7
+    assert rows[0][0] == "osallistujanumero"
+    assert len(rows) == 7
 
 
 def test_each_export_writes_a_disclosure_row_per_participant_listed_in_the_client_log(

@@ -13,7 +13,12 @@ from sqlmodel import col
 
 from engine.models import AccessLog, ClientFact, Role
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_client
+from engine.testing import (
+    make_client,
+)
+from web.testing import (
+    UserClient,
+)
 
 HX = {"HX-Request": "true"}
 
@@ -90,7 +95,8 @@ def test_a_bad_value_keeps_what_was_typed(runtime: Runtime, coach: UserClient) -
     assert answer.status_code == 422
     form = answer.text.split('id="fact-unemployed_since"')[1].split("</form>")[0]
     assert '<details class="fact" open>' in form
-    assert 'value="eilen"' in form and 'aria-invalid="true"' in form
+    assert 'value="eilen"' in form
+    assert 'aria-invalid="true"' in form
     assert 'id="fact-unemployed_since-error"' in form
     not_a_date = coach.post(
         f"/clients/{client_id}/facts",
@@ -109,7 +115,8 @@ def test_record_first_messages_link_to_the_form(runtime: Runtime, coach: UserCli
     page = coach.get(f"/clients/{client_id}/referrals").text
     assert "Kirjaa ensin" in page
     links = re.findall(rf'href="/clients/{client_id}/facts\?key=(\w+)#fact-\1"', page)
-    assert links and set(links) <= set(runtime.facts.definitions)
+    assert links
+    assert set(links) <= set(runtime.facts.definitions)
     # the link opens the form of that fact
     opened = coach.get(f"/clients/{client_id}/facts?key={links[0]}").text
     assert re.search(rf'<li id="fact-{links[0]}">\s*<details class="fact" open>', opened)

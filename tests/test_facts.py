@@ -157,10 +157,12 @@ def test_unknown_key_wrong_value_unknown_client(runtime: Runtime, new_client: Ne
     client, _ = new_client()
     with pytest.raises(InputRequired) as unknown, runtime.db.write() as session:
         runtime.facts.record(session, client_id=client, key="shoe_size", value=42)
-    assert unknown.value.field == "key" and "benefit" in unknown.value.allowed
+    assert unknown.value.field == "key"
+    assert "benefit" in unknown.value.allowed
     with pytest.raises(InputRequired) as wrong, runtime.db.write() as session:
         runtime.facts.record(session, client_id=client, key="unemployed_since", value="eilen")
-    assert wrong.value.field == "value" and "YYYY-MM-DD" in str(wrong.value)
+    assert wrong.value.field == "value"
+    assert "YYYY-MM-DD" in str(wrong.value)
     with pytest.raises(NotFound), runtime.db.write() as session:
         runtime.facts.record(session, client_id=999_999, key="activation_plan", value=True)
     with pytest.raises(NotFound), runtime.db.read() as session:

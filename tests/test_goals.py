@@ -11,7 +11,6 @@ from sqlalchemy.exc import DatabaseError
 
 from engine.errors import GuardRejected, InputRequired
 from engine.goals import (
-    ScorePoint,
     add_goal,
     edit_goal,
     goals_of,
@@ -70,7 +69,8 @@ def test_one_unweighted_goal() -> None:
     """One goal, weight 1: T = 50 + 10x / sqrt(0.7 + 0.3) = 50 + 10x."""
     points = series([goal(1)], [rating(1, 1, D1, 1), rating(2, 1, D2, 0)], RHO)
     assert [p.t for p in points] == [pytest.approx(40.0), pytest.approx(60.0), pytest.approx(50.0)]
-    assert points[0].is_baseline and points[0].from_previous is None
+    assert points[0].is_baseline
+    assert points[0].from_previous is None
     assert points[1].from_previous == pytest.approx(20.0)
     assert points[1].from_baseline == pytest.approx(20.0)
     assert points[2].from_previous == pytest.approx(-10.0)
@@ -112,7 +112,8 @@ def test_all_weights_zero_is_undefined() -> None:
     goals = [goal(1, -1, 0, 3), goal(2, -1, 2, 0)]
     points = series(goals, [rating(1, 1, D1, 2), rating(2, 2, D1, 1)], RHO)
     assert [p.t for p in points] == [None, None]
-    assert points[1].from_previous is None and points[1].from_baseline is None
+    assert points[1].from_previous is None
+    assert points[1].from_baseline is None
 
 
 def test_rho_changes_the_score() -> None:
@@ -123,9 +124,11 @@ def test_rho_changes_the_score() -> None:
 
 def test_a_correction_is_a_new_rating_and_the_latest_counts() -> None:
     points = series([goal(1)], [rating(1, 1, D1, -2), rating(2, 1, D1, 1)], RHO)
-    assert points[1] == ScorePoint(
-        D1, pytest.approx(60.0), pytest.approx(20.0), pytest.approx(20.0), {1: 1}
-    )
+    assert points[1].rated_on == D1
+    assert points[1].t == pytest.approx(60.0)
+    assert points[1].from_previous == pytest.approx(20.0)
+    assert points[1].from_baseline == pytest.approx(20.0)
+    assert points[1].levels == {1: 1}
 
 
 def test_drafts_do_not_count_and_no_goals_no_series() -> None:
@@ -280,6 +283,7 @@ def test_a_goal_changed_while_a_follow_up_is_saved_is_refused(runtime: Runtime) 
     client_id, _ = make_client(runtime)
     g = save(runtime, client_id)
     assert g.id is not None
+    g_id = g.id
     rated = threading.Event()
     outcome: list[str] = []
 
@@ -290,7 +294,7 @@ def test_a_goal_changed_while_a_follow_up_is_saved_is_refused(runtime: Runtime) 
                 client_id=client_id,
                 actor_id=None,
                 rated_on=TODAY,
-                levels={g.id: 1},
+                levels={g_id: 1},
                 today=TODAY,
                 now=NOW,
             )
@@ -303,7 +307,7 @@ def test_a_goal_changed_while_a_follow_up_is_saved_is_refused(runtime: Runtime) 
             with runtime.db.write() as session:
                 edit_goal(
                     session,
-                    g.id,
+                    g_id,
                     client_id=client_id,
                     actor_id=None,
                     goal="Aivan toinen tavoite",
@@ -322,7 +326,8 @@ def test_a_goal_changed_while_a_follow_up_is_saved_is_refused(runtime: Runtime) 
     assert outcome == ["goal"]
     with runtime.db.read() as session:
         stored = session.get(GasGoal, g.id)
-        assert stored is not None and stored.goal != "Aivan toinen tavoite"
+        assert stored is not None
+        assert stored.goal != "Aivan toinen tavoite"
 
 
 def test_ratings_are_append_only(runtime: Runtime) -> None:

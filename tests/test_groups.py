@@ -17,6 +17,10 @@ from sqlmodel import col
 from engine.access import Basis, Principal, What, authorise_group, basis_for
 from engine.contacts import timeline
 from engine.errors import Forbidden, InputRequired, InvalidTransition, NotFound
+from engine.group_reads import (
+    group_detail,
+    groups_of,
+)
 from engine.groups import (
     ClientJourneyBlocked,
     GroupInput,
@@ -24,8 +28,6 @@ from engine.groups import (
     advance_membership,
     create_group,
     current_marks,
-    group_detail,
-    groups_of,
     mark_attendance,
     session_times,
 )
@@ -108,7 +110,8 @@ def test_a_new_group_has_its_leader_and_eight_numbered_sessions(runtime: Runtime
     with runtime.db.read() as session:
         detail = group_detail(session, group_id, today=runtime.clock.today())
     assert [u.id for u in detail.leaders] == [me.user_id]
-    assert detail.group.meeting_count == 8 and detail.group.place == "Nuorisotila"
+    assert detail.group.meeting_count == 8
+    assert detail.group.place == "Nuorisotila"
 
 
 @pytest.mark.parametrize(
@@ -160,7 +163,8 @@ def test_bad_group_input_names_the_field_and_writes_nothing(
             now=runtime.clock.now(),
         )
     assert raised.value.field == field
-    assert count(runtime, ClientGroup) == 0 and count(runtime, GroupSession) == 0
+    assert count(runtime, ClientGroup) == 0
+    assert count(runtime, GroupSession) == 0
 
 
 # --- the membership pathway and the client journey -----------------------------------------------
@@ -183,10 +187,12 @@ def test_attending_and_completing_moves_the_client_journey(runtime: Runtime) -> 
     assert state_of(runtime, journey_id) == "individual_work"
     with runtime.db.read() as session:
         membership = session.get(GroupMembership, membership_id)
-        assert membership is not None and membership.attended_from is not None
+        assert membership is not None
+        assert membership.attended_from is not None
         events = runtime.journeys.events(session, membership.journey_id)
         journey = session.get(Journey, membership.journey_id)
-    assert journey is not None and journey.pathway_key == "group_membership"
+    assert journey is not None
+    assert journey.pathway_key == "group_membership"
     assert [(e.trigger, e.to_state, e.actor_id) for e in events] == [
         ("start", "invited", me.user_id),
         ("start_attending", "attending", me.user_id),
@@ -229,7 +235,8 @@ def test_a_client_still_in_assessment_cannot_start_attending_and_nothing_is_writ
     assert count(runtime, JourneyEvent) == events_before
     with runtime.db.read() as session:
         membership = session.get(GroupMembership, membership_id)
-        assert membership is not None and membership.attended_from is None
+        assert membership is not None
+        assert membership.attended_from is None
 
 
 def test_a_second_group_leaves_the_journey_in_group_work_until_the_last_one_ends(
@@ -331,7 +338,9 @@ def test_attendance_toggles_append_rows_and_count(runtime: Runtime) -> None:
     me = leader(runtime)
     group_id = make_group(runtime, me)
     first, second, *later = sessions_of(runtime, group_id)
-    assert first.id and second.id and later[0].id
+    assert first.id
+    assert second.id
+    assert later[0].id
     client_id, _journey_id = client_at(runtime)
     member = invite(runtime, me, group_id, client_id)
     move(runtime, me, group_id, member, "start_attending")
@@ -424,7 +433,10 @@ def test_group_grants(runtime: Runtime) -> None:
     )
     coordinator = make_user(runtime, Role.coordinator, organisation_id=organisation)
     outsider = make_user(runtime, Role.coach, organisation_id=organisation)
-    assert partner_user.id and other_partner.id and coordinator.id and outsider.id
+    assert partner_user.id
+    assert other_partner.id
+    assert coordinator.id
+    assert outsider.id
     group_id = make_group(runtime, me, co_leader_id=partner_user.id)
     invited_id, _ = client_at(runtime)
     attending_id, _ = client_at(runtime)
@@ -616,7 +628,8 @@ def test_inviting_with_consent_records_it_for_the_co_leaders_organisation(
     assert [(c.client_id, c.organisation_id, c.scope, c.evidence) for c in consents] == [
         (with_consent, co.organisation_id, "name,attendance", "electronic")
     ]
-    assert consents[0].recorded_by == me.user_id and consents[0].purpose
+    assert consents[0].recorded_by == me.user_id
+    assert consents[0].purpose
     # a second group of the same co-leader's organisation reuses the consent that holds
     other_group = make_group(runtime, me, co_leader_id=co.user_id)
     invite(runtime, me, other_group, with_consent, consent="verbal")
@@ -663,7 +676,8 @@ def test_revoking_the_consent_hides_the_member_from_the_co_leader_at_once(
         detail = group_detail(session, group_id, co_leader=co, today=today)
         # the group itself (its schedule) stays visible to the co-leader
         assert authorise_group(session, co, group_id, What.group, today) == Basis.group_co_leader
-    assert detail.members == [] and detail.hidden == 1
+    assert detail.members == []
+    assert detail.hidden == 1
 
 
 def test_a_referral_consent_without_attendance_does_not_cover_the_group(

@@ -54,9 +54,9 @@ def test_extraction_finds_the_ui_strings(extracted: set[MessageId]) -> None:
 def test_catalog_has_exactly_the_messages_in_use(language: str, extracted: set[MessageId]) -> None:
     known = ids(catalog(language))
     missing, unused = extracted - known, known - extracted
-    assert not missing and not unused, (
-        f"{language}: run `make messages` and translate; missing {missing}, unused {unused}"
-    )
+    hint = f"{language}: run `make messages` and translate; missing {missing}, unused {unused}"
+    assert not missing, hint
+    assert not unused, hint
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
@@ -91,6 +91,7 @@ def test_compiled_catalog_matches_the_po_file(language: str) -> None:
             assert translations.gettext(message.id) == message.string
         else:
             singular, plural = message.id
+            assert isinstance(message.string, tuple | list)
             one, many = message.string
             assert translations.ngettext(singular, plural, 1) == one
             assert translations.ngettext(singular, plural, 5) == many

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.contacts import pair_worker_choices, record_contact
-from engine.errors import InputRequired
+from engine.errors import InvalidInput
+from engine.inputs import Checks
 from engine.models import ContactEntry, Role, User
 from engine.runtime import Runtime
 from engine.testing import make_client, make_organisation, make_user
@@ -23,7 +24,11 @@ def test_only_other_active_coaches_of_the_organisation_can_be_the_pair(
     elsewhere = make_user(
         runtime, Role.coach, organisation_id=make_organisation(runtime, name="Toinen hanke")
     )
-    assert writer.id and colleague.id and gone.id and coordinator.id and elsewhere.id
+    assert writer.id
+    assert colleague.id
+    assert gone.id
+    assert coordinator.id
+    assert elsewhere.id
     with runtime.db.write() as session:
         user = session.get(User, gone.id)
         assert user is not None
@@ -34,34 +39,23 @@ def test_only_other_active_coaches_of_the_organisation_can_be_the_pair(
     with runtime.db.read() as session:
         choices = pair_worker_choices(session, client_id, writer.id)
     assert [user_id for user_id, _name in choices] == [colleague.id]
-    now = runtime.clock.now()
     for wrong in (writer.id, gone.id, coordinator.id, elsewhere.id, 999_999):
-        with runtime.db.write() as session, pytest.raises(InputRequired) as refused:
+        with runtime.db.write() as session, pytest.raises(InvalidInput) as refused:
             record_contact(
                 session,
                 client_id=client_id,
                 coach_id=writer.id,
-                occurred_at=now,
-                kind="home_visit",
-                duration_minutes=60,
-                note="",
-                next_contact_on=None,
-                now=now,
-                pair_worker_id=wrong,
+                contact={"kind": "home_visit", "duration_minutes": 60, "pair_worker_id": wrong},
+                checks=Checks.of(runtime.clock),
             )
-        assert refused.value.field == "pair_worker_id"
+        assert set(refused.value.errors) == {"pair_worker_id"}
     with runtime.db.write() as session:
         entry = record_contact(
             session,
             client_id=client_id,
             coach_id=writer.id,
-            occurred_at=now,
-            kind="home_visit",
-            duration_minutes=60,
-            note="",
-            next_contact_on=None,
-            now=now,
-            pair_worker_id=colleague.id,
+            contact={"kind": "home_visit", "pair_worker_id": str(colleague.id)},
+            checks=Checks.of(runtime.clock),
         )
         assert (entry.coach_id, entry.pair_worker_id) == (writer.id, colleague.id)
     with runtime.db.read() as session:

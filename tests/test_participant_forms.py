@@ -44,7 +44,8 @@ def test_problems_name_the_file_and_the_key(tmp_path: Path) -> None:
         in str(problem)
     )
     problem = broken(tmp_path, GOOD.replace("  exit:\n", "  exit:\n  exit:\n", 1))
-    assert "broken.yaml: line" in str(problem) and "duplicate key 'exit'" in str(problem)
+    assert "broken.yaml: line" in str(problem)
+    assert "duplicate key 'exit'" in str(problem)
     problem = broken(tmp_path, GOOD.replace("  months: 12\n", "", 1))
     assert "broken.yaml: long_term_unemployment.months" in str(problem)
 

@@ -109,17 +109,17 @@ def test_duplicate_yaml_key_is_refused(tmp_path: Path) -> None:
     text = GOOD.replace("  b: {label", "  a: {label: {fi: A, sv: A, en: A}}\n  b: {label")
     path = write(tmp_path, text)
     found = problems_of(path)
-    assert (
-        len(found) == 1
-        and "duplicate key 'a'" in found[0]
-        and found[0].startswith(f"{path}: line 7")
-    )
+    assert len(found) == 1
+    assert "duplicate key 'a'" in found[0]
+    assert found[0].startswith(f"{path}: line 7")
 
 
 def test_bad_yaml_names_line(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("initial: a", "initial: [a"))
     found = problems_of(path)
-    assert len(found) == 1 and found[0].startswith(f"{path}: line ") and "bad YAML" in found[0]
+    assert len(found) == 1
+    assert found[0].startswith(f"{path}: line ")
+    assert "bad YAML" in found[0]
 
 
 def test_dead_end_state(tmp_path: Path) -> None:
@@ -195,8 +195,10 @@ def test_diagram_groups_moves_from_many_states() -> None:
     pathways, _ = load_files([ROOT / "pathways" / "client_journey.yaml"], core_registry().names())
     text = diagram(pathways[0], "fi")
     pause = [line for line in text.splitlines() if line.endswith(": Tauko")]
-    assert len(pause) == 1 and pause[0].strip().startswith("__group_")
-    assert "as __group_" in text and "mistä tahansa 8 tilasta" in text
+    assert len(pause) == 1
+    assert pause[0].strip().startswith("__group_")
+    assert "as __group_" in text
+    assert "mistä tahansa 8 tilasta" in text
     assert "takaisin edelliseen tilaan" in text
     # the main line is still drawn state to state
     assert "    outreach --> engaged : Kiinnittyy toimintaan" in text

@@ -116,7 +116,8 @@ def test_the_guides_code_is_the_tested_module() -> None:
 
 def test_following_the_guide_gives_the_tested_module(tmp_path: Path) -> None:
     args = polku_new_args()
-    assert args[:3] == ["plugins", "new", "liminka"] and args[-2:] == ["--into", ".."]
+    assert args[:3] == ["plugins", "new", "liminka"]
+    assert args[-2:] == ["--into", ".."]
     result = CliRunner().invoke(app, [*args[:-1], str(tmp_path)])
     assert result.exit_code == 0, result.output
     scaffolded = (tmp_path / "polku-liminka" / "polku_liminka.py").read_text(encoding="utf-8")

@@ -296,7 +296,7 @@ def test_make_client_records_facts(runtime: Runtime) -> None:
 
 
 @pytest.fixture
-def narrow(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def narrow(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """A 40-column terminal, and a database the command must not create."""
     from engine.settings import get_settings
 
@@ -368,7 +368,8 @@ def test_try_fires_a_named_transition_for_a_made_up_client() -> None:
     assert wrong.exit_code == 2
     assert "it moves from: group_work, individual_work, group_and_individual_work" in wrong.output
     unknown = CliRunner().invoke(app, [*args, "--transition", "fly"])
-    assert unknown.exit_code == 2 and "its triggers: engage, decline" in unknown.output
+    assert unknown.exit_code == 2
+    assert "its triggers: engage, decline" in unknown.output
 
 
 @pytest.mark.usefixtures("narrow", "with_careless")

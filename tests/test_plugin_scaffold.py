@@ -119,7 +119,8 @@ def test_polku_loads_it_and_it_joins_its_county(made: tuple[Path, Path]) -> None
     )
     assert listed.returncode == 0, listed.stderr
     [row] = [line for line in listed.stdout.splitlines() if "425 Liminka" in line]
-    assert "entry point" in row and "0.1.0" in row
+    assert "entry point" in row
+    assert "0.1.0" in row
     assert "warning" not in listed.stdout
     tried = subprocess.run(
         [str(BIN / "polku"), "plugins", "try", "--municipality=425", "--on=2026-11-23", "-l", "en"],
@@ -150,7 +151,8 @@ def test_polkus_own_plugin_tests_pass_with_it_installed(made: tuple[Path, Path])
         env=clean_env(PYTHONPATH=str(site)),
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout and "failed" not in result.stdout
+    assert " passed" in result.stdout
+    assert "failed" not in result.stdout
 
 
 def test_an_unknown_municipality_needs_its_county_and_area(tmp_path: Path) -> None:
@@ -169,4 +171,5 @@ def test_an_unknown_municipality_needs_its_county_and_area(tmp_path: Path) -> No
     assert 'wellbeing_county="Lapin hyvinvointialue"' in module
     assert 'employment_area="Tunturi-Lapin työllisyysalue"' in module
     bad = CliRunner().invoke(app, ["plugins", "new", "Bad-Name", "--municipality", "261"])
-    assert bad.exit_code == 2 and "lower-case letters" in bad.output
+    assert bad.exit_code == 2
+    assert "lower-case letters" in bad.output

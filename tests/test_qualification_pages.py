@@ -14,7 +14,8 @@ from sqlmodel import col
 
 from engine.models import AccessLog, Qualification, Role
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_client
+from engine.testing import make_client
+from web.testing import UserClient
 
 HX = {"HX-Request": "true"}
 
@@ -62,11 +63,13 @@ def test_a_card_is_added_edited_and_removed_on_the_strengths_page(
 ) -> None:
     base = f"/clients/{client_id}"
     page = coach.get(f"{base}/strengths").text
-    assert 'id="qualifications_list"' in page and "Pätevyydet ja kortit" in page
+    assert 'id="qualifications_list"' in page
+    assert "Pätevyydet ja kortit" in page
     added = coach.post(f"{base}/qualifications", data=card(runtime), headers=HX)
     assert added.status_code == 200
     assert added.text.startswith('<section id="qualifications_list"')
-    assert "Hygieniapassi" in added.text and "Ruokavirasto" in added.text
+    assert "Hygieniapassi" in added.text
+    assert "Ruokavirasto" in added.text
     (row,) = stored(runtime)
     edited = coach.post(
         f"{base}/qualifications/{row.id}",
@@ -79,16 +82,19 @@ def test_a_card_is_added_edited_and_removed_on_the_strengths_page(
         ),
         follow_redirects=False,
     )
-    assert edited.status_code == 303 and edited.headers["location"] == f"{base}/strengths"
+    assert edited.status_code == 303
+    assert edited.headers["location"] == f"{base}/strengths"
     page = coach.get(f"{base}/strengths").text
-    assert "Työturvallisuuskortti" in page and "Työturvallisuuskeskus TTK" in page
+    assert "Työturvallisuuskortti" in page
+    assert "Työturvallisuuskeskus TTK" in page
     (row,) = stored(runtime)
     assert (row.kind, str(row.valid_until)) == ("work_safety_card", "2031-11-30")
     other, _ = make_client(runtime, care_team=(coach.user_id,))
     # another client's row through that client's URL: not found, nothing changed
     assert coach.post(f"/clients/{other}/qualifications/{row.id}/remove").status_code == 404
     removed = coach.post(f"{base}/qualifications/{row.id}/remove", headers=HX)
-    assert removed.status_code == 200 and f'id="qualification-{row.id}"' not in removed.text
+    assert removed.status_code == 200
+    assert f'id="qualification-{row.id}"' not in removed.text
     assert "Työturvallisuuskeskus TTK" not in removed.text
     assert stored(runtime) == []
     # four changes asked for and the refused one on another client's URL: every one logged
@@ -108,9 +114,11 @@ def test_bad_input_is_a_422_beside_the_field_with_the_typed_values_kept(
     assert fragment.status_code == 422
     assert fragment.text.startswith('<section id="qualifications_list"')
     assert 'aria-describedby="qualification-new-gained-on-error"' in fragment.text
-    assert 'value="Trukkikortti"' in fragment.text and f'value="{future}"' in fragment.text
+    assert 'value="Trukkikortti"' in fragment.text
+    assert f'value="{future}"' in fragment.text
     plain = coach.post(f"{base}/qualifications", data=card(runtime, issuer=" "))
-    assert plain.status_code == 422 and "<html" in plain.text
+    assert plain.status_code == 422
+    assert "<html" in plain.text
     assert 'aria-describedby="qualification-new-issuer-error"' in plain.text
     bad_kind = coach.post(f"{base}/qualifications", data=card(runtime, kind="x"), headers=HX)
     assert bad_kind.status_code == 422
@@ -135,13 +143,16 @@ def test_the_client_page_and_the_cv_show_the_qualifications(
     )
     client_page = coach.get(base).text
     section = client_page.split('id="assessments_links"')[1].split("</section>")[0]
-    assert "Asiakaspalvelu" in section and "Lapin ammattiopisto" in section
+    assert "Asiakaspalvelu" in section
+    assert "Lapin ammattiopisto" in section
     assert "Tutkinnon osa" in section
     cv = coach.get(f"{base}/cv").text
-    assert "Pätevyydet ja kortit" in cv and "Asiakaspalvelu" in cv
+    assert "Pätevyydet ja kortit" in cv
+    assert "Asiakaspalvelu" in cv
     assert cv.index("Vahvuuteni") < cv.index("Asiakaspalvelu")
     english = coach.get(f"{base}/cv?lang=en").text
-    assert "Qualifications and cards" in english and "Partial qualification" in english
+    assert "Qualifications and cards" in english
+    assert "Partial qualification" in english
 
 
 def test_outside_the_care_team_nothing_is_stored_or_shown(

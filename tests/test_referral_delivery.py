@@ -84,13 +84,15 @@ def test_the_outbox_sends_a_generic_notice_once(
     runtime = make_runtime(clock=clock, smtp_port=port, smtp_from="polku@example.org")
     _refer(runtime)
     report = send_due(runtime.db, runtime.settings, clock.now())
-    assert len(report.sent) == 1 and report.failed == []
+    assert len(report.sent) == 1
+    assert report.failed == []
     [mail] = inbox.received
     assert mail["To"] == "ohjaamo@example.org"
     assert mail["From"] == "polku@example.org"
     text = mail.get_payload()
     assert "You have a new referral in Polku" in text
-    assert "Salainen" not in text and "Salainen" not in str(mail)
+    assert "Salainen" not in text
+    assert "Salainen" not in str(mail)
     # a second run sends nothing more
     assert send_due(runtime.db, runtime.settings, clock.now()).sent == []
     assert len(inbox.received) == 1
@@ -105,7 +107,8 @@ def test_a_failed_send_is_retried_later_with_backoff(
     runtime = make_runtime(clock=clock, smtp_port=closed_port)
     _refer(runtime)
     report = send_due(runtime.db, runtime.settings, clock.now())
-    assert report.sent == [] and len(report.failed) == 1
+    assert report.sent == []
+    assert len(report.failed) == 1
     with runtime.db.read() as session:
         row = session.execute(select(OutboxMessage)).scalar_one()
         assert (row.attempts, row.sent_at, row.last_error) == (1, None, "ConnectionRefusedError")
@@ -141,10 +144,14 @@ def test_cron_commands_are_idempotent(
         again = runner.invoke(app, ["outbox", "send"])
     finally:
         get_settings.cache_clear()
-    assert first.exit_code == 0 and f"expired: 1 ({referral_id})" in first.output
-    assert second.exit_code == 0 and "expired: 0" in second.output
-    assert sent.exit_code == 0 and "sent: 1, failed: 0" in sent.output
-    assert again.exit_code == 0 and "sent: 0, failed: 0" in again.output
+    assert first.exit_code == 0
+    assert f"expired: 1 ({referral_id})" in first.output
+    assert second.exit_code == 0
+    assert "expired: 0" in second.output
+    assert sent.exit_code == 0
+    assert "sent: 1, failed: 0" in sent.output
+    assert again.exit_code == 0
+    assert "sent: 0, failed: 0" in again.output
     assert len(inbox.received) == 1
 
 
@@ -176,18 +183,27 @@ def test_the_fhir_export_is_a_valid_r4_task(runtime: Runtime, api_as: Callable[.
         assert response.status_code == 200
         data = response.json()
         task = Task.model_validate(data)
+        assert task.contained is not None
         [request] = task.contained
         assert isinstance(request, ServiceRequest) or request.get_resource_type() == (
             "ServiceRequest"
         )
+        assert task.focus is not None
         assert task.focus.reference == "#request"
-        assert task.for_fhir.reference.startswith("Patient/")
+        assert task.for_fhir is not None
+        assert str(task.for_fhir.reference).startswith("Patient/")
+        assert task.owner is not None
         assert task.owner.reference == f"Organization/{to_org}"
         seen.append((task.status, data["businessStatus"]["coding"][0]["code"]))
         if trigger == "hold":
+            assert task.statusReason is not None
             assert task.statusReason.text == "Loma"
         if trigger == "complete":
-            assert task.output[0].valueCodeableConcept.coding[0].code == "goal_reached"
+            assert task.output is not None
+            concept = task.output[0].valueCodeableConcept
+            assert concept is not None
+            assert concept.coding is not None
+            assert concept.coding[0].code == "goal_reached"
     assert seen == [
         ("requested", "requested"),
         ("accepted", "accepted"),

@@ -10,8 +10,8 @@ import pytest
 
 from engine.models import Client, Role
 from engine.runtime import Runtime
-from engine.testing import UserClient
 from tests.referral_kit import BLOCKED_TARGET, ELIGIBLE_TARGET, partner_service, young_client
+from web.testing import UserClient
 
 SENTINELS = ("SENTINEL-PHONE-9", "sentinel-mail@example.org", "SENTINEL-SUKUNIMI")
 HX = {"HX-Request": "true"}
@@ -73,7 +73,8 @@ def test_coach_page_offers_eligible_targets_and_says_why_not(
     assert page.status_code == 200
     enabled = re.search(rf'value="{re.escape(ELIGIBLE_TARGET)}" required>', page.text)
     disabled = re.search(rf'value="{re.escape(BLOCKED_TARGET)}" required disabled>', page.text)
-    assert enabled and disabled
+    assert enabled
+    assert disabled
     assert "why-not" in page.text
 
 
@@ -82,7 +83,8 @@ def test_the_loop_through_the_pages(setup: tuple[UserClient, UserClient, int, in
     referral_id = _consent_and_refer(coach, client_id, org, ["name", "goals"])
 
     inbox = partner.get("/partner/referrals")
-    assert inbox.status_code == 200 and f"#{referral_id}" in inbox.text
+    assert inbox.status_code == 200
+    assert f"#{referral_id}" in inbox.text
     # htmx accept: the list, and the counts out of band; no page
     answer = partner.post(
         f"/partner/referrals/{referral_id}/advance",
@@ -91,7 +93,8 @@ def test_the_loop_through_the_pages(setup: tuple[UserClient, UserClient, int, in
     )
     assert answer.status_code == 200
     assert answer.text.lstrip().startswith('<section id="inbox_list"')
-    assert 'id="inbox_counts" aria-label=' in answer.text and 'hx-swap-oob="true"' in answer.text
+    assert 'id="inbox_counts" aria-label=' in answer.text
+    assert 'hx-swap-oob="true"' in answer.text
     assert "<html" not in answer.text
     # a plain form post: 303 back to the page
     started = partner.post(
@@ -106,12 +109,12 @@ def test_the_loop_through_the_pages(setup: tuple[UserClient, UserClient, int, in
         data={"trigger": "complete", "outcome": "goal_reached", "reason": "Hyvin meni"},
         headers=HX,
     )
-    assert done.status_code == 200 and done.text.lstrip().startswith(
-        '<section id="referral_status"'
-    )
+    assert done.status_code == 200
+    assert done.text.lstrip().startswith('<section id="referral_status"')
     page = coach.get(f"/clients/{client_id}/referrals", headers={"Accept-Language": "en"})
     assert 'data-state="completed"' in page.text
-    assert "Hyvin meni" in page.text and "Goal reached" in page.text
+    assert "Hyvin meni" in page.text
+    assert "Goal reached" in page.text
 
 
 def test_reject_needs_a_reason_inline(setup: tuple[UserClient, UserClient, int, int]) -> None:
@@ -123,7 +126,8 @@ def test_reject_needs_a_reason_inline(setup: tuple[UserClient, UserClient, int, 
         headers=HX | {"Accept-Language": "en"},
     )
     assert refused.status_code == 200
-    assert 'role="alert"' in refused.text and "Please give a reason." in refused.text
+    assert 'role="alert"' in refused.text
+    assert "Please give a reason." in refused.text
     assert coach.get(f"/api/referrals/{referral_id}").json()["state"] == "requested"
     plain = partner.post(f"/partner/referrals/{referral_id}/advance", data={"trigger": "reject"})
     assert plain.status_code == 422
@@ -198,7 +202,8 @@ def test_notifications_page_lists_and_marks_read(
     page = partner.get("/notifications", headers={"Accept-Language": "en"})
     assert page.status_code == 200
     assert f'href="/partner/referrals/{referral_id}"' in page.text
-    assert 'class="unread"' in page.text and "A new referral" in page.text
+    assert 'class="unread"' in page.text
+    assert "A new referral" in page.text
     for sentinel in SENTINELS:
         assert sentinel not in page.text
     assert partner.post("/notifications/read", follow_redirects=False).status_code == 303

@@ -27,7 +27,7 @@ from engine.models import (
     Role,
 )
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_user, sign_in
+from engine.testing import make_user
 from tests.referral_kit import (
     ALL_FIELDS,
     BLOCKED_TARGET,
@@ -41,6 +41,7 @@ from tests.referral_kit import (
     young_client,
 )
 from web.app import create_app
+from web.testing import UserClient, sign_in
 
 SENTINEL = "SENTINEL-EI-PAKETISSA"
 
@@ -199,7 +200,8 @@ def test_fields_outside_the_consents_scope_are_refused(loop: Loop) -> None:
 def test_a_revoked_consent_cannot_carry_a_referral(loop: Loop) -> None:
     consent_id = loop.consent()
     revoked = loop.coach.post(f"/api/clients/{loop.client_id}/consents/{consent_id}/revoke")
-    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"]
     assert loop.refer(consent_id).status_code == 422
 
 
@@ -210,7 +212,8 @@ def test_a_blocked_target_answers_422_with_the_rules_reason_and_legal_source(
     response = loop.refer(None, target_key=BLOCKED_TARGET, statutory_basis="1301/2014:41§")
     assert response.status_code == 422
     denied = [v for v in response.json()["verdicts"] if v["allowed"] is False]
-    assert denied and all(v["reason"]["fi"] and v["legal_source"] for v in denied)
+    assert denied
+    assert all(v["reason"]["fi"] and v["legal_source"] for v in denied)
 
 
 def test_a_target_without_a_receiving_partner_is_refused(loop: Loop) -> None:
@@ -279,7 +282,8 @@ def test_only_the_partner_answers_and_only_the_coach_cancels(loop: Loop) -> None
     cancelled = loop.coach.post(
         f"/api/referrals/{referral_id}/cancel", json={"reason": "Asiakas muutti"}
     )
-    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    assert cancelled.status_code == 200
+    assert cancelled.json()["state"] == "cancelled"
     assert loop.client_state() == "individual_work"
     assert loop.partner.get(f"/api/referrals/{referral_id}").status_code == 403
 

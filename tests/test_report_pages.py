@@ -17,10 +17,17 @@ from engine.clock import FrozenClock
 from engine.esf_export import DISCLOSED, read_xlsx
 from engine.models import Client, Disclosure, ParticipantForm, Role
 from engine.runtime import Runtime
-from engine.testing import make_client, make_organisation, make_user, sign_in
+from engine.testing import (
+    make_client,
+    make_organisation,
+    make_user,
+)
 from tests import esf_kit
 from tests.esf_kit import Fixture
 from web.app import create_app
+from web.testing import (
+    sign_in,
+)
 
 
 @pytest.fixture
@@ -45,12 +52,14 @@ def test_intake_asks_how_the_client_was_found(world: tuple) -> None:
     fx, runtime, as_user = world
     coach = as_user(fx.coach_main)
     page = coach.get("/clients/new")
-    assert 'name="found_via"' in page.text and "Diakonia" in page.text
+    assert 'name="found_via"' in page.text
+    assert "Diakonia" in page.text
     bad = coach.post(
         "/clients/new",
         data={"first_name": "Kettu", "municipality_code": "580", "found_via": "rumour"},
     )
-    assert bad.status_code == 422 and 'value="Kettu"' in bad.text
+    assert bad.status_code == 422
+    assert 'value="Kettu"' in bad.text
     ok = coach.post(
         "/clients/new",
         data={"first_name": "Kettu", "municipality_code": "580", "found_via": "diaconia"},
@@ -59,7 +68,8 @@ def test_intake_asks_how_the_client_was_found(world: tuple) -> None:
     client_id = int(ok.headers["location"].rsplit("/", 1)[1])
     with runtime.db.read() as session:
         client = session.get(Client, client_id)
-        assert client is not None and client.found_via == "diaconia"
+        assert client is not None
+        assert client.found_via == "diaconia"
 
 
 def test_entry_form_from_the_client_page_once_the_client_engages(world: tuple) -> None:
@@ -78,7 +88,8 @@ def test_entry_form_from_the_client_page_once_the_client_engages(world: tuple) -
     assert form.status_code == 200
     # every item says why it is asked; sensitive items offer "declined to answer"
     assert "Rahoittaja pyytää kaikki osallistujatiedot sukupuolen mukaan" in form.text
-    assert 'id="f-gender-declined"' in form.text and 'id="f-disability-declined"' in form.text
+    assert 'id="f-gender-declined"' in form.text
+    assert 'id="f-disability-declined"' in form.text
     assert 'id="f-rural-declined"' not in form.text  # rural residence is not sensitive
     # a form that does not fit keeps every value and marks the field
     bad = coach.post(
@@ -106,9 +117,11 @@ def test_entry_form_from_the_client_page_once_the_client_engages(world: tuple) -
     )
     assert ok.status_code == 303
     data = coach.get(f"/clients/{client_id}/participant")
-    assert "Nainen" in data.text and "Työvoiman ulkopuolella" in data.text
+    assert "Nainen" in data.text
+    assert "Työvoiman ulkopuolella" in data.text
     assert data.text.count('class="gap"') >= 7  # education, the characteristics, birth date...
-    assert "Osallistujanumero" in data.text and "<strong>8</strong>" in data.text  # after p1..p7
+    assert "Osallistujanumero" in data.text
+    assert "<strong>8</strong>" in data.text
     page = coach.get(f"/clients/{client_id}")
     assert "esf-prompt-entry" not in page.text
 
@@ -132,7 +145,8 @@ def test_exit_form_when_the_journey_ends_and_the_follow_up_reminder(world: tuple
         f"/clients/{p2}/participant/exit",
         data={"project_id": str(fx.project.id), "occurred_on": "2026-04-01", "situation": "none"},
     )
-    assert before_entry.status_code == 422 and 'id="occurred_on-error"' in before_entry.text
+    assert before_entry.status_code == 422
+    assert 'id="occurred_on-error"' in before_entry.text
     none_and_more = coach.post(
         f"/clients/{p2}/participant/exit",
         data={
@@ -141,7 +155,8 @@ def test_exit_form_when_the_journey_ends_and_the_follow_up_reminder(world: tuple
             "situation": ["none", "employed"],
         },
     )
-    assert none_and_more.status_code == 422 and 'id="err-situation"' in none_and_more.text
+    assert none_and_more.status_code == 422
+    assert 'id="err-situation"' in none_and_more.text
     ok = coach.post(
         f"/clients/{p2}/participant/exit",
         data={
@@ -209,7 +224,8 @@ def test_the_funder_report_page_for_the_project_coordinators_only(world: tuple) 
     assert "VALTO-T" in listing.text
     page = main.get(f"/reports/funder?project={fx.project.id}&from=2026-04-01&to=2026-06-30")
     assert page.status_code == 200
-    assert "Pitkäaikaistyöttömät" in page.text and 'id="chart-gender"' in page.text
+    assert "Pitkäaikaistyöttömät" in page.text
+    assert 'id="chart-gender"' in page.text
     # qualifications and cards (engine/qualifications.py): none recorded in the kit
     assert "0 osallistujaa suoritti jakson aikana tutkinnon osan tai kortin" in page.text
     assert (
@@ -238,7 +254,8 @@ def test_the_funder_report_page_for_the_project_coordinators_only(world: tuple) 
         in filtered.text
     )
     bad = main.get(f"/reports/funder?project={fx.project.id}&from=2026-06-30&to=2026-04-01")
-    assert bad.status_code == 422 and 'id="to-error"' in bad.text
+    assert bad.status_code == 422
+    assert 'id="to-error"' in bad.text
 
 
 def test_exporting_from_the_page_is_a_logged_disclosure(world: tuple) -> None:

@@ -45,7 +45,8 @@ class Life:
     def __init__(self, runtime: Runtime, clock: FrozenClock, closed_on: date):
         coach = make_user(runtime, Role.coach)
         partner = make_user(runtime, Role.partner)
-        assert coach.id is not None and partner.id is not None
+        assert coach.id is not None
+        assert partner.id is not None
         me = Principal(coach.id, Role.coach, coach.organisation_id)
         partner_org = make_organisation(runtime, OrganisationKind.partner)
         clock.set(noon(closed_on - timedelta(days=3 * 365)))
@@ -71,16 +72,19 @@ class Life:
             ready_for_goal_setting(session, self.journey_id)
             runtime.journeys.advance(session, self.journey_id, "set_goals", actor_id=coach.id)
             runtime.facts.record(session, client_id=self.client_id, key="benefit", value="none")
+            from engine.inputs import Checks
+
             record_contact(
                 session,
                 client_id=self.client_id,
                 coach_id=coach.id,
-                occurred_at=clock.now(),
-                kind="meeting",
-                duration_minutes=45,
-                note="Tavattiin kahvilassa",
-                next_contact_on=None,
-                now=clock.now(),
+                contact={
+                    "occurred_at": clock.now(),
+                    "kind": "meeting",
+                    "duration_minutes": 45,
+                    "note": "Tavattiin kahvilassa",
+                },
+                checks=Checks.of(clock),
             )
             record_disclosure(
                 session,
@@ -207,8 +211,10 @@ def test_a_record_is_removed_the_day_after_its_period(
     # (the last view and the disclosure, with their chains' heads)
     assert rows_of(world, after.client_id) == {"access_log": 1, "disclosure": 1, "log_chain": 2}
     removed = done[0].removed
-    assert removed["journey"] == 2 and removed["attendance_mark"] == 1
-    assert removed["access_log"] == 1 and "disclosure" not in removed  # the early view only
+    assert removed["journey"] == 2
+    assert removed["attendance_mark"] == 1
+    assert removed["access_log"] == 1
+    assert "disclosure" not in removed
     for client_id, rows in untouched.items():
         assert rows_of(world, client_id) == rows
     with world.db.read() as session:
@@ -219,8 +225,10 @@ def test_a_record_is_removed_the_day_after_its_period(
         "removed",
         DEFAULT_RULE.key,
     )
-    assert tombstone.due_on == RUN_DAY and tombstone.closed_on == ten_years_ago - timedelta(days=1)
-    assert tombstone.detail == removed and "703/2023" in tombstone.legal_source
+    assert tombstone.due_on == RUN_DAY
+    assert tombstone.closed_on == ten_years_ago - timedelta(days=1)
+    assert tombstone.detail == removed
+    assert "703/2023" in tombstone.legal_source
     assert cli("db", "verify").exit_code == 0
 
 
@@ -233,7 +241,8 @@ def test_an_erasure_request_inside_the_period_is_refused_and_recorded(
     # the command line reads the real clock: the record (closed 2030) is well inside its period
     result = cli("retention", "erase", str(life.client_id), "--reason", "GDPR-2037-0042")
     assert result.exit_code == 1
-    assert "GDPR art. 17(3)(b)" in result.output and "703/2023" in result.output
+    assert "GDPR art. 17(3)(b)" in result.output
+    assert "703/2023" in result.output
     assert f"kept until {years_after(date(2030, 5, 2), 10)}" in result.output
     assert rows_of(world, life.client_id) == before
     with world.db.read() as session:
@@ -248,7 +257,8 @@ def test_an_erasure_request_inside_the_period_is_refused_and_recorded(
         removal = retention.erase(life.client_id, request="GDPR-2040-0001")
     finally:
         retention.db.dispose()
-    assert removal.client_id == life.client_id and "client" not in rows_of(world, life.client_id)
+    assert removal.client_id == life.client_id
+    assert "client" not in rows_of(world, life.client_id)
 
 
 def test_an_open_client_relationship_is_never_due(
@@ -265,7 +275,8 @@ def test_an_open_client_relationship_is_never_due(
     finally:
         retention.db.dispose()
     result = cli("retention", "run")
-    assert result.exit_code == 0 and "0 clients removed" in result.output
+    assert result.exit_code == 0
+    assert "0 clients removed" in result.output
 
 
 def test_only_the_owner_can_run_retention(

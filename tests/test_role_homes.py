@@ -10,8 +10,15 @@ from fastapi.testclient import TestClient
 
 from engine.models import Role
 from engine.runtime import Runtime
-from engine.testing import TEST_PASSWORD, UserClient, make_user, totp_code
+from engine.testing import (
+    TEST_PASSWORD,
+    make_user,
+    totp_code,
+)
 from web.navigation import MENUS, MenuEntry, home_of
+from web.testing import (
+    UserClient,
+)
 
 HOMES = {
     Role.coach: "/clients",
@@ -53,7 +60,8 @@ def test_public_pages_show_the_signed_in_header_and_menu(
     http = api_as(role)
     html = http.get(path).text
     nav = nav_of(html)
-    assert "Kirjaudu ulos" in nav and "Kirjaudu sisään" not in nav
+    assert "Kirjaudu ulos" in nav
+    assert "Kirjaudu sisään" not in nav
     assert f'href="{HOMES[role]}"' in nav
     assert 'name="csrf_token" value=""' not in html  # the logout form carries the token
     if path == "/":
@@ -74,19 +82,24 @@ def test_an_ended_session_on_a_public_page_is_simply_anonymous(
     http = api_as(Role.coach)
     assert http.post("/logout", follow_redirects=False).status_code == 303
     page = http.get("/")
-    assert page.status_code == 200 and "Kirjaudu sisään" in nav_of(page.text)
+    assert page.status_code == 200
+    assert "Kirjaudu sisään" in nav_of(page.text)
 
 
 def test_each_role_sees_its_own_menu(api_as: Callable[..., UserClient]) -> None:
     coach = nav_of(api_as(Role.coach).get("/pathways").text)
-    assert 'href="/clients"' in coach and 'href="/admin"' not in coach
+    assert 'href="/clients"' in coach
+    assert 'href="/admin"' not in coach
     assert 'href="/reports"' not in coach
     admin = nav_of(api_as(Role.admin).get("/pathways").text)
-    assert 'href="/admin/users"' in admin and 'href="/clients"' not in admin
+    assert 'href="/admin/users"' in admin
+    assert 'href="/clients"' not in admin
     coordinator = nav_of(api_as(Role.coordinator).get("/pathways").text)
-    assert 'href="/reports/client-log"' in coordinator and 'href="/clients/new"' not in coordinator
+    assert 'href="/reports/client-log"' in coordinator
+    assert 'href="/clients/new"' not in coordinator
     partner = nav_of(api_as(Role.partner).get("/pathways", headers={"Accept-Language": "sv"}).text)
-    assert 'href="/partner/referrals"' in partner and "Logga ut" in partner
+    assert 'href="/partner/referrals"' in partner
+    assert "Logga ut" in partner
 
 
 def test_the_menus_are_defined_once_and_home_is_the_first_entry() -> None:
@@ -94,7 +107,8 @@ def test_the_menus_are_defined_once_and_home_is_the_first_entry() -> None:
         assert home_of_role(role) == entries[0].href
     assert home_of(None) == "/"
     entry = MenuEntry("/clients", "Caseload", ("/clients/",), excludes=("/clients/new",))
-    assert entry.is_current("/clients/5") and not entry.is_current("/clients/new")
+    assert entry.is_current("/clients/5")
+    assert not entry.is_current("/clients/new")
 
 
 def home_of_role(role: Role) -> str:

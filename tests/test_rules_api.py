@@ -66,9 +66,11 @@ def test_fact_errors(api: Any, new_client: NewClient) -> None:
     client, _ = new_client()
     url = f"/api/clients/{client}/facts"
     unknown = api.post(url, json={"key": "shoe_size", "value": 42})
-    assert unknown.status_code == 422 and unknown.json()["field"] == "key"
+    assert unknown.status_code == 422
+    assert unknown.json()["field"] == "key"
     wrong = api.post(url, json={"key": "work_trial_months", "value": "many"})
-    assert wrong.status_code == 422 and wrong.json()["field"] == "value"
+    assert wrong.status_code == 422
+    assert wrong.json()["field"] == "value"
     extra = api.post(url, json={"key": "benefit", "value": "none", "recorded_by": 1})
     assert extra.status_code == 422
     assert (

@@ -134,7 +134,8 @@ def test_random_trigger_sequences_keep_log_and_state_in_step(runtime: Runtime) -
             for before, event in pairwise(events):
                 assert event.from_state == before.to_state
                 t = pathway.transition(event.trigger, event.from_state or "")
-                assert t is not None and event.to_state in t.dest, event
+                assert t is not None, event
+                assert event.to_state in t.dest, event
 
     run_state_machine_as_test(
         JourneyMachine,

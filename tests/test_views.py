@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from engine.models import Client, Journey, JourneyEvent
@@ -11,7 +13,7 @@ from engine.views import ClientView, EventView, JourneyView
 @pytest.mark.parametrize(
     ("view", "model"), [(JourneyView, Journey), (ClientView, Client), (EventView, JourneyEvent)]
 )
-def test_view_fields_are_the_table_columns(view: type, model: type) -> None:
+def test_view_fields_are_the_table_columns(view: Any, model: type) -> None:
     columns = [c.name for c in model.__table__.columns]  # type: ignore[attr-defined]
     assert list(view.field_names()) == columns
 

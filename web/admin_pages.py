@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
@@ -34,11 +34,12 @@ from engine.referrals import SERVICE_TYPES
 from web import i18n
 from web.api.referrals import ServiceIn
 from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+from web.errors import page_router
 from web.forms import form_text, whole_number
 from web.security import ServiceManager, UserManager
 from web.templating import render, see_other
 
-router = APIRouter(prefix="/admin", tags=["pages"], include_in_schema=False)
+router = page_router(prefix="/admin", tags=["pages"])
 log = logging.getLogger("polku.admin")
 
 ROLES = tuple(r.value for r in Role)

@@ -11,22 +11,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import text
 
 from engine import audit
-from engine.errors import (
-    Conflict,
-    Forbidden,
-    GuardRejected,
-    InputRequired,
-    InvalidTransition,
-    MovedElsewhere,
-    NotFound,
-    PolkuError,
-    Throttled,
-    Unauthenticated,
-)
+from engine.errors import PolkuError
 from engine.runtime import Runtime
 from engine.settings import Environment, Settings, get_settings
 from web import (
@@ -45,36 +34,10 @@ from web import (
 from web.api import admin, auth, clients, goals, journeys, referrals, reports, rules
 from web.assets import MOUNT, StaticAssets
 from web.deps import RuntimeDep
+from web.errors import install_page_errors, polku_error_answer
 from web.security import PUBLIC, SecurityHeaders, check_routes
 
 log = logging.getLogger("polku.web")
-
-STATUS: dict[type[PolkuError], int] = {
-    Unauthenticated: 401,
-    Forbidden: 403,
-    Throttled: 429,
-    NotFound: 404,
-    InvalidTransition: 409,
-    MovedElsewhere: 409,
-    Conflict: 409,
-    GuardRejected: 422,
-    InputRequired: 422,
-}
-
-
-def is_html_page(request: Request) -> bool:
-    """A browser asking for one of our HTML pages (routes tagged "pages"), not the JSON API."""
-    route = request.scope.get("route")
-    tags = getattr(route, "tags", None) or ()
-    return "pages" in tags and "text/html" in request.headers.get("accept", "")
-
-
-def to_login(request: Request) -> Response:
-    """Not logged in on an HTML page: a page load goes to /login (303); htmx is told to go
-    there with ``HX-Redirect`` (a swap of the login form into a fragment would be wrong)."""
-    if request.headers.get("hx-request") == "true":
-        return Response(status_code=401, headers={"HX-Redirect": "/login"})
-    return RedirectResponse("/login", status_code=303)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -103,19 +66,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @app.exception_handler(PolkuError)
     async def polku_error(request: Request, exc: PolkuError) -> Response:
-        status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        if status in (401, 403):
-            log.info("%s %s refused: %s %s", request.method, request.url.path, status, exc.code)
-        if status == 401 and is_html_page(request):
-            return to_login(request)
-        headers = {"WWW-Authenticate": 'Bearer realm="polku"'} if status == 401 else None
         view: audit.View | None = getattr(request.state, "client_view", None)
         if view is not None:
             # The view was allowed and its row rolled back with the failed work, but this answer
             # still shows something of the client: log the view on its own (703/2023 §11).
             with request.app.state.runtime.db.write() as session:
                 audit.record_view(session, view)
-        return JSONResponse(exc.as_dict(), status_code=status, headers=headers)
+        return polku_error_answer(request, exc)
+
+    # Pages get HTML error pages, the API JSON (web/errors.py).
+    install_page_errors(app)
 
     @app.get("/health", tags=["operations"], dependencies=[PUBLIC])
     def health(runtime: RuntimeDep) -> dict[str, object]:

@@ -24,10 +24,9 @@ writes one access-log row through its rule. The rules are in :mod:`engine.assess
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
@@ -36,6 +35,7 @@ from engine import strengths as strength_log
 from engine.access import What
 from engine.assessments import (
     Completed,
+    NewAssessment,
     assessments,
     by_instrument,
     changes,
@@ -44,6 +44,7 @@ from engine.assessments import (
     strong_points,
 )
 from engine.errors import InputRequired
+from engine.inputs import Checks, validated
 from engine.instruments import Instrument
 from engine.models import Client, ExperienceKind, QualificationKind, StrengthCategory
 from engine.runtime import Runtime
@@ -51,11 +52,12 @@ from web import i18n
 from web.charts import LineChart, line_chart
 from web.coach import fragment_block
 from web.deps import RuntimeDep
-from web.forms import form_text
+from web.errors import page_router
+from web.forms import Posted, attempt, form_text, respond, typed_values
 from web.security import ClientAccess, client_rule
-from web.templating import answer_post, render, render_blocks, wants_fragment
+from web.templating import render
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = page_router(tags=["pages"])
 
 AssessmentsPage = Annotated[ClientAccess, Depends(client_rule(What.assessments, by="client"))]
 AssessmentWork = Annotated[ClientAccess, Depends(client_rule(What.record_assessment, by="client"))]
@@ -167,78 +169,56 @@ def assessments_page(
     )
 
 
-def _scores(
-    instrument: Instrument, form: FormData, prefix: str, errors: dict[str, str]
-) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for item in instrument.items:
-        name = f"{prefix}{item.key}"
-        raw = form_text(form, name)
-        if not raw:
-            continue
-        try:
-            found[item.key] = int(raw)
-        except ValueError:
-            errors[name] = "invalid"
-    return found
-
-
 @router.post("/clients/{client_id}/assessments", name="record_assessment")
-async def add_assessment(
-    request: Request, client_id: int, work: AssessmentWork, runtime: RuntimeDep
+def add_assessment(
+    request: Request, client_id: int, work: AssessmentWork, runtime: RuntimeDep, posted: Posted
 ) -> Response:
     """Record one completed assessment (the instrument named by the form)."""
-    form = await request.form()
-    key = form_text(form, "instrument")
+    key = form_text(posted, "instrument")
     instrument = runtime.instruments.get(key)
     if instrument is None:
         raise InputRequired("instrument", "choose an instrument", sorted(runtime.instruments))
-    values = {name: v for name, v in form.items() if isinstance(v, str) and name != "csrf_token"}
-    errors: dict[str, str] = {}
-    assessed_on = runtime.clock.today()
-    if form_text(form, "assessed_on"):
-        try:
-            assessed_on = date.fromisoformat(form_text(form, "assessed_on"))
-        except ValueError:
-            errors["assessed_on"] = "invalid"
-    scores = _scores(instrument, form, "score.", errors)
-    requirements = _scores(instrument, form, "requirement.", errors)
-    if not errors:
-        try:
-            with work.session.begin_nested():
-                record_assessment(
-                    work.session,
-                    instrument,
-                    client_id=client_id,
-                    recorded_by=work.principal.user_id,
-                    assessed_on=assessed_on,
-                    scores=scores,
-                    requirements=requirements,
-                    requirement_of=form_text(form, "requirement_of"),
-                    now=runtime.clock.now(),
-                    today=runtime.clock.today(),
-                )
-        except InputRequired as exc:
-            # an item key names its score field; "requirement.<item>", dates and names as is
-            known = {item.key for item in instrument.items}
-            errors[f"score.{exc.field}" if exc.field in known else exc.field] = "invalid"
-    if not errors:
-        return answer_post(
-            request,
-            redirect_to=f"/clients/{client_id}/assessments",
-            template=ASSESSMENTS,
-            context=assessment_context(request, work, runtime, saved=key),
-            block="assessment_forms",
-            oob=("assessment_results",),
+    values = typed_values(posted)
+    given = {k: v for k, v in values.items() if k != "instrument"}
+
+    def run() -> object:
+        done = validated(NewAssessment, given, Checks.of(runtime.clock))
+        return record_assessment(
+            work.session,
+            instrument,
+            client_id=client_id,
+            recorded_by=work.principal.user_id,
+            assessed_on=done.assessed_on or runtime.clock.today(),
+            scores=done.scores,
+            requirements=done.requirements,
+            requirement_of=done.requirement_of,
+            now=runtime.clock.now(),
+            today=runtime.clock.today(),
         )
-    context = assessment_context(
-        request, work, runtime, form_instrument=key, errors=errors, values=values
+
+    # an item's key (the engine's) and "scores.<item>" (the model's) name its score field
+    renames = {item.key: f"score.{item.key}" for item in instrument.items}
+    renames |= {f"scores.{item.key}": f"score.{item.key}" for item in instrument.items}
+    renames |= {f"requirements.{item.key}": f"requirement.{item.key}" for item in instrument.items}
+    done = attempt(work.session, run, fields=renames)
+
+    def context() -> dict[str, Any]:
+        if done.ok:
+            return assessment_context(request, work, runtime, saved=key)
+        return assessment_context(
+            request, work, runtime, form_instrument=key, errors=done.errors, values=values
+        )
+
+    return respond(
+        request,
+        done,
+        redirect_to=f"/clients/{client_id}/assessments",
+        template=ASSESSMENTS,
+        context=context,
+        block="assessment_forms",
+        oob=("assessment_results",),
+        failed_oob=(),
     )
-    if wants_fragment(request):
-        return render_blocks(
-            request, ASSESSMENTS, context, block="assessment_forms", status_code=422
-        )
-    return render(request, ASSESSMENTS, context, status_code=422)
 
 
 # --- strengths and experiences --------------------------------------------------------------------
@@ -293,24 +273,22 @@ async def _strength_post(
     block: str,
     action: Callable[[FormData], None],
 ) -> Response:
-    """Run one change of the strengths page; 422 with the form's fields marked on bad input."""
+    """Run one change of the strengths page; the form's fields marked on bad input."""
     form = await request.form()
-    values = {name: v for name, v in form.items() if isinstance(v, str) and name != "csrf_token"}
-    try:
-        with work.session.begin_nested():
-            action(form)
-    except InputRequired as exc:
-        context = strengths_context(
-            request, work, form=form_name, errors={exc.field: "invalid"}, values=values
-        )
-        if wants_fragment(request):
-            return render_blocks(request, STRENGTHS, context, block=block, status_code=422)
-        return render(request, STRENGTHS, context, status_code=422)
-    return answer_post(
+    values = typed_values(form)
+    done = attempt(work.session, lambda: action(form))
+
+    def context() -> dict[str, Any]:
+        if done.ok:
+            return strengths_context(request, work, saved=block)
+        return strengths_context(request, work, form=form_name, errors=done.errors, values=values)
+
+    return respond(
         request,
+        done,
         redirect_to=f"/clients/{work.client_id}/strengths",
         template=STRENGTHS,
-        context=strengths_context(request, work, saved=block),
+        context=context,
         block=block,
     )
 

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from engine import audit
 from engine import qualifications as qualification_log
@@ -35,32 +34,36 @@ from engine.access import Basis, What, grants_for
 from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
 from engine.client_card import client_card
 from engine.clients import (
-    CLIENT_JOURNEY,
+    NewClient,
     PossibleDuplicate,
+    latest_client_journey,
     possible_duplicates,
     register_client,
 )
-from engine.contacts import pair_worker_choices, record_contact, timeline
-from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
-from engine.groups import client_groups
+from engine.contacts import NewContact, pair_worker_choices, record_contact, timeline
+from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition, PolkuError
+from engine.group_reads import client_groups
+from engine.inputs import Checks, validated
+from engine.journeys import AdvanceInput
 from engine.models import Client, ContactKind, Journey
 from engine.participants import FOUND_VIA, FOUND_VIA_LABELS, prompts, set_found_via
+from engine.pathway_keys import CLIENT_JOURNEY, REFERRAL
 from engine.runtime import Runtime
 from engine.step_line import side_moves, step_line, visited_states
 from web import i18n
 from web.deps import RuntimeDep, WriteSessionDep
+from web.errors import page_router
+from web.forms import Posted, attempt, form_text, respond, typed_values
 from web.goal_board import goal_board
 from web.security import CaseloadLister, ClientAccess, ClientCreator, client_rule
-from web.templating import answer_post, render, render_blocks, see_other, wants_fragment
+from web.templating import render, see_other, wants_fragment
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = page_router(tags=["pages"])
 
 ClientPage = Annotated[ClientAccess, Depends(client_rule(What.client_page, by="client"))]
 Advance = Annotated[ClientAccess, Depends(client_rule(What.advance, by="client"))]
 ContactWork = Annotated[ClientAccess, Depends(client_rule(What.record_contact, by="client"))]
 
-#: Pathway of referral handoffs (built on another branch); its journeys join the timeline.
-REFERRAL_PATHWAY = "referral"
 CLIENT_PAGE_BLOCKS = ("journey_actions", "journey_diagram", "client_state", "timeline")
 
 
@@ -196,11 +199,8 @@ def intake_form(request: Request, _principal: ClientCreator, runtime: RuntimeDep
     return intake_page(request, runtime, IntakeForm())
 
 
-def parse_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip()) if value.strip() else None
-    except ValueError:
-        raise InputRequired("date", "not a date") from None
+#: The intake form's fields (engine.clients.NewClient).
+INTAKE_FIELDS = tuple(NewClient.model_fields)
 
 
 @router.post("/clients/new", name="intake_submit")
@@ -209,53 +209,36 @@ def intake_submit(
     principal: ClientCreator,
     runtime: RuntimeDep,
     session: WriteSessionDep,
-    first_name: Annotated[str, Form(max_length=100)] = "",
-    last_name: Annotated[str, Form(max_length=100)] = "",
-    birth_date: Annotated[str, Form(max_length=10)] = "",
-    municipality_code: Annotated[str, Form(max_length=3)] = "",
-    phone: Annotated[str, Form(max_length=40)] = "",
-    email: Annotated[str, Form(max_length=200)] = "",
-    participation_consent: Annotated[str, Form(max_length=10)] = "",
-    not_a_duplicate: Annotated[str, Form(max_length=10)] = "",
-    found_via: Annotated[str, Form(max_length=32)] = "",
+    posted: Posted,
 ) -> Response:
-    form = IntakeForm(
-        first_name.strip(),
-        last_name.strip(),
-        birth_date.strip(),
-        municipality_code.strip(),
-        phone.strip(),
-        email.strip(),
-        participation_consent == "yes",
-        found_via.strip(),
-    )
-    today = runtime.clock.today()
-    if not form.first_name:
-        form.errors["first_name"] = "required"
-    born: date | None = None
-    try:
-        born = parse_date(form.birth_date)
-    except InputRequired:
-        form.errors["birth_date"] = "invalid"
-    if born is not None and not date(1900, 1, 1) <= born <= today:
-        form.errors["birth_date"] = "invalid"
-    if form.municipality_code not in runtime.municipalities:
-        form.errors["municipality_code"] = "required"
-    if form.email and "@" not in form.email:
-        form.errors["email"] = "invalid"
-    if form.found_via and form.found_via not in FOUND_VIA:
-        form.errors["found_via"] = "invalid"
-    if form.errors:
-        return intake_page(request, runtime, form, status_code=422)
+    """Record the client; every rule is :class:`engine.clients.NewClient`'s, as for the API."""
+    values = typed_values(posted, INTAKE_FIELDS)
     now = runtime.clock.now()
-    if not_a_duplicate != "yes":
+    checks = Checks(today=runtime.clock.today(), municipalities=runtime.municipalities)
+
+    def text(name: str) -> str:
+        return values.get(name, "").strip()
+
+    form = IntakeForm(
+        first_name=text("first_name"),
+        last_name=text("last_name"),
+        birth_date=text("birth_date"),
+        municipality_code=text("municipality_code"),
+        phone=text("phone"),
+        email=text("email"),
+        participation_consent=bool(values.get("participation_consent")),
+        found_via=form_text(posted, "found_via")[:32],
+    )
+    checked = attempt(session, lambda: validated(NewClient, values, checks))
+    new = checked.result
+    if new is not None and form_text(posted, "not_a_duplicate") != "yes":
         form.duplicates = possible_duplicates(
             session,
             principal,
-            first_name=form.first_name,
-            last_name=form.last_name,
-            birth_date=born,
-            today=today,
+            first_name=new.first_name,
+            last_name=new.last_name,
+            birth_date=new.birth_date,
+            today=checks.today,
         )
         if form.duplicates:  # ask first; showing them is a view of their data
             audit.record_accesses(
@@ -267,31 +250,36 @@ def intake_submit(
                 at=now,
             )
             return intake_page(request, runtime, form)
-    client, _journey = register_client(
-        session,
-        runtime.journeys,
-        principal,
-        first_name=form.first_name,
-        last_name=form.last_name,
-        municipality_code=form.municipality_code,
-        birth_date=born,
-        phone=form.phone or None,
-        email=form.email or None,
-        participation_consent=form.participation_consent,
-        now=now,
-        today=today,
-    )
-    assert client.id is not None
-    set_found_via(session, client.id, form.found_via or None)
-    audit.record_access(
-        session,
-        principal=principal,
-        client_id=client.id,
-        what=What.client,
-        basis=Basis.care_team,
-        at=now,
-    )
-    return see_other(f"/clients/{client.id}")
+
+    def register() -> int:
+        if form.found_via and form.found_via not in FOUND_VIA:
+            raise InputRequired("found_via", "not one of the ways a client is found")
+        client, _journey = register_client(
+            session,
+            runtime.journeys,
+            principal,
+            values,
+            municipalities=runtime.municipalities,
+            now=now,
+            today=checks.today,
+        )
+        assert client.id is not None
+        set_found_via(session, client.id, form.found_via or None)
+        audit.record_access(
+            session,
+            principal=principal,
+            client_id=client.id,
+            what=What.client,
+            basis=Basis.care_team,
+            at=now,
+        )
+        return client.id
+
+    done = attempt(session, register) if new is not None else checked
+    if done.ok:
+        return see_other(f"/clients/{done.result}")
+    form.errors = dict(done.errors)
+    return intake_page(request, runtime, form, status_code=done.status)
 
 
 # --- client page ----------------------------------------------------------------------------------
@@ -308,15 +296,6 @@ class ActionError:
     verdicts: list[Any] = field(default_factory=list)
 
 
-def client_journey(session: Session, client_id: int) -> Journey | None:
-    return session.execute(
-        select(Journey)
-        .where(col(Journey.client_id) == client_id, col(Journey.pathway_key) == CLIENT_JOURNEY)
-        .order_by(col(Journey.id))
-        .limit(1)
-    ).scalar()
-
-
 def client_context(
     request: Request,
     view: ClientAccess,
@@ -330,7 +309,7 @@ def client_context(
     session = view.session
     client = session.get(Client, view.client_id)
     assert client is not None  # the access rule found it
-    journey = client_journey(session, view.client_id)
+    journey = latest_client_journey(session, view.client_id)
     language = i18n.request_language(request)
     today = runtime.clock.today()
     options: list[Any] = []
@@ -345,9 +324,7 @@ def client_context(
     referral_journeys = session.execute(
         select(func.count())
         .select_from(Journey)
-        .where(
-            col(Journey.client_id) == view.client_id, col(Journey.pathway_key) == REFERRAL_PATHWAY
-        )
+        .where(col(Journey.client_id) == view.client_id, col(Journey.pathway_key) == REFERRAL)
     ).scalar_one()
     municipality = runtime.municipalities.get(client.municipality_code)
     return {
@@ -406,148 +383,97 @@ def client_page(
     )
 
 
-def _int(value: str) -> int | None:
-    try:
-        return int(value) if value.strip() else None
-    except ValueError:
-        return None
-
-
 @router.post("/clients/{client_id}/advance", name="advance")
 def advance(
-    request: Request,
-    client_id: int,
-    work: Advance,
-    runtime: RuntimeDep,
-    trigger: Annotated[str, Form(max_length=64)],
-    expected_version: Annotated[str, Form(max_length=12)] = "",
-    reason: Annotated[str, Form(max_length=2000)] = "",
-    outcome: Annotated[str, Form(max_length=64)] = "",
+    request: Request, client_id: int, work: Advance, runtime: RuntimeDep, posted: Posted
 ) -> Response:
     """Move the client journey on; the engine checks the rules (``Journeys.advance``)."""
     session = work.session
-    journey = client_journey(session, client_id)
-    error: ActionError | None = None
-    status = 200
-    if journey is None or journey.id is None:
-        error, status = ActionError("invalid", trigger), 409
-    else:
-        try:
-            with session.begin_nested():
-                runtime.journeys.advance(
-                    session,
-                    journey.id,
-                    trigger,
-                    actor_id=work.principal.user_id,
-                    reason=reason.strip() or None,
-                    outcome=outcome or None,
-                    expected_version=_int(expected_version),
-                    at=runtime.clock.now(),
-                )
-        except Conflict:
-            error, status = ActionError("conflict", trigger), 409
-        except InvalidTransition:
-            error, status = ActionError("invalid", trigger), 409
-        except InputRequired as exc:
-            error, status = ActionError("input", trigger, missing=exc.field), 422
-        except GuardRejected as exc:
-            error, status = ActionError("blocked", trigger, verdicts=exc.denied), 422
-        session.expire_all()
-    context = client_context(request, work, runtime, error=error)
-    if error is None:
-        context["advanced"] = trigger
-        return answer_post(
-            request,
-            redirect_to=f"/clients/{client_id}",
-            template="clients/detail.html",
-            context=context,
-            block="journey_actions",
-            oob=("journey_diagram", "client_state", "timeline"),
+    values = typed_values(posted, ("trigger", "expected_version", "reason", "outcome"))
+    trigger = values.get("trigger", "")[:64]
+
+    def move() -> None:
+        journey = latest_client_journey(session, client_id)
+        if journey is None or journey.id is None:
+            raise InvalidTransition(trigger, "none", [])
+        step = validated(AdvanceInput, values, Checks.of(runtime.clock))
+        runtime.journeys.advance(
+            session,
+            journey.id,
+            step.trigger,
+            actor_id=work.principal.user_id,
+            reason=step.reason,
+            outcome=step.outcome,
+            expected_version=step.expected_version,
+            at=runtime.clock.now(),
         )
-    if wants_fragment(request):
-        return render_blocks(
-            request,
-            "clients/detail.html",
-            context,
-            block="journey_actions",
-            oob=("journey_diagram", "client_state", "timeline"),
-            status_code=status,
-        )
-    return render(request, "clients/detail.html", context, status_code=status)
+
+    done = attempt(session, move)
+
+    def context() -> dict[str, Any]:
+        found = client_context(request, work, runtime, error=action_error(done.error, trigger))
+        found["advanced"] = trigger if done.ok else None
+        return found
+
+    return respond(
+        request,
+        done,
+        redirect_to=f"/clients/{client_id}",
+        template="clients/detail.html",
+        context=context,
+        block="journey_actions",
+        oob=("journey_diagram", "client_state", "timeline"),
+    )
+
+
+def action_error(exc: PolkuError | None, trigger: str) -> ActionError | None:
+    """What the client page says about a failed advance."""
+    if exc is None:
+        return None
+    if isinstance(exc, Conflict):
+        return ActionError("conflict", trigger)
+    if isinstance(exc, GuardRejected):
+        return ActionError("blocked", trigger, verdicts=exc.denied)
+    if isinstance(exc, InputRequired):
+        return ActionError("input", trigger, missing=exc.field)
+    return ActionError("invalid", trigger)
+
+
+#: The contact form's fields (engine.contacts.NewContact).
+CONTACT_FIELDS = tuple(NewContact.model_fields)
 
 
 @router.post("/clients/{client_id}/contacts", name="record_contact")
 def add_contact(
-    request: Request,
-    client_id: int,
-    work: ContactWork,
-    runtime: RuntimeDep,
-    kind: Annotated[str, Form(max_length=20)] = "",
-    occurred_at: Annotated[str, Form(max_length=20)] = "",
-    duration_minutes: Annotated[str, Form(max_length=6)] = "",
-    note: Annotated[str, Form(max_length=1000)] = "",
-    next_contact_on: Annotated[str, Form(max_length=10)] = "",
-    pair_worker_id: Annotated[str, Form(max_length=12)] = "",
+    request: Request, client_id: int, work: ContactWork, runtime: RuntimeDep, posted: Posted
 ) -> Response:
-    """Record a contact of individual work (kontakti): how, when, how long, note, follow-up,
-    and in pair work the second worker (the signed-in coach is the one who wrote it)."""
-    values = {
-        "pair_worker_id": pair_worker_id,
-        "kind": kind,
-        "occurred_at": occurred_at,
-        "duration_minutes": duration_minutes,
-        "note": note,
-        "next_contact_on": next_contact_on,
-    }
-    errors: dict[str, str] = {}
-    now = runtime.clock.now()
-    when = now
-    if occurred_at.strip():
-        try:
-            local = datetime.fromisoformat(occurred_at.strip())
-            when = local.replace(tzinfo=i18n.DISPLAY_TIMEZONE) if local.tzinfo is None else local
-        except ValueError:
-            errors["occurred_at"] = "invalid"
-    minutes = _int(duration_minutes)
-    if duration_minutes.strip() and minutes is None:
-        errors["duration_minutes"] = "invalid"
-    follow_up: date | None = None
-    try:
-        follow_up = parse_date(next_contact_on)
-    except InputRequired:
-        errors["next_contact_on"] = "invalid"
-    pair = _int(pair_worker_id)
-    if pair_worker_id.strip() and pair is None:
-        errors["pair_worker_id"] = "invalid"
-    if not errors:
-        try:
-            with work.session.begin_nested():
-                record_contact(
-                    work.session,
-                    client_id=client_id,
-                    coach_id=work.principal.user_id,
-                    occurred_at=when,
-                    kind=kind,
-                    duration_minutes=minutes,
-                    note=note,
-                    next_contact_on=follow_up,
-                    now=now,
-                    pair_worker_id=pair,
-                )
-        except InputRequired as exc:
-            errors[exc.field] = "invalid"
-    if not errors:
-        return answer_post(
-            request,
-            redirect_to=f"/clients/{client_id}",
-            template="clients/detail.html",
-            context={**client_context(request, work, runtime), "contact_saved": True},
-            block="contact_form",
-            oob=("timeline", "client_next_contact"),
+    """Record a contact of individual work (kontakti): how, when, how long, note, follow-up."""
+    values = typed_values(posted, CONTACT_FIELDS)
+    done = attempt(
+        work.session,
+        lambda: record_contact(
+            work.session,
+            client_id=client_id,
+            coach_id=work.principal.user_id,
+            contact=values,
+            checks=Checks.of(runtime.clock),
+        ),
+    )
+
+    def context() -> dict[str, Any]:
+        if done.ok:
+            return {**client_context(request, work, runtime), "contact_saved": True}
+        return client_context(
+            request, work, runtime, contact_errors=done.errors, contact_values=values
         )
-    context = client_context(request, work, runtime, contact_errors=errors, contact_values=values)
-    if wants_fragment(request):
-        return render_blocks(
-            request, "clients/detail.html", context, block="contact_form", status_code=422
-        )
-    return render(request, "clients/detail.html", context, status_code=422)
+
+    return respond(
+        request,
+        done,
+        redirect_to=f"/clients/{client_id}",
+        template="clients/detail.html",
+        context=context,
+        block="contact_form",
+        oob=("timeline", "client_next_contact"),
+        failed_oob=(),
+    )

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from engine.access import Basis, What
 from engine.audit import DEFAULT_REPORT_YEARS, client_log
-from engine.clients import CLIENT_JOURNEY
 from engine.coordinator import (
     DashboardFilter,
     dashboard,
@@ -32,13 +31,17 @@ from engine.coordinator import (
 )
 from engine.models import Client
 from engine.pathway import FUNNEL_STAGES
+from engine.pathway_keys import (
+    CLIENT_JOURNEY,
+)
 from web import i18n
 from web.charts import bar_chart
 from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+from web.errors import page_router
 from web.security import ClientAccess, ClientLogFinder, OrganisationReporter, client_rule
 from web.templating import render
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = page_router(tags=["pages"])
 
 ClientLogPage = Annotated[ClientAccess, Depends(client_rule(What.client_log, by="client"))]
 #: Query strings are read as text (cut to a sane length) and checked here, so a bad value is a

@@ -17,17 +17,18 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from engine.access import What
 from engine.errors import InputRequired
 from engine.models import Client
 from web.deps import RuntimeDep
+from web.errors import page_router
 from web.security import ClientAccess, client_rule
 from web.templating import answer_post, render
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = page_router(tags=["pages"])
 
 FactsView = Annotated[ClientAccess, Depends(client_rule(What.facts, by="client"))]
 RecordFact = Annotated[ClientAccess, Depends(client_rule(What.record_fact, by="client"))]

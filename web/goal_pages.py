@@ -17,31 +17,31 @@ marked. Goal texts are client data: never logged.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
-from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from engine.access import What
-from engine.errors import InputRequired
 from engine.goals import (
     LEVEL_FIELDS,
+    NewFollowUp,
+    NewGoal,
     add_goal,
     edit_goal,
     goals_of,
     rating_field,
     record_follow_up,
 )
+from engine.inputs import Checks, validated
 from web.coach import client_context
 from web.deps import RuntimeDep
+from web.errors import page_router
+from web.forms import Attempt, Posted, attempt, respond, typed_values
 from web.goal_board import FormState, goal_board
 from web.security import ClientAccess, client_rule
-from web.templating import answer_post, render, render_blocks, wants_fragment
 
-router = APIRouter(tags=["goal pages"], include_in_schema=False)
+router = page_router(tags=["goal pages"])
 
 SetGoal = Annotated[ClientAccess, Depends(client_rule(What.set_goal, by="client"))]
 RateGoals = Annotated[ClientAccess, Depends(client_rule(What.rate_goals, by="client"))]
@@ -52,167 +52,115 @@ PAGE = "clients/detail.html"
 OOB = ((PAGE, "journey_actions"),)
 
 
-def int_or_error(value: str, name: str, errors: dict[str, str]) -> int | None:
-    """An optional whole number from a form; a bad one marks ``name``."""
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        errors[name] = "invalid"
-        return None
+#: The goal forms' fields: the goal, its five levels, the baseline and the weight.
+GOAL_FIELDS = ("goal", *LEVEL_FIELDS.values(), "baseline", "importance", "difficulty")
+#: An engine error about a level names the form's field of that level.
+LEVEL_ERRORS = {f"levels.{level}": name for level, name in LEVEL_FIELDS.items()}
 
 
 def answer(
     request: Request,
     work: ClientAccess,
     runtime: RuntimeDep,
+    done: Attempt[Any],
     *,
     goal_form: FormState | None = None,
     follow_up: FormState | None = None,
     editing: int | None = None,
     edit_form: FormState | None = None,
 ) -> Response:
-    """Saved: the section (htmx) or a 303; errors: 422 with the section or the whole page."""
-    work.session.expire_all()
-    context = client_context(request, work, runtime)
-    context["gas"] = goal_board(
-        work.session,
-        work.client_id,
-        rho=runtime.settings.gas_rho,
-        today=runtime.clock.today(),
-        goal_form=goal_form,
-        follow_up=follow_up,
-        editing=editing,
-        edit_form=edit_form,
-    )
-    failed = any(f is not None and f.errors for f in (goal_form, follow_up, edit_form))
-    if not failed:
-        return answer_post(
-            request,
-            redirect_to=f"/clients/{work.client_id}#goals",
-            template=TEMPLATE,
-            context=context,
-            block="goals",
-            oob=OOB,
+    """Saved: the section (htmx) or a 303; errors: the section or the whole page, with the
+    error's status, the typed values kept and the fields marked."""
+
+    def context() -> dict[str, Any]:
+        found = client_context(request, work, runtime)
+        found["gas"] = goal_board(
+            work.session,
+            work.client_id,
+            rho=runtime.settings.gas_rho,
+            today=runtime.clock.today(),
+            goal_form=goal_form,
+            follow_up=follow_up,
+            editing=editing,
+            edit_form=edit_form,
         )
-    if wants_fragment(request):
-        return render_blocks(request, TEMPLATE, context, block="goals", status_code=422)
-    return render(request, PAGE, context, status_code=422)
+        return found
 
-
-@dataclass
-class GoalFields:
-    """A goal form as posted (new goal, or a change): its values and the fields it gets wrong."""
-
-    form: FormState
-    levels: dict[int, str]
-    baseline: int
-    importance: int | None
-    difficulty: int | None
-
-
-def goal_fields(
-    goal: Annotated[str, Form(max_length=500)] = "",
-    level_minus_2: Annotated[str, Form(max_length=500)] = "",
-    level_minus_1: Annotated[str, Form(max_length=500)] = "",
-    level_0: Annotated[str, Form(max_length=500)] = "",
-    level_plus_1: Annotated[str, Form(max_length=500)] = "",
-    level_plus_2: Annotated[str, Form(max_length=500)] = "",
-    baseline: Annotated[str, Form(max_length=2)] = "-1",
-    importance: Annotated[str, Form(max_length=1)] = "",
-    difficulty: Annotated[str, Form(max_length=1)] = "",
-) -> GoalFields:
-    texts = (level_minus_2, level_minus_1, level_0, level_plus_1, level_plus_2)
-    form = FormState(
-        {
-            "goal": goal,
-            **dict(zip(LEVEL_FIELDS.values(), texts, strict=True)),
-            "baseline": baseline,
-            "importance": importance,
-            "difficulty": difficulty,
-        }
-    )
-    base = int_or_error(baseline, "baseline", form.errors)
-    return GoalFields(
-        form,
-        dict(zip(LEVEL_FIELDS, texts, strict=True)),
-        -1 if base is None else base,
-        int_or_error(importance, "importance", form.errors),
-        int_or_error(difficulty, "difficulty", form.errors),
+    return respond(
+        request,
+        done,
+        redirect_to=f"/clients/{work.client_id}#goals",
+        template=TEMPLATE,
+        context=context,
+        block="goals",
+        oob=OOB,
+        failed_oob=(),
+        page=PAGE,
     )
 
 
-Fields = Annotated[GoalFields, Depends(goal_fields)]
+def save_goal(
+    work: ClientAccess, runtime: RuntimeDep, values: dict[str, str], save: Callable[..., object]
+) -> Attempt[object]:
+    """Run ``save`` (add_goal or a change) with the goal the form describes."""
+
+    def run() -> object:
+        goal = validated(NewGoal, values, Checks.of(runtime.clock))
+        return save(
+            work.session,
+            client_id=work.client_id,
+            actor_id=work.principal.user_id,
+            now=runtime.clock.now(),
+            **goal.field_values,
+        )
+
+    return attempt(work.session, run, fields=LEVEL_ERRORS)
 
 
-def save_goal(work: ClientAccess, fields: GoalFields, save: Callable[..., object]) -> None:
-    """Run ``save`` (add_goal or a change) with the fields; mark the field the engine names."""
-    if fields.form.errors:
-        return
-    try:
-        with work.session.begin_nested():
-            save(
-                work.session,
-                client_id=work.client_id,
-                actor_id=work.principal.user_id,
-                goal=fields.form.values["goal"],
-                levels=fields.levels,
-                baseline=fields.baseline,
-                importance=fields.importance,
-                difficulty=fields.difficulty,
-            )
-    except InputRequired as exc:
-        fields.form.errors[exc.field] = "invalid"
+def form_state(values: dict[str, str], done: Attempt[Any]) -> FormState:
+    """The form as typed, with the fields marked; or a fresh form after a save."""
+    if done.ok:
+        return FormState(saved=True)
+    return FormState({name: values.get(name, "") for name in GOAL_FIELDS}, dict(done.errors))
 
 
 @router.post("/clients/{client_id}/goals", name="add_goal")
 def add_goal_page(
-    request: Request, client_id: int, work: SetGoal, runtime: RuntimeDep, fields: Fields
+    request: Request, client_id: int, work: SetGoal, runtime: RuntimeDep, posted: Posted
 ) -> Response:
     """Set a goal with the client: the goal, its five levels, the baseline and the weight."""
-    save_goal(work, fields, partial(add_goal, now=runtime.clock.now()))
-    if not fields.form.errors:
-        return answer(request, work, runtime, goal_form=FormState(saved=True))
-    return answer(request, work, runtime, goal_form=fields.form)
+    values = typed_values(posted, GOAL_FIELDS)
+    done = save_goal(work, runtime, values, add_goal)
+    return answer(request, work, runtime, done, goal_form=form_state(values, done))
 
 
 @router.post("/clients/{client_id}/goals/follow-ups", name="rate_goals")
-async def rate_goals_page(
-    request: Request, client_id: int, work: RateGoals, runtime: RuntimeDep
+def rate_goals_page(
+    request: Request, client_id: int, work: RateGoals, runtime: RuntimeDep, posted: Posted
 ) -> Response:
     """A follow-up: the date and every described goal's level, -2..+2."""
-    data = await request.form()
-    form = FormState({k: v for k, v in data.items() if isinstance(v, str) and k != "csrf_token"})
-    rated_on: date | None = None
-    try:
-        rated_on = date.fromisoformat(form.values.get("rated_on", "").strip())
-    except ValueError:
-        form.errors["rated_on"] = "invalid"
-    levels: dict[int, int | None] = {}
-    for goal in goals_of(work.session, client_id):
-        assert goal.id is not None
-        name = rating_field(goal.id)
-        if name in form.values:
-            levels[goal.id] = int_or_error(form.values[name], name, form.errors)
-    if rated_on is not None and not form.errors:
-        try:
-            with work.session.begin_nested():
-                record_follow_up(
-                    work.session,
-                    client_id=client_id,
-                    actor_id=work.principal.user_id,
-                    rated_on=rated_on,
-                    levels=levels,
-                    today=runtime.clock.today(),
-                    now=runtime.clock.now(),
-                )
-        except InputRequired as exc:
-            form.errors[exc.field] = "invalid"
-    if not form.errors:
-        return answer(request, work, runtime, follow_up=FormState(saved=True))
-    return answer(request, work, runtime, follow_up=form)
+    values = typed_values(posted)
+    fields = {"rated_on"} | {
+        rating_field(g.id) for g in goals_of(work.session, client_id) if g.id is not None
+    }
+    given = {k: v for k, v in values.items() if k in fields}
+
+    def run() -> object:
+        follow_up = validated(NewFollowUp, given, Checks.of(runtime.clock))
+        return record_follow_up(
+            work.session,
+            client_id=client_id,
+            actor_id=work.principal.user_id,
+            rated_on=follow_up.rated_on,
+            levels=follow_up.levels,
+            today=runtime.clock.today(),
+            now=runtime.clock.now(),
+        )
+
+    renames = {f"levels.{name.removeprefix('goal_')}": name for name in fields}
+    done = attempt(work.session, run, fields=renames)
+    form = FormState(saved=True) if done.ok else FormState(values, dict(done.errors))
+    return answer(request, work, runtime, done, follow_up=form)
 
 
 # after follow-ups: "follow-ups" is not a goal id
@@ -223,10 +171,15 @@ def change_goal_page(
     goal_id: int,
     work: SetGoal,
     runtime: RuntimeDep,
-    fields: Fields,
+    posted: Posted,
 ) -> Response:
     """Change a goal that has not been rated yet (e.g. describe a draft's missing levels)."""
-    save_goal(work, fields, partial(edit_goal, goal_id=goal_id, now=runtime.clock.now()))
-    if not fields.form.errors:
-        return answer(request, work, runtime, edit_form=FormState(saved=True))
-    return answer(request, work, runtime, editing=goal_id, edit_form=fields.form)
+    values = typed_values(posted, GOAL_FIELDS)
+
+    def change(session: Any, **kw: Any) -> object:
+        return edit_goal(session, goal_id, **kw)
+
+    done = save_goal(work, runtime, values, change)
+    if done.ok:
+        return answer(request, work, runtime, done, edit_form=FormState(saved=True))
+    return answer(request, work, runtime, done, editing=goal_id, edit_form=form_state(values, done))

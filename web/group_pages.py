@@ -32,21 +32,31 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from engine import audit
 from engine.access import Basis, What, authorise_client, authorise_group, grants_for
 from engine.caseload import CaseloadQuery, CaseloadRow, caseload
-from engine.clients import CLIENT_JOURNEY
-from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
+from engine.errors import (
+    Conflict,
+    GuardRejected,
+    InputRequired,
+    InvalidTransition,
+    PolkuError,
+)
+from engine.group_reads import (
+    GroupDetail,
+    group_detail,
+    groups_of,
+    local_start,
+)
 from engine.groups import (
     DEFAULT_MEETINGS,
     MARKABLE_STATES,
     PATHWAY,
     ClientJourneyBlocked,
-    GroupDetail,
     GroupInput,
     MembershipMove,
     add_member,
@@ -57,19 +67,20 @@ from engine.groups import (
     consenting_to_co_leader,
     create_group,
     edit_session,
-    group_detail,
-    groups_of,
     leader_choices,
-    local_start,
     mark_attendance,
     membership_of,
 )
+from engine.inputs import Checks, validated
+from engine.journeys import AdvanceInput
 from engine.models import Client, Role
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.runtime import Runtime
 from web import i18n
 from web.coach import client_context, fragment_block, sorted_municipalities
 from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
-from web.forms import form_text, whole_number
+from web.errors import page_router
+from web.forms import Attempt, attempt, form_text, typed_values, whole_number
 from web.security import (
     ClientAccess,
     GroupAccess,
@@ -80,14 +91,12 @@ from web.security import (
 )
 from web.templating import answer_post, render, render_blocks, see_other, wants_fragment
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = page_router(tags=["pages"])
 
 GroupPage = Annotated[GroupAccess, Depends(group_rule(What.group))]
 GroupWork = Annotated[GroupAccess, Depends(group_rule(What.group_work))]
 ScheduleWork = Annotated[GroupAccess, Depends(group_rule(What.group_work, name="group_schedule"))]
 InviteWork = Annotated[ClientAccess, Depends(client_rule(What.group_invite, by="client"))]
-
-MOVE_ERRORS = (InputRequired, GuardRejected, InvalidTransition, Conflict)
 
 
 def _consent_evidence(form: FormData) -> str | None:
@@ -206,19 +215,21 @@ async def new_group_submit(
     if form.co_leader_id and given.co_leader_id is None:
         form.errors["co_leader_id"] = "invalid"
     if not form.errors:
-        try:
-            with session.begin_nested():
-                group = create_group(
-                    session,
-                    principal,
-                    given,
-                    municipalities=runtime.municipalities,
-                    zone=runtime.clock.zone,
-                    now=runtime.clock.now(),
-                )
-            return see_other(f"/groups/{group.id}")
-        except InputRequired as exc:
-            form.errors[FORM_FIELDS.get(exc.field, exc.field)] = "invalid"
+        done = attempt(
+            session,
+            lambda: create_group(
+                session,
+                principal,
+                given,
+                municipalities=runtime.municipalities,
+                zone=runtime.clock.zone,
+                now=runtime.clock.now(),
+            ),
+            fields=FORM_FIELDS,
+        )
+        if done.result is not None:
+            return see_other(f"/groups/{done.result.id}")
+        form.errors |= done.errors
     return new_group_page(request, runtime, session, principal, form, status_code=422)
 
 
@@ -372,22 +383,23 @@ async def add_group_member(
         basis=basis,
         at=runtime.clock.now(),
     )
-    notice = Notice("invited", membership_id=None)
-    status = 200
-    try:
-        with work.session.begin_nested():
-            membership = add_member(
-                work.session,
-                runtime.journeys,
-                work.principal,
-                group_id,
-                client_id,
-                now=runtime.clock.now(),
-                consent_evidence=_consent_evidence(data),
-            )
-            notice.membership_id = membership.id
-    except InputRequired as exc:
-        notice.kind, status = ("evidence" if exc.field == "evidence" else "already"), 422
+    done = attempt(
+        work.session,
+        lambda: add_member(
+            work.session,
+            runtime.journeys,
+            work.principal,
+            group_id,
+            client_id,
+            now=runtime.clock.now(),
+            consent_evidence=_consent_evidence(data),
+        ),
+    )
+    notice = Notice("invited", membership_id=done.result.id if done.result else None)
+    status = done.status
+    unexpected(done)
+    if isinstance(done.error, InputRequired):
+        notice.kind = "evidence" if done.error.field == "evidence" else "already"
     client = work.session.get(Client, client_id)
     assert client is not None
     notice.name = f"{client.first_name} {client.last_name}"
@@ -404,20 +416,22 @@ async def edit_group_session(
 ) -> Response:
     """Change one session's date, time and topic (the schedule shows no member data)."""
     data = await request.form()
+    when = _local(form_text(data, "date")[:10], form_text(data, "time")[:5])
+    done = attempt(
+        work.session,
+        lambda: edit_session(
+            work.session,
+            group_id,
+            session_id,
+            starts_at=when.replace(tzinfo=runtime.clock.zone) if when else None,
+            topic=form_text(data, "topic")[:400],
+        ),
+    )
+    status = done.status
+    unexpected(done)
     notice = Notice("saved")
-    status = 200
-    try:
-        with work.session.begin_nested():
-            when = _local(form_text(data, "date")[:10], form_text(data, "time")[:5])
-            edit_session(
-                work.session,
-                group_id,
-                session_id,
-                starts_at=when.replace(tzinfo=runtime.clock.zone) if when else None,
-                topic=form_text(data, "topic")[:400],
-            )
-    except InputRequired as exc:
-        notice, status = Notice("input", state=exc.field), 422
+    if isinstance(done.error, InputRequired):
+        notice = Notice("input", state=done.error.field)
     if status == 200 and not wants_fragment(request):
         return see_other(f"/groups/{group_id}#group_sessions")
     if wants_fragment(request):
@@ -428,6 +442,30 @@ async def edit_group_session(
         )
     context = group_context(request, work, runtime, notice=notice)
     return render(request, "groups/detail.html", context, status_code=status)
+
+
+def unexpected(done: Attempt[Any], *expected: type[PolkuError]) -> None:
+    """A refusal the page has no words for (only ``expected``, default InputRequired, have)
+    goes on to the error page."""
+    if done.error is not None and not isinstance(done.error, expected or (InputRequired,)):
+        raise done.error
+
+
+def move_notice(exc: PolkuError | None, membership_id: int, trigger: str) -> Notice:
+    """What the group page says about a membership move, or why it was refused."""
+    notice = Notice("moved", membership_id=membership_id, trigger=trigger)
+    if isinstance(exc, ClientJourneyBlocked):
+        notice.kind, notice.state = "blocked_journey", exc.state
+        notice.possible_from = exc.possible_from
+    elif isinstance(exc, InvalidTransition):
+        notice.kind, notice.state, notice.allowed = "invalid", exc.state, exc.allowed
+    elif isinstance(exc, Conflict):
+        notice.kind = "conflict"
+    elif isinstance(exc, GuardRejected):
+        notice.kind, notice.verdicts = "blocked", exc.denied
+    elif isinstance(exc, InputRequired):
+        notice.kind, notice.state = "input", exc.field
+    return notice
 
 
 def _member_name(detail: GroupDetail, membership_id: int) -> str:
@@ -449,32 +487,26 @@ async def member_advance(
     assert client is not None
     work.record(runtime, [membership.client_id])
     trigger = form_text(data, "trigger")[:64]
-    notice = Notice("moved", membership_id=membership_id, trigger=trigger)
-    status = 200
-    try:
-        with work.session.begin_nested():
-            notice.move = advance_membership(
-                work.session,
-                runtime.journeys,
-                work.principal,
-                group_id,
-                membership_id,
-                trigger,
-                reason=form_text(data, "reason")[:2000] or None,
-                expected_version=whole_number(form_text(data, "expected_version")),
-                now=runtime.clock.now(),
-            )
-    except ClientJourneyBlocked as exc:
-        notice.kind, notice.state, status = "blocked_journey", exc.state, 409
-        notice.possible_from = exc.possible_from
-    except InvalidTransition as exc:
-        notice.kind, notice.state, notice.allowed, status = "invalid", exc.state, exc.allowed, 409
-    except Conflict:
-        notice.kind, status = "conflict", 409
-    except InputRequired as exc:
-        notice.kind, notice.state, status = "input", exc.field, 422
-    except GuardRejected as exc:
-        notice.kind, notice.verdicts, status = "blocked", exc.denied, 422
+    values = typed_values(data, ("trigger", "reason", "expected_version"))
+
+    def move() -> MembershipMove:
+        step = validated(AdvanceInput, values, Checks.of(runtime.clock))
+        return advance_membership(
+            work.session,
+            runtime.journeys,
+            work.principal,
+            group_id,
+            membership_id,
+            step.trigger,
+            reason=step.reason,
+            expected_version=step.expected_version,
+            now=runtime.clock.now(),
+        )
+
+    done = attempt(work.session, move)
+    status = done.status
+    notice = move_notice(done.error, membership_id, trigger)
+    notice.move = done.result
     notice.name = f"{client.first_name} {client.last_name}"
     if status == 200 and not wants_fragment(request):
         return see_other(f"/groups/{group_id}#group_members")
@@ -501,21 +533,25 @@ async def member_consent(
     assert client is not None
     work.record(runtime, [membership.client_id])
     notice = Notice("consented", membership_id=membership_id)
-    status = 200
-    try:
-        with work.session.begin_nested():
-            recorded = consent_to_co_leader(
-                work.session,
-                work.principal,
-                group_id,
-                membership.client_id,
-                form_text(data, "consent_evidence")[:20],
-                now=runtime.clock.now(),
-            )
-            if recorded is None:
-                raise InputRequired("co_leader", "the group has no co-leader")
-    except InputRequired:
-        notice.kind, status = "consent_evidence", 422
+
+    def consent() -> object:
+        recorded = consent_to_co_leader(
+            work.session,
+            work.principal,
+            group_id,
+            membership.client_id,
+            form_text(data, "consent_evidence")[:20],
+            now=runtime.clock.now(),
+        )
+        if recorded is None:
+            raise InputRequired("co_leader", "the group has no co-leader")
+        return recorded
+
+    done = attempt(work.session, consent)
+    status = done.status
+    unexpected(done)
+    if not done.ok:
+        notice.kind = "consent_evidence"
     notice.name = f"{client.first_name} {client.last_name}"
     if status == 200 and not wants_fragment(request):
         return see_other(f"/groups/{group_id}#group_members")
@@ -536,24 +572,26 @@ async def attendance_toggle(
     work.record(runtime, [membership.client_id])
     present = form_text(data, "present") == "1"
     notice = Notice("marked", membership_id=membership_id)
-    status = 200
-    try:
-        with work.session.begin_nested():
-            mark_attendance(
-                work.session,
-                work.principal,
-                group_id,
-                session_id,
-                membership_id,
-                present=present,
-                today=runtime.clock.today(),
-                zone=runtime.clock.zone,
-                now=runtime.clock.now(),
-            )
-    except InvalidTransition as exc:
-        notice.kind, notice.state, status = "not_markable", exc.state, 409
-    except InputRequired:
-        notice.kind, status = "future", 422
+    done = attempt(
+        work.session,
+        lambda: mark_attendance(
+            work.session,
+            work.principal,
+            group_id,
+            session_id,
+            membership_id,
+            present=present,
+            today=runtime.clock.today(),
+            zone=runtime.clock.zone,
+            now=runtime.clock.now(),
+        ),
+    )
+    status = done.status
+    unexpected(done, InvalidTransition, InputRequired)
+    if isinstance(done.error, InvalidTransition):
+        notice.kind, notice.state = "not_markable", done.error.state
+    elif done.error is not None:
+        notice.kind = "future"
     if status == 200 and not wants_fragment(request):
         return see_other(f"/groups/{group_id}#attendance")
     context = group_context(request, work, runtime, notice=notice, record=False)
@@ -594,19 +632,23 @@ async def invite_client(
         authorise_group(
             work.session, work.principal, group_id, What.group_work, runtime.clock.today()
         )
-        try:
-            with work.session.begin_nested():
-                add_member(
-                    work.session,
-                    runtime.journeys,
-                    work.principal,
-                    group_id,
-                    client_id,
-                    now=runtime.clock.now(),
-                    consent_evidence=_consent_evidence(data),
-                )
-        except InputRequired as exc:
-            error, status = ("evidence" if exc.field == "evidence" else "already"), 422
+        chosen = group_id
+        done = attempt(
+            work.session,
+            lambda: add_member(
+                work.session,
+                runtime.journeys,
+                work.principal,
+                chosen,
+                client_id,
+                now=runtime.clock.now(),
+                consent_evidence=_consent_evidence(data),
+            ),
+        )
+        status = done.status
+        unexpected(done)
+        if isinstance(done.error, InputRequired):
+            error = "evidence" if done.error.field == "evidence" else "already"
     work.session.expire_all()
     context = {**client_context(request, work, runtime), "group_error": error}
     context["group_invited"] = not error

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engine.auth import LoginOutcome, principal_of
 from engine.models import User
 from engine.settings import Environment
 from web.deps import RuntimeDep, WriteSessionDep
+from web.errors import page_router
 from web.navigation import home_of
 from web.security import (
     PUBLIC,
@@ -28,7 +29,7 @@ from web.security import (
 )
 from web.templating import render
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = page_router(tags=["pages"])
 
 STATUS = {
     LoginOutcome.failed: status.HTTP_401_UNAUTHORIZED,

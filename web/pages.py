@@ -10,18 +10,20 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from engine.errors import NotFound
 from engine.pathway import Pathway, TransitionDef, diagram
 from web import i18n
 from web.deps import RuntimeDep
+from web.errors import page_router
 from web.security import PUBLIC
 from web.templating import render, see_other
 
 #: Public pages: no client data, so anyone may see them (an unsafe method still needs an allowed
 #: Origin, see web/security.py).
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[PUBLIC])
+router = page_router(tags=["pages"], dependencies=[PUBLIC])
 
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -116,7 +118,7 @@ def set_language(
     it works without JavaScript.
     """
     if code not in i18n.LANGUAGES:
-        return Response("unknown language", status_code=404, media_type="text/plain")
+        raise NotFound(f"no language {code!r}")
     response = see_other(safe_next(next))
     response.set_cookie(
         i18n.COOKIE,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
@@ -27,11 +27,12 @@ from engine.models import Organisation, OrganisationKind
 from engine.referrals import EVIDENCE, PACKET_FIELDS, ReferralState
 from web import i18n
 from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+from web.errors import page_router
 from web.forms import form_text, whole_number
 from web.security import ClientAccess, CurrentUser, PartnerWorker, client_rule, referral_rule
 from web.templating import answer_post, render, render_blocks, see_other, wants_fragment
 
-router = APIRouter(tags=["referral pages"], include_in_schema=False)
+router = page_router(tags=["referral pages"])
 
 ReferralsPage = Annotated[ClientAccess, Depends(client_rule(What.referrals, by="client"))]
 ReferForm = Annotated[ClientAccess, Depends(client_rule(What.refer, by="client"))]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
@@ -44,10 +44,11 @@ from engine.runtime import Runtime
 from web import i18n
 from web.charts import report_bar_chart as bar_chart
 from web.deps import RuntimeDep, WriteSessionDep
+from web.errors import page_router
 from web.security import ClientAccess, client_rule, principal_rule
 from web.templating import render, see_other
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = page_router(tags=["pages"])
 
 ParticipantData = Annotated[ClientAccess, Depends(client_rule(What.participant_data, by="client"))]
 ParticipantFormWork = Annotated[

@@ -1,4 +1,5 @@
-"""The web side of security: who the request is, CSRF, each route's access rule, response headers.
+"""Each route's access rule. Who the request is and CSRF are in :mod:`web.authentication`, the
+response headers in :mod:`web.headers` (both re-exported here for the routes that import them).
 
 **Every route declares exactly one access rule**, as a dependency from this module:
 
@@ -25,41 +26,59 @@
 :func:`check_routes` (called by ``create_app``) refuses to start the app when a route declares no
 rule or more than one: deny by default. The authorisation matrix test walks every route too.
 
-Authentication: ``Authorization: Bearer polku_...`` (API token) or the session cookie. Requests
-with a session cookie and an unsafe method must carry the session's CSRF token (header
-``X-CSRF-Token``, or form field ``csrf_token``) and, when the browser sends one, an Origin (or
-Referer) from ``settings.allowed_origins``. Bearer requests carry no cookies, so CSRF does not
-apply to them.
+Authentication: ``Authorization: Bearer polku_...`` (API token) or the session cookie, with
+CSRF on unsafe cookie requests (:mod:`web.authentication`).
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
-from sqlalchemy import delete
-from sqlmodel import Session, col
-from starlette.datastructures import MutableHeaders
+from sqlmodel import Session
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine import access, audit
 from engine.access import Basis, Principal, What
-from engine.auth import Authentication, LoginResult
-from engine.errors import CsrfRejected, Unauthenticated
-from engine.models import UserSession
+from engine.auth import Authentication
 from engine.runtime import Runtime
-from engine.settings import Settings
+from web.authentication import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SAFE_METHODS,
+    authentication,
+    check_origin,
+    clear_session_cookie,
+    client_address,
+    end_current_session,
+    perform_login,
+    session_cookie_name,
+    set_session_cookie,
+    show_signed_in,
+)
 from web.deps import RuntimeDep, WriteSessionDep
+from web.headers import CSP, DOCS_CSP, SecurityHeaders
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-CSRF_HEADER = "X-CSRF-Token"
-CSRF_FIELD = "csrf_token"
+__all__ = [
+    "CSP",
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "DOCS_CSP",
+    "SAFE_METHODS",
+    "SecurityHeaders",
+    "check_origin",
+    "clear_session_cookie",
+    "client_address",
+    "end_current_session",
+    "perform_login",
+    "session_cookie_name",
+    "set_session_cookie",
+    "show_signed_in",
+]
+
 RULE_ATTRIBUTE = "__polku_access_rule__"
 #: FastAPI's own documentation routes (they exist only outside production).
 FRAMEWORK_ROUTES = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
@@ -124,130 +143,6 @@ def check_routes(app: FastAPI) -> None:
         )
 
 
-# --- authentication and CSRF ----------------------------------------------------------------------
-
-
-def session_cookie_name(settings: Settings) -> str:
-    """``__Host-`` pins the cookie to this host, path / and https (browsers enforce it)."""
-    return "__Host-polku_session" if settings.https else "polku_session"
-
-
-def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
-    """HttpOnly, SameSite=Lax, Secure outside local/demo use; a browser-session cookie (the
-    server decides when the session ends)."""
-    response.set_cookie(
-        session_cookie_name(settings),
-        token,
-        path="/",
-        secure=settings.https,
-        httponly=True,
-        samesite="lax",
-    )
-
-
-def clear_session_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(
-        session_cookie_name(settings), path="/", secure=settings.https, httponly=True
-    )
-
-
-def client_address(request: Request) -> str:
-    """The client's address (behind a proxy: run uvicorn with ``--proxy-headers``)."""
-    return request.client.host if request.client else "unknown"
-
-
-def check_origin(request: Request, settings: Settings) -> None:
-    """An unsafe request from a browser must come from an allowed origin. Browsers send Origin
-    with every cross-origin POST; when it is absent, the Referer's origin is checked instead."""
-    origin = request.headers.get("origin")
-    referer = request.headers.get("referer")
-    if origin is None and referer:
-        parts = urlsplit(referer)
-        origin = f"{parts.scheme}://{parts.netloc}"
-    if origin is not None and origin.rstrip("/").lower() not in settings.origins:
-        raise CsrfRejected("the request comes from an origin that is not allowed")
-
-
-async def _submitted_csrf_token(request: Request) -> str | None:
-    if request.method in SAFE_METHODS:
-        return None
-    header = request.headers.get(CSRF_HEADER)
-    if header:
-        return header
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        value = (await request.form()).get(CSRF_FIELD)
-        return value if isinstance(value, str) else None
-    return None
-
-
-def _authentication(
-    request: Request,
-    runtime: RuntimeDep,
-    submitted_csrf: Annotated[str | None, Depends(_submitted_csrf_token)],
-) -> Authentication:
-    """Authenticate the request (bearer token or session cookie) and, for a session and an unsafe
-    method, check CSRF. Raises :class:`Unauthenticated` (401) or :class:`CsrfRejected` (403)."""
-    header = request.headers.get("authorization")
-    if header is not None:
-        scheme, _, bearer = header.partition(" ")
-        found = (
-            runtime.auth.authenticate_token(bearer.strip()) if scheme.lower() == "bearer" else None
-        )
-        if found is None:
-            raise Unauthenticated("unknown, revoked or expired API token")
-        return found
-    cookie = request.cookies.get(session_cookie_name(runtime.settings))
-    if not cookie:
-        raise Unauthenticated("not logged in")
-    auth = runtime.auth.authenticate_session(cookie)
-    if auth is None:
-        raise Unauthenticated("the session has ended; log in again")
-    # templates put it in <meta name="csrf-token"> and POST forms (web/templating.csrf_token)
-    request.state.csrf_token = auth.csrf_token or ""
-    # the layout shows the signed-in navigation (web/templates/base.html)
-    show_signed_in(request, auth)
-    if request.method not in SAFE_METHODS:
-        check_origin(request, runtime.settings)
-        expected = auth.csrf_token or ""
-        if not submitted_csrf or not hmac.compare_digest(submitted_csrf, expected):
-            raise CsrfRejected(f"missing or wrong {CSRF_HEADER}")
-    return auth
-
-
-def show_signed_in(request: Request, auth: Authentication) -> None:
-    """Let the layout show the signed-in header: the role's menu and the user's name
-    (web/navigation.py, web/templates/base.html)."""
-    request.state.principal = auth.principal
-    request.state.user_name = auth.display_name
-
-
-def perform_login(
-    request: Request,
-    session: Session,
-    runtime: Runtime,
-    *,
-    username: str,
-    password: str,
-    totp_code: str | None,
-) -> LoginResult:
-    """One login attempt for the JSON and the HTML login; a cookie already present is ended."""
-    return runtime.auth.login(
-        session,
-        username=username,
-        password=password,
-        totp_code=totp_code,
-        ip=client_address(request),
-        previous_token=request.cookies.get(session_cookie_name(runtime.settings)),
-    )
-
-
-def end_current_session(auth: Authentication, session: Session) -> None:
-    """Logout: the session row goes, so its cookie is worthless (bearer tokens: nothing to end)."""
-    if auth.session_id is not None:
-        session.execute(delete(UserSession).where(col(UserSession.id) == auth.session_id))
-
-
 # --- the rules ------------------------------------------------------------------------------------
 
 
@@ -270,7 +165,7 @@ PUBLIC = Depends(public)
 
 
 @declares(AccessRule("authenticated", "any logged-in user, about themselves only"))
-def authenticated(auth: Annotated[Authentication, Depends(_authentication)]) -> Authentication:
+def authenticated(auth: Annotated[Authentication, Depends(authentication)]) -> Authentication:
     return auth
 
 
@@ -284,7 +179,7 @@ def principal_rule(
     (a predicate from :mod:`engine.access`), else 403 naming ``action``."""
 
     @declares(AccessRule(name, description))
-    def rule(auth: Annotated[Authentication, Depends(_authentication)]) -> Principal:
+    def rule(auth: Annotated[Authentication, Depends(authentication)]) -> Principal:
         access.require(allowed(auth.principal), action)
         return auth.principal
 
@@ -397,7 +292,7 @@ def client_rule(what: What, *, by: Literal["journey", "client"]) -> Callable[...
         def through_journey(
             request: Request,
             journey_id: int,
-            auth: Annotated[Authentication, Depends(_authentication)],
+            auth: Annotated[Authentication, Depends(authentication)],
             session: WriteSessionDep,
             runtime: RuntimeDep,
         ) -> ClientAccess:
@@ -409,7 +304,7 @@ def client_rule(what: What, *, by: Literal["journey", "client"]) -> Callable[...
     def through_client(
         request: Request,
         client_id: int,
-        auth: Annotated[Authentication, Depends(_authentication)],
+        auth: Annotated[Authentication, Depends(authentication)],
         session: WriteSessionDep,
         runtime: RuntimeDep,
     ) -> ClientAccess:
@@ -426,7 +321,7 @@ def referral_rule(what: What) -> Callable[..., ClientAccess]:
     @declares(AccessRule(f"referral:{what}", f"engine.access grants for {what!s} of this referral"))
     def through_referral(
         referral_id: int,
-        auth: Annotated[Authentication, Depends(_authentication)],
+        auth: Annotated[Authentication, Depends(authentication)],
         session: WriteSessionDep,
         runtime: RuntimeDep,
     ) -> ClientAccess:
@@ -525,16 +420,12 @@ class GroupAccess:
             at=now,
         )
         if self.basis == Basis.group_co_leader and self.principal.organisation_id is not None:
-            for client_id in client_ids:
-                audit.record_disclosure(
-                    self.session,
-                    client_id=client_id,
-                    recipient_organisation_id=self.principal.organisation_id,
-                    what=audit.GROUP_ATTENDANCE,
-                    basis="consent",
-                    disclosed_by=None,
-                    at=now,
-                )
+            audit.record_attendance_disclosures(
+                self.session,
+                client_ids=client_ids,
+                recipient_organisation_id=self.principal.organisation_id,
+                at=now,
+            )
 
 
 def group_rule(what: What, *, name: str | None = None) -> Callable[..., GroupAccess]:
@@ -545,7 +436,7 @@ def group_rule(what: What, *, name: str | None = None) -> Callable[..., GroupAcc
     @declares(AccessRule(name or f"group:{what}", f"engine.access group grants for {what!s} of it"))
     def through_group(
         group_id: int,
-        auth: Annotated[Authentication, Depends(_authentication)],
+        auth: Annotated[Authentication, Depends(authentication)],
         session: WriteSessionDep,
         runtime: RuntimeDep,
     ) -> GroupAccess:
@@ -555,55 +446,3 @@ def group_rule(what: What, *, name: str | None = None) -> Callable[..., GroupAcc
         return GroupAccess(auth.principal, group_id, what, basis, session)
 
     return through_group
-
-
-# --- response headers -----------------------------------------------------------------------------
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
-#: FastAPI's Swagger UI and ReDoc load from a CDN with inline script; they exist only outside
-#: production, and only their own pages get this policy.
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    "https://cdn.redoc.ly; worker-src blob:; object-src 'none'; frame-ancestors 'none'; "
-    "base-uri 'none'; form-action 'self'"
-)
-DOCS_PAGES = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
-
-
-class SecurityHeaders:
-    """Pure ASGI middleware: security headers on every response, ``Cache-Control: no-store`` on
-    everything but static assets (pages and API answers may carry client data)."""
-
-    def __init__(self, app: ASGIApp, *, hsts: bool):
-        self.app = app
-        self.hsts = hsts
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = DOCS_CSP if path in DOCS_PAGES else CSP
-                headers["X-Content-Type-Options"] = "nosniff"
-                # same-origin, not no-referrer: under no-referrer browsers send "Origin: null" on
-                # every POST, and the CSRF origin check needs the real origin of our own forms
-                headers["Referrer-Policy"] = "same-origin"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-                if self.hsts:
-                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-                if not path.startswith("/static/"):
-                    headers["Cache-Control"] = "no-store"
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

@@ -13,7 +13,8 @@ from sqlmodel import col
 
 from engine.models import AccessLog, Assessment, Role
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_client
+from engine.testing import make_client
+from web.testing import UserClient
 
 scenarios("kykyviisari.feature")
 
@@ -89,7 +90,8 @@ def change_reads(
 ) -> None:
     row = change_row(coach, client_id, label)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
-    assert cells[0].strip() == str(first) and cells[1].strip() == str(second)
+    assert cells[0].strip() == str(first)
+    assert cells[1].strip() == str(second)
     assert change in cells[2]
 
 

@@ -15,7 +15,8 @@ from sqlmodel import col
 from engine.goals import LEVEL_FIELDS
 from engine.models import GasGoal, Journey, Role
 from engine.runtime import Runtime
-from engine.testing import EXAMPLE_LEVELS, UserClient, make_client
+from engine.testing import EXAMPLE_LEVELS, make_client
+from web.testing import UserClient
 
 scenarios("gas_goals.feature")
 
@@ -136,13 +137,15 @@ def latest_change(work: Work, previous: str, baseline: str) -> None:
 def blocked(work: Work, words: str) -> None:
     page = work.coach.get(f"/clients/{work.client_id}").text
     why_not = page.split('class="why-not"')[1]
-    assert "Aseta tavoitteet" in why_not and words in why_not
+    assert "Aseta tavoitteet" in why_not
+    assert words in why_not
     assert 'name="trigger" value="set_goals"' not in page
 
 
 @then(parsers.parse('the goal "{goal}" is a draft that cannot be rated yet'))
 def draft(work: Work, goal: str) -> None:
-    assert goal in work.page and "Luonnos: kuvaa kaikki viisi tasoa" in work.page
+    assert goal in work.page
+    assert "Luonnos: kuvaa kaikki viisi tasoa" in work.page
     assert "Kirjaa seuranta" not in work.page  # nothing to rate
 
 

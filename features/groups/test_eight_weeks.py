@@ -24,8 +24,9 @@ from engine.models import (
     Role,
 )
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_user
+from engine.testing import make_user
 from tests.group_kit import client_at
+from web.testing import UserClient
 
 scenarios("eight_weeks.feature")
 
@@ -188,7 +189,8 @@ def _tap(runtime: Runtime, run: Run, names: str, number: int) -> None:
         cell = re.search(
             rf'<td id="cell-{membership.id}-{meeting.id}".*?</td>', page.text, re.DOTALL
         )
-        assert cell is not None and "attendance-toggle" in cell.group(0)
+        assert cell is not None
+        assert "attendance-toggle" in cell.group(0)
         wanted = re.search(r'name="present" value="(\d)"', cell.group(0))
         assert wanted is not None
         run.last = run.c.post(
@@ -260,7 +262,8 @@ def other_coach_refused(api_as: Callable[..., UserClient], run: Run) -> None:
 @then("the group is not on the other coach's list")
 def not_listed(run: Run) -> None:
     listing = run.last.get("/groups")
-    assert listing.status_code == 200 and f"/groups/{run.group_id}" not in listing.text
+    assert listing.status_code == 200
+    assert f"/groups/{run.group_id}" not in listing.text
 
 
 # --- the partner co-leader and the members' consent ----------------------------------------------
@@ -307,7 +310,8 @@ def _co_leader_page(run: Run) -> str:
 @then(parsers.parse('the co-leader sees "{seen}" on the group page but not "{unseen}"'))
 def co_leader_sees(run: Run, seen: str, unseen: str) -> None:
     text = _co_leader_page(run)
-    assert f"{seen} Esimerkki" in text and f"{unseen} Esimerkki" not in text
+    assert f"{seen} Esimerkki" in text
+    assert f"{unseen} Esimerkki" not in text
 
 
 @then("the co-leader sees no member on the group page")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
@@ -35,7 +35,7 @@ def move() -> Move:
     target_fixture="journey_id",
 )
 def client_in_outreach(runtime: Runtime, place: str, age: int) -> int:
-    today = date.today()
+    today = runtime.clock.today()
     _client_id, journey_id = make_client(
         runtime,
         municipality_code=MUNICIPALITIES[place],
@@ -51,7 +51,7 @@ def client_agrees(runtime: Runtime, journey_id: int) -> None:
         _journey, client = runtime.journeys.get(session, journey_id)
         db_client = session.get(Client, client.id)
         assert db_client is not None
-        db_client.participation_consent_at = datetime.now(UTC)
+        db_client.participation_consent_at = runtime.clock.now()
 
 
 def fire(
@@ -66,8 +66,13 @@ def fire(
     try:
         with runtime.db.write() as session:
             runtime.journeys.advance(
-                session, journey_id, trigger, actor_id=None, reason=reason, **kw
-            )  # type: ignore[arg-type]
+                session,
+                journey_id,
+                trigger,
+                actor_id=None,
+                reason=reason,
+                **kw,  # type: ignore[arg-type]
+            )
     except PolkuError as exc:
         move.error = exc
 

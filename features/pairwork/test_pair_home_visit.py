@@ -12,7 +12,8 @@ from sqlmodel import col
 
 from engine.models import AccessLog, ContactEntry, Role, User
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_client, make_organisation, make_user
+from engine.testing import make_client, make_organisation, make_user
+from web.testing import UserClient
 
 scenarios("pair_home_visit.feature")
 
@@ -91,7 +92,8 @@ def timeline_shows_both(visit: Visit, writer: str, pair: str) -> None:
     html = visit.anna.get(f"/clients/{visit.client_id}").text
     timeline = html.split('id="timeline"')[1]
     assert f"{writer} Valmentaja (kirjasi) ja työpari {pair} Työpari" in timeline
-    assert "Kotikäynti" in timeline and NOTE in timeline
+    assert "Kotikäynti" in timeline
+    assert NOTE in timeline
 
 
 @then("the contact was written by Anna with Ville as the pair worker")

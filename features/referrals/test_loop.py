@@ -13,8 +13,8 @@ from sqlmodel import col
 
 from engine.models import Journey, Notification, Role
 from engine.runtime import Runtime
-from engine.testing import UserClient
 from tests.referral_kit import ELIGIBLE_TARGET, partner_service, young_client
+from web.testing import UserClient
 
 scenarios("loop.feature")
 

@@ -14,10 +14,12 @@ from engine.audit import client_log
 from engine.clock import FrozenClock
 from engine.esf_export import read_xlsx
 from engine.runtime import Runtime
-from engine.testing import sign_in
 from tests import esf_kit
 from tests.esf_kit import Fixture
 from web.app import create_app
+from web.testing import (
+    sign_in,
+)
 
 scenarios("quarter_report.feature")
 

@@ -12,7 +12,8 @@ from pytest_bdd import parsers, then
 
 from engine.models import OrganisationKind, Role
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_organisation
+from engine.testing import make_organisation
+from web.testing import UserClient
 
 ANSWERS = {"ok": 200, "forbidden": 403, "not logged in": 401}
 

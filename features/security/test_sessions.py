@@ -13,8 +13,9 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from engine.clock import FrozenClock
 from engine.models import Role, User
 from engine.runtime import Runtime
-from engine.testing import TEST_PASSWORD, login, make_user, totp_code
+from engine.testing import TEST_PASSWORD, make_user, totp_code
 from web.security import session_cookie_name
+from web.testing import login
 
 #: Every scenario runs once per database backend (the fixture is parametrised).
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -96,7 +97,8 @@ def throttled(answer: Response) -> None:
 @then(parsers.parse('"{username}" is logged in'))
 def logged_in(browser: TestClient, username: str) -> None:
     me = browser.get("/api/auth/me")
-    assert me.status_code == 200 and me.json()["username"] == username
+    assert me.status_code == 200
+    assert me.json()["username"] == username
 
 
 @then("the old session cookie no longer works")

@@ -75,7 +75,10 @@ def test_client_page_on_a_phone(
         # record a contact comes before the next steps, within the first two screens
         contact = page.locator("#contact_form").bounding_box()
         actions = page.locator("#journey_actions").bounding_box()
-        assert contact and actions and contact["y"] < actions["y"] and contact["y"] < 2 * 844
+        assert contact
+        assert actions
+        assert contact["y"] < actions["y"]
+        assert contact["y"] < 2 * 844
         expect(page.locator("#journey_diagram [aria-current=step]")).to_contain_text("Kiinnittynyt")
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
         # no Mermaid on the client page

@@ -43,7 +43,8 @@ def test_coach_refers_partner_accepts_and_completes_coach_sees_each_step(
     receiving = partner_service(runtime)
     coach = make_user(runtime, Role.coach)
     partner = make_user(runtime, Role.partner, organisation_id=receiving.organisation_id)
-    assert coach.id is not None and partner.id is not None
+    assert coach.id is not None
+    assert partner.id is not None
     client_id, _journey = young_client(
         runtime,
         organisation_id=coach.organisation_id,

@@ -114,7 +114,8 @@ def test_the_new_pages_are_accessible_and_fit_a_phone(
             sign_in(page, role)
             for path in paths:
                 response = page.goto(path)
-                assert response is not None and response.ok, path
+                assert response is not None, path
+                assert response.ok, path
                 check_page(page, axe_source, width)
                 name = path.strip("/").replace("/", "-").split("?")[0]
                 screenshot(page, f"{name}-{width}")

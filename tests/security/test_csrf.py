@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from engine.models import Client, Role
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_user, sign_in
+from engine.testing import make_user
 from web.security import CSRF_HEADER
+from web.testing import UserClient, sign_in
 
 NEW_CLIENT = {"first_name": "Csrf", "last_name": "Testi", "municipality_code": "261"}
 

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from engine.runtime import Runtime
 from engine.settings import Environment
-from engine.testing import UserClient
 from web.app import create_app
 from web.security import CSP
+from web.testing import UserClient
 
 EXPECTED_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
@@ -21,7 +21,8 @@ EXPECTED_CSP = (
 
 def test_the_policy_has_no_inline_script() -> None:
     assert CSP == EXPECTED_CSP
-    assert "unsafe-inline" not in CSP and "unsafe-eval" not in CSP
+    assert "unsafe-inline" not in CSP
+    assert "unsafe-eval" not in CSP
 
 
 @pytest.mark.parametrize(

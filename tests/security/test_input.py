@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from engine.applog import EscapeControlCharacters
 from engine.models import Client, Journey, User
 from engine.runtime import Runtime
-from engine.testing import TEST_PASSWORD, UserClient, login, make_user, totp_code
+from engine.testing import TEST_PASSWORD, make_user, totp_code
+from web.testing import UserClient, login
 
 GOOD_CLIENT = {"first_name": "Aino", "last_name": "Esimerkki", "municipality_code": "261"}
 
@@ -57,7 +58,8 @@ def test_extra_fields_on_advance_are_422_and_the_row_is_unchanged(
     assert response.status_code == 422
     with runtime.db.read() as session:
         journey = session.get(Journey, journey_id)
-        assert journey is not None and (journey.state, journey.version) == ("outreach", 1)
+        assert journey is not None
+        assert (journey.state, journey.version) == ("outreach", 1)
 
 
 @pytest.mark.parametrize("extra", [{"is_active": False}, {"totp_secret": "A" * 32}, {"id": 1}])
@@ -146,4 +148,5 @@ def test_uvicorn_access_lines_are_escaped_and_still_formatted() -> None:
     )
     assert EscapeControlCharacters().filter(record)
     line = AccessFormatter(config["formatters"]["access"]["fmt"], use_colors=False).format(record)
-    assert "/api/journeys/1\\r\\nINFO forged" in line and "\n" not in line
+    assert "/api/journeys/1\\r\\nINFO forged" in line
+    assert "\n" not in line

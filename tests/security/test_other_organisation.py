@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from engine.clock import FrozenClock
 from engine.models import Client, ClientGroup, GroupMembership, GroupSession, Journey, Referral
@@ -145,7 +146,7 @@ def test_nobody_of_organisation_a_works_in_organisation_bs_group(
     world, b_group = probed
     with world.runtime.db.read() as session:
         membership = session.execute(
-            select(GroupMembership.id).where(GroupMembership.group_id == b_group)  # type: ignore[arg-type]
+            select(col(GroupMembership.id)).where(col(GroupMembership.group_id) == b_group)
         ).scalar_one()
         first_session = session.execute(
             select(func.min(GroupSession.id)).where(GroupSession.group_id == b_group)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
+from sqlmodel import col
 
 from engine.access import (
     GRANTS,
@@ -23,7 +24,8 @@ from engine.access import (
 from engine.errors import Forbidden, NotFound
 from engine.models import OrganisationKind, Role
 from engine.runtime import Runtime
-from engine.testing import UserClient, make_client, make_organisation, make_user
+from engine.testing import make_client, make_organisation, make_user
+from web.testing import UserClient
 
 TODAY = date(2026, 6, 15)
 
@@ -161,7 +163,7 @@ def test_a_policy_that_raises_fails_closed(
     from fastapi.testclient import TestClient
 
     from engine import access
-    from engine.testing import sign_in
+    from web.testing import sign_in
 
     coach = api_as("coach")
     journey_id = coach.post(
@@ -226,6 +228,6 @@ def test_two_parallel_adds_of_one_coach_leave_one_membership(runtime: Runtime) -
         rows = session.execute(
             select(func.count())
             .select_from(CareTeam)
-            .where(CareTeam.client_id == client_id, CareTeam.user_id == other.user_id)
+            .where(col(CareTeam.client_id) == client_id, col(CareTeam.user_id) == other.user_id)
         ).scalar_one()
     assert rows == 1

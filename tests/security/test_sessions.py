@@ -13,9 +13,10 @@ from engine.clock import FrozenClock
 from engine.models import ApiToken, LoginAttempt, Role, User, UserSession
 from engine.runtime import Runtime
 from engine.settings import Environment
-from engine.testing import TEST_PASSWORD, UserClient, login, make_user, totp_code
+from engine.testing import TEST_PASSWORD, make_user, totp_code
 from web.app import create_app
 from web.security import session_cookie_name
+from web.testing import UserClient, login
 
 ME = "/api/auth/me"
 
@@ -59,12 +60,17 @@ def test_login_sets_a_hardened_cookie_and_only_its_hash_is_stored(
     response = login(http, user.username, code=totp_code(timed, user))
     assert response.status_code == 200
     set_cookie = response.headers["set-cookie"].lower()
-    assert "httponly" in set_cookie and "samesite=lax" in set_cookie and "path=/" in set_cookie
+    assert "httponly" in set_cookie
+    assert "samesite=lax" in set_cookie
+    assert "path=/" in set_cookie
     token = cookie(timed, http)
-    assert token and len(token) >= 43
+    assert token
+    assert len(token) >= 43
     with timed.db.read() as session:
         stored = session.execute(select(col(UserSession.token_hash))).scalars().all()
-    assert len(stored) == 1 and token not in stored[0] and len(stored[0]) == 64
+    assert len(stored) == 1
+    assert token not in stored[0]
+    assert len(stored[0]) == 64
     assert http.get(ME).json()["id"] == user.id
 
 
@@ -77,7 +83,9 @@ def test_new_session_id_at_every_login_and_the_old_one_ends(
     clock.advance(seconds=30)  # the next TOTP step: a code is accepted only once
     login(http, user.username, code=totp_code(timed, user))
     second = cookie(timed, http)
-    assert first and second and first != second
+    assert first
+    assert second
+    assert first != second
     assert sessions(timed) == 1
     stale = TestClient(http.app)
     stale.cookies.set(session_cookie_name(timed.settings), first)
@@ -172,7 +180,8 @@ def test_failed_attempts_keep_no_username_in_clear(timed: Runtime, http: TestCli
     login(http, "Salasana-kirjoitettu-tunnukseksi", "x")
     with timed.db.read() as session:
         row = session.execute(select(LoginAttempt)).scalar_one()
-    assert "Salasana" not in row.username_hash and len(row.username_hash) == 64
+    assert "Salasana" not in row.username_hash
+    assert len(row.username_hash) == 64
     assert row.succeeded is False
 
 
@@ -252,11 +261,13 @@ def test_password_change_ends_other_sessions(
 def test_html_login_form(timed: Runtime, http: TestClient) -> None:
     user = make_user(timed, Role.coach)
     page = http.get("/login")
-    assert page.status_code == 200 and 'name="totp_code"' in page.text
+    assert page.status_code == 200
+    assert 'name="totp_code"' in page.text
     failed = http.post(
         "/login", data={"username": user.username, "password": "vaara-salasana-1", "totp_code": "1"}
     )
-    assert failed.status_code == 401 and "väärin" in failed.text
+    assert failed.status_code == 401
+    assert "väärin" in failed.text
     ok = http.post(
         "/login",
         data={
@@ -266,9 +277,8 @@ def test_html_login_form(timed: Runtime, http: TestClient) -> None:
         },
         follow_redirects=False,
     )
-    assert (
-        ok.status_code == 303 and ok.headers["location"] == "/clients"
-    )  # a coach starts from the caseload
+    assert ok.status_code == 303
+    assert ok.headers["location"] == "/clients"
     assert http.get(ME).json()["id"] == user.id
 
 
@@ -286,7 +296,8 @@ def test_api_token_is_hashed_at_rest_and_acts_as_its_user(timed: Runtime, http: 
     assert token.startswith("polku_")
     with timed.db.read() as session:
         stored = session.execute(select(col(ApiToken.token_hash))).scalar_one()
-    assert token not in stored and len(stored) == 64
+    assert token not in stored
+    assert len(stored) == 64
     assert http.get(ME, headers=bearer(token)).json()["id"] == user.id
     assert http.get(ME, headers=bearer(token)).json()["csrf_token"] is None
     assert http.get("/api/reports/funnel", headers=bearer(token)).status_code == 200
@@ -346,7 +357,8 @@ def test_secure_host_cookie_and_hsts_in_production(make_runtime: Callable[..., R
     assert response.status_code == 200
     set_cookie = response.headers["set-cookie"]
     assert set_cookie.startswith("__Host-polku_session=")
-    assert "Secure" in set_cookie and "HttpOnly" in set_cookie
+    assert "Secure" in set_cookie
+    assert "HttpOnly" in set_cookie
     assert response.headers["strict-transport-security"].startswith("max-age=")
     assert http.get(ME).status_code == 200
 

@@ -51,7 +51,6 @@ from engine.testing import (
     make_user,
     ready_for_goal_setting,
     settings_for_tests,
-    sign_in,
     totp_code,
 )
 from tests.referral_kit import (
@@ -64,6 +63,7 @@ from tests.referral_kit import (
     send_referral,
 )
 from web.app import create_app
+from web.testing import sign_in
 
 #: The other partner agency's service (Kittilä's outreach youth work, open to YOUNG clients).
 OTHER_TARGET = "kittila.outreach_youth_work"

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from engine.access import What
 from engine.gas import LEVELS
 from engine.goals import (
+    NewGoal,
     add_goal,
     edit_goal,
     goal_weight,
@@ -49,14 +50,8 @@ Level = Annotated[int, Field(ge=-2, le=2)]
 Score = Annotated[int, Field(ge=0, le=3)]
 
 
-class GoalCreate(Strict):
-    goal: str = Field(min_length=1, max_length=500)
-    #: Level (-2..+2) -> its description in the client's words; missing levels: a draft.
-    levels: dict[Level, Annotated[str, Field(max_length=500)]] = Field(default_factory=dict)
-    baseline: int = Field(default=-1, ge=-2, le=-1)
-    #: Both or neither (unweighted: weight 1).
-    importance: Score | None = None
-    difficulty: Score | None = None
+#: The body of a new or changed goal: the engine's input model (the goal forms build it too).
+GoalCreate = NewGoal
 
 
 class GoalOut(BaseModel):

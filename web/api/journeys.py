@@ -12,14 +12,13 @@ from fastapi import APIRouter, Depends, status
 
 from engine import audit
 from engine.access import Basis, What
-from engine.clients import CLIENT_JOURNEY, register_client
-from engine.journeys import TriggerOption
+from engine.clients import NewClient, register_client
+from engine.journeys import AdvanceInput, TriggerOption
 from engine.models import Journey, JourneyEvent
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.views import EventView
 from web.api.schemas import (
     AdvanceOut,
-    AdvanceRequest,
-    ClientCreate,
     ClientCreated,
     ClientOut,
     EventOut,
@@ -83,16 +82,18 @@ def trigger_out(option: TriggerOption) -> TriggerOut:
     "/clients", status_code=status.HTTP_201_CREATED, response_model=ClientCreated, responses=ERRORS
 )
 def create_client(
-    principal: ClientCreator, body: ClientCreate, runtime: RuntimeDep, session: WriteSessionDep
+    principal: ClientCreator, body: NewClient, runtime: RuntimeDep, session: WriteSessionDep
 ) -> ClientCreated:
     """Record a new client (an outreach contact) and open their client journey. The client
-    belongs to the coach's organisation and the coach joins the client's care team."""
+    belongs to the coach's organisation and the coach joins the client's care team. The rules
+    are the intake form's (engine.clients.NewClient): 422 names each field that is wrong."""
     now = runtime.clock.now()
     client, journey = register_client(
         session,
         runtime.journeys,
         principal,
-        **body.model_dump(),
+        body,
+        municipalities=runtime.municipalities,
         now=now,
         today=runtime.clock.today(),
     )
@@ -140,7 +141,7 @@ def list_triggers(journey_id: int, view: TriggersView, runtime: RuntimeDep) -> T
 
 @router.post("/journeys/{journey_id}/advance", response_model=AdvanceOut, responses=ERRORS)
 def advance_journey(
-    journey_id: int, body: AdvanceRequest, work: AdvanceAccess, runtime: RuntimeDep
+    journey_id: int, body: AdvanceInput, work: AdvanceAccess, runtime: RuntimeDep
 ) -> AdvanceOut:
     """Fire a trigger, as the logged-in coach. 409 on a conflict or an impossible trigger (naming
     the allowed ones), 422 when a rule blocks it (with every rule's reason) or a reason/outcome

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from engine.clients import CLIENT_JOURNEY
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.reports import funnel
 from web.api.schemas import FunnelOut, FunnelStageOut
 from web.deps import ReadSessionDep, RuntimeDep

@@ -5,30 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class ClientCreate(Strict):
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
-    birth_date: date | None = None
-    municipality_code: str = Field(pattern=r"^\d{3}$", description="kuntanumero, e.g. 261")
-    phone: str | None = Field(default=None, max_length=40)
-    email: EmailStr | None = None
-    #: The client has agreed to take part (voluntary participation).
-    participation_consent: bool = False
-
-
-class AdvanceRequest(Strict):
-    trigger: str = Field(min_length=1, max_length=64)
-    reason: str | None = Field(default=None, max_length=2000)
-    outcome: str | None = Field(default=None, max_length=64)
-    #: The journey version the caller saw; a mismatch is a 409 Conflict.
-    expected_version: int | None = Field(default=None, ge=1)
 
 
 class VerdictOut(BaseModel):

@@ -46,7 +46,8 @@ def test_national_youth_work_age_limit_applies_to_our_service(runtime_with: Runt
     blocked = referral_options_of(runtime, older, today=TODAY)[key]
     [why] = blocked.eligibility.denied
     assert why.rule == "outreach_youth_work_under_29"
-    assert why.legal_source is not None and "1285/2016" in why.legal_source
+    assert why.legal_source is not None
+    assert "1285/2016" in why.legal_source
 
 
 def test_housing_coaching_needs_counselling_first(runtime_with: RuntimeWith) -> None:

@@ -36,6 +36,16 @@
     });
   }
 
+  // An HTML error page for an htmx request (403, 404, 429, 500: web/errors.py) names where it
+  // goes (HX-Retarget: #main): show it there instead of silently doing nothing.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.status >= 400 && xhr.getResponseHeader("HX-Retarget")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   var UNSAFE_METHODS = { post: true, put: true, patch: true, delete: true };
   var FORM_SECTIONS = { journey_actions: true, contact_form: true, goals: true };
 

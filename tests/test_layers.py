@@ -1,0 +1,59 @@
+"""The dependency direction (docs/architecture.md): ``web -> engine <- plugins``. The engine
+never imports the web layer or the plugins, not even inside a function, and importing every
+engine module loads no ``web`` module."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ENGINE = Path(__file__).resolve().parent.parent / "engine"
+
+
+def engine_modules() -> list[Path]:
+    return sorted(p for p in ENGINE.rglob("*.py") if "migrations" not in p.parts)
+
+
+def imported(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_no_engine_module_imports_web_or_plugins() -> None:
+    offenders = {
+        f"{path.relative_to(ENGINE.parent)}: {name}"
+        for path in engine_modules()
+        for name in imported(path)
+        if name.split(".")[0] in {"web", "plugins"}
+    }
+    assert offenders == set()
+
+
+def test_the_check_would_see_an_import_inside_a_function(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f():\n    from web.app import create_app\n", encoding="utf-8")
+    assert "web.app" in imported(sample)
+
+
+def test_importing_the_engine_loads_no_web_module() -> None:
+    modules = [
+        ".".join(p.relative_to(ENGINE.parent).with_suffix("").parts)
+        for p in engine_modules()
+        if p.name != "__main__.py"
+    ]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m == 'web' or m.startswith('web.')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "[]"
