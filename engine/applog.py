@@ -38,6 +38,27 @@ class EscapeControlCharacters(logging.Filter):
         return True
 
 
+class HideQueryStrings(logging.Filter):
+    """uvicorn's access log line without the query string: a search (``/clients?q=...``) would
+    otherwise write a client's name into the log. The path stays (ids only); ``?…`` marks that
+    a query was there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path, mark, _ = args[2].partition("?")
+            record.args = (*args[:2], path + ("?…" if mark else ""), *args[3:])
+        return True
+
+
+def hide_query_strings() -> None:
+    """Install :class:`HideQueryStrings` on uvicorn's access logger (once per process), so
+    that it holds however the server was started."""
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, HideQueryStrings) for f in logger.filters):
+        logger.addFilter(HideQueryStrings())
+
+
 FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 

@@ -9,8 +9,11 @@ API tokens and login throttling. What a user may then see is :mod:`engine.access
   row. The CSRF token is an HMAC of the session token, so it is bound to the session.
 - API tokens: ``polku_...`` bearer tokens for integrations, SHA-256 at rest, revocable, optional
   expiry; they act as their user.
-- Throttling: after ``login_max_failures`` failures for a username (or ``..._per_ip`` from one
-  address) within ``login_throttle_minutes``, further attempts are refused without checking.
+- Throttling: after ``login_max_failures`` failures for a username within
+  ``login_throttle_minutes``, further attempts on it are refused without checking; after
+  ``login_max_failures_per_ip`` failures from one address within ``login_ip_window_seconds``
+  (a minute), that address waits until the window has room: slowed down, never a lock-out of
+  every account behind a shared proxy.
   Attempts on one username run one at a time (SQLite: the write lock; PostgreSQL: a transaction
   advisory lock on the username's hash), so parallel guesses cannot all slip under the limit
   and two logins with one TOTP code cannot both succeed.
@@ -380,10 +383,13 @@ class Auth:
         ).scalar_one()
         if by_name >= self.settings.login_max_failures:
             return True
+        # the address: a short sliding window, so one guesser behind an office's proxy slows that
+        # address down for a minute, never every account behind it for the whole window
         by_ip = session.execute(
             select(func.count()).where(
                 col(LoginAttempt.succeeded).is_(False),
-                col(LoginAttempt.attempted_at) >= window_start,
+                col(LoginAttempt.attempted_at)
+                >= now - timedelta(seconds=self.settings.login_ip_window_seconds),
                 col(LoginAttempt.ip) == ip,
             )
         ).scalar_one()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from engine.bounds import check_moment
+
 
 class Clock:
     """Wall-clock time in UTC; ``today`` in the configured local time zone."""
@@ -49,5 +51,8 @@ class FrozenClock(Clock):
 
 
 def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones."""
+    """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones. A moment outside
+    the dates any record may carry (:mod:`engine.bounds`: 1900..2199) is refused with
+    :class:`~engine.errors.InputRequired` (422), never an ``OverflowError`` near year 1 or 9999."""
+    check_moment(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

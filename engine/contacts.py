@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from engine.bounds import BoundedDate, BoundedDateTime, Id
 from engine.clock import as_utc
 from engine.errors import InvalidInput
 from engine.inputs import Checks, Input, blank_is_none, checks_of, validated
@@ -53,12 +54,12 @@ class NewContact(Input):
     note, and the next agreed contact (not before this one)."""
 
     kind: ContactKind
-    occurred_at: datetime | None = None
+    occurred_at: BoundedDateTime | None = None
     duration_minutes: int | None = Field(default=None, ge=0, le=DURATION_MAX)
     note: str = Field(default="", max_length=NOTE_MAX)
-    next_contact_on: date | None = None
+    next_contact_on: BoundedDate | None = None
     #: Pair work: the second worker (another active coach of the client's organisation).
-    pair_worker_id: int | None = None
+    pair_worker_id: Id | None = None
 
     _blank = field_validator(
         "occurred_at", "duration_minutes", "next_contact_on", "pair_worker_id", mode="before"

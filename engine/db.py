@@ -9,6 +9,7 @@ on one journey safe.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,6 +20,8 @@ from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 WRITE_OPTION = "polku_write"
+#: How long an SQLite writer waits for the write lock (busy_timeout) before it fails.
+BUSY_TIMEOUT_S = 30
 
 
 def make_engine(
@@ -32,7 +35,7 @@ def make_engine(
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S},
             hide_parameters=True,  # bound values are client data: never in logs or errors
             pool_size=pool_size,
             max_overflow=pool_size * 2,
@@ -46,7 +49,7 @@ def make_engine(
             dbapi_connection.isolation_level = None  # SQLAlchemy's begin event emits BEGIN
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.close()
@@ -104,6 +107,13 @@ class Database:
             url, pool_size=pool_size, sqlite_synchronous=sqlite_synchronous, retention=retention
         )
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        # SQLite has one writer at a time, and a connection waiting in its busy handler sleeps
+        # in steps of up to 100 ms, so a queue of writers hands the lock on slowly. The writers
+        # of this process queue here instead and are woken at once; only one per process waits
+        # in SQLite. A plain lock, not an RLock: FastAPI enters and exits a request's write
+        # session in different threads of its pool. Bounded: after the busy timeout a writer
+        # goes on to SQLite's own waiting, as before.
+        self._writers = threading.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -118,9 +128,15 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: ``BEGIN IMMEDIATE`` on SQLite; committed on success."""
-        with Session(self._write_engine, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        queued = self._writers is not None and self._writers.acquire(timeout=BUSY_TIMEOUT_S)
+        try:
+            with Session(self._write_engine, expire_on_commit=False) as session:
+                with session.begin():
+                    yield session
+        finally:
+            if queued:
+                assert self._writers is not None
+                self._writers.release()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -147,6 +163,12 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
                 sess.info.pop(_PENDING, None)
 
     pending.append(callback)
+
+
+def drop_after_commit(session: Session) -> None:
+    """Forget the callbacks registered so far (the work they followed was rolled back to a
+    savepoint that began before them)."""
+    session.info.pop(_PENDING, None)
 
 
 _PENDING = "polku_after_commit"

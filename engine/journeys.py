@@ -28,6 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
 
+from engine.bounds import MAX_INT
 from engine.chain import GENESIS, event_hash
 from engine.clock import Clock
 from engine.db import Database, after_commit
@@ -611,6 +612,6 @@ class AdvanceInput(Input):
     trigger: str = Field(min_length=1, max_length=64)
     reason: str | None = Field(default=None, max_length=2000)
     outcome: str | None = Field(default=None, max_length=64)
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_INT)
 
     _blank = field_validator("reason", "outcome", "expected_version", mode="before")(blank_is_none)

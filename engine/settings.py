@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -43,6 +44,11 @@ class Settings(BaseSettings):
     pool_size: int = 10
     host: str = "127.0.0.1"
     port: int = 8000
+    #: The largest request body (JSON or form) accepted; larger ones are answered 413.
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    #: Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client;
+    #: empty: none, the client is the connection's peer (docs/operations.md, "Reverse proxy").
+    trusted_proxies: str = ""
     #: Local time zone: decides what "today" is for care-team validity dates.
     timezone: str = "Europe/Helsinki"
 
@@ -56,10 +62,15 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=1)
     #: ... and this long after login whatever happens (absolute timeout).
     session_absolute_hours: int = Field(default=12, ge=1)
-    #: Failed logins per username, and per client address, within the window before throttling.
+    #: Failed logins per username within ``login_throttle_minutes`` before that username is
+    #: throttled for the rest of the window (since its last success).
     login_max_failures: int = Field(default=5, ge=1)
-    login_max_failures_per_ip: int = Field(default=20, ge=1)
     login_throttle_minutes: int = Field(default=15, ge=1)
+    #: Failed logins from one client address within ``login_ip_window_seconds`` before that
+    #: address waits (429) until the window has room again: it slows a guesser down and never
+    #: locks out the other users behind the same address (an office's proxy) for long.
+    login_max_failures_per_ip: int = Field(default=20, ge=1)
+    login_ip_window_seconds: int = Field(default=60, ge=1)
     #: Argon2id cost (argon2-cffi defaults, RFC 9106 low-memory profile); tests lower them.
     password_time_cost: int = Field(default=3, ge=1)
     password_memory_kib: int = Field(default=65536, ge=8)
@@ -88,6 +99,23 @@ class Settings(BaseSettings):
     def _argon2_memory_fits_parallelism(self) -> Settings:
         if self.password_memory_kib < 8 * self.password_parallelism:
             raise ValueError("password_memory_kib must be at least 8 x password_parallelism")
+        return self
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """``trusted_proxies`` parsed (an address is a network of one)."""
+        return tuple(
+            ip_network(p.strip(), strict=False)
+            for p in self.trusted_proxies.split(",")
+            if p.strip()
+        )
+
+    @model_validator(mode="after")
+    def _trusted_proxies_parse(self) -> Settings:
+        try:
+            self.trusted_proxy_networks  # noqa: B018 (refuse a typo at start-up)
+        except ValueError as exc:
+            raise ValueError(f"trusted_proxies: {exc}") from None
         return self
 
     @property
@@ -132,6 +160,14 @@ class Settings(BaseSettings):
         if self.environment in (Environment.demo, Environment.test):
             return False
         return not self.is_local
+
+
+def is_trusted_proxy(address: str, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        parsed = ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(parsed in network for network in networks)
 
 
 @lru_cache

@@ -26,6 +26,7 @@ from sqlmodel import Session, col
 
 from engine.access import Principal
 from engine.auth import ROLE_ORGANISATION
+from engine.bounds import Id
 from engine.errors import InputRequired, NotFound
 from engine.models import ApiToken, Organisation, OrganisationKind, PartnerService, Role, User
 from engine.organisations import create_organisation, organisations
@@ -33,7 +34,7 @@ from engine.plugins import describe_plugins
 from engine.referrals import SERVICE_TYPES
 from web import i18n
 from web.api.referrals import ServiceIn
-from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+from web.deps import ReadSessionDep, RuntimeDep, SubmittedForm, WriteSessionDep
 from web.errors import page_router
 from web.forms import form_text, whole_number
 from web.security import ServiceManager, UserManager
@@ -63,7 +64,11 @@ def role_labels() -> dict[str, str]:
 
 def kind_labels() -> dict[str, str]:
     _ = i18n.gettext
-    return {"project": _("Project (keeps client records)"), "partner": _("Partner agency")}
+    return {
+        "project": _("Project (keeps client records)"),
+        "partner": _("Partner agency"),
+        "funder": _("Funder (receives a project's reports)"),
+    }
 
 
 def _labels(request: Request) -> dict[str, Any]:
@@ -110,7 +115,7 @@ class UserForm:
 
 @dataclass
 class RowError:
-    user_id: int
+    user_id: Id
     field: str
     message: str
 
@@ -186,12 +191,16 @@ def secret_page(
 
 
 @router.post("/users", response_class=HTMLResponse)
-async def create_user(
-    request: Request, admin: UserManager, runtime: RuntimeDep, session: WriteSessionDep
+def create_user(
+    request: Request,
+    submitted: SubmittedForm,
+    admin: UserManager,
+    runtime: RuntimeDep,
+    session: WriteSessionDep,
 ) -> Response:
     """Create a user with an initial password and a TOTP secret; the provisioning URI is shown
     on the answer page, once."""
-    data = await request.form()
+    data = submitted
     form = UserForm(
         username=form_text(data, "username")[:100],
         display_name=form_text(data, "display_name")[:200],
@@ -229,7 +238,7 @@ async def create_user(
 @router.post("/users/{user_id}/disable", response_class=HTMLResponse)
 def disable_user(
     request: Request,
-    user_id: int,
+    user_id: Id,
     admin: UserManager,
     runtime: RuntimeDep,
     session: WriteSessionDep,
@@ -246,7 +255,7 @@ def disable_user(
 @router.post("/users/{user_id}/reset-totp", response_class=HTMLResponse)
 def reset_totp(
     request: Request,
-    user_id: int,
+    user_id: Id,
     admin: UserManager,
     runtime: RuntimeDep,
     session: WriteSessionDep,
@@ -259,15 +268,16 @@ def reset_totp(
 
 
 @router.post("/users/{user_id}/role", response_class=HTMLResponse)
-async def set_role(
+def set_role(
     request: Request,
-    user_id: int,
+    submitted: SubmittedForm,
+    user_id: Id,
     admin: UserManager,
     runtime: RuntimeDep,
     session: WriteSessionDep,
 ) -> Response:
     """Set a user's role and organisation (the same rules as creating a user)."""
-    data = await request.form()
+    data = submitted
     role = form_text(data, "role")[:20]
     typed = form_text(data, "organisation_id")[:10]
     organisation_id = _organisation_id(typed)
@@ -332,10 +342,10 @@ def list_organisations(
 
 
 @router.post("/organisations", response_class=HTMLResponse)
-async def add_organisation(
-    request: Request, admin: UserManager, session: WriteSessionDep
+def add_organisation(
+    request: Request, submitted: SubmittedForm, admin: UserManager, session: WriteSessionDep
 ) -> Response:
-    data = await request.form()
+    data = submitted
     form = OrganisationForm(
         name=form_text(data, "name")[:300],
         kind=form_text(data, "kind")[:20],
@@ -406,11 +416,15 @@ def list_tokens(
 
 
 @router.post("/tokens", response_class=HTMLResponse)
-async def create_token(
-    request: Request, admin: UserManager, runtime: RuntimeDep, session: WriteSessionDep
+def create_token(
+    request: Request,
+    submitted: SubmittedForm,
+    admin: UserManager,
+    runtime: RuntimeDep,
+    session: WriteSessionDep,
 ) -> Response:
     """Create an API token acting as a user; it is shown on the answer page, once."""
-    data = await request.form()
+    data = submitted
     form = TokenForm(
         user_id=form_text(data, "user_id")[:10],
         name=form_text(data, "name")[:200],
@@ -440,7 +454,7 @@ async def create_token(
 
 @router.post("/tokens/{token_id}/revoke")
 def revoke_token(
-    token_id: int, admin: UserManager, runtime: RuntimeDep, session: WriteSessionDep
+    token_id: Id, admin: UserManager, runtime: RuntimeDep, session: WriteSessionDep
 ) -> Response:
     """Revoke an API token at once."""
     runtime.auth.revoke_api_token(session, token_id)
@@ -537,12 +551,16 @@ def list_services(
 
 
 @router.post("/services", response_class=HTMLResponse)
-async def save_service(
-    request: Request, admin: ServiceManager, runtime: RuntimeDep, session: WriteSessionDep
+def save_service(
+    request: Request,
+    submitted: SubmittedForm,
+    admin: ServiceManager,
+    runtime: RuntimeDep,
+    session: WriteSessionDep,
 ) -> Response:
     """Add or update the catalogue entry of one referral target (the same rules as the API:
     its input model, then ``Referrals.save_service``)."""
-    data = await request.form()
+    data = submitted
     form = {name: form_text(data, name)[:300] for name in SERVICE_FIELDS}
     errors: dict[str, str] = {}
     values = {k: (v or None) for k, v in form.items()}

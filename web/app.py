@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy import text
 
 from engine import audit
+from engine.applog import hide_query_strings
 from engine.errors import PolkuError
 from engine.runtime import Runtime
 from engine.settings import Environment, Settings, get_settings
@@ -33,6 +34,7 @@ from web import (
 )
 from web.api import admin, auth, clients, goals, journeys, referrals, reports, rules
 from web.assets import MOUNT, StaticAssets
+from web.boundary import InputBoundary, document_errors, validation_error
 from web.deps import RuntimeDep
 from web.errors import install_page_errors, polku_error_answer
 from web.security import PUBLIC, SecurityHeaders, check_routes
@@ -42,6 +44,7 @@ log = logging.getLogger("polku.web")
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else get_settings())
+    hide_query_strings()  # no client name from a search's query string in the access log
     docs = settings.environment in (Environment.development, Environment.demo, Environment.test)
 
     @asynccontextmanager
@@ -65,17 +68,20 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime
 
     @app.exception_handler(PolkuError)
-    async def polku_error(request: Request, exc: PolkuError) -> Response:
+    def polku_error(request: Request, exc: PolkuError) -> Response:
+        # a plain def: Starlette runs it in the thread pool, so its write below never waits
+        # for SQLite's lock on the event loop (issue 11)
         view: audit.View | None = getattr(request.state, "client_view", None)
-        if view is not None:
+        if view is not None and not getattr(request.state, "client_view_logged", False):
             # The view was allowed and its row rolled back with the failed work, but this answer
             # still shows something of the client: log the view on its own (703/2023 §11).
             with request.app.state.runtime.db.write() as session:
                 audit.record_view(session, view)
         return polku_error_answer(request, exc)
 
-    # Pages get HTML error pages, the API JSON (web/errors.py).
-    install_page_errors(app)
+    # Pages get HTML error pages, the API JSON (web/errors.py) through web/boundary.py's
+    # handler, which never echoes more than a short excerpt of the input.
+    install_page_errors(app, validation=validation_error)
 
     @app.get("/health", tags=["operations"], dependencies=[PUBLIC])
     def health(runtime: RuntimeDep) -> dict[str, object]:
@@ -110,6 +116,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(fact_pages.router)  # the client's facts (referral rules read them)
     app.include_router(report_pages.router)  # ESF+ participant data and the funder report
     app.mount(MOUNT, StaticAssets(), name="static")
+    app.add_middleware(InputBoundary, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=settings.https)
     check_routes(app)
+    document_errors(app)
     return app

@@ -43,6 +43,7 @@ from engine.assessments import (
     record_assessment,
     strong_points,
 )
+from engine.bounds import Id
 from engine.errors import InputRequired
 from engine.inputs import Checks, validated
 from engine.instruments import Instrument
@@ -51,7 +52,7 @@ from engine.runtime import Runtime
 from web import i18n
 from web.charts import LineChart, line_chart
 from web.coach import fragment_block
-from web.deps import RuntimeDep
+from web.deps import RuntimeDep, SubmittedForm
 from web.errors import page_router
 from web.forms import Posted, attempt, form_text, respond, typed_values
 from web.security import ClientAccess, client_rule
@@ -157,7 +158,7 @@ def assessment_context(
 
 @router.get("/clients/{client_id}/assessments", response_class=HTMLResponse, name="assessments")
 def assessments_page(
-    request: Request, client_id: int, view: AssessmentsPage, runtime: RuntimeDep
+    request: Request, client_id: Id, view: AssessmentsPage, runtime: RuntimeDep
 ) -> Response:
     """The client's assessments: record, list, change over time with a chart. The client page
     loads the block ``assessment_summary`` (htmx, ``HX-Target``)."""
@@ -171,7 +172,7 @@ def assessments_page(
 
 @router.post("/clients/{client_id}/assessments", name="record_assessment")
 def add_assessment(
-    request: Request, client_id: int, work: AssessmentWork, runtime: RuntimeDep, posted: Posted
+    request: Request, client_id: Id, work: AssessmentWork, runtime: RuntimeDep, posted: Posted
 ) -> Response:
     """Record one completed assessment (the instrument named by the form)."""
     key = form_text(posted, "instrument")
@@ -258,14 +259,15 @@ def strengths_context(
 
 @router.get("/clients/{client_id}/strengths", response_class=HTMLResponse, name="strengths")
 def strengths_page(
-    request: Request, client_id: int, view: StrengthsPage, runtime: RuntimeDep
+    request: Request, client_id: Id, view: StrengthsPage, runtime: RuntimeDep
 ) -> Response:
     """The client's strengths and experiences, editable; links to the CV."""
     return render(request, STRENGTHS, strengths_context(request, view))
 
 
-async def _strength_post(
+def _strength_post(
     request: Request,
+    submitted: SubmittedForm,
     work: ClientAccess,
     runtime: Runtime,
     *,
@@ -274,7 +276,7 @@ async def _strength_post(
     action: Callable[[FormData], None],
 ) -> Response:
     """Run one change of the strengths page; the form's fields marked on bad input."""
-    form = await request.form()
+    form = submitted
     values = typed_values(form)
     done = attempt(work.session, lambda: action(form))
 
@@ -304,8 +306,12 @@ def _experience_input(form: FormData) -> strength_log.ExperienceInput:
 
 
 @router.post("/clients/{client_id}/strengths", name="add_strength")
-async def add_strength(
-    request: Request, client_id: int, work: StrengthWork, runtime: RuntimeDep
+def add_strength(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    work: StrengthWork,
+    runtime: RuntimeDep,
 ) -> Response:
     """Add a strength in the client's own words."""
 
@@ -319,14 +325,19 @@ async def add_strength(
             now=runtime.clock.now(),
         )
 
-    return await _strength_post(
-        request, work, runtime, form_name="strength", block="strengths_list", action=add
+    return _strength_post(
+        request, submitted, work, runtime, form_name="strength", block="strengths_list", action=add
     )
 
 
 @router.post("/clients/{client_id}/strengths/{strength_id}", name="edit_strength")
-async def edit_strength(
-    request: Request, client_id: int, strength_id: int, work: StrengthWork, runtime: RuntimeDep
+def edit_strength(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    strength_id: Id,
+    work: StrengthWork,
+    runtime: RuntimeDep,
 ) -> Response:
     """Change a strength's words or group."""
     strength = strength_log.strength_of(work.session, client_id, strength_id)
@@ -340,8 +351,9 @@ async def edit_strength(
             now=runtime.clock.now(),
         )
 
-    return await _strength_post(
+    return _strength_post(
         request,
+        submitted,
         work,
         runtime,
         form_name=f"strength-{strength_id}",
@@ -351,13 +363,19 @@ async def edit_strength(
 
 
 @router.post("/clients/{client_id}/strengths/{strength_id}/remove", name="remove_strength")
-async def remove_strength(
-    request: Request, client_id: int, strength_id: int, work: StrengthWork, runtime: RuntimeDep
+def remove_strength(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    strength_id: Id,
+    work: StrengthWork,
+    runtime: RuntimeDep,
 ) -> Response:
     """Remove a strength."""
     strength = strength_log.strength_of(work.session, client_id, strength_id)
-    return await _strength_post(
+    return _strength_post(
         request,
+        submitted,
         work,
         runtime,
         form_name="",
@@ -367,8 +385,12 @@ async def remove_strength(
 
 
 @router.post("/clients/{client_id}/experiences", name="add_experience")
-async def add_experience(
-    request: Request, client_id: int, work: StrengthWork, runtime: RuntimeDep
+def add_experience(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    work: StrengthWork,
+    runtime: RuntimeDep,
 ) -> Response:
     """Add an experience: work, studies, volunteering, hobbies or other."""
 
@@ -381,16 +403,23 @@ async def add_experience(
             now=runtime.clock.now(),
         )
 
-    return await _strength_post(
-        request, work, runtime, form_name="experience", block="experiences_list", action=add
+    return _strength_post(
+        request,
+        submitted,
+        work,
+        runtime,
+        form_name="experience",
+        block="experiences_list",
+        action=add,
     )
 
 
 @router.post("/clients/{client_id}/experiences/{experience_id}", name="edit_experience")
-async def edit_experience(
+def edit_experience(
     request: Request,
-    client_id: int,
-    experience_id: int,
+    submitted: SubmittedForm,
+    client_id: Id,
+    experience_id: Id,
     work: StrengthWork,
     runtime: RuntimeDep,
 ) -> Response:
@@ -402,8 +431,9 @@ async def edit_experience(
             work.session, experience, _experience_input(form), now=runtime.clock.now()
         )
 
-    return await _strength_post(
+    return _strength_post(
         request,
+        submitted,
         work,
         runtime,
         form_name=f"experience-{experience_id}",
@@ -413,17 +443,19 @@ async def edit_experience(
 
 
 @router.post("/clients/{client_id}/experiences/{experience_id}/remove", name="remove_experience")
-async def remove_experience(
+def remove_experience(
     request: Request,
-    client_id: int,
-    experience_id: int,
+    submitted: SubmittedForm,
+    client_id: Id,
+    experience_id: Id,
     work: StrengthWork,
     runtime: RuntimeDep,
 ) -> Response:
     """Remove an experience."""
     experience = strength_log.experience_of(work.session, client_id, experience_id)
-    return await _strength_post(
+    return _strength_post(
         request,
+        submitted,
         work,
         runtime,
         form_name="",
@@ -443,8 +475,12 @@ def _qualification_input(form: FormData) -> qualification_log.QualificationInput
 
 
 @router.post("/clients/{client_id}/qualifications", name="add_qualification")
-async def add_qualification(
-    request: Request, client_id: int, work: StrengthWork, runtime: RuntimeDep
+def add_qualification(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    work: StrengthWork,
+    runtime: RuntimeDep,
 ) -> Response:
     """Add a qualification or card: a partial qualification, the hygiene or work-safety card."""
 
@@ -457,16 +493,23 @@ async def add_qualification(
             now=runtime.clock.now(),
         )
 
-    return await _strength_post(
-        request, work, runtime, form_name="qualification", block="qualifications_list", action=add
+    return _strength_post(
+        request,
+        submitted,
+        work,
+        runtime,
+        form_name="qualification",
+        block="qualifications_list",
+        action=add,
     )
 
 
 @router.post("/clients/{client_id}/qualifications/{qualification_id}", name="edit_qualification")
-async def edit_qualification(
+def edit_qualification(
     request: Request,
-    client_id: int,
-    qualification_id: int,
+    submitted: SubmittedForm,
+    client_id: Id,
+    qualification_id: Id,
     work: StrengthWork,
     runtime: RuntimeDep,
 ) -> Response:
@@ -478,8 +521,9 @@ async def edit_qualification(
             work.session, row, _qualification_input(form), now=runtime.clock.now()
         )
 
-    return await _strength_post(
+    return _strength_post(
         request,
+        submitted,
         work,
         runtime,
         form_name=f"qualification-{qualification_id}",
@@ -491,17 +535,19 @@ async def edit_qualification(
 @router.post(
     "/clients/{client_id}/qualifications/{qualification_id}/remove", name="remove_qualification"
 )
-async def remove_qualification(
+def remove_qualification(
     request: Request,
-    client_id: int,
-    qualification_id: int,
+    submitted: SubmittedForm,
+    client_id: Id,
+    qualification_id: Id,
     work: StrengthWork,
     runtime: RuntimeDep,
 ) -> Response:
     """Remove a qualification or card (recorded by mistake)."""
     row = qualification_log.qualification_of(work.session, client_id, qualification_id)
-    return await _strength_post(
+    return _strength_post(
         request,
+        submitted,
         work,
         runtime,
         form_name="",
@@ -511,8 +557,12 @@ async def remove_qualification(
 
 
 @router.post("/clients/{client_id}/cv-contact", name="cv_contact")
-async def cv_contact(
-    request: Request, client_id: int, work: StrengthWork, runtime: RuntimeDep
+def cv_contact(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    work: StrengthWork,
+    runtime: RuntimeDep,
 ) -> Response:
     """The contact details the client chooses for the CV (all empty: none on the CV)."""
 
@@ -527,8 +577,14 @@ async def cv_contact(
             now=runtime.clock.now(),
         )
 
-    return await _strength_post(
-        request, work, runtime, form_name="cv_contact", block="cv_contact_form", action=save
+    return _strength_post(
+        request,
+        submitted,
+        work,
+        runtime,
+        form_name="cv_contact",
+        block="cv_contact_form",
+        action=save,
     )
 
 
@@ -538,7 +594,7 @@ async def cv_contact(
 @router.get("/clients/{client_id}/cv", response_class=HTMLResponse, name="cv")
 def cv_page(
     request: Request,
-    client_id: int,
+    client_id: Id,
     view: CVPage,
     runtime: RuntimeDep,
     lang: Annotated[str, Query(max_length=2)] = "",

@@ -22,8 +22,8 @@ from engine.auth import Authentication, LoginResult
 from engine.errors import CsrfRejected, Unauthenticated
 from engine.models import UserSession
 from engine.runtime import Runtime
-from engine.settings import Settings
-from web.deps import RuntimeDep
+from engine.settings import Settings, is_trusted_proxy
+from web.deps import RuntimeDep, get_runtime
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -55,8 +55,20 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
 
 
 def client_address(request: Request) -> str:
-    """The client's address (behind a proxy: run uvicorn with ``--proxy-headers``)."""
-    return request.client.host if request.client else "unknown"
+    """The client's address: the connection's peer, unless that peer is a proxy named in
+    ``POLKU_TRUSTED_PROXIES``; then the last address in ``X-Forwarded-For`` that is not one of
+    those proxies (the left part of the header is whatever the client sent, so it is never
+    believed). Without the setting the header is ignored (docs/operations.md, "Reverse proxy")."""
+    peer = request.client.host if request.client else "unknown"
+    networks = get_runtime(request).settings.trusted_proxy_networks
+    if not networks or not is_trusted_proxy(peer, networks):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
+    hops = [h for h in hops if h]
+    for hop in reversed(hops):
+        if not is_trusted_proxy(hop, networks):
+            return hop[:45]
+    return hops[0][:45] if hops else peer
 
 
 def check_origin(request: Request, settings: Settings) -> None:

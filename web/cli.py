@@ -18,8 +18,12 @@ def serve(
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
     reload: bool = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="worker processes (default: the number of CPUs)"),
+    ] = None,
 ) -> None:
-    """Serve the web app (uvicorn)."""
+    """Serve the web app (uvicorn, N worker processes)."""
     import uvicorn
 
     from engine.applog import uvicorn_log_config
@@ -37,6 +41,11 @@ def serve(
         host=host,
         port=port,
         reload=reload,
+        workers=None if reload else (workers or os.cpu_count() or 1),
+        # X-Forwarded-For is read by the app itself, and only from POLKU_TRUSTED_PROXIES
+        # (web/security.py, docs/operations.md "Reverse proxy"); uvicorn's own reading (which
+        # trusts 127.0.0.1 by default) stays off.
+        proxy_headers=False,
     )
 
 

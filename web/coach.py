@@ -31,6 +31,7 @@ from sqlmodel import col
 from engine import audit
 from engine import qualifications as qualification_log
 from engine.access import Basis, What, grants_for
+from engine.bounds import Id
 from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
 from engine.client_card import client_card
 from engine.clients import (
@@ -370,9 +371,7 @@ def client_context(
 
 
 @router.get("/clients/{client_id}", response_class=HTMLResponse, name="client")
-def client_page(
-    request: Request, client_id: int, view: ClientPage, runtime: RuntimeDep
-) -> Response:
+def client_page(request: Request, client_id: Id, view: ClientPage, runtime: RuntimeDep) -> Response:
     """The client: profile, the journey as a diagram, actions and "why not?", contacts,
     timeline."""
     return render(
@@ -385,7 +384,7 @@ def client_page(
 
 @router.post("/clients/{client_id}/advance", name="advance")
 def advance(
-    request: Request, client_id: int, work: Advance, runtime: RuntimeDep, posted: Posted
+    request: Request, client_id: Id, work: Advance, runtime: RuntimeDep, posted: Posted
 ) -> Response:
     """Move the client journey on; the engine checks the rules (``Journeys.advance``)."""
     session = work.session
@@ -445,7 +444,7 @@ CONTACT_FIELDS = tuple(NewContact.model_fields)
 
 @router.post("/clients/{client_id}/contacts", name="record_contact")
 def add_contact(
-    request: Request, client_id: int, work: ContactWork, runtime: RuntimeDep, posted: Posted
+    request: Request, client_id: Id, work: ContactWork, runtime: RuntimeDep, posted: Posted
 ) -> Response:
     """Record a contact of individual work (kontakti): how, when, how long, note, follow-up."""
     values = typed_values(posted, CONTACT_FIELDS)

@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from engine.access import Basis, What
 from engine.audit import DEFAULT_REPORT_YEARS, client_log
+from engine.bounds import Id
 from engine.coordinator import (
     DashboardFilter,
     dashboard,
@@ -205,7 +206,7 @@ def client_log_search(
 )
 def client_log_page(
     request: Request,
-    client_id: int,
+    client_id: Id,
     view: ClientLogPage,
     runtime: RuntimeDep,
     since: Text = "",

@@ -7,7 +7,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
+from engine import audit
+from engine.db import drop_after_commit
+from engine.errors import PolkuError
 from engine.runtime import Runtime
 
 
@@ -25,8 +29,28 @@ def _read_session(request: Request) -> Iterator[Session]:
 
 
 def _write_session(request: Request) -> Iterator[Session]:
-    with get_runtime(request).db.write() as session:
-        yield session
+    runtime = get_runtime(request)
+    # A refused request (409/422) still logs the client view its answer shows. Rather than
+    # take a second transaction for that row (on SQLite: queue for the write lock again behind
+    # every other writer), it rolls back to a savepoint and writes the row in this transaction.
+    refusal: PolkuError | None = None
+    with runtime.db.write() as session:
+        savepoint = session.begin_nested()
+        try:
+            yield session
+        except PolkuError as exc:
+            savepoint.rollback()
+            drop_after_commit(session)
+            view: audit.View | None = getattr(request.state, "client_view", None)
+            if view is not None:
+                audit.record_view(session, view)
+                request.state.client_view_logged = True
+            refusal = exc
+        else:
+            if savepoint.is_active:
+                savepoint.commit()
+    if refusal is not None:
+        raise refusal
 
 
 #: A read transaction for the request, committed before the response is sent (scope="function"),
@@ -34,3 +58,13 @@ def _write_session(request: Request) -> Iterator[Session]:
 ReadSessionDep = Annotated[Session, Depends(_read_session, scope="function")]
 #: A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed when the route returns.
 WriteSessionDep = Annotated[Session, Depends(_write_session, scope="function")]
+
+
+async def _submitted_form(request: Request) -> FormData:
+    """The submitted form, parsed on the event loop (no database work here); the route itself is
+    a plain ``def`` that FastAPI runs in its thread pool."""
+    return await request.form()
+
+
+#: The request's form (URL-encoded or multipart), for page routes that read fields by name.
+SubmittedForm = Annotated[FormData, Depends(_submitted_form)]

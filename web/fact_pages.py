@@ -21,6 +21,7 @@ from fastapi import Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from engine.access import What
+from engine.bounds import Id
 from engine.errors import InputRequired
 from engine.models import Client
 from web.deps import RuntimeDep
@@ -67,7 +68,7 @@ def facts_context(
 @router.get("/clients/{client_id}/facts", response_class=HTMLResponse, name="client_facts")
 def facts_page(
     request: Request,
-    client_id: int,
+    client_id: Id,
     view: FactsView,
     runtime: RuntimeDep,
     key: Annotated[str, Query(max_length=64)] = "",
@@ -82,7 +83,7 @@ def facts_page(
 @router.post("/clients/{client_id}/facts", name="record_client_fact")
 def record_fact(
     request: Request,
-    client_id: int,
+    client_id: Id,
     work: RecordFact,
     runtime: RuntimeDep,
     key: Annotated[str, Form(max_length=64)] = "",

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from engine.errors import Forbidden, InvalidInput, NotFound, PolkuError, Unauthenticated
+from web.deps import SubmittedForm
 from web.errors import status_of
 from web.templating import OobBlock, render, render_blocks, see_other, wants_fragment
 
@@ -28,13 +29,10 @@ T = TypeVar("T")
 NOT_VALUES = frozenset({"csrf_token"})
 
 
-async def posted_form(request: Request) -> FormData:
-    """The posted form (parsed once per request; the CSRF check has usually read it already)."""
-    return await request.form()
-
-
-#: The route's posted form, as a dependency.
-Posted = Annotated[FormData, Depends(posted_form)]
+#: The route's posted form, as a dependency (parsed once per request on the event loop; the
+#: route itself is a plain ``def``): :data:`web.deps.SubmittedForm` under the name page
+#: handlers read it by.
+Posted = SubmittedForm
 
 
 def form_text(form: FormData, name: str) -> str:

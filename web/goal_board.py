@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlmodel import Session
 
+from engine.bounds import Id
 from engine.gas import LEVELS
 from engine.goals import (
     LEVEL_FIELDS,
@@ -136,7 +137,7 @@ class GoalBoard:
 
 def goal_board(
     session: Session,
-    client_id: int,
+    client_id: Id,
     *,
     rho: float,
     today: date,

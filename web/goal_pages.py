@@ -23,6 +23,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from engine.access import What
+from engine.bounds import Id
 from engine.goals import (
     LEVEL_FIELDS,
     NewFollowUp,
@@ -126,7 +127,7 @@ def form_state(values: dict[str, str], done: Attempt[Any]) -> FormState:
 
 @router.post("/clients/{client_id}/goals", name="add_goal")
 def add_goal_page(
-    request: Request, client_id: int, work: SetGoal, runtime: RuntimeDep, posted: Posted
+    request: Request, client_id: Id, work: SetGoal, runtime: RuntimeDep, posted: Posted
 ) -> Response:
     """Set a goal with the client: the goal, its five levels, the baseline and the weight."""
     values = typed_values(posted, GOAL_FIELDS)
@@ -136,7 +137,7 @@ def add_goal_page(
 
 @router.post("/clients/{client_id}/goals/follow-ups", name="rate_goals")
 def rate_goals_page(
-    request: Request, client_id: int, work: RateGoals, runtime: RuntimeDep, posted: Posted
+    request: Request, client_id: Id, work: RateGoals, runtime: RuntimeDep, posted: Posted
 ) -> Response:
     """A follow-up: the date and every described goal's level, -2..+2."""
     values = typed_values(posted)
@@ -167,8 +168,8 @@ def rate_goals_page(
 @router.post("/clients/{client_id}/goals/{goal_id}", name="change_goal")
 def change_goal_page(
     request: Request,
-    client_id: int,
-    goal_id: int,
+    client_id: Id,
+    goal_id: Id,
     work: SetGoal,
     runtime: RuntimeDep,
     posted: Posted,

@@ -38,6 +38,7 @@ from starlette.datastructures import FormData
 
 from engine import audit
 from engine.access import Basis, What, authorise_client, authorise_group, grants_for
+from engine.bounds import Id
 from engine.caseload import CaseloadQuery, CaseloadRow, caseload
 from engine.errors import (
     Conflict,
@@ -78,7 +79,7 @@ from engine.pathway_keys import CLIENT_JOURNEY
 from engine.runtime import Runtime
 from web import i18n
 from web.coach import client_context, fragment_block, sorted_municipalities
-from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+from web.deps import ReadSessionDep, RuntimeDep, SubmittedForm, WriteSessionDep
 from web.errors import page_router
 from web.forms import Attempt, attempt, form_text, typed_values, whole_number
 from web.security import (
@@ -186,10 +187,14 @@ FORM_FIELDS = {"first_meeting": "first_date"}
 
 
 @router.post("/groups/new", name="new_group_submit")
-async def new_group_submit(
-    request: Request, principal: GroupCreator, runtime: RuntimeDep, session: WriteSessionDep
+def new_group_submit(
+    request: Request,
+    submitted: SubmittedForm,
+    principal: GroupCreator,
+    runtime: RuntimeDep,
+    session: WriteSessionDep,
 ) -> Response:
-    data = await request.form()
+    data = submitted
     form = NewGroupForm(
         name=form_text(data, "name")[:200],
         municipality_code=form_text(data, "municipality_code")[:3],
@@ -247,7 +252,7 @@ class Notice:
     allowed: list[str] = field(default_factory=list)
     possible_from: list[str] = field(default_factory=list)
     verdicts: list[Any] = field(default_factory=list)
-    membership_id: int | None = None
+    membership_id: Id | None = None
     trigger: str = ""
 
     @property
@@ -348,7 +353,7 @@ def candidates(
 @router.get("/groups/{group_id}", response_class=HTMLResponse, name="group")
 def group_page(
     request: Request,
-    group_id: int,
+    group_id: Id,
     view: GroupPage,
     runtime: RuntimeDep,
     q: Annotated[str, Query(max_length=100)] = "",
@@ -363,12 +368,12 @@ def group_page(
 
 
 @router.post("/groups/{group_id}/members", name="group_add_member")
-async def add_group_member(
-    request: Request, group_id: int, work: GroupWork, runtime: RuntimeDep
+def add_group_member(
+    request: Request, submitted: SubmittedForm, group_id: Id, work: GroupWork, runtime: RuntimeDep
 ) -> Response:
     """Add one of my clients to the group (invited); the client's care team decides whether I
     may (``What.group_invite``)."""
-    data = await request.form()
+    data = submitted
     client_id = whole_number(form_text(data, "client_id"))
     if client_id is None:
         raise InputRequired("client_id", "choose a client")
@@ -411,11 +416,16 @@ async def add_group_member(
 
 
 @router.post("/groups/{group_id}/sessions/{session_id}", name="edit_group_session")
-async def edit_group_session(
-    request: Request, group_id: int, session_id: int, work: ScheduleWork, runtime: RuntimeDep
+def edit_group_session(
+    request: Request,
+    submitted: SubmittedForm,
+    group_id: Id,
+    session_id: Id,
+    work: ScheduleWork,
+    runtime: RuntimeDep,
 ) -> Response:
     """Change one session's date, time and topic (the schedule shows no member data)."""
-    data = await request.form()
+    data = submitted
     when = _local(form_text(data, "date")[:10], form_text(data, "time")[:5])
     done = attempt(
         work.session,
@@ -476,12 +486,17 @@ def _member_name(detail: GroupDetail, membership_id: int) -> str:
 
 
 @router.post("/groups/{group_id}/members/{membership_id}/advance", name="group_member_advance")
-async def member_advance(
-    request: Request, group_id: int, membership_id: int, work: GroupWork, runtime: RuntimeDep
+def member_advance(
+    request: Request,
+    submitted: SubmittedForm,
+    group_id: Id,
+    membership_id: Id,
+    work: GroupWork,
+    runtime: RuntimeDep,
 ) -> Response:
     """Move a membership on (start attending, complete, drop out with a reason) and the client
     journey with it; refused whole (409/422) when either cannot move."""
-    data = await request.form()
+    data = submitted
     membership = membership_of(work.session, group_id, membership_id)
     client = work.session.get(Client, membership.client_id)
     assert client is not None
@@ -521,13 +536,18 @@ async def member_advance(
 
 
 @router.post("/groups/{group_id}/members/{membership_id}/consent", name="group_member_consent")
-async def member_consent(
-    request: Request, group_id: int, membership_id: int, work: GroupWork, runtime: RuntimeDep
+def member_consent(
+    request: Request,
+    submitted: SubmittedForm,
+    group_id: Id,
+    membership_id: Id,
+    work: GroupWork,
+    runtime: RuntimeDep,
 ) -> Response:
     """Record a member's consent to the co-leader's organisation seeing their name and
     attendance, given after the invitation (``consent_evidence``: verbal | written |
     electronic). Revoked on the client's referrals page."""
-    data = await request.form()
+    data = submitted
     membership = membership_of(work.session, group_id, membership_id)
     client = work.session.get(Client, membership.client_id)
     assert client is not None
@@ -561,11 +581,11 @@ async def member_consent(
 
 
 @router.post("/groups/{group_id}/attendance", name="group_attendance")
-async def attendance_toggle(
-    request: Request, group_id: int, work: GroupWork, runtime: RuntimeDep
+def attendance_toggle(
+    request: Request, submitted: SubmittedForm, group_id: Id, work: GroupWork, runtime: RuntimeDep
 ) -> Response:
     """One tap: mark a member present (``present=1``) or not (``0``) at one session."""
-    data = await request.form()
+    data = submitted
     membership_id = whole_number(form_text(data, "membership_id")) or 0
     session_id = whole_number(form_text(data, "session_id")) or 0
     membership = membership_of(work.session, group_id, membership_id)
@@ -618,11 +638,11 @@ async def attendance_toggle(
 
 
 @router.post("/clients/{client_id}/groups", name="client_group_invite")
-async def invite_client(
-    request: Request, client_id: int, work: InviteWork, runtime: RuntimeDep
+def invite_client(
+    request: Request, submitted: SubmittedForm, client_id: Id, work: InviteWork, runtime: RuntimeDep
 ) -> Response:
     """Invite the client to a group I lead (the membership starts in state invited)."""
-    data = await request.form()
+    data = submitted
     group_id = whole_number(form_text(data, "group_id"))
     error = ""
     status = 200

@@ -21,12 +21,13 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from engine.access import What
+from engine.bounds import Id
 from engine.clock import as_utc
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
 from engine.models import Organisation, OrganisationKind
 from engine.referrals import EVIDENCE, PACKET_FIELDS, ReferralState
 from web import i18n
-from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
+from web.deps import ReadSessionDep, RuntimeDep, SubmittedForm, WriteSessionDep
 from web.errors import page_router
 from web.forms import form_text, whole_number
 from web.security import ClientAccess, CurrentUser, PartnerWorker, client_rule, referral_rule
@@ -109,7 +110,7 @@ def _error_text(exc: Exception) -> str:
 
 
 def _inbox_context(
-    runtime: RuntimeDep, session: Any, organisation_id: int, state: str | None
+    runtime: RuntimeDep, session: Any, organisation_id: Id, state: str | None
 ) -> dict[str, Any]:
     found, counts = runtime.referrals.inbox(session, organisation_id, state)
     now = as_utc(runtime.clock.now())
@@ -140,7 +141,7 @@ def partner_inbox(
     return render(request, "partner/inbox.html", context)
 
 
-def _detail_context(runtime: RuntimeDep, view: ClientAccess, referral_id: int) -> dict[str, Any]:
+def _detail_context(runtime: RuntimeDep, view: ClientAccess, referral_id: Id) -> dict[str, Any]:
     found = runtime.referrals.get(view.session, referral_id)
     pathway = runtime.pathways.latest("referral")
     # the moves from here, from the pathway itself: the partner's page never loads the client
@@ -161,20 +162,20 @@ def _detail_context(runtime: RuntimeDep, view: ClientAccess, referral_id: int) -
     "/partner/referrals/{referral_id}", response_class=HTMLResponse, name="partner_referral"
 )
 def partner_referral(
-    request: Request, referral_id: int, view: PacketPage, runtime: RuntimeDep
+    request: Request, referral_id: Id, view: PacketPage, runtime: RuntimeDep
 ) -> Response:
     """One referral: the packet (only what was disclosed) and its status; move it on."""
     return render(request, "partner/referral.html", _detail_context(runtime, view, referral_id))
 
 
 @router.post("/partner/referrals/{referral_id}/advance", name="partner_advance")
-async def partner_advance(
-    request: Request, referral_id: int, work: WorkForm, runtime: RuntimeDep
+def partner_advance(
+    request: Request, submitted: SubmittedForm, referral_id: Id, work: WorkForm, runtime: RuntimeDep
 ) -> Response:
     """Accept, reject (reason), start work, hold (reason), complete / fail (outcome and note).
     From the inbox (``view=inbox``) htmx gets the list and the counts out of band; from the
     referral page its status block. A plain form post is answered with 303."""
-    form = await request.form()
+    form = submitted
     from_inbox = _text(form, "view") == "inbox"
     trigger = _text(form, "trigger") or ""
     error: str | None = None
@@ -225,7 +226,7 @@ async def partner_advance(
 # --- coach ----------------------------------------------------------------------------------------
 
 
-def _coach_context(runtime: RuntimeDep, view: ClientAccess, client_id: int) -> dict[str, Any]:
+def _coach_context(runtime: RuntimeDep, view: ClientAccess, client_id: Id) -> dict[str, Any]:
     from sqlalchemy import select
     from sqlmodel import col
 
@@ -265,7 +266,7 @@ def _coach_context(runtime: RuntimeDep, view: ClientAccess, client_id: int) -> d
 
 @router.get("/clients/{client_id}/referrals", response_class=HTMLResponse, name="referrals")
 def client_referrals(
-    request: Request, client_id: int, view: ReferralsPage, runtime: RuntimeDep
+    request: Request, client_id: Id, view: ReferralsPage, runtime: RuntimeDep
 ) -> Response:
     """The client's referrals with each status change, consents, and the form to refer."""
     with i18n.use_language(i18n.request_language(request)):
@@ -273,10 +274,15 @@ def client_referrals(
     return render(request, "referrals/client.html", context)
 
 
-async def _coach_post(
-    request: Request, access: ClientAccess, runtime: RuntimeDep, client_id: int, action: Any
+def _coach_post(
+    request: Request,
+    submitted: SubmittedForm,
+    access: ClientAccess,
+    runtime: RuntimeDep,
+    client_id: Id,
+    action: Any,
 ) -> Response:
-    form = await request.form()
+    form = submitted
     savepoint = access.session.begin_nested()
     try:
         action(form)
@@ -297,7 +303,9 @@ async def _coach_post(
 
 
 @router.post("/clients/{client_id}/referrals", name="refer")
-async def refer(request: Request, client_id: int, work: ReferForm, runtime: RuntimeDep) -> Response:
+def refer(
+    request: Request, submitted: SubmittedForm, client_id: Id, work: ReferForm, runtime: RuntimeDep
+) -> Response:
     """Send a referral from the form (303 back to the page; 422 with the reason on a refusal)."""
 
     def send(form: FormData) -> None:
@@ -315,12 +323,16 @@ async def refer(request: Request, client_id: int, work: ReferForm, runtime: Runt
             today=runtime.clock.today(),
         )
 
-    return await _coach_post(request, work, runtime, client_id, send)
+    return _coach_post(request, submitted, work, runtime, client_id, send)
 
 
 @router.post("/clients/{client_id}/consents", name="give_consent")
-async def consent(
-    request: Request, client_id: int, work: ConsentForm, runtime: RuntimeDep
+def consent(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    work: ConsentForm,
+    runtime: RuntimeDep,
 ) -> Response:
     """Record a consent from the form."""
 
@@ -338,12 +350,17 @@ async def consent(
             now=now,
         )
 
-    return await _coach_post(request, work, runtime, client_id, give)
+    return _coach_post(request, submitted, work, runtime, client_id, give)
 
 
 @router.post("/clients/{client_id}/consents/{consent_id}/revoke", name="revoke_consent")
-async def revoke(
-    request: Request, client_id: int, consent_id: int, work: ConsentForm, runtime: RuntimeDep
+def revoke(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    consent_id: Id,
+    work: ConsentForm,
+    runtime: RuntimeDep,
 ) -> Response:
     """Revoke a consent: the partner's access ends at once."""
 
@@ -352,12 +369,16 @@ async def revoke(
             work.session, work.principal, client_id, consent_id, runtime.clock.now()
         )
 
-    return await _coach_post(request, work, runtime, client_id, drop)
+    return _coach_post(request, submitted, work, runtime, client_id, drop)
 
 
 @router.post("/referrals/{referral_id}/cancel", name="cancel_referral")
-async def cancel(
-    request: Request, referral_id: int, work: CancelForm, runtime: RuntimeDep
+def cancel(
+    request: Request,
+    submitted: SubmittedForm,
+    referral_id: Id,
+    work: CancelForm,
+    runtime: RuntimeDep,
 ) -> Response:
     """The coach cancels a referral with a reason (303 back to the client's referrals page)."""
 
@@ -372,7 +393,7 @@ async def cancel(
             now=runtime.clock.now(),
         )
 
-    return await _coach_post(request, work, runtime, work.client_id, drop)
+    return _coach_post(request, submitted, work, runtime, work.client_id, drop)
 
 
 # --- notifications --------------------------------------------------------------------------------

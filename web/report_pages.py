@@ -27,6 +27,7 @@ from starlette.datastructures import FormData
 
 from engine import access
 from engine.access import Principal, What
+from engine.bounds import Id
 from engine.errors import Forbidden, InputRequired
 from engine.esf_export import FORMATS, export
 from engine.esf_report import GENDERS, Report, ReportQuery, build_report
@@ -43,7 +44,7 @@ from engine.projects import ProjectView, project_view, projects_of_organisation
 from engine.runtime import Runtime
 from web import i18n
 from web.charts import report_bar_chart as bar_chart
-from web.deps import RuntimeDep, WriteSessionDep
+from web.deps import RuntimeDep, SubmittedForm, WriteSessionDep
 from web.errors import page_router
 from web.security import ClientAccess, client_rule, principal_rule
 from web.templating import render, see_other
@@ -78,7 +79,7 @@ def _client(work: ClientAccess) -> Client:
 
 @router.get("/clients/{client_id}/participant", response_class=HTMLResponse, name="participant")
 def participant_page(
-    request: Request, client_id: int, view: ParticipantData, runtime: RuntimeDep
+    request: Request, client_id: Id, view: ParticipantData, runtime: RuntimeDep
 ) -> Response:
     """What was recorded of the client for each project: entry, exits, follow-ups, gaps."""
     records = participant_records(view.session, client_id)
@@ -102,7 +103,7 @@ class FormState:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _record(records: list[ParticipantRecord], project_id: int | None) -> ParticipantRecord | None:
+def _record(records: list[ParticipantRecord], project_id: Id | None) -> ParticipantRecord | None:
     if project_id is None:
         return records[0] if len(records) == 1 else None
     return next((r for r in records if r.project.id == project_id), None)
@@ -150,7 +151,7 @@ def _kind(kind: str) -> str:
 )
 def participant_form_page(
     request: Request,
-    client_id: int,
+    client_id: Id,
     kind: str,
     work: ParticipantFormWork,
     runtime: RuntimeDep,
@@ -183,16 +184,17 @@ def _answers(data: FormData) -> dict[str, str | list[str]]:
 
 
 @router.post("/clients/{client_id}/participant/{kind}", name="save_participant_form")
-async def save_participant_form(
+def save_participant_form(
     request: Request,
-    client_id: int,
+    submitted: SubmittedForm,
+    client_id: Id,
     kind: str,
     work: ParticipantFormWork,
     runtime: RuntimeDep,
 ) -> Response:
     """Save a filled form; 422 with the values kept and the field marked when it does not fit."""
     kind = _kind(kind)
-    data = await request.form()
+    data = submitted
     answers = _answers(data)
     raw_project = str(data.get("project_id") or "")
     raw_corrects = str(data.get("corrects_id") or "")
@@ -258,7 +260,7 @@ def _date(value: str, default: date, errors: dict[str, str], name: str) -> date:
         return default
 
 
-def authorise_project(session: Any, principal: Principal, project_id: int) -> ProjectView:
+def authorise_project(session: Any, principal: Principal, project_id: Id) -> ProjectView:
     project = project_view(session, project_id)
     if not access.can_report_project(principal, project.organisation_ids):
         raise Forbidden(f"user {principal.user_id} may not see the report of project {project_id}")
@@ -377,12 +379,16 @@ def funder_report_page(
 
 
 @router.post("/reports/funder/export", name="funder_report_export")
-async def funder_report_export(
-    request: Request, principal: FunderReporter, runtime: RuntimeDep, session: WriteSessionDep
+def funder_report_export(
+    request: Request,
+    submitted: SubmittedForm,
+    principal: FunderReporter,
+    runtime: RuntimeDep,
+    session: WriteSessionDep,
 ) -> Response:
     """The report as a file. Each export is a disclosure to the funder: one disclosure-log row
     per participant included; asking for exact figures is logged with them."""
-    data = await request.form()
+    data = submitted
     raw_project = str(data.get("project") or "")
     if not raw_project.isdigit():
         raise InputRequired("project", "choose a project")

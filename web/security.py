@@ -44,6 +44,7 @@ from starlette.routing import Mount, Route
 from engine import access, audit
 from engine.access import Basis, Principal, What
 from engine.auth import Authentication
+from engine.bounds import Id
 from engine.runtime import Runtime
 from web.authentication import (
     CSRF_FIELD,
@@ -259,7 +260,7 @@ class ClientAccess:
     the access row is in its transaction and commits (or rolls back) with the response."""
 
     principal: Principal
-    client_id: int
+    client_id: Id
     what: What
     basis: Basis
     session: Session
@@ -270,7 +271,7 @@ def _allow_client(
     session: Session,
     runtime: Runtime,
     principal: Principal,
-    client_id: int,
+    client_id: Id,
     what: What,
 ) -> ClientAccess:
     basis = access.authorise_client(session, principal, client_id, what, runtime.clock.today())
@@ -291,7 +292,7 @@ def client_rule(what: What, *, by: Literal["journey", "client"]) -> Callable[...
 
         def through_journey(
             request: Request,
-            journey_id: int,
+            journey_id: Id,
             auth: Annotated[Authentication, Depends(authentication)],
             session: WriteSessionDep,
             runtime: RuntimeDep,
@@ -303,7 +304,7 @@ def client_rule(what: What, *, by: Literal["journey", "client"]) -> Callable[...
 
     def through_client(
         request: Request,
-        client_id: int,
+        client_id: Id,
         auth: Annotated[Authentication, Depends(authentication)],
         session: WriteSessionDep,
         runtime: RuntimeDep,
@@ -320,7 +321,7 @@ def referral_rule(what: What) -> Callable[..., ClientAccess]:
 
     @declares(AccessRule(f"referral:{what}", f"engine.access grants for {what!s} of this referral"))
     def through_referral(
-        referral_id: int,
+        referral_id: Id,
         auth: Annotated[Authentication, Depends(authentication)],
         session: WriteSessionDep,
         runtime: RuntimeDep,
@@ -401,7 +402,7 @@ class GroupAccess:
     route, one row per member (:meth:`record`), in this transaction."""
 
     principal: Principal
-    group_id: int
+    group_id: Id
     what: What
     basis: Basis
     session: Session
@@ -435,7 +436,7 @@ def group_rule(what: What, *, name: str | None = None) -> Callable[..., GroupAcc
 
     @declares(AccessRule(name or f"group:{what}", f"engine.access group grants for {what!s} of it"))
     def through_group(
-        group_id: int,
+        group_id: Id,
         auth: Annotated[Authentication, Depends(authentication)],
         session: WriteSessionDep,
         runtime: RuntimeDep,

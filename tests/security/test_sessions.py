@@ -176,6 +176,64 @@ def test_throttling_per_address_across_usernames(timed: Runtime, http: TestClien
     assert login(http, user.username, code=totp_code(timed, user)).status_code == 429
 
 
+def test_the_address_limit_slows_down_and_never_locks_every_account_out(
+    timed: Runtime, http: TestClient, clock: FrozenClock
+) -> None:
+    """Behind one office proxy, a guesser's failures make the address wait a minute (the short
+    window), not lock every colleague out for the 15-minute account window (issue 11)."""
+    colleague = make_user(timed, Role.coach)
+    for i in range(5):
+        assert login(http, f"arvaus{i}", "vaara-salasana-1").status_code == 401
+    assert login(http, colleague.username, code=totp_code(timed, colleague)).status_code == 429
+    clock.advance(seconds=timed.settings.login_ip_window_seconds + 1)
+    assert login(http, colleague.username, code=totp_code(timed, colleague)).status_code == 200
+
+
+def test_the_account_limit_still_holds_after_the_address_window(
+    timed: Runtime, http: TestClient, clock: FrozenClock
+) -> None:
+    user = make_user(timed, Role.coach)
+    for _ in range(3):
+        assert login(http, user.username, "vaara-salasana-1").status_code == 401
+    clock.advance(seconds=timed.settings.login_ip_window_seconds + 1)
+    assert login(http, user.username, code=totp_code(timed, user)).status_code == 429
+
+
+def _guesses_from(http: TestClient, forwarded_for: str, n: int) -> list[int]:
+    return [
+        http.post(
+            "/api/auth/login",
+            json={"username": f"arvaus{i}", "password": "vaara-salasana-1"},
+            headers={"X-Forwarded-For": forwarded_for},
+        ).status_code
+        for i in range(n)
+    ]
+
+
+def test_x_forwarded_for_is_ignored_without_a_trusted_proxy(
+    make_runtime: Callable[..., Runtime], clock: FrozenClock
+) -> None:
+    """Without POLKU_TRUSTED_PROXIES a client cannot dodge the address limit by inventing a
+    new X-Forwarded-For for every guess: the connection's peer is the address."""
+    runtime = make_runtime(clock=clock, login_max_failures_per_ip=5)
+    http = TestClient(create_app(runtime=runtime))
+    statuses = [_guesses_from(http, f"198.51.100.{i}", 1)[0] for i in range(7)]
+    assert statuses == [401] * 5 + [429] * 2
+
+
+def test_x_forwarded_for_names_the_client_behind_a_trusted_proxy(
+    make_runtime: Callable[..., Runtime], clock: FrozenClock
+) -> None:
+    """Behind the proxy named in trusted_proxies each client address has its own limit, and a
+    forged left part of the header is not believed (the last untrusted hop is the client)."""
+    runtime = make_runtime(clock=clock, login_max_failures_per_ip=5, trusted_proxies="10.0.0.2")
+    http = TestClient(create_app(runtime=runtime), client=("10.0.0.2", 50000))
+    assert _guesses_from(http, "203.0.113.9", 5) == [401] * 5
+    assert _guesses_from(http, "192.0.2.1, 203.0.113.9", 1) == [429]
+    # another client behind the same proxy is not slowed down by the first one's guesses
+    assert _guesses_from(http, "203.0.113.8", 1) == [401]
+
+
 def test_failed_attempts_keep_no_username_in_clear(timed: Runtime, http: TestClient) -> None:
     login(http, "Salasana-kirjoitettu-tunnukseksi", "x")
     with timed.db.read() as session:

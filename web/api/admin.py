@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from sqlmodel import col, select
 
+from engine.bounds import Id
 from engine.errors import InputRequired
 from engine.models import User
 from web.api.schemas import UserCreate, UserCreated, UserOut
@@ -56,7 +57,7 @@ def create_user(
 
 @router.post("/users/{user_id}/disable", response_model=UserOut)
 def disable_user(
-    user_id: int, admin: UserManager, runtime: RuntimeDep, session: WriteSessionDep
+    user_id: Id, admin: UserManager, runtime: RuntimeDep, session: WriteSessionDep
 ) -> UserOut:
     """Disable a user: their sessions end and API tokens are revoked at once."""
     if user_id == admin.user_id:

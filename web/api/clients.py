@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from engine.access import What
 from engine.audit import client_log
+from engine.bounds import Id
 from engine.clients import add_care_team_member, care_team, end_care_team_membership
 from engine.models import CareTeam
 from web.api.schemas import (
@@ -46,7 +47,7 @@ def member_out(row: CareTeam) -> CareTeamMemberOut:
 
 
 @router.get("/{client_id}/care-team", response_model=CareTeamOut, responses=ERRORS)
-def read_care_team(client_id: int, view: CareTeamAccess) -> CareTeamOut:
+def read_care_team(client_id: Id, view: CareTeamAccess) -> CareTeamOut:
     """Everyone who is, was or will be in the client's care team, with their dates."""
     rows = care_team(view.session, client_id)
     return CareTeamOut(client_id=client_id, members=[member_out(r) for r in rows])
@@ -59,7 +60,7 @@ def read_care_team(client_id: int, view: CareTeamAccess) -> CareTeamOut:
     responses=ERRORS,
 )
 def add_member(
-    client_id: int, body: CareTeamAdd, work: CareTeamAccess, runtime: RuntimeDep
+    client_id: Id, body: CareTeamAdd, work: CareTeamAccess, runtime: RuntimeDep
 ) -> CareTeamMemberOut:
     """Add a coach of the same organisation to the care team (from today unless dated)."""
     row = add_care_team_member(
@@ -79,7 +80,7 @@ def add_member(
     "/{client_id}/care-team/{user_id}/end", response_model=CareTeamMemberOut, responses=ERRORS
 )
 def end_member(
-    client_id: int, user_id: int, body: CareTeamEnd, work: CareTeamAccess, runtime: RuntimeDep
+    client_id: Id, user_id: Id, body: CareTeamEnd, work: CareTeamAccess, runtime: RuntimeDep
 ) -> CareTeamMemberOut:
     """End a membership; its last day (inclusive) is today unless given."""
     row = end_care_team_membership(
@@ -93,7 +94,7 @@ def end_member(
 
 @router.get("/{client_id}/log", response_model=ClientLogOut, responses=ERRORS)
 def read_client_log(
-    client_id: int,
+    client_id: Id,
     view: ClientLogAccess,
     runtime: RuntimeDep,
     since: Annotated[datetime | None, Query(description="Start (default: 2 years ago)")] = None,

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
 from engine.access import What
+from engine.bounds import Id
 from engine.gas import LEVELS
 from engine.goals import (
     NewGoal,
@@ -69,7 +70,7 @@ class GoalOut(BaseModel):
 
 
 class RatingIn(Strict):
-    goal_id: int
+    goal_id: Id
     level: Level
 
 
@@ -91,7 +92,7 @@ class ScorePointOut(BaseModel):
 
 
 class GoalsOut(BaseModel):
-    client_id: int
+    client_id: Id
     rho: float
     goals: list[GoalOut]
     t_scores: list[ScorePointOut]
@@ -134,7 +135,7 @@ def goals_out(access: ClientAccess, rho: float) -> GoalsOut:
 
 
 @router.get("/{client_id}/goals", response_model=GoalsOut, responses=ERRORS)
-def read_goals(client_id: int, view: GoalsView, runtime: RuntimeDep) -> GoalsOut:
+def read_goals(client_id: Id, view: GoalsView, runtime: RuntimeDep) -> GoalsOut:
     """The client's goals with their five levels, and the T-score at the baseline and at each
     follow-up with its change from the previous point and from the baseline."""
     return goals_out(view, runtime.settings.gas_rho)
@@ -146,7 +147,7 @@ def read_goals(client_id: int, view: GoalsView, runtime: RuntimeDep) -> GoalsOut
     response_model=GoalOut,
     responses=ERRORS,
 )
-def create_goal(client_id: int, body: GoalCreate, work: SetGoal, runtime: RuntimeDep) -> GoalOut:
+def create_goal(client_id: Id, body: GoalCreate, work: SetGoal, runtime: RuntimeDep) -> GoalOut:
     """Set a goal with the client (a draft until all five levels are described)."""
     goal = add_goal(
         work.session,
@@ -169,7 +170,7 @@ def create_goal(client_id: int, body: GoalCreate, work: SetGoal, runtime: Runtim
     responses=ERRORS,
 )
 def create_follow_up(
-    client_id: int, body: FollowUpCreate, work: RateGoals, runtime: RuntimeDep
+    client_id: Id, body: FollowUpCreate, work: RateGoals, runtime: RuntimeDep
 ) -> GoalsOut:
     """Rate every described goal on one date (a correction is a new follow-up on the same
     date); answers with the goals and the new T-score series."""
@@ -188,7 +189,7 @@ def create_follow_up(
 # after follow-ups: "follow-ups" is not a goal id
 @router.post("/{client_id}/goals/{goal_id}", response_model=GoalOut, responses=ERRORS)
 def change_goal(
-    client_id: int, goal_id: int, body: GoalCreate, work: SetGoal, runtime: RuntimeDep
+    client_id: Id, goal_id: Id, body: GoalCreate, work: SetGoal, runtime: RuntimeDep
 ) -> GoalOut:
     """Change a goal that has not been rated yet (all fields, as when it was set); a rated goal
     is history: 422 on ``goal``, add a new goal instead."""

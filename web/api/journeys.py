@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, status
 
 from engine import audit
 from engine.access import Basis, What
+from engine.bounds import Id
 from engine.clients import NewClient, register_client
 from engine.journeys import AdvanceInput, TriggerOption
 from engine.models import Journey, JourneyEvent
@@ -113,7 +114,7 @@ def create_client(
 
 
 @router.get("/journeys/{journey_id}", response_model=JourneyDetail, responses=ERRORS)
-def read_journey(journey_id: int, view: JourneyAccess, runtime: RuntimeDep) -> JourneyDetail:
+def read_journey(journey_id: Id, view: JourneyAccess, runtime: RuntimeDep) -> JourneyDetail:
     """A journey with its whole event log, oldest first."""
     journey, _client = runtime.journeys.get(view.session, journey_id)
     events = runtime.journeys.events(view.session, journey_id)
@@ -123,7 +124,7 @@ def read_journey(journey_id: int, view: JourneyAccess, runtime: RuntimeDep) -> J
 
 
 @router.get("/journeys/{journey_id}/triggers", response_model=TriggersOut, responses=ERRORS)
-def list_triggers(journey_id: int, view: TriggersView, runtime: RuntimeDep) -> TriggersOut:
+def list_triggers(journey_id: Id, view: TriggersView, runtime: RuntimeDep) -> TriggersOut:
     """The moves possible now, and the blocked ones with each rule's reason."""
     journey, client = runtime.journeys.get(view.session, journey_id)
     options = runtime.journeys.available(
@@ -141,7 +142,7 @@ def list_triggers(journey_id: int, view: TriggersView, runtime: RuntimeDep) -> T
 
 @router.post("/journeys/{journey_id}/advance", response_model=AdvanceOut, responses=ERRORS)
 def advance_journey(
-    journey_id: int, body: AdvanceInput, work: AdvanceAccess, runtime: RuntimeDep
+    journey_id: Id, body: AdvanceInput, work: AdvanceAccess, runtime: RuntimeDep
 ) -> AdvanceOut:
     """Fire a trigger, as the logged-in coach. 409 on a conflict or an impossible trigger (naming
     the allowed ones), 422 when a rule blocks it (with every rule's reason) or a reason/outcome

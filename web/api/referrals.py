@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
 from engine.access import What
+from engine.bounds import Id
 from engine.clock import as_utc
 from engine.fhir import referral_task
 from engine.models import Consent, PartnerService
@@ -54,7 +55,7 @@ PacketField = Literal["name", "contact", "birth_date", "facts", "goals", "handof
 
 
 class ConsentIn(Strict):
-    organisation_id: int
+    organisation_id: Id
     scope: list[PacketField] = Field(min_length=1)
     purpose: str = Field(min_length=1, max_length=500)
     evidence: Literal["verbal", "written", "electronic"]
@@ -63,8 +64,8 @@ class ConsentIn(Strict):
 
 class ConsentOut(BaseModel):
     id: int
-    client_id: int
-    organisation_id: int
+    client_id: Id
+    organisation_id: Id
     scope: list[str]
     purpose: str
     given_at: datetime
@@ -91,7 +92,7 @@ class ConsentOut(BaseModel):
 class ReferralIn(Strict):
     target_key: str = Field(min_length=1, max_length=200)
     fields: list[PacketField] = Field(default_factory=list)
-    consent_id: int | None = None
+    consent_id: Id | None = None
     statutory_basis: str | None = Field(default=None, max_length=64)
     goals: str | None = Field(default=None, max_length=2000)
     handoff_note: str | None = Field(default=None, max_length=2000)
@@ -115,10 +116,10 @@ class HistoryOut(EventOut):
 
 class ReferralOut(BaseModel):
     id: int
-    client_id: int
+    client_id: Id
     target_key: str
     service_type: str
-    to_organisation_id: int
+    to_organisation_id: Id
     state: str
     state_label: dict[str, str]
     version: int
@@ -126,7 +127,7 @@ class ReferralOut(BaseModel):
     due_at: datetime
     overdue: bool
     expired_at: datetime | None
-    consent_id: int | None
+    consent_id: Id | None
     statutory_basis: str | None
 
 
@@ -141,7 +142,7 @@ class InboxOut(BaseModel):
 
 
 class ReferralAdvanceOut(BaseModel):
-    referral_id: int
+    referral_id: Id
     state: str
     version: int
     event: EventOut
@@ -150,14 +151,14 @@ class ReferralAdvanceOut(BaseModel):
 class NotificationOut(BaseModel):
     id: int
     kind: str
-    referral_id: int | None
+    referral_id: Id | None
     created_at: datetime
     read_at: datetime | None
 
 
 class ServiceIn(Strict):
     target_key: str = Field(min_length=1, max_length=200)
-    organisation_id: int
+    organisation_id: Id
     service_type: str = Field(max_length=64)
     municipality_code: str = Field(pattern=r"^\d{3}$")
     capacity: int | None = Field(default=None, ge=0)
@@ -207,7 +208,7 @@ def referral_detail(
 
 
 @router.get("/clients/{client_id}/consents", response_model=list[ConsentOut], responses=ERRORS)
-def list_consents(client_id: int, view: ConsentAccess, runtime: RuntimeDep) -> list[ConsentOut]:
+def list_consents(client_id: Id, view: ConsentAccess, runtime: RuntimeDep) -> list[ConsentOut]:
     """The client's consents to disclosure (suostumukset), revoked ones included."""
     return [ConsentOut.of(c) for c in runtime.referrals.consents(view.session, client_id)]
 
@@ -219,7 +220,7 @@ def list_consents(client_id: int, view: ConsentAccess, runtime: RuntimeDep) -> l
     responses=ERRORS,
 )
 def give_consent(
-    client_id: int, body: ConsentIn, work: ConsentAccess, runtime: RuntimeDep
+    client_id: Id, body: ConsentIn, work: ConsentAccess, runtime: RuntimeDep
 ) -> ConsentOut:
     """Record the client's consent to disclose the chosen packet fields to one partner."""
     now = runtime.clock.now()
@@ -241,7 +242,7 @@ def give_consent(
     "/clients/{client_id}/consents/{consent_id}/revoke", response_model=ConsentOut, responses=ERRORS
 )
 def revoke_consent(
-    client_id: int, consent_id: int, work: ConsentAccess, runtime: RuntimeDep
+    client_id: Id, consent_id: Id, work: ConsentAccess, runtime: RuntimeDep
 ) -> ConsentOut:
     """Revoke a consent: the partner loses access to the packet with the next request."""
     consent = runtime.referrals.revoke_consent(
@@ -251,9 +252,7 @@ def revoke_consent(
 
 
 @router.get("/clients/{client_id}/referrals", response_model=list[ReferralDetail], responses=ERRORS)
-def list_referrals(
-    client_id: int, view: ReferralsView, runtime: RuntimeDep
-) -> list[ReferralDetail]:
+def list_referrals(client_id: Id, view: ReferralsView, runtime: RuntimeDep) -> list[ReferralDetail]:
     """The client's referrals, newest first, each with its status history (who, when, why)."""
     return [
         referral_detail(runtime, view, found)
@@ -268,7 +267,7 @@ def list_referrals(
     responses=ERRORS,
 )
 def create_referral(
-    client_id: int, body: ReferralIn, work: ReferAccess, runtime: RuntimeDep
+    client_id: Id, body: ReferralIn, work: ReferAccess, runtime: RuntimeDep
 ) -> ReferralDetail:
     """Send a referral to a target the plugins allow for this client (422 with the rules'
     reasons otherwise), under a consent within its scope or a named statutory basis."""
@@ -285,7 +284,7 @@ def create_referral(
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralDetail, responses=ERRORS)
-def read_referral(referral_id: int, view: ReferralView, runtime: RuntimeDep) -> ReferralDetail:
+def read_referral(referral_id: Id, view: ReferralView, runtime: RuntimeDep) -> ReferralDetail:
     """One referral: the packet (all the partner ever sees) and the status history."""
     return referral_detail(runtime, view, runtime.referrals.get(view.session, referral_id))
 
@@ -293,7 +292,7 @@ def read_referral(referral_id: int, view: ReferralView, runtime: RuntimeDep) -> 
 def _advance(
     runtime: RuntimeDep,
     work: ClientAccess,
-    referral_id: int,
+    referral_id: Id,
     trigger: str,
     reason: str | None,
     outcome: str | None,
@@ -321,7 +320,7 @@ def _advance(
     "/referrals/{referral_id}/advance", response_model=ReferralAdvanceOut, responses=ERRORS
 )
 def advance_referral(
-    referral_id: int, body: ReferralAdvanceIn, work: ReferralWork, runtime: RuntimeDep
+    referral_id: Id, body: ReferralAdvanceIn, work: ReferralWork, runtime: RuntimeDep
 ) -> ReferralAdvanceOut:
     """The receiving partner answers and reports: accept, reject (reason), start_work, hold
     (reason),
@@ -333,14 +332,14 @@ def advance_referral(
 
 @router.post("/referrals/{referral_id}/cancel", response_model=ReferralAdvanceOut, responses=ERRORS)
 def cancel_referral(
-    referral_id: int, body: CancelIn, work: CancelAccess, runtime: RuntimeDep
+    referral_id: Id, body: CancelIn, work: CancelAccess, runtime: RuntimeDep
 ) -> ReferralAdvanceOut:
     """The coach cancels a referral (a reason is required)."""
     return _advance(runtime, work, referral_id, "cancel", body.reason, None, body.expected_version)
 
 
 @router.get("/referrals/{referral_id}/fhir", responses=ERRORS)
-def referral_fhir(referral_id: int, view: FhirAccess, runtime: RuntimeDep) -> dict[str, Any]:
+def referral_fhir(referral_id: Id, view: FhirAccess, runtime: RuntimeDep) -> dict[str, Any]:
     """The referral as an HL7 FHIR R4 Task with its ServiceRequest contained."""
     found = runtime.referrals.get(view.session, referral_id)
     events = [e for e, _name in runtime.referrals.history(view.session, found.referral)]

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.access import What
+from engine.bounds import Id
 from engine.models import Client, ClientFact
 from engine.rules import Municipality, ReferralOption
 from web.api.schemas import VerdictOut
@@ -51,7 +52,7 @@ class FactOut(BaseModel):
 
 
 class FactsOut(BaseModel):
-    client_id: int
+    client_id: Id
     as_of: date | None
     facts: list[FactOut]
 
@@ -88,7 +89,7 @@ class ReferralOptionOut(BaseModel):
 
 
 class ReferralOptionsOut(BaseModel):
-    client_id: int
+    client_id: Id
     on: date
     municipality: MunicipalityOut | None
     options: list[ReferralOptionOut]
@@ -155,7 +156,7 @@ def list_municipalities(_user: CurrentUser, runtime: RuntimeDep) -> list[Municip
 
 @router.get("/clients/{client_id}/facts", response_model=FactsOut, responses=ERRORS)
 def read_facts(
-    client_id: int,
+    client_id: Id,
     view: FactsAccess,
     runtime: RuntimeDep,
     as_of: date | None = None,
@@ -179,7 +180,7 @@ def read_facts(
     responses=ERRORS,
 )
 def record_fact(
-    client_id: int, body: FactIn, work: RecordFactAccess, runtime: RuntimeDep
+    client_id: Id, body: FactIn, work: RecordFactAccess, runtime: RuntimeDep
 ) -> FactOut:
     """Record a dated fact about the client (a change or correction is a new row)."""
     fact = runtime.facts.record(
@@ -197,7 +198,7 @@ def record_fact(
     "/clients/{client_id}/referral-options", response_model=ReferralOptionsOut, responses=ERRORS
 )
 def referral_options(
-    client_id: int, view: OptionsAccess, runtime: RuntimeDep, on: date | None = None
+    client_id: Id, view: OptionsAccess, runtime: RuntimeDep, on: date | None = None
 ) -> ReferralOptionsOut:
     """Every follow-on pathway and service offered in the client's municipality: eligible, or
     blocked with each rule's reason (fi/sv/en) and legal source, assessed as of ``on``

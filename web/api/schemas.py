@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.bounds import Id
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -22,7 +24,7 @@ class VerdictOut(BaseModel):
 class EventOut(BaseModel):
     seq: int
     occurred_at: datetime
-    actor_id: int | None
+    actor_id: Id | None
     trigger: str
     from_state: str | None
     to_state: str
@@ -34,7 +36,7 @@ class EventOut(BaseModel):
 
 class JourneyOut(BaseModel):
     id: int
-    client_id: int
+    client_id: Id
     pathway_key: str
     pathway_version: int
     state: str
@@ -75,7 +77,7 @@ class TriggerOut(BaseModel):
 
 
 class TriggersOut(BaseModel):
-    journey_id: int
+    journey_id: Id
     state: str
     version: int
     allowed: list[TriggerOut]
@@ -83,7 +85,7 @@ class TriggersOut(BaseModel):
 
 
 class AdvanceOut(BaseModel):
-    journey_id: int
+    journey_id: Id
     state: str
     version: int
     event: EventOut
@@ -109,7 +111,7 @@ class MeOut(BaseModel):
     username: str
     display_name: str
     role: str
-    organisation_id: int | None
+    organisation_id: Id | None
     #: Send it back as the X-CSRF-Token header on every POST (None for bearer tokens).
     csrf_token: str | None
 
@@ -121,7 +123,7 @@ class UserCreate(Strict):
     username: str = Field(min_length=2, max_length=100)
     display_name: str = Field(min_length=1, max_length=200)
     role: str = Field(pattern=r"^(coach|coordinator|partner|admin)$")
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
     #: The initial password (12-256 characters); the user changes it.
     password: str = Field(min_length=12, max_length=256)
 
@@ -131,7 +133,7 @@ class UserOut(BaseModel):
     username: str
     display_name: str
     role: str
-    organisation_id: int | None
+    organisation_id: Id | None
     is_active: bool
     totp_enrolled: bool
 
@@ -146,7 +148,7 @@ class UserCreated(BaseModel):
 
 
 class CareTeamAdd(Strict):
-    user_id: int
+    user_id: Id
     valid_from: date | None = None
     valid_to: date | None = None
     #: goal_coach, job_coach, outreach_worker, municipal_contact or other (engine CareTeamRole).
@@ -160,23 +162,23 @@ class CareTeamEnd(Strict):
 
 class CareTeamMemberOut(BaseModel):
     id: int
-    client_id: int
-    user_id: int
+    client_id: Id
+    user_id: Id
     valid_from: date
     valid_to: date | None
     role: str
 
 
 class CareTeamOut(BaseModel):
-    client_id: int
+    client_id: Id
     members: list[CareTeamMemberOut]
 
 
 class AccessEntryOut(BaseModel):
     at: datetime
-    user_id: int
+    user_id: Id
     user_name: str
-    organisation_id: int | None
+    organisation_id: Id | None
     organisation_name: str | None
     what: str
     basis: str
@@ -184,7 +186,7 @@ class AccessEntryOut(BaseModel):
 
 class DisclosureEntryOut(BaseModel):
     at: datetime
-    organisation_id: int
+    organisation_id: Id
     organisation_name: str
     what: str
     basis: str
@@ -194,7 +196,7 @@ class DisclosureEntryOut(BaseModel):
 class ClientLogOut(BaseModel):
     """Who viewed the client's data and who received it (Client Data Act 703/2023 §11)."""
 
-    client_id: int
+    client_id: Id
     since: datetime
     until: datetime
     accessed: list[AccessEntryOut]
@@ -211,6 +213,6 @@ class FunnelStageOut(BaseModel):
 
 class FunnelOut(BaseModel):
     pathway: str
-    organisation_id: int
+    organisation_id: Id
     municipality_code: str | None
     stages: list[FunnelStageOut]
