@@ -37,6 +37,7 @@ from engine.rules import (
     residents_only,
     waiting_list,
 )
+from engine.statutory import StatutoryBasis
 from engine.views import ClientView, EventView, JourneyView
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "RuleContext",
     "Scale",
     "ServiceProvider",
+    "StatutoryBasis",
     "Texts",
     "Verdict",
     "age_under",

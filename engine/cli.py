@@ -190,22 +190,28 @@ def db_roles(
 def db_verify() -> None:
     """Prove that every journey's state agrees with its event log and that the hash chains of
     the event, access and disclosure logs hold; name the first broken row of each stream.
+    Also that every client journey agrees with its follow-on referrals (the referral loop).
     Exit 1 on any problem."""
     from engine.chain import verify_database
+    from engine.integrity import verify_referral_loops
     from engine.runtime import Runtime
 
     runtime = Runtime()
     with runtime.db.read() as session:
         found = verify_database(session)
+        loops = verify_referral_loops(session)
     for problem in found.problems:
         err.print(problem, highlight=False)
-    if not found.ok:
+    for loop in loops:
+        err.print(f"journey {loop.journey_id}: {loop.problem}", highlight=False)
+    if not found.ok or loops:
         raise typer.Exit(1)
     out.print(
         f"every journey ({found.journeys}) agrees with its event log; "
         f"{found.rows} log rows in {found.streams} hash chains verified",
         highlight=False,
     )
+    out.print("every client journey agrees with its follow-on referrals")
 
 
 @app.command("backup")

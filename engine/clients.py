@@ -18,9 +18,10 @@ from pydantic import EmailStr, Field, ValidationInfo, field_validator
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
+from engine import dates
 from engine.access import Principal, What, can_create_client, require, visible_clients
 from engine.errors import InputRequired, NotFound
-from engine.inputs import EARLIEST_DATE, Checks, Input, blank_is_none, checks_of, validated
+from engine.inputs import Checks, Input, blank_is_none, checks_of, validated
 from engine.journeys import Journeys
 from engine.models import CareTeam, CareTeamRole, Client, Journey, Role, User
 from engine.pathway_keys import CLIENT_JOURNEY
@@ -93,11 +94,15 @@ class NewClient(Input):
     @field_validator("birth_date")
     @classmethod
     def plausible(cls, born: date | None, info: ValidationInfo) -> date | None:
+        """The one birth-date rule (:func:`engine.dates.birth_date_problem`: not in the future,
+        a working age), judged where today is known (the engine's own validation; a bare parse
+        of the API body defers to it)."""
         checks = checks_of(info)
-        if born is not None and born < EARLIEST_DATE:
-            raise ValueError(f"a birth date is on or after {EARLIEST_DATE.isoformat()}")
-        if born is not None and checks is not None and born > checks.today:
-            raise ValueError("a birth date is not in the future")
+        if born is None or checks is None:
+            return born
+        problem = dates.birth_date_problem(born, checks.today)
+        if problem is not None:
+            raise ValueError(problem)
         return born
 
 

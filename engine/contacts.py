@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from engine import dates
 from engine.bounds import BoundedDate, BoundedDateTime, Id
 from engine.clock import as_utc
 from engine.errors import InvalidInput
@@ -98,12 +99,23 @@ def record_contact(
     coach_id: int,
     contact: NewContact | Mapping[str, Any],
     checks: Checks,
+    next_contact_max_days: int = dates.NEXT_CONTACT_MAX_DAYS,
 ) -> ContactEntry:
     """Add one contact to the client's log, written by ``coach_id`` (with the pair worker in
-    pair work); :class:`~engine.errors.InvalidInput` names each field that is wrong
-    (:class:`NewContact`, checked at ``checks.now``)."""
+    pair work); :class:`~engine.errors.InvalidInput` names each
+    field that is wrong (:class:`NewContact`, checked at ``checks.now``), and the date rules of
+    :mod:`engine.dates` (:class:`~engine.errors.InputRequired`): not before the client's birth
+    or registration, the next contact within ``next_contact_max_days``."""
     assert checks.now is not None
     new = validated(NewContact, contact, checks)
+    on = as_utc(new.occurred_at or checks.now).date()
+    client = session.get(Client, client_id)
+    if client is not None:
+        dates.check_not_before(on, client.birth_date, "occurred_at", "the client's birth")
+        dates.check_not_before(
+            on, as_utc(client.created_at).date(), "occurred_at", "the client was recorded"
+        )
+    dates.check_next_contact(new.next_contact_on, on, next_contact_max_days)
     if new.pair_worker_id is not None and new.pair_worker_id not in {
         user_id for user_id, _name in pair_worker_choices(session, client_id, coach_id)
     }:

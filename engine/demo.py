@@ -57,8 +57,6 @@ FORWARD = (
     "set_goals",
     "start_group_work",
     "start_individual_work",
-    "refer",
-    "start_follow_on",
     "close",
 )
 DETOURS = ("pause", "resume", "drop_out", "re_engage", "decline", "reach_again")
@@ -369,9 +367,11 @@ def load_referrals(
     """Referrals in different states to the demo partner (DEMO_PARTNERS[0]): the plugins'
     eligible targets of the demo clients go into the partner catalogue, each referral is sent
     with the client's consent and moved on by the demo partner. Returns how many were sent."""
+    from engine import consents, partner_catalogue
     from engine.access import Principal
+    from engine.consents import PACKET_FIELDS
     from engine.errors import PolkuError
-    from engine.referrals import PACKET_FIELDS, SERVICE_TYPES
+    from engine.partner_catalogue import SERVICE_TYPES
 
     coach = Principal(people[DEMO_LOGINS[0].username], Role.coach, project_id)
     partner_login = DEMO_LOGINS[2]
@@ -408,7 +408,7 @@ def load_referrals(
                 if not eligible:
                     continue
                 target = eligible[0].target
-                runtime.referrals.save_service(
+                partner_catalogue.save_service(
                     session,
                     target_key=target.key,
                     organisation_id=partner_org,
@@ -422,7 +422,7 @@ def load_referrals(
                     response_days=14,
                     notify_email=None,
                 )
-                consent = runtime.referrals.give_consent(
+                consent = consents.record_consent(
                     session,
                     coach,
                     client_id,

@@ -76,19 +76,34 @@ class MovedElsewhere(PolkuError):
 
     code = "moved_elsewhere"
 
-    #: pathway -> where its journeys are moved
+    #: pathway (or a transition's ``moved_by``) -> where its journeys are moved
     ROUTES = {
         "referral": "POST /api/referrals/{referral_id}/advance or /cancel",
         "group_membership": "POST /groups/{group_id}/members/{membership_id}/advance",
     }
+    #: a transition's ``moved_by`` -> the route that fires it (the referral loop)
+    MOVED_BY = {
+        "referral": (
+            "a follow-on referral: send one with POST /api/clients/{client_id}/referrals "
+            "(page /clients/{client_id}/referrals); the partner's and the coach's moves on it "
+            "(POST /api/referrals/{referral_id}/advance or /cancel) move the journey"
+        ),
+    }
 
-    def __init__(self, pathway: str):
-        self.pathway = pathway
-        where = self.ROUTES.get(pathway, "its own routes")
-        super().__init__(f"a {pathway} journey is moved only through {where}")
+    def __init__(self, pathway: str, trigger: str | None = None, moved_by: str | None = None):
+        self.pathway, self.trigger, self.moved_by = pathway, trigger, moved_by
+        if moved_by is not None:
+            where = self.MOVED_BY.get(moved_by, moved_by)
+            super().__init__(f"{trigger!r} of a {pathway} journey happens only through {where}")
+        else:
+            where = self.ROUTES.get(pathway, "its own routes")
+            super().__init__(f"a {pathway} journey is moved only through {where}")
 
     def as_dict(self) -> dict[str, Any]:
-        return super().as_dict() | {"pathway": self.pathway}
+        extra: dict[str, Any] = {"pathway": self.pathway}
+        if self.moved_by is not None:
+            extra |= {"trigger": self.trigger, "moved_by": self.moved_by}
+        return super().as_dict() | extra
 
 
 class GuardRejected(PolkuError):

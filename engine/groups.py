@@ -40,6 +40,7 @@ from sqlmodel import Session, col
 from engine.access import Principal
 from engine.clients import latest_client_journey, lock_client
 from engine.clock import as_utc
+from engine.consents import EVIDENCE, record_consent
 from engine.errors import InputRequired, InvalidTransition, NotFound
 from engine.group_access import (
     CO_LEADER_PURPOSE,
@@ -62,7 +63,6 @@ from engine.models import (
     User,
 )
 from engine.pathway_keys import CLIENT_JOURNEY, GROUP_MEMBERSHIP
-from engine.referrals import EVIDENCE, record_consent
 from engine.views import EventView
 
 PATHWAY = GROUP_MEMBERSHIP
@@ -379,7 +379,7 @@ def consent_to_co_leader(
     now: datetime,
 ) -> Consent | None:
     """Record the client's consent to the group's co-leader's organisation seeing their name and
-    attendance (the one consent code, :func:`engine.referrals.record_consent`). None when the
+    attendance (the one consent code, :func:`engine.consents.record_consent`). None when the
     group has no co-leader; the holding consent when one already covers it."""
     if evidence not in EVIDENCE:
         raise InputRequired("evidence", "how was the consent given?", EVIDENCE)

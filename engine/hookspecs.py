@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from engine.guards import GuardContext, Verdict
     from engine.instruments import Instrument
     from engine.rules import Municipality, ReferralTarget, Rule
+    from engine.statutory import StatutoryBasis
     from engine.views import ClientView, EventView, JourneyView
 
 hookspec = pluggy.HookspecMarker("polku")
@@ -212,4 +213,25 @@ def polku_after_transition(journey: JourneyView, event: EventView) -> None:
         def polku_after_transition(journey, event):
             if event.to_state == "referred":
                 notify_partner_queue(journey_id=journey.id)  # ids only, no client data
+    """
+
+
+@hookspec
+def polku_statutory_bases() -> list[StatutoryBasis] | None:
+    """Name the statutory bases (lakiperusteet) under which a referral packet may be disclosed
+    without the client's consent.
+
+    Return a list of :class:`~engine.statutory.StatutoryBasis`: the code written into the
+    disclosure log, the law reference, labels in fi/sv/en and validity dates. Asked once at
+    start-up; two plugins may contribute the same basis only identically. The coach chooses
+    from the bases valid on the day of the referral; anything else is refused (422).
+
+    Example::
+
+        @hookimpl
+        def polku_statutory_bases():
+            return [StatutoryBasis("1301/2014:41§", "Sosiaalihuoltolaki 1301/2014 41 §",
+                                   {"fi": "Monialainen yhteistyö", "sv": "Sektorsövergripande
+                                   samarbete", "en": "Multi-agency cooperation"},
+                                   valid_from=date(2015, 4, 1))]
     """

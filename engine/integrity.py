@@ -1,10 +1,12 @@
-"""Checks that the projection (``journey.state``/``version``) agrees with the event log."""
+"""Checks that the projection (``journey.state``/``version``) agrees with the event log, and that
+each client journey agrees with its follow-on referrals (the referral loop)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from engine.models import Journey, JourneyEvent
@@ -56,3 +58,84 @@ def verify_journeys(session: Session) -> list[Mismatch]:
         if to_state != state:
             problems.append(Mismatch(jid, f"state {state!r} but last event went to {to_state!r}"))
     return problems
+
+
+# --- the referral loop: the client journey and its follow-on referral agree ---------------------
+
+#: Referral states a client journey in ``referred`` / ``on_pathway`` goes with (``on_hold`` with
+#: both: the partner may pause before or after starting the work).
+LOOP_STATES: dict[str, frozenset[str]] = {
+    "referred": frozenset({"requested", "accepted", "on_hold"}),
+    "on_pathway": frozenset({"in_progress", "on_hold"}),
+}
+#: Referral states after which nothing more happens (pathways/referral.yaml's final states).
+REFERRAL_FINAL = frozenset({"rejected", "cancelled", "completed", "failed"})
+
+
+@dataclass(frozen=True)
+class OpenReferral:
+    """A follow-on referral that still holds the client journey: not in a final state and not
+    expired (an expired one has sent the journey back)."""
+
+    referral_id: int
+    state: str
+
+
+def loop_problem(client_state: str, open_referrals: list[OpenReferral]) -> str | None:
+    """Why a client journey in ``client_state`` disagrees with its open follow-on referrals, or
+    None when it agrees: it is in ``referred``/``on_pathway`` exactly when it has one open
+    follow-on referral in the matching state (docs/referrals.md "The loop")."""
+    wanted = LOOP_STATES.get(client_state)
+    ids = ", ".join(f"{r.referral_id} ({r.state})" for r in open_referrals)
+    if wanted is None:
+        if open_referrals:
+            return f"client journey in {client_state!r} but open follow-on referrals: {ids}"
+        return None
+    if not open_referrals:
+        return f"client journey in {client_state!r} without an open follow-on referral"
+    if len(open_referrals) > 1:
+        return f"client journey in {client_state!r} with several open follow-on referrals: {ids}"
+    if open_referrals[0].state not in wanted:
+        return f"client journey in {client_state!r} but its follow-on referral is {ids}"
+    return None
+
+
+def client_loops(connection: Any) -> dict[int, tuple[int, str, list[OpenReferral]]]:
+    """client id -> (their client journey's id, its state, their open follow-on referrals). Plain
+    Core on a connection, so the one-off Alembic migration reads it the same way."""
+    journeys = connection.execute(
+        text(
+            "SELECT j.client_id, j.id, j.state FROM journey j "
+            "WHERE j.pathway_key = 'client_journey' AND j.id = ("
+            " SELECT max(j2.id) FROM journey j2"
+            " WHERE j2.client_id = j.client_id AND j2.pathway_key = 'client_journey')"
+        )
+    ).all()
+    loops: dict[int, tuple[int, str, list[OpenReferral]]] = {
+        int(c): (int(j), str(s), []) for c, j, s in journeys
+    }
+    rows = connection.execute(
+        text(
+            "SELECT r.client_id, r.id, j.state FROM referral r"
+            " JOIN journey j ON j.id = r.journey_id"
+            " WHERE r.kind = 'follow_on' AND r.expired_at IS NULL ORDER BY r.id"
+        )
+    ).all()
+    for client_id, referral_id, state in rows:
+        if state not in REFERRAL_FINAL and int(client_id) in loops:
+            loops[int(client_id)][2].append(OpenReferral(int(referral_id), str(state)))
+    return loops
+
+
+def verify_referral_loops(session: Session, client_id: int | None = None) -> list[Mismatch]:
+    """Every client journey (or ``client_id``'s) agrees with its follow-on referrals
+    (:func:`loop_problem`)."""
+    problems = []
+    loops = client_loops(session.connection())
+    if client_id is not None:
+        loops = {client_id: loops[client_id]} if client_id in loops else {}
+    for journey_id, state, open_referrals in loops.values():
+        problem = loop_problem(state, open_referrals)
+        if problem is not None:
+            problems.append(Mismatch(journey_id, problem))
+    return sorted(problems, key=lambda m: m.journey_id)

@@ -265,14 +265,22 @@ class Journeys:
         *,
         actor_id: int | None = None,
         today: date | None = None,
+        as_service: bool = False,
     ) -> list[TriggerOption]:
-        """Every trigger from the current state: allowed ones, and blocked ones with reasons."""
+        """Every trigger from the current state: allowed ones, and blocked ones with reasons. A
+        transition ``moved_by`` a service (a referral) is offered as refused, unless
+        ``as_service``: then it is judged as its service would fire it (``polku plugins try``
+        and the plugin test kit show the rules' verdicts on it)."""
         journey, client = JourneyView.of(journey), ClientView.of(client)
         pathway = self.pathway_of(journey)
         base = self._context(session, journey, client, pathway, "", actor_id, None, today)
         options = []
         for trigger in pathway.triggers_from(journey.state):
             base.trigger = trigger
+            transition = pathway.transition(trigger, journey.state)
+            if transition is not None and transition.moved_by is not None and not as_service:
+                options.append(_moved_elsewhere(transition))
+                continue
             attempt = pathway.attempt(trigger, base, self.evaluate)
             options.append(_option(attempt))
         return options
@@ -333,10 +341,13 @@ class Journeys:
         outcome: str | None = None,
         expected_version: int | None = None,
         expected_pathway: str | None = None,
+        via: str | None = None,
         at: datetime | None = None,
     ) -> EventView:
         """Fire ``trigger`` on the journey inside the caller's write transaction.
         ``expected_pathway``: refuse (:class:`MovedElsewhere`) a journey of another pathway.
+        ``via``: the engine service firing it; a transition ``moved_by`` a service is refused
+        (:class:`MovedElsewhere`, 409) unless that service fires it.
 
         Returns the event that the caller's commit makes permanent. Raises :class:`NotFound`,
         :class:`Conflict`, :class:`InvalidTransition`, :class:`InputRequired` or
@@ -350,6 +361,9 @@ class Journeys:
         pathway = self.pathway_of(journey)
         source = journey.state
         transition = pathway.transition(trigger, source)
+        moved_by = (transition or pathway.moved_by(trigger) or _NOT_MOVED).moved_by
+        if moved_by is not None and moved_by != via:
+            raise MovedElsewhere(journey.pathway_key, trigger, moved_by)
         if transition is None:
             options = self.available(session, journey, client, actor_id=actor_id)
             raise InvalidTransition(
@@ -579,6 +593,48 @@ def _option(attempt: Attempt) -> TriggerOption:
         reason_required=t.reason == "required",
         outcomes=list(t.outcomes),
         verdicts=attempt.verdicts,
+    )
+
+
+class _NotMoved:
+    moved_by: str | None = None
+
+
+_NOT_MOVED = _NotMoved()
+
+#: Steps that cannot be taken back (a referral's completion or failure, closing a client journey,
+#: dropping out): the pages ask for an explicit confirmation, without JavaScript too.
+IRREVERSIBLE = frozenset({"complete", "fail", "close", "drop_out"})
+
+
+def require_confirmation(trigger: str, confirmed: bool) -> None:
+    """Refuse an irreversible step that was not confirmed (:data:`IRREVERSIBLE`)."""
+    if trigger in IRREVERSIBLE and not confirmed:
+        raise InputRequired("confirm", f"{trigger!r} cannot be undone: confirm it first")
+
+
+#: Why a ``moved_by`` transition is not offered as a move of its own (shown under "why not").
+MOVED_BY_TEXT = {
+    "referral": {
+        "fi": "Tämä siirto tapahtuu lähetteen kautta (Lähetteet-sivu).",
+        "sv": "Det här steget sker via en remiss (sidan Remisser).",
+        "en": "This step happens through a referral (the Referrals page).",
+    }
+}
+
+
+def _moved_elsewhere(transition: TransitionDef) -> TriggerOption:
+    """A transition only an engine service fires: listed as blocked, with where it happens."""
+    assert transition.moved_by is not None
+    text = MOVED_BY_TEXT.get(transition.moved_by, {"fi": "", "sv": "", "en": ""})
+    return TriggerOption(
+        trigger=transition.trigger,
+        label=transition.label.model_dump(),
+        dest=transition.dest[0] if len(transition.dest) == 1 else None,
+        allowed=False,
+        reason_required=transition.reason == "required",
+        outcomes=list(transition.outcomes),
+        verdicts=[Verdict(f"moved_by:{transition.moved_by}", False, text)],
     )
 
 

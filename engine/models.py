@@ -421,7 +421,7 @@ class PartnerService(SQLModel, table=True):
     #: The plugins' ReferralTarget key, e.g. "tunturi_lappi.ohjaamo.ohjaamo".
     target_key: str = Field(max_length=200, unique=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
-    #: One of engine.referrals.SERVICE_TYPES (kuntouttava työtoiminta, työkokeilu, ...).
+    #: One of engine.partner_catalogue.SERVICE_TYPES (kuntouttava työtoiminta, työkokeilu, ...).
     service_type: str = Field(max_length=64)
     municipality_code: str = Field(max_length=3)
     capacity: int | None = None
@@ -463,6 +463,9 @@ class Referral(SQLModel, table=True):
     journey_id: int = Field(foreign_key="journey.id", unique=True)
     target_key: str = Field(max_length=200)
     service_type: str = Field(max_length=64)
+    #: "follow_on" (jatkopolku: moves the client journey) or "supporting" (a service alongside
+    #: the work: never moves it); engine.partner_catalogue.kind_of(service_type) at sending.
+    kind: str = Field(default="follow_on", max_length=16)
     from_organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     to_organisation_id: int = Field(foreign_key="organisation.id", index=True)
     consent_id: int | None = Field(default=None, foreign_key="consent.id")

@@ -72,6 +72,9 @@ class TransitionDef(BaseModel):
     reason: Literal["required", "optional"] = "optional"
     #: Outcome codes (keys of the pathway's ``outcomes``) one of which must be given.
     outcomes: list[str] = Field(default_factory=list)
+    #: Fired only by this engine service (e.g. ``referral``: sending or moving a follow-on
+    #: referral), never on its own: ``Journeys.advance`` refuses it without ``via=`` that name.
+    moved_by: str | None = Field(default=None, pattern=IDENT)
 
     @field_validator("source", "dest", mode="before")
     @classmethod
@@ -307,6 +310,13 @@ class Pathway:
     def triggers_from(self, state: str) -> list[str]:
         """Triggers defined from ``state``, in file order (before any guard is asked)."""
         return list(self._triggers_from.get(state, ()))
+
+    def moved_by(self, trigger: str) -> TransitionDef | None:
+        """A transition of ``trigger`` (from any state) that only an engine service fires."""
+        return next(
+            (t for t in self.definition.transitions if t.trigger == trigger and t.moved_by),
+            None,
+        )
 
     def transition(self, trigger: str, source: str) -> TransitionDef | None:
         return self._by_trigger_source.get((trigger, source))

@@ -272,7 +272,7 @@ def _try_transition(
         session.add(journey)
         session.flush()
         options = runtime.journeys.available(
-            session, JourneyView.of(journey), ClientView.of(client), today=today
+            session, JourneyView.of(journey), ClientView.of(client), today=today, as_service=True
         )
         session.rollback()
     engine.dispose()

@@ -1,5 +1,7 @@
-"""Referral handoffs (lähetteet jatkopoluille): consent, the packet, the referral pathway, the loop
-back to the client's journey, expiry and notifications. docs/referrals.md describes the whole.
+"""Referral handoffs (lähetteet jatkopoluille): sending one with its packet, the referral pathway,
+the loop back to the client's journey, expiry, and the referral lists. Consents live in
+:mod:`engine.consents`, the partner catalogue in :mod:`engine.partner_catalogue`, notices in
+:mod:`engine.notifications`. docs/referrals.md describes the whole.
 
 A referral is a journey of pathway ``referral`` belonging to the client, moved by the same
 :class:`~engine.journeys.Journeys` and event log as every other journey. Everything here runs
@@ -17,10 +19,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from engine import audit
+from engine import audit, notifications, partner_catalogue
 from engine.access import Principal, may_fire_referral_trigger
-from engine.clients import latest_client_journey, row_of_client
-from engine.errors import Forbidden, GuardRejected, InputRequired, NotFound
+from engine.clients import latest_client_journey
+from engine.consents import PACKET_FIELDS
+from engine.errors import Forbidden, GuardRejected, InputRequired, InvalidTransition, NotFound
 from engine.facts import ClientFacts
 from engine.journeys import Journeys
 from engine.models import (
@@ -28,52 +31,61 @@ from engine.models import (
     Consent,
     Journey,
     JourneyEvent,
-    Notification,
-    Organisation,
-    OrganisationKind,
-    OutboxMessage,
-    PartnerService,
     Referral,
-    Role,
     User,
 )
 from engine.referral_options import ReferralOptions
 from engine.settings import Settings
+from engine.statutory import StatutoryBases
 from engine.views import EventView
 
 PATHWAY = "referral"
 CLIENT_PATHWAY = "client_journey"
 
-#: What a referral packet may hold; the consent's scope and the coach's choice pick among them.
-PACKET_FIELDS: tuple[str, ...] = ("name", "contact", "birth_date", "facts", "goals", "handoff_note")
-#: How a consent was evidenced.
-EVIDENCE: tuple[str, ...] = ("verbal", "written", "electronic")
-#: Service types of the partner catalogue (palvelutyypit).
-SERVICE_TYPES: tuple[str, ...] = (
-    "rehabilitative_work_activity",
-    "work_trial",
-    "workshop",
-    "studies",
-    "social_rehabilitation",
-    "substance_rehabilitation",
-    "vocational_rehabilitation",
-    "paid_work",
-    "other",
-)
 #: Referral states in which the partner has not answered yet.
 UNANSWERED = "requested"
 #: States after which nothing more happens.
 FINAL_STATES = frozenset({"rejected", "cancelled", "completed", "failed"})
 
-#: The client journey's move that goes with a referral's move: (referral trigger, the client
-#: journey's state) -> client journey trigger. Fired only when the client journey is there.
+#: The client journey's move that goes with a follow-on referral's move: (referral trigger, the
+#: client journey's state) -> client journey trigger (``moved_by: referral`` in the pathway, so
+#: nothing else fires them). A supporting-service referral never moves the journey.
 LOOP_BACK: dict[tuple[str, str], str] = {
-    ("accept", "referred"): "start_follow_on",
+    ("start_work", "referred"): "start_follow_on",
+    ("complete", "referred"): "complete_follow_on",
+    ("complete", "on_pathway"): "complete_follow_on",
     ("reject", "referred"): "referral_returned",
     ("cancel", "referred"): "referral_returned",
+    ("cancel", "on_pathway"): "referral_returned",
     ("fail", "referred"): "referral_returned",
-    ("fail", "on_pathway"): "follow_on_ended",
+    ("fail", "on_pathway"): "referral_returned",
 }
+#: The client journey's trigger that sending a follow-on referral fires.
+SEND = "refer"
+#: The reason written on the client journey when a follow-on referral expires unanswered.
+EXPIRED_REASON = "Lähete vanheni: ei vastausta määräaikaan mennessä (referral expired unanswered)"
+#: What an expired referral still allows (it no longer holds the client journey).
+AFTER_EXPIRY = ("reject", "cancel")
+
+
+class ReferralBlocked(InvalidTransition):
+    """A follow-on referral cannot be sent from the client journey's state (or the journey has
+    ended): nothing is written. ``possible_from`` names the states it could be sent from."""
+
+    code = "referral_blocked"
+
+    def __init__(self, client_state: str, possible_from: Sequence[str], why: str):
+        super().__init__(SEND, client_state, [], [])
+        self.possible_from = list(possible_from)
+        self.args = (why,)
+
+    def as_dict(self) -> dict[str, object]:
+        return super().as_dict() | {
+            "client_journey_state": self.state,
+            "possible_from": self.possible_from,
+        }
+
+
 #: Referral triggers the coach hears about (in-app notification).
 NOTIFY_COACH = {
     "accept": "referral_accepted",
@@ -81,14 +93,6 @@ NOTIFY_COACH = {
     "complete": "referral_completed",
     "fail": "referral_failed",
 }
-
-#: The only e-mail text there is: no names, no client data, ever.
-MAIL_SUBJECT = "Polku: uusi ilmoitus / ny notis / new notice"
-MAIL_BODY = (
-    "Sinulla on uusi lähete Polussa. Kirjaudu Polkuun nähdäksesi sen.\n"
-    "Du har en ny remiss i Polku. Logga in i Polku för att se den.\n"
-    "You have a new referral in Polku. Log in to Polku to see it.\n"
-)
 
 
 @dataclass(frozen=True)
@@ -113,47 +117,6 @@ def _aware(moment: datetime) -> datetime:
     return as_utc(moment)
 
 
-def record_consent(
-    session: Session,
-    principal: Principal,
-    client_id: int,
-    *,
-    organisation_id: int,
-    scope: Sequence[str],
-    purpose: str,
-    evidence: str,
-    given_at: datetime,
-    now: datetime,
-    fields: Sequence[str] = PACKET_FIELDS,
-) -> Consent:
-    """Record the client's consent to disclose ``scope`` (some of ``fields``: the packet fields of
-    a referral, or :data:`engine.group_access.CO_LEADER_SCOPE` for a group's partner co-leader)
-    to one partner organisation. The one place a consent row is written."""
-    unknown = sorted(set(scope) - set(fields))
-    if not scope or unknown:
-        raise InputRequired("scope", "choose the fields the consent covers", tuple(fields))
-    if evidence not in EVIDENCE:
-        raise InputRequired("evidence", "how was the consent given?", EVIDENCE)
-    if not purpose.strip():
-        raise InputRequired("purpose", "the consent needs a purpose")
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None or organisation.kind != OrganisationKind.partner:
-        raise InputRequired("organisation_id", "consent is given to a partner organisation")
-    consent = Consent(
-        client_id=client_id,
-        organisation_id=organisation_id,
-        scope=",".join(f for f in fields if f in scope),
-        purpose=purpose.strip(),
-        given_at=given_at,
-        evidence=evidence,
-        recorded_by=principal.user_id,
-        recorded_at=now,
-    )
-    session.add(consent)
-    session.flush()
-    return consent
-
-
 class Referrals:
     """The referral service. Built once per process by :class:`engine.runtime.Runtime`."""
 
@@ -163,105 +126,13 @@ class Referrals:
         options: ReferralOptions,
         facts: ClientFacts,
         settings: Settings,
+        statutory_bases: StatutoryBases | None = None,
     ):
         self.journeys = journeys
         self.options = options
         self.facts = facts
         self.settings = settings
-
-    # --- the partner catalogue ---------------------------------------------------------------
-
-    def save_service(
-        self,
-        session: Session,
-        *,
-        target_key: str,
-        organisation_id: int,
-        service_type: str,
-        municipality_code: str,
-        capacity: int | None = None,
-        waiting_list: int | None = None,
-        response_days: int | None = None,
-        notify_email: str | None = None,
-    ) -> PartnerService:
-        """Add or update the catalogue entry of one referral target (admin)."""
-        if service_type not in SERVICE_TYPES:
-            raise InputRequired("service_type", "unknown service type", SERVICE_TYPES)
-        organisation = session.get(Organisation, organisation_id)
-        if organisation is None or organisation.kind != OrganisationKind.partner:
-            raise InputRequired("organisation_id", "the receiving organisation must be a partner")
-        service = session.execute(
-            select(PartnerService).where(col(PartnerService.target_key) == target_key)
-        ).scalar_one_or_none() or PartnerService(
-            target_key=target_key, organisation_id=0, service_type="", municipality_code=""
-        )
-        service.organisation_id = organisation_id
-        service.service_type = service_type
-        service.municipality_code = municipality_code
-        service.capacity = capacity
-        service.waiting_list = waiting_list
-        service.response_days = response_days
-        service.notify_email = notify_email
-        session.add(service)
-        session.flush()
-        return service
-
-    def services(self, session: Session) -> list[PartnerService]:
-        return list(
-            session.execute(select(PartnerService).order_by(col(PartnerService.target_key)))
-            .scalars()
-            .all()
-        )
-
-    # --- consent -------------------------------------------------------------------------------
-
-    def give_consent(
-        self,
-        session: Session,
-        principal: Principal,
-        client_id: int,
-        *,
-        organisation_id: int,
-        scope: Sequence[str],
-        purpose: str,
-        evidence: str,
-        given_at: datetime,
-        now: datetime,
-    ) -> Consent:
-        """Record the client's consent to disclose ``scope`` to one partner organisation."""
-        return record_consent(
-            session,
-            principal,
-            client_id,
-            organisation_id=organisation_id,
-            scope=scope,
-            purpose=purpose,
-            evidence=evidence,
-            given_at=given_at,
-            now=now,
-        )
-
-    def revoke_consent(
-        self, session: Session, principal: Principal, client_id: int, consent_id: int, now: datetime
-    ) -> Consent:
-        """Revoke a consent; the partner's access ends with this transaction. Idempotent."""
-        consent = row_of_client(session, Consent, consent_id, client_id)
-        session.execute(
-            update(Consent)
-            .where(col(Consent.id) == consent_id, col(Consent.revoked_at).is_(None))
-            .values(revoked_at=now, revoked_by=principal.user_id)
-        )
-        session.refresh(consent)
-        return consent
-
-    def consents(self, session: Session, client_id: int) -> list[Consent]:
-        return list(
-            session.execute(
-                select(Consent).where(col(Consent.client_id) == client_id).order_by(col(Consent.id))
-            )
-            .scalars()
-            .all()
-        )
+        self.statutory_bases = statutory_bases or StatutoryBases({})
 
     # --- sending a referral --------------------------------------------------------------------
 
@@ -295,17 +166,19 @@ class Referrals:
             raise InputRequired("target_key", f"{target_key!r} is not offered to this client")
         if not option.eligible:
             raise GuardRejected("refer", target_key, option.eligibility.verdicts)
-        service = session.execute(
-            select(PartnerService).where(col(PartnerService.target_key) == target_key)
-        ).scalar_one_or_none()
+        service = partner_catalogue.service_of(session, target_key)
         if service is None:
             raise InputRequired("target_key", "no partner organisation receives this service yet")
         chosen = [f for f in PACKET_FIELDS if f in fields]
         if set(fields) - set(PACKET_FIELDS):
             raise InputRequired("fields", "unknown packet field", PACKET_FIELDS)
+        if statutory_basis is not None:
+            statutory_basis = self.statutory_bases.check(statutory_basis, today).code
         basis = self._basis(
             session, client_id, service.organisation_id, chosen, consent_id, statutory_basis
         )
+        kind = partner_catalogue.kind_of(service.service_type)
+        client_journey = self._check_can_send(session, client_id, kind)
         client = session.get(Client, client_id)
         assert client is not None
         packet = self.packet(session, client, chosen, goals, handoff_note, today)
@@ -321,6 +194,7 @@ class Referrals:
             journey_id=journey.id,
             target_key=target_key,
             service_type=service.service_type,
+            kind=kind,
             from_organisation_id=principal.organisation_id,
             to_organisation_id=service.organisation_id,
             consent_id=consent_id if statutory_basis is None else None,
@@ -342,18 +216,39 @@ class Referrals:
             disclosed_by=principal.user_id,
             at=now,
         )
-        self._move_client(session, client_id, "refer", principal, None, now)
-        self._notify_partner(session, referral, "referral_received", now)
-        if service.notify_email:
-            mail = OutboxMessage(
-                to_address=service.notify_email,
-                subject=MAIL_SUBJECT,
-                body=MAIL_BODY,
-                created_at=now,
-                next_attempt_at=now,
+        if kind == partner_catalogue.FOLLOW_ON and client_journey.id is not None:
+            self.journeys.advance(
+                session, client_journey.id, SEND, actor_id=principal.user_id, at=now, via=PATHWAY
             )
-            session.add(mail)
+        notifications.notify_partner(session, referral, "referral_received", now)
+        if service.notify_email:
+            notifications.queue_mail(session, service.notify_email, now)
         return referral
+
+    def _check_can_send(self, session: Session, client_id: int, kind: str) -> Journey:
+        """The client journey, which must not have ended; a follow-on referral also needs a
+        state the journey can be referred from (:class:`ReferralBlocked`, 409, otherwise)."""
+        journey = latest_client_journey(session, client_id)
+        if journey is None:
+            raise NotFound(f"client {client_id} has no client journey")
+        pathway = self.journeys.pathway_of(journey)
+        possible = [
+            s
+            for s in pathway.states
+            if pathway.transition(SEND, s) is not None and not pathway.states[s].final
+        ]
+        if pathway.states[journey.state].final:
+            raise ReferralBlocked(
+                journey.state, possible, f"the client journey has ended ({journey.state!r})"
+            )
+        if kind == partner_catalogue.FOLLOW_ON and pathway.transition(SEND, journey.state) is None:
+            raise ReferralBlocked(
+                journey.state,
+                possible,
+                f"a follow-on referral cannot be sent while the client journey is in "
+                f"{journey.state!r}; it can be sent from {', '.join(possible)}",
+            )
+        return journey
 
     def _basis(
         self,
@@ -438,6 +333,8 @@ class Referrals:
         referral = session.get(Referral, referral_id)
         if referral is None:
             raise NotFound(f"referral {referral_id} not found")
+        if referral.expired_at is not None and trigger not in AFTER_EXPIRY:
+            raise InvalidTransition(trigger, "expired", list(AFTER_EXPIRY))
         event = self.journeys.advance(
             session,
             referral.journey_id,
@@ -448,21 +345,19 @@ class Referrals:
             expected_version=expected_version,
             at=now,
         )
-        client_state = self._client_journey_state(session, referral.client_id)
-        follow = LOOP_BACK.get((trigger, client_state or ""))
-        if follow is not None:
-            self._move_client(session, referral.client_id, follow, principal, event.reason, now)
-        if trigger in NOTIFY_COACH and referral.created_by is not None:
-            session.add(
-                Notification(
-                    user_id=referral.created_by,
-                    referral_id=referral_id,
-                    kind=NOTIFY_COACH[trigger],
-                    created_at=now,
+        if referral.kind == partner_catalogue.FOLLOW_ON and referral.expired_at is None:
+            client_state = self._client_journey_state(session, referral.client_id)
+            follow = LOOP_BACK.get((trigger, client_state or ""))
+            if follow is not None:
+                self._move_client(
+                    session, referral.client_id, follow, principal.user_id, event.reason, now
                 )
+        if trigger in NOTIFY_COACH and referral.created_by is not None:
+            notifications.notify_user(
+                session, referral.created_by, referral_id, NOTIFY_COACH[trigger], now
             )
         if trigger == "cancel":
-            self._notify_partner(session, referral, "referral_cancelled", now)
+            notifications.notify_partner(session, referral, "referral_cancelled", now)
         return event
 
     def _client_journey(self, session: Session, client_id: int) -> Journey | None:
@@ -477,19 +372,19 @@ class Referrals:
         session: Session,
         client_id: int,
         trigger: str,
-        principal: Principal,
+        actor_id: int | None,
         reason: str | None,
         now: datetime,
     ) -> None:
-        """The loop back: fire ``trigger`` on the client journey when it is possible from its
-        state (a referral from outside the work states leaves the journey where it is)."""
+        """The loop back: fire ``trigger`` on the client journey. A journey still on an older
+        pathway version that lacks the move stays where it is (``polku db verify`` reports it)."""
         journey = self._client_journey(session, client_id)
         if journey is None or journey.id is None:
             return
         if self.journeys.pathway_of(journey).transition(trigger, journey.state) is None:
             return
         self.journeys.advance(
-            session, journey.id, trigger, actor_id=principal.user_id, reason=reason, at=now
+            session, journey.id, trigger, actor_id=actor_id, reason=reason, at=now, via=PATHWAY
         )
 
     # --- expiry --------------------------------------------------------------------------------
@@ -519,34 +414,19 @@ class Referrals:
                 continue
             assert referral.id is not None
             flagged.append(referral.id)
-            if referral.created_by is not None:
-                session.add(
-                    Notification(
-                        user_id=referral.created_by,
-                        referral_id=referral.id,
-                        kind="referral_expired",
-                        created_at=now,
+            if referral.kind == partner_catalogue.FOLLOW_ON:
+                state = self._client_journey_state(session, referral.client_id)
+                follow = LOOP_BACK.get(("reject", state or ""))
+                if follow is not None:
+                    self._move_client(
+                        session, referral.client_id, follow, None, EXPIRED_REASON, now
                     )
+            if referral.created_by is not None:
+                notifications.notify_user(
+                    session, referral.created_by, referral.id, "referral_expired", now
                 )
-            self._notify_partner(session, referral, "referral_expired", now)
+            notifications.notify_partner(session, referral, "referral_expired", now)
         return flagged
-
-    # --- notifications -------------------------------------------------------------------------
-
-    def _notify_partner(
-        self, session: Session, referral: Referral, kind: str, now: datetime
-    ) -> None:
-        users = session.execute(
-            select(col(User.id)).where(
-                col(User.organisation_id) == referral.to_organisation_id,
-                col(User.role) == Role.partner.value,
-                col(User.is_active).is_(True),
-            )
-        ).scalars()
-        for user_id in users:
-            session.add(
-                Notification(user_id=user_id, referral_id=referral.id, kind=kind, created_at=now)
-            )
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -615,33 +495,3 @@ class Referrals:
             .order_by(col(JourneyEvent.seq))
         ).all()
         return [(e, name) for e, name in rows]
-
-    def mark_read(self, session: Session, user_id: int, now: datetime) -> int:
-        """Mark the user's unread notifications read; returns how many."""
-        result = session.execute(
-            update(Notification)
-            .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
-            .values(read_at=now)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
-
-    def referral_clients(self, session: Session, referral_ids: Sequence[int]) -> dict[int, int]:
-        """Referral id -> its client's id (ids only, for links)."""
-        rows = session.execute(
-            select(col(Referral.id), col(Referral.client_id)).where(
-                col(Referral.id).in_(list(referral_ids))
-            )
-        ).all()
-        return {int(r): int(c) for r, c in rows}
-
-    def notifications(self, session: Session, user_id: int, limit: int = 50) -> list[Notification]:
-        return list(
-            session.execute(
-                select(Notification)
-                .where(col(Notification.user_id) == user_id)
-                .order_by(col(Notification.id).desc())
-                .limit(limit)
-            )
-            .scalars()
-            .all()
-        )

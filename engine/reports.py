@@ -6,10 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from engine.models import Client, Journey, JourneyEvent
+from engine.models import Client, Journey, JourneyEvent, Referral
+from engine.partner_catalogue import FOLLOW_ON
 from engine.pathway import FUNNEL_STAGES, Pathway
+
+#: Funnel stages counted from follow-on referrals, not from the client journey's states.
+FROM_REFERRALS = ("referred", "on_pathway")
+REFERRED = FUNNEL_STAGES.index("referred")
 
 
 @dataclass(frozen=True)
@@ -35,20 +41,48 @@ def funnel(
 
     A journey counts in its furthest stage and every earlier one, so a client who went straight
     from outreach to a group still counts as engaged and goals-set only if they entered those
-    states. ``organisation_id`` counts only the clients that organisation keeps; ``since``/``until``
+    states. "Referred" and "on pathway" count only journeys whose client has a follow-on referral
+    (sent; the partner started or completed the work). ``organisation_id`` counts only the
+    clients that organisation keeps; ``since``/``until``
     select journeys by when they started.
     """
     rank = {
         name: FUNNEL_STAGES.index(state.funnel)
         for name, state in pathway.states.items()
-        if state.funnel is not None
+        if state.funnel is not None and state.funnel not in FROM_REFERRALS
     }
     stage_rank = case(
         *[(col(JourneyEvent.to_state) == name, r) for name, r in rank.items()], else_=-1
     )
+    # "referred" and "on pathway" only from real follow-on referrals (never from a client journey
+    # moved there on its own, as the generic route once allowed): sent -> referred; the partner
+    # started the work (or completed it) -> on pathway.
+    referral_event = aliased(JourneyEvent)
+    started = col(referral_event.to_state).in_(["in_progress", "completed"])
+    by_referrals = (
+        select(
+            col(Referral.client_id).label("client_id"),
+            func.max(case((started, FUNNEL_STAGES.index("on_pathway")), else_=REFERRED)).label(
+                "furthest"
+            ),
+        )
+        .join(referral_event, col(referral_event.journey_id) == col(Referral.journey_id))
+        .where(col(Referral.kind) == FOLLOW_ON)
+        .group_by(col(Referral.client_id))
+        .subquery()
+    )
+    furthest_in_log = func.max(stage_rank)
+    furthest_by_referral = func.coalesce(func.max(by_referrals.c.furthest), -1)
     per_journey = (
-        select(col(JourneyEvent.journey_id), func.max(stage_rank).label("furthest"))
+        select(
+            col(JourneyEvent.journey_id),
+            case(
+                (furthest_by_referral > furthest_in_log, furthest_by_referral),
+                else_=furthest_in_log,
+            ).label("furthest"),
+        )
         .join(Journey, col(Journey.id) == col(JourneyEvent.journey_id))
+        .outerjoin(by_referrals, by_referrals.c.client_id == col(Journey.client_id))
         .where(col(Journey.pathway_key) == pathway.key)
         .group_by(col(JourneyEvent.journey_id))
     )

@@ -22,6 +22,7 @@ from engine.referral_options import ReferralOptions
 from engine.referrals import Referrals
 from engine.rules import Municipality, Rule
 from engine.settings import Settings, get_settings
+from engine.statutory import StatutoryBases, StatutoryBasis
 
 
 def collect_guards(pm: pluggy.PluginManager) -> GuardRegistry:
@@ -82,6 +83,10 @@ class Runtime:
         rules: dict[str, Rule] = collect_records(
             self.pm, "polku_referral_rules", Rule, lambda r: r.key
         )
+        #: Statutory bases for disclosure without consent, by code (polku_statutory_bases).
+        self.statutory_bases = StatutoryBases(
+            collect_records(self.pm, "polku_statutory_bases", StatutoryBasis, lambda b: b.code)
+        )
         #: Well-formed plugin data that cannot do what was meant (logged once here).
         self.plugin_warnings = plugin_warnings(self.pm, self.municipalities)
         log_warnings(self.plugin_warnings)
@@ -98,7 +103,13 @@ class Runtime:
         )
         self.journeys = Journeys(self.pathways, self.guards, self.pm, self.clock)
         self.auth = Auth(self.settings, self.clock, self.db)
-        self.referrals = Referrals(self.journeys, self.referral_options, self.facts, self.settings)
+        self.referrals = Referrals(
+            self.journeys,
+            self.referral_options,
+            self.facts,
+            self.settings,
+            self.statutory_bases,
+        )
 
     def close(self) -> None:
         self.db.dispose()

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     log_retention_years: int | None = Field(default=None, ge=1)
     #: GAS T-score: the assumed correlation between a client's goals (0.3 by convention).
     gas_rho: float = Field(default=0.3, ge=0, lt=1)
+    #: How far ahead the next agreed contact may be, in days (engine/dates.py).
+    next_contact_max_days: int = Field(default=365, ge=1, le=3650)
     #: ESF+ report exports: a count below this shows as "<N" unless exact figures are asked for
     #: (and that request is logged). docs/reporting.md
     report_small_cell: int = Field(default=5, ge=1, le=100)

@@ -482,6 +482,9 @@ def move_journey_to(runtime: Runtime, journey_id: int, state: str) -> list[str]:
                     actor_id=None,
                     reason="testi" if transition.reason == "required" else None,
                     outcome=transition.outcomes[0] if transition.outcomes else None,
+                    # a move only a service makes (a referral's refer, start_follow_on...) is
+                    # made as that service would (the plugin test kit needs the state)
+                    via=transition.moved_by,
                 )
             except GuardRejected as exc:
                 raise AssertionError(
@@ -499,7 +502,7 @@ def transition_verdicts(
     journey's state, naming the triggers that do."""
     with runtime.db.read() as session:
         journey, client = runtime.journeys.load(session, journey_id)
-        options = runtime.journeys.available(session, journey, client)
+        options = runtime.journeys.available(session, journey, client, as_service=True)
         option = next((o for o in options if o.trigger == trigger), None)
         if option is None:
             raise AssertionError(

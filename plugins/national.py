@@ -27,6 +27,7 @@ from engine import (
     FactDefinition,
     Rule,
     RuleContext,
+    StatutoryBasis,
     Verdict,
     age_under,
     hookimpl,
@@ -496,3 +497,34 @@ def polku_fact_definitions() -> list[FactDefinition]:
 @hookimpl
 def polku_referral_rules() -> list[Rule]:
     return RULES
+
+
+#: Statutory bases for disclosing a referral packet without the client's consent (the coach
+#: chooses from these; free text goes only in the handoff note).
+STATUTORY_BASES = [
+    StatutoryBasis(
+        "1301/2014:35§",
+        "Sosiaalihuoltolaki 1301/2014 35 §",
+        {
+            "fi": "Tuen tarpeessa olevan henkilön ohjaaminen",
+            "sv": "Hänvisning av en person i behov av stöd",
+            "en": "Referring a person in need of support",
+        },
+        valid_from=date(2015, 4, 1),
+    ),
+    StatutoryBasis(
+        "1301/2014:41§",
+        "Sosiaalihuoltolaki 1301/2014 41 §",
+        {
+            "fi": "Monialainen yhteistyö",
+            "sv": "Sektorsövergripande samarbete",
+            "en": "Multi-agency cooperation",
+        },
+        valid_from=date(2015, 4, 1),
+    ),
+]
+
+
+@hookimpl
+def polku_statutory_bases() -> list[StatutoryBasis]:
+    return list(STATUTORY_BASES)

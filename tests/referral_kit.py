@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from engine import consents, partner_catalogue
 from engine.access import Principal
 from engine.models import OrganisationKind, Role
 from engine.runtime import Runtime
@@ -35,15 +36,18 @@ def partner_service(
     *,
     response_days: int | None = 7,
     notify_email: str | None = None,
+    service_type: str = "other",
 ) -> Partner:
-    """A partner organisation receiving referrals to ``target_key`` (catalogue entry)."""
+    """A partner organisation receiving referrals to ``target_key`` (catalogue entry). The
+    default service type ("other") takes follow-on referrals; e.g. "mental_health" supporting
+    ones (several at a time, from any state, never moving the client journey)."""
     organisation_id = make_organisation(runtime, OrganisationKind.partner, name)
     with runtime.db.write() as session:
-        runtime.referrals.save_service(
+        partner_catalogue.save_service(
             session,
             target_key=target_key,
             organisation_id=organisation_id,
-            service_type="other",
+            service_type=service_type,
             municipality_code="261",
             response_days=response_days,
             notify_email=notify_email,
@@ -89,7 +93,7 @@ def give_consent(
     scope: tuple[str, ...] = ALL_FIELDS,
 ) -> int:
     with runtime.db.write() as session:
-        consent = runtime.referrals.give_consent(
+        consent = consents.record_consent(
             session,
             coach,
             client_id,
@@ -134,4 +138,4 @@ def send_referral(
 
 def revoke(runtime: Runtime, coach: Principal, client_id: int, consent_id: int) -> None:
     with runtime.db.write() as session:
-        runtime.referrals.revoke_consent(session, coach, client_id, consent_id, runtime.clock.now())
+        consents.revoke_consent(session, coach, client_id, consent_id, runtime.clock.now())

@@ -71,7 +71,7 @@ def test_create_read_and_advance(api: Any) -> None:
 
 def test_invalid_trigger_is_409_naming_allowed(api: Any) -> None:
     jid = create(api)["journey"]["id"]
-    response = api.post(f"/api/journeys/{jid}/advance", json={"trigger": "refer"})
+    response = api.post(f"/api/journeys/{jid}/advance", json={"trigger": "finish_group_work"})
     assert response.status_code == 409
     body = response.json()
     assert body["error"] == "invalid_transition"

@@ -376,4 +376,4 @@ def test_journeys_on_version_1_keep_their_rules(runtime: Runtime) -> None:
         runtime.journeys.migrate(session, journey_id, to_version=1, actor_id=None)
         for trigger in ("engage", "start_assessment", "set_goals"):
             runtime.journeys.advance(session, journey_id, trigger, actor_id=None)
-    assert runtime.pathways.latest("client_journey").version == 2
+    assert runtime.pathways.latest("client_journey").version == 3

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import col
 
+from engine import consents
 from engine.access import Basis, Principal, What, authorise_group, basis_for
 from engine.contacts import timeline
 from engine.errors import Forbidden, InputRequired, InvalidTransition, NotFound
@@ -670,7 +671,7 @@ def test_revoking_the_consent_hides_the_member_from_the_co_leader_at_once(
         consent = session.execute(select(Consent)).scalar_one()
     assert consent.id is not None
     with runtime.db.write() as session:
-        runtime.referrals.revoke_consent(session, me, client_id, consent.id, runtime.clock.now())
+        consents.revoke_consent(session, me, client_id, consent.id, runtime.clock.now())
     with runtime.db.read() as session:
         assert basis_for(session, co, client_id, What.group, today) is None
         detail = group_detail(session, group_id, co_leader=co, today=today)
@@ -688,7 +689,7 @@ def test_a_referral_consent_without_attendance_does_not_cover_the_group(
     move(runtime, me, group_id, invite(runtime, me, group_id, client_id), "start_attending")
     assert co.organisation_id is not None
     with runtime.db.write() as session:
-        runtime.referrals.give_consent(
+        consents.record_consent(
             session,
             me,
             client_id,

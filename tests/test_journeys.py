@@ -10,7 +10,14 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition, NotFound
+from engine.errors import (
+    Conflict,
+    GuardRejected,
+    InputRequired,
+    InvalidTransition,
+    MovedElsewhere,
+    NotFound,
+)
 from engine.guards import GuardContext, Verdict
 from engine.hookspecs import hookimpl
 from engine.integrity import verify_journeys
@@ -77,7 +84,7 @@ def test_advance_moves_and_logs(runtime: Runtime, new_client: NewClient) -> None
 def test_invalid_trigger_names_allowed_ones(runtime: Runtime, new_client: NewClient) -> None:
     _client, jid = new_client()
     with pytest.raises(InvalidTransition) as info:
-        advance(runtime, jid, "refer")
+        advance(runtime, jid, "finish_group_work")
     assert info.value.state == "outreach"
     assert info.value.allowed == ["engage", "decline", "close"]
     assert "allowed now: engage, decline, close" in str(info.value)
@@ -165,8 +172,6 @@ def test_unknown_journey(runtime: Runtime) -> None:
         ("engage", "start_assessment"),
         ("engage", "start_assessment", "set_goals", "start_group_work"),
         ("engage", "start_assessment", "set_goals", "start_individual_work", "start_group_work"),
-        ("engage", "start_assessment", "set_goals", "start_group_work", "refer"),
-        ("engage", "start_assessment", "set_goals", "start_group_work", "refer", "start_follow_on"),
     ],
 )
 def test_resume_returns_where_the_pause_began(
@@ -188,7 +193,11 @@ def test_group_and_individual_work_in_parallel_and_in_sequence(
     assert state_of(runtime, jid)[0] == "group_and_individual_work"
     walk(runtime, jid, "finish_group_work")
     assert state_of(runtime, jid)[0] == "individual_work"
-    walk(runtime, jid, "refer", "referral_returned")
+    # referring happens only through a referral (docs/referrals.md "The loop")
+    with pytest.raises(MovedElsewhere) as refused:
+        walk(runtime, jid, "refer")
+    assert refused.value.moved_by == "referral"
+    assert "/api/clients/{client_id}/referrals" in str(refused.value)
     assert state_of(runtime, jid)[0] == "individual_work"
 
 

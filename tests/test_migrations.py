@@ -141,7 +141,7 @@ def test_the_chains_are_computed_for_rows_already_there(scratch_url: str) -> Non
                     {"now": now, "c": cid, "w": what},
                 )
     engine.dispose()
-    upgrade(scratch_url)
+    upgrade(scratch_url, mine.revision)  # (later ones, e.g. loop_0001, add events of their own)
     engine = create_engine(scratch_url)
     try:
         with Session(engine) as session:

@@ -173,7 +173,7 @@ def test_pathway_index_lists_every_pathway(api: Any, runtime: Runtime) -> None:
     for key in list(runtime.pathways.keys()):
         assert f'href="/pathways/{key}"' in text
     assert "Asiakkaan polku" in text
-    assert "13 tilaa" in text
+    assert "14 tilaa" in text
     assert "Versio 1" in text
 
 

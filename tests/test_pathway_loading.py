@@ -198,9 +198,9 @@ def test_diagram_groups_moves_from_many_states() -> None:
     assert len(pause) == 1
     assert pause[0].strip().startswith("__group_")
     assert "as __group_" in text
-    assert "mistä tahansa 8 tilasta" in text
+    assert "mistä tahansa 7 tilasta" in text
     assert "takaisin edelliseen tilaan" in text
     # the main line is still drawn state to state
     assert "    outreach --> engaged : Kiinnittyy toimintaan" in text
     ungrouped = diagram(pathways[0], "fi", group_from=99)
-    assert len([ln for ln in ungrouped.splitlines() if ln.endswith(": Tauko")]) == 8
+    assert len([ln for ln in ungrouped.splitlines() if ln.endswith(": Tauko")]) == 7

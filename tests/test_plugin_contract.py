@@ -115,6 +115,10 @@ class Recorder:
     def polku_after_transition(self, journey: Journey, event: JourneyEvent) -> None:
         self.called.add("polku_after_transition")
 
+    @hookspecs.hookimpl
+    def polku_statutory_bases(self) -> None:
+        self.called.add("polku_statutory_bases")
+
 
 def test_recorder_implements_every_hook() -> None:
     pm = pluggy.PluginManager("polku")

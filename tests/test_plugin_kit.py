@@ -354,7 +354,7 @@ def test_try_fires_a_named_transition_for_a_made_up_client() -> None:
     result = CliRunner().invoke(app, [*args, "--transition", "engage", "--no-consent"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "engage: outreach -> engaged: denied (client_journey v2)" in lines
+    assert "engage: outreach -> engaged: denied (client_journey v3)" in lines
     assert (
         "  deny       participation_consent: The client's agreement to take part has not been "
         "recorded."

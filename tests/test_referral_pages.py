@@ -85,16 +85,18 @@ def test_the_loop_through_the_pages(setup: tuple[UserClient, UserClient, int, in
     inbox = partner.get("/partner/referrals")
     assert inbox.status_code == 200
     assert f"#{referral_id}" in inbox.text
-    # htmx accept: the list, and the counts out of band; no page
+    # the inbox rows only open the referral: accepting and rejecting happen on its page
+    assert 'name="trigger"' not in inbox.text
+    assert f'href="/partner/referrals/{referral_id}"' in inbox.text
+    page = partner.get(f"/partner/referrals/{referral_id}").text
+    assert 'value="accept"' in page
+    assert 'value="reject"' in page
+    # htmx accept on the referral page: its status block; no page
     answer = partner.post(
-        f"/partner/referrals/{referral_id}/advance",
-        data={"trigger": "accept", "view": "inbox"},
-        headers=HX,
+        f"/partner/referrals/{referral_id}/advance", data={"trigger": "accept"}, headers=HX
     )
     assert answer.status_code == 200
-    assert answer.text.lstrip().startswith('<section id="inbox_list"')
-    assert 'id="inbox_counts" aria-label=' in answer.text
-    assert 'hx-swap-oob="true"' in answer.text
+    assert answer.text.lstrip().startswith('<section id="referral_status"')
     assert "<html" not in answer.text
     # a plain form post: 303 back to the page
     started = partner.post(
@@ -106,7 +108,12 @@ def test_the_loop_through_the_pages(setup: tuple[UserClient, UserClient, int, in
     assert started.headers["location"] == f"/partner/referrals/{referral_id}"
     done = partner.post(
         f"/partner/referrals/{referral_id}/advance",
-        data={"trigger": "complete", "outcome": "goal_reached", "reason": "Hyvin meni"},
+        data={
+            "trigger": "complete",
+            "outcome": "goal_reached",
+            "reason": "Hyvin meni",
+            "confirm": "yes",
+        },
         headers=HX,
     )
     assert done.status_code == 200
@@ -122,7 +129,7 @@ def test_reject_needs_a_reason_inline(setup: tuple[UserClient, UserClient, int, 
     referral_id = _consent_and_refer(coach, client_id, org, ["name"])
     refused = partner.post(
         f"/partner/referrals/{referral_id}/advance",
-        data={"trigger": "reject", "view": "inbox"},
+        data={"trigger": "reject"},
         headers=HX | {"Accept-Language": "en"},
     )
     assert refused.status_code == 200
@@ -226,3 +233,180 @@ def test_a_non_ascii_digit_in_an_id_field_is_a_422_not_a_crash(
         data={"organisation_id": "²", "scope": ["name"], "purpose": "Ohjaus", "evidence": "verbal"},
     )
     assert answer.status_code == 422
+
+
+# --- issue 13: nothing wrong recorded silently -----------------------------------------------
+
+
+def _started(setup: tuple[UserClient, UserClient, int, int]) -> tuple[UserClient, int]:
+    coach, partner, client_id, org = setup
+    referral_id = _consent_and_refer(coach, client_id, org, ["name", "goals"])
+    for trigger in ("accept", "start_work"):
+        moved = partner.post(
+            f"/partner/referrals/{referral_id}/advance",
+            data={"trigger": trigger},
+            follow_redirects=False,
+        )
+        assert moved.status_code == 303
+    return partner, referral_id
+
+
+def test_the_outcome_starts_empty_and_the_empty_choice_is_refused(
+    setup: tuple[UserClient, UserClient, int, int],
+) -> None:
+    partner, referral_id = _started(setup)
+    page = partner.get(f"/partner/referrals/{referral_id}", headers={"Accept-Language": "en"})
+    select = re.search(r'<select id="outcome-complete".*?</select>', page.text, re.S)
+    assert select is not None
+    assert re.search(r'<option value="" selected>Choose an outcome</option>', select.group(0))
+    refused = partner.post(
+        f"/partner/referrals/{referral_id}/advance",
+        data={"trigger": "complete", "outcome": "", "reason": "Kirjattu", "confirm": "yes"},
+        headers={"Accept-Language": "en"},
+    )
+    assert refused.status_code == 422
+    assert "Please choose an outcome." in refused.text
+    assert 'value="Kirjattu"' in refused.text  # the typed note stays
+    assert setup[0].get(f"/api/referrals/{referral_id}").json()["state"] == "in_progress"
+
+
+def test_complete_and_fail_ask_for_confirmation_without_javascript(
+    setup: tuple[UserClient, UserClient, int, int],
+) -> None:
+    partner, referral_id = _started(setup)
+    page = partner.get(f"/partner/referrals/{referral_id}").text
+    for trigger in ("complete", "fail"):
+        assert re.search(
+            rf'<input type="checkbox" id="confirm-{trigger}" name="confirm" value="yes" required>',
+            page,
+        )
+    assert 'id="confirm-hold"' not in page
+    unconfirmed = partner.post(
+        f"/partner/referrals/{referral_id}/advance",
+        data={"trigger": "complete", "outcome": "goal_reached"},
+        headers={"Accept-Language": "en"},
+    )
+    assert unconfirmed.status_code == 422
+    assert "cannot be undone" in unconfirmed.text
+    assert setup[0].get(f"/api/referrals/{referral_id}").json()["state"] == "in_progress"
+    done = partner.post(
+        f"/partner/referrals/{referral_id}/advance",
+        data={"trigger": "complete", "outcome": "goal_reached", "confirm": "yes"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert setup[0].get(f"/api/referrals/{referral_id}").json()["state"] == "completed"
+
+
+def test_the_partner_page_shows_the_client_name_sender_and_deadline(
+    setup: tuple[UserClient, UserClient, int, int],
+) -> None:
+    coach, partner, client_id, org = setup
+    referral_id = _consent_and_refer(coach, client_id, org, ["name", "goals"])
+    page = partner.get(f"/partner/referrals/{referral_id}", headers={"Accept-Language": "en"})
+    name = coach.get(f"/api/referrals/{referral_id}").json()["packet"]["name"]
+    assert re.search(rf'data-field="client-name"><strong>{re.escape(name)}</strong>', page.text)
+    assert re.search(r'data-fact="due">\S', page.text)
+    assert "Answer by" in page.text
+    assert "Sent by" in page.text
+    assert re.search(r'data-fact="sender">\S', page.text)
+    # without the name in the packet, no name (a new follow-on referral after cancelling)
+    coach.post(f"/referrals/{referral_id}/cancel", data={"reason": "Uusi lähete"})
+    other = _consent_and_refer(coach, client_id, org, ["goals"])
+    assert 'data-field="client-name"' not in partner.get(f"/partner/referrals/{other}").text
+
+
+def test_coach_notifications_name_the_service(
+    setup: tuple[UserClient, UserClient, int, int],
+) -> None:
+    coach, partner, client_id, org = setup
+    referral_id = _consent_and_refer(coach, client_id, org, ["name"])
+    partner.post(
+        f"/partner/referrals/{referral_id}/advance", data={"trigger": "reject", "reason": "Täynnä"}
+    )
+    service = coach.get(f"/api/referrals/{referral_id}").json()["packet"]["service"]["en"]
+    page = coach.get("/notifications", headers={"Accept-Language": "en"})
+    assert f"<span data-service>{service}</span>" in page.text
+
+
+def test_a_consent_error_keeps_every_typed_value_and_the_consent_is_asked_in_the_step(
+    setup: tuple[UserClient, UserClient, int, int],
+) -> None:
+    coach, _partner, client_id, _org = setup
+    form = coach.get(f"/clients/{client_id}/referrals", headers={"Accept-Language": "en"}).text
+    assert 'data-field="client-name">Testi SENTINEL-SUKUNIMI</strong>' in form
+    # the consent comes before the referral form's end, inside its basis step
+    assert form.index('id="new_consent"') < form.index("Send the referral</button>")
+    typed = {
+        "target_key": ELIGIBLE_TARGET,
+        "fields": ["name", "goals", "handoff_note"],
+        "goals": "Opiskelupaikka syksyllä",
+        "handoff_note": "Aamupäivät sopivat",
+    }
+    refused = coach.post(
+        f"/clients/{client_id}/referrals", data=typed, headers={"Accept-Language": "en"}
+    )
+    assert refused.status_code == 422
+    html = refused.text
+    assert re.search(rf'value="{re.escape(ELIGIBLE_TARGET)}" required checked>', html)
+    for name in ("name", "goals", "handoff_note"):
+        assert f'id="field-{name}" name="fields" value="{name}" checked>' in html
+    assert 'id="field-contact" name="fields" value="contact">' in html
+    assert ">Opiskelupaikka syksyllä</textarea>" in html
+    assert ">Aamupäivät sopivat</textarea>" in html
+    assert '<details class="inline-consent" open>' in html
+    assert 'class="field-error" role="alert"' in html
+    # the consent recorded within the step: one post, a consent and the referral
+    sent = coach.post(
+        f"/clients/{client_id}/referrals",
+        data=typed
+        | {"new_consent": "yes", "consent_purpose": "Ohjaus", "consent_evidence": "verbal"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    [consent] = coach.get(f"/api/clients/{client_id}/consents").json()
+    assert consent["scope"] == ["name", "goals", "handoff_note"]
+    [referral] = coach.get(f"/api/clients/{client_id}/referrals").json()
+    assert referral["consent_id"] == consent["id"]
+
+
+def test_the_consent_choices_start_empty(
+    setup: tuple[UserClient, UserClient, int, int],
+) -> None:
+    coach, _partner, client_id, org = setup
+    form = coach.get(f"/clients/{client_id}/referrals", headers={"Accept-Language": "en"}).text
+    for select in ("consent-organisation", "consent-evidence", "consent_evidence"):
+        found = re.search(rf'<select id="{select}"[^>]*>\s*<option value="">', form)
+        assert found, select
+    refused = coach.post(
+        f"/clients/{client_id}/consents",
+        data={"organisation_id": str(org), "scope": ["name"], "purpose": "Ohjaus", "evidence": ""},
+    )
+    assert refused.status_code == 422
+    assert coach.get(f"/api/clients/{client_id}/consents").json() == []
+
+
+def test_the_client_page_asks_to_confirm_closing_and_dropping_out(
+    runtime: Runtime, api_as: Callable[..., UserClient]
+) -> None:
+    coach = api_as(Role.coach)
+    client_id, journey_id = young_client(
+        runtime, organisation_id=coach.organisation_id, care_team=(coach.user_id,)
+    )
+    page = coach.get(f"/clients/{client_id}").text
+    for trigger in ("close", "drop_out"):
+        assert f'id="confirm-{trigger}" name="confirm" value="yes" required' in page
+    refused = coach.post(
+        f"/clients/{client_id}/advance",
+        data={"trigger": "drop_out", "reason": "Muutti"},
+        headers={"Accept-Language": "en"},
+    )
+    assert refused.status_code == 422
+    assert "cannot be undone" in refused.text
+    done = coach.post(
+        f"/clients/{client_id}/advance",
+        data={"trigger": "drop_out", "reason": "Muutti", "confirm": "yes"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert coach.get(f"/api/journeys/{journey_id}").json()["state"] == "dropped_out"

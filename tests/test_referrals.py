@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from engine import partner_catalogue
 from engine.access import Principal
 from engine.clock import FrozenClock
 from engine.errors import InputRequired
@@ -96,6 +97,19 @@ class Loop:
         )
 
 
+def supporting(loop: Loop) -> None:
+    """Make the loop's service a supporting one (mental-health services)."""
+    with loop.runtime.db.write() as session:
+        partner_catalogue.save_service(
+            session,
+            target_key=loop.receiving.target_key,
+            organisation_id=loop.receiving.organisation_id,
+            service_type="mental_health",
+            municipality_code="261",
+            response_days=7,
+        )
+
+
 def _build(runtime: Runtime, api_as: Callable[..., UserClient]) -> Loop:
     receiving = partner_service(runtime)
     elsewhere = partner_service(runtime, "Toinen kumppani", "kittila.outreach_youth_work")
@@ -128,13 +142,14 @@ def test_the_whole_loop_as_coach_and_partner_see_it(loop: Loop) -> None:
     assert [r["id"] for r in inbox["referrals"]] == [referral_id]
 
     assert loop.fire(referral_id, "accept").status_code == 200
-    assert loop.client_state() == "on_pathway"
+    assert loop.client_state() == "referred"  # accepting is not yet starting the work
     assert loop.fire(referral_id, "start_work").json()["state"] == "in_progress"
+    assert loop.client_state() == "on_pathway"
     done = loop.fire(referral_id, "complete", outcome="moved_on", reason="Aloitti opinnot")
     assert done.status_code == 200, done.text
     assert done.json()["state"] == "completed"
     # closing the client journey stays the coach's decision
-    assert loop.client_state() == "on_pathway"
+    assert loop.client_state() == "follow_on_completed"
 
     [seen] = loop.coach.get(f"/api/clients/{loop.client_id}/referrals").json()
     steps = [(h["trigger"], h["to_state"], h["actor_name"]) for h in seen["history"]]
@@ -309,6 +324,7 @@ def test_rejection_returns_the_client_journey_with_the_reason_and_tells_the_coac
 def test_failure_on_the_follow_on_pathway_ends_it_with_the_reason(loop: Loop) -> None:
     referral_id = loop.sent()
     loop.fire(referral_id, "accept")
+    loop.fire(referral_id, "start_work")
     assert loop.client_state() == "on_pathway"
     assert loop.fire(referral_id, "fail", reason="Ei saapunut").status_code == 422  # no outcome
     failed = loop.fire(referral_id, "fail", reason="Ei saapunut", outcome="no_contact")
@@ -316,7 +332,7 @@ def test_failure_on_the_follow_on_pathway_ends_it_with_the_reason(loop: Loop) ->
     assert loop.client_state() == "individual_work"
     with loop.runtime.db.read() as session:
         last = loop.runtime.journeys.events(session, loop.journey_id)[-1]
-    assert (last.trigger, last.reason) == ("follow_on_ended", "Ei saapunut")
+    assert (last.trigger, last.reason) == ("referral_returned", "Ei saapunut")
 
 
 def test_a_stale_version_is_a_conflict(loop: Loop) -> None:
@@ -355,6 +371,7 @@ def _transitions(runtime: Runtime) -> list[tuple[str, str, str, bool]]:
 
 
 def test_every_referral_transition_and_its_required_reason(loop: Loop) -> None:
+    supporting(loop)  # many referrals of one client at a time
     transitions = _transitions(loop.runtime)
     # requested: 3, accepted: 5, in_progress: 4, on_hold: 4 (shared/DOMAIN.md)
     assert len(transitions) == 16
@@ -404,7 +421,11 @@ def test_property_no_referral_without_consent_or_statutory_basis(
     coach = make_user(runtime, Role.coach)
     assert coach.id is not None
     principal = coach_principal(coach.id, coach.organisation_id)
-    receiving = partner_service(runtime) if not _has_service(runtime) else _service(runtime)
+    receiving = (
+        partner_service(runtime, service_type="mental_health")
+        if not _has_service(runtime)
+        else _service(runtime)
+    )
     other_org = partner_service(runtime, "Muu kumppani", "kittila.outreach_youth_work")
     client_id, _ = young_client(runtime, organisation_id=None, care_team=(coach.id,), working=False)
     other_client, _ = young_client(
@@ -483,7 +504,7 @@ def test_unanswered_referrals_expire_once_and_are_flagged(
 
     coach = make_user(runtime, Role.coach)
     assert coach.id is not None
-    receiving = partner_service(runtime, response_days=7)
+    receiving = partner_service(runtime, response_days=7, service_type="mental_health")
     partner = make_user(runtime, Role.partner, organisation_id=receiving.organisation_id)
     assert partner.id is not None
     principal = coach_principal(coach.id, coach.organisation_id)
@@ -531,7 +552,7 @@ def test_concurrent_expiry_runs_flag_each_referral_once(
     runtime = make_runtime(clock=clock)
     coach = make_user(runtime, Role.coach)
     assert coach.id is not None
-    receiving = partner_service(runtime, response_days=1)
+    receiving = partner_service(runtime, response_days=1, service_type="mental_health")
     principal = coach_principal(coach.id, coach.organisation_id)
     client_id, _ = young_client(runtime, organisation_id=None, care_team=(coach.id,))
     consent_id = give_consent(runtime, principal, client_id, receiving.organisation_id)

@@ -24,14 +24,15 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from engine import partner_catalogue
 from engine.access import Principal
 from engine.auth import ROLE_ORGANISATION
 from engine.bounds import Id
 from engine.errors import InputRequired, NotFound
 from engine.models import ApiToken, Organisation, OrganisationKind, PartnerService, Role, User
 from engine.organisations import create_organisation, organisations
+from engine.partner_catalogue import SERVICE_TYPES
 from engine.plugins import describe_plugins
-from engine.referrals import SERVICE_TYPES
 from web import i18n
 from web.api.referrals import ServiceIn
 from web.deps import ReadSessionDep, RuntimeDep, SubmittedForm, WriteSessionDep
@@ -510,7 +511,7 @@ def services_page(
         request,
         "admin/services.html",
         {
-            "services": runtime.referrals.services(session),
+            "services": partner_catalogue.services(session),
             "partners": partners,
             "organisation_names": {o.id: o.name for o in organisations(session)},
             "service_types": SERVICE_TYPES,
@@ -539,7 +540,7 @@ def list_services(
     """The partner service catalogue: which organisation receives referrals to which target.
     ``?edit=<target>`` fills the form with that entry."""
     form = None
-    for service in runtime.referrals.services(session):
+    for service in partner_catalogue.services(session):
         if service.target_key == edit:
             form = {
                 name: "" if getattr(service, name) is None else str(getattr(service, name))
@@ -572,7 +573,7 @@ def save_service(
     else:
         try:
             with session.begin_nested():
-                service = runtime.referrals.save_service(session, **body.model_dump())
+                service = partner_catalogue.save_service(session, **body.model_dump())
         except InputRequired as exc:
             errors[exc.field] = str(exc)
         else:

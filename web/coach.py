@@ -42,10 +42,17 @@ from engine.clients import (
     register_client,
 )
 from engine.contacts import NewContact, pair_worker_choices, record_contact, timeline
-from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition, PolkuError
+from engine.errors import (
+    Conflict,
+    GuardRejected,
+    InputRequired,
+    InvalidTransition,
+    MovedElsewhere,
+    PolkuError,
+)
 from engine.group_reads import client_groups
 from engine.inputs import Checks, validated
-from engine.journeys import AdvanceInput
+from engine.journeys import AdvanceInput, require_confirmation
 from engine.models import Client, ContactKind, Journey
 from engine.participants import FOUND_VIA, FOUND_VIA_LABELS, prompts, set_found_via
 from engine.pathway_keys import CLIENT_JOURNEY, REFERRAL
@@ -290,7 +297,7 @@ def intake_submit(
 class ActionError:
     """What went wrong with the last advance, shown next to the actions."""
 
-    kind: str  # "conflict" | "invalid" | "input" | "blocked"
+    kind: str  # "conflict" | "invalid" | "input" | "blocked" | "moved_elsewhere"
     trigger: str = ""
     #: The input the pathway asks for and did not get ("reason", "outcome").
     missing: str = ""
@@ -386,16 +393,19 @@ def client_page(request: Request, client_id: Id, view: ClientPage, runtime: Runt
 def advance(
     request: Request, client_id: Id, work: Advance, runtime: RuntimeDep, posted: Posted
 ) -> Response:
-    """Move the client journey on; the engine checks the rules (``Journeys.advance``)."""
+    """Move the client journey on; the engine checks the rules (``Journeys.advance``). An
+    irreversible step (close, drop out) needs ``confirm=yes`` (a required checkbox)."""
     session = work.session
     values = typed_values(posted, ("trigger", "expected_version", "reason", "outcome"))
     trigger = values.get("trigger", "")[:64]
+    confirmed = form_text(posted, "confirm") == "yes"
 
     def move() -> None:
         journey = latest_client_journey(session, client_id)
         if journey is None or journey.id is None:
             raise InvalidTransition(trigger, "none", [])
         step = validated(AdvanceInput, values, Checks.of(runtime.clock))
+        require_confirmation(step.trigger, confirmed)
         runtime.journeys.advance(
             session,
             journey.id,
@@ -431,6 +441,8 @@ def action_error(exc: PolkuError | None, trigger: str) -> ActionError | None:
         return None
     if isinstance(exc, Conflict):
         return ActionError("conflict", trigger)
+    if isinstance(exc, MovedElsewhere):  # refer & co. happen only through a referral
+        return ActionError("moved_elsewhere", trigger)
     if isinstance(exc, GuardRejected):
         return ActionError("blocked", trigger, verdicts=exc.denied)
     if isinstance(exc, InputRequired):
@@ -456,6 +468,7 @@ def add_contact(
             coach_id=work.principal.user_id,
             contact=values,
             checks=Checks.of(runtime.clock),
+            next_contact_max_days=runtime.settings.next_contact_max_days,
         ),
     )
 

@@ -20,12 +20,16 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from engine import consents, partner_catalogue
+from engine import notifications as notices
 from engine.access import What
 from engine.bounds import Id
 from engine.clock import as_utc
+from engine.consents import EVIDENCE, PACKET_FIELDS
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
-from engine.models import Organisation, OrganisationKind
-from engine.referrals import EVIDENCE, PACKET_FIELDS, ReferralState
+from engine.journeys import IRREVERSIBLE, require_confirmation
+from engine.models import Client, Organisation, OrganisationKind
+from engine.referrals import ReferralBlocked, ReferralState
 from web import i18n
 from web.deps import ReadSessionDep, RuntimeDep, SubmittedForm, WriteSessionDep
 from web.errors import page_router
@@ -42,8 +46,6 @@ PacketPage = Annotated[ClientAccess, Depends(referral_rule(What.referral))]
 WorkForm = Annotated[ClientAccess, Depends(referral_rule(What.referral_work))]
 CancelForm = Annotated[ClientAccess, Depends(referral_rule(What.cancel_referral))]
 
-#: Triggers the inbox offers inline (the rest are on the referral page).
-INBOX_TRIGGERS = ("accept", "reject")
 #: Inbox tabs, in order.
 INBOX_STATES = (
     "requested",
@@ -95,12 +97,23 @@ def _error_text(exc: Exception) -> str:
         return _("Please give a reason.")
     if isinstance(exc, InputRequired) and exc.field == "outcome":
         return _("Please choose an outcome.")
+    if isinstance(exc, InputRequired) and exc.field == "confirm":
+        return _("This step cannot be undone. Tick the confirmation and try again.")
     if isinstance(exc, InputRequired) and exc.field in {"consent_id", "statutory_basis"}:
         return _("A referral needs the client's valid consent or a statutory basis.")
     if isinstance(exc, InputRequired) and exc.field == "fields":
         return _("The chosen fields are outside the consent's scope.")
     if isinstance(exc, Conflict):
         return _("Someone else changed this referral first. Reload the page.")
+    if isinstance(exc, ReferralBlocked):
+        return _(
+            "A referral to a follow-on pathway cannot be sent from the client journey's current "
+            "state. Move the journey to group or individual work first."
+        )
+    if isinstance(exc, InputRequired) and exc.field == "target_key":
+        return _("Choose a service.")
+    if isinstance(exc, InputRequired) and exc.field in {"purpose", "evidence", "scope"}:
+        return _("Fill in the consent: its purpose and how it was given.")
     if isinstance(exc, InvalidTransition):
         return _("That step is not possible now.")
     return _("Please check the form.")
@@ -154,7 +167,27 @@ def _detail_context(runtime: RuntimeDep, view: ClientAccess, referral_id: Id) ->
         "moves": [m for m in moves if m is not None and m.trigger != "cancel"],
         "fields": field_labels(),
         "overdue": found.overdue(as_utc(runtime.clock.now())),
+        "sender": _sender(view.session, found),
+        "irreversible": IRREVERSIBLE,
         "error": None,
+        "failed": None,
+    }
+
+
+def _sender(session: Any, found: ReferralState) -> dict[str, str]:
+    """Who sent the referral and how to reach them: the coach's name and organisation."""
+    from engine.models import User
+
+    referral = found.referral
+    coach = session.get(User, referral.created_by) if referral.created_by else None
+    organisation = (
+        session.get(Organisation, referral.from_organisation_id)
+        if referral.from_organisation_id
+        else None
+    )
+    return {
+        "name": coach.display_name if coach else "",
+        "organisation": organisation.name if organisation else "",
     }
 
 
@@ -172,15 +205,15 @@ def partner_referral(
 def partner_advance(
     request: Request, submitted: SubmittedForm, referral_id: Id, work: WorkForm, runtime: RuntimeDep
 ) -> Response:
-    """Accept, reject (reason), start work, hold (reason), complete / fail (outcome and note).
-    From the inbox (``view=inbox``) htmx gets the list and the counts out of band; from the
-    referral page its status block. A plain form post is answered with 303."""
+    """Accept, reject (reason), start work, hold (reason), complete / fail (outcome and note,
+    confirmed: they cannot be undone), all on the referral page: htmx gets its status block, a
+    plain form post a 303."""
     form = submitted
-    from_inbox = _text(form, "view") == "inbox"
     trigger = _text(form, "trigger") or ""
     error: str | None = None
     savepoint = work.session.begin_nested()
     try:
+        require_confirmation(trigger, _text(form, "confirm") == "yes")
         runtime.referrals.advance(
             work.session,
             work.principal,
@@ -196,24 +229,15 @@ def partner_advance(
         savepoint.rollback()
         with i18n.use_language(i18n.request_language(request)):
             error = _error_text(exc)
-    assert work.principal.organisation_id is not None
-    if from_inbox:
-        context = _inbox_context(runtime, work.session, work.principal.organisation_id, None)
-        template, block, oob, url = (
-            "partner/inbox.html",
-            "inbox_list",
-            ["inbox_counts"],
-            ("/partner/referrals"),
-        )
-    else:
-        context = _detail_context(runtime, work, referral_id)
-        template, block, oob, url = (
-            "partner/referral.html",
-            "referral_status",
-            [],
-            (f"/partner/referrals/{referral_id}"),
-        )
+    context = _detail_context(runtime, work, referral_id)
+    template, block, url = (
+        "partner/referral.html",
+        "referral_status",
+        (f"/partner/referrals/{referral_id}"),
+    )
+    oob: list[str] = []
     context["error"] = error
+    context["failed"] = {"trigger": trigger, "form": form} if error else None
     if error is None:
         return answer_post(
             request, redirect_to=url, template=template, context=context, block=block, oob=oob
@@ -232,7 +256,7 @@ def _coach_context(runtime: RuntimeDep, view: ClientAccess, client_id: Id) -> di
 
     session = view.session
     options = runtime.referral_options.of_client(session, client_id, today=runtime.clock.today())
-    services = {s.target_key: s for s in runtime.referrals.services(session)}
+    services = {s.target_key: s for s in partner_catalogue.services(session)}
     partners = {
         o.id: o.name
         for o in session.execute(
@@ -245,12 +269,14 @@ def _coach_context(runtime: RuntimeDep, view: ClientAccess, client_id: Id) -> di
         for found in runtime.referrals.of_client(session, client_id)
     ]
     now = as_utc(runtime.clock.now())
+    client = session.get(Client, client_id)
     return {
         "client_id": client_id,
+        "client_name": f"{client.first_name} {client.last_name}" if client else "",
         "options": options,
         "services": services,
         "partners": partners,
-        "consents": runtime.referrals.consents(session, client_id),
+        "consents": consents.consents_of(session, client_id),
         "referrals": referrals,
         "overdue": {f.referral.id: f.overdue(now) for f, _h in referrals},
         "labels": {name: s.label for name, s in pathway.states.items()},
@@ -261,6 +287,10 @@ def _coach_context(runtime: RuntimeDep, view: ClientAccess, client_id: Id) -> di
         "evidence_names": EVIDENCE,
         "targets": {o.target.key: dict(o.target.label) for o in options},
         "error": None,
+        "error_field": None,
+        "typed": None,
+        "follow_on_types": partner_catalogue.FOLLOW_ON_TYPES,
+        "statutory_bases": runtime.statutory_bases.valid_on(runtime.clock.today()),
     }
 
 
@@ -281,18 +311,28 @@ def _coach_post(
     runtime: RuntimeDep,
     client_id: Id,
     action: Any,
+    form_name: str = "",
 ) -> Response:
     form = submitted
     savepoint = access.session.begin_nested()
     try:
         action(form)
         savepoint.commit()
-    except MOVE_ERRORS as exc:
+    except (*MOVE_ERRORS, ReferralBlocked) as exc:
         savepoint.rollback()
         with i18n.use_language(i18n.request_language(request)):
             context = _coach_context(runtime, access, client_id)
             context["error"] = _error_text(exc)
-        return render(request, "referrals/client.html", context, status_code=422)
+            context["error_field"] = getattr(exc, "field", None)
+            # every typed value comes back: the service, the ticked fields, the texts
+            context["typed"] = {
+                "form": form_name,
+                "data": {k: form.get(k) for k in form},
+                "fields": [str(f) for f in form.getlist("fields")],
+                "scope": [str(f) for f in form.getlist("scope")],
+            }
+        status = 409 if isinstance(exc, (InvalidTransition, Conflict)) else 422
+        return render(request, "referrals/client.html", context, status_code=status)
     return answer_post(
         request,
         redirect_to=f"/clients/{client_id}/referrals",
@@ -309,21 +349,40 @@ def refer(
     """Send a referral from the form (303 back to the page; 422 with the reason on a refusal)."""
 
     def send(form: FormData) -> None:
+        now = runtime.clock.now()
+        target_key = _text(form, "target_key") or ""
+        fields = [str(f) for f in form.getlist("fields")]
+        consent_id = _int(form, "consent_id")
+        if _text(form, "new_consent") == "yes":
+            # the consent asked within the referral step: to the service's organisation,
+            # covering the chosen fields, recorded in the same transaction as the referral
+            service = partner_catalogue.service_of(work.session, target_key)
+            consent_id = consents.record_consent(
+                work.session,
+                work.principal,
+                client_id,
+                organisation_id=service.organisation_id if service else 0,
+                scope=fields,
+                purpose=_text(form, "consent_purpose") or "",
+                evidence=_text(form, "consent_evidence") or "",
+                given_at=now,
+                now=now,
+            ).id
         runtime.referrals.refer(
             work.session,
             work.principal,
             client_id,
-            target_key=_text(form, "target_key") or "",
-            fields=[str(f) for f in form.getlist("fields")],
-            consent_id=_int(form, "consent_id"),
+            target_key=target_key,
+            fields=fields,
+            consent_id=consent_id,
             statutory_basis=_text(form, "statutory_basis"),
             goals=_text(form, "goals"),
             handoff_note=_text(form, "handoff_note"),
-            now=runtime.clock.now(),
+            now=now,
             today=runtime.clock.today(),
         )
 
-    return _coach_post(request, submitted, work, runtime, client_id, send)
+    return _coach_post(request, submitted, work, runtime, client_id, send, "refer")
 
 
 @router.post("/clients/{client_id}/consents", name="give_consent")
@@ -338,7 +397,7 @@ def consent(
 
     def give(form: FormData) -> None:
         now = runtime.clock.now()
-        runtime.referrals.give_consent(
+        consents.record_consent(
             work.session,
             work.principal,
             client_id,
@@ -350,7 +409,7 @@ def consent(
             now=now,
         )
 
-    return _coach_post(request, submitted, work, runtime, client_id, give)
+    return _coach_post(request, submitted, work, runtime, client_id, give, "consent")
 
 
 @router.post("/clients/{client_id}/consents/{consent_id}/revoke", name="revoke_consent")
@@ -365,7 +424,7 @@ def revoke(
     """Revoke a consent: the partner's access ends at once."""
 
     def drop(_form: FormData) -> None:
-        runtime.referrals.revoke_consent(
+        consents.revoke_consent(
             work.session, work.principal, client_id, consent_id, runtime.clock.now()
         )
 
@@ -417,10 +476,10 @@ def notifications(
     request: Request, auth: CurrentUser, runtime: RuntimeDep, session: ReadSessionDep
 ) -> Response:
     """My notifications, newest first (ids and codes only: no client data)."""
-    found = runtime.referrals.notifications(session, auth.principal.user_id)
+    found = notices.notifications_of(session, auth.principal.user_id)
     ids = [n.referral_id for n in found if n.referral_id is not None]
     partner = auth.principal.role == "partner"
-    clients = {} if partner else runtime.referrals.referral_clients(session, ids)
+    clients = {} if partner else notices.referral_clients(session, ids)
     links = {
         n.id: (
             f"/partner/referrals/{n.referral_id}"
@@ -432,7 +491,8 @@ def notifications(
     }
     with i18n.use_language(i18n.request_language(request)):
         labels = notification_labels()
-    context = {"notifications": found, "links": links, "kinds": labels}
+    services = notices.referral_services(session, ids)
+    context = {"notifications": found, "links": links, "kinds": labels, "services": services}
     return render(request, "notifications.html", context)
 
 
@@ -441,5 +501,5 @@ def notifications_read(
     request: Request, auth: CurrentUser, runtime: RuntimeDep, session: WriteSessionDep
 ) -> Response:
     """Mark my notifications read (303 back to the list)."""
-    runtime.referrals.mark_read(session, auth.principal.user_id, runtime.clock.now())
+    notices.mark_read(session, auth.principal.user_id, runtime.clock.now())
     return see_other("/notifications")

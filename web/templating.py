@@ -29,6 +29,8 @@ from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from engine.dates import MAX_AGE, MIN_AGE
+from engine.journeys import IRREVERSIBLE
 from web import i18n, navigation
 from web.assets import static_url
 
@@ -104,6 +106,9 @@ def make_environment(directory: Path | Sequence[Path] = TEMPLATE_DIR) -> Environ
         csrf_token=csrf_token,
         LANGUAGES=i18n.LANGUAGES,
         LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
+        IRREVERSIBLE=IRREVERSIBLE,
+        MIN_AGE=MIN_AGE,
+        MAX_AGE=MAX_AGE,
         menu_of=navigation.menu_of,
         home_of=navigation.home_of,
         ROLE_NAMES=navigation.ROLE_NAMES,

@@ -18,7 +18,7 @@ Feature: Moving a client along their journey
     And the client's journey is at "outreach"
 
   Scenario: An impossible move names the moves possible now
-    When the coach moves the client with "refer"
+    When the coach moves the client with "finish_group_work"
     Then the move is impossible and the possible moves are "decline, close"
     And the coach sees that "engage" waits for a rule to be met
     And the journey history reads "outreach"

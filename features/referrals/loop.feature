@@ -13,10 +13,12 @@ Feature: A closed-loop referral handoff (lähete jatkopolulle)
     Then the client's journey is at "referred"
     And the partner's inbox counts 1 "requested"
     When the partner fires "accept"
-    Then the client's journey is at "on_pathway"
+    Then the client's journey is at "referred"
     When the partner fires "start_work"
-    And the partner fires "complete" with the outcome "goal_reached" and the note "Aloitti opinnot"
+    Then the client's journey is at "on_pathway"
+    When the partner fires "complete" with the outcome "goal_reached" and the note "Aloitti opinnot"
     Then the referral is "completed"
+    And the client's journey is at "follow_on_completed"
     And the coach sees the steps "requested, accepted, in_progress, completed" with who made them
     And the coach sees the outcome "goal_reached"
 

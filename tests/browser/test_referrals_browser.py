@@ -69,26 +69,31 @@ def test_coach_refers_partner_accepts_and_completes_coach_sees_each_step(
     coach_page.get_by_role("button", name="Lähetä", exact=True).click()
     expect(coach_page.locator("article[data-state='requested']")).to_have_count(1)
 
-    # the partner accepts in the inbox: no page reload, the counts follow
+    # the partner opens the referral from the inbox and answers on its page, inline
     partner_context, partner_page = signed_in(browser, live_server, runtime, partner.id)
     partner_page.goto("/partner/referrals")
     assert axe_violations(partner_page, axe_source) == []
-    partner_page.evaluate("() => { window.polkuMarker = 'same document'; }")
     expect(partner_page.locator('#inbox_counts [data-state="requested"]')).to_have_text("1")
-    with partner_page.expect_response(re.compile(r"/advance$")) as answer:
-        partner_page.get_by_role("button", name="Hyväksy").click()
-    assert answer.value.request.headers.get("hx-request") == "true"
-    expect(partner_page.locator("tr[data-state='accepted']")).to_have_count(1)
-    expect(partner_page.locator('#inbox_counts [data-state="accepted"]')).to_have_text("1")
-    expect(partner_page.locator('#inbox_counts [data-state="requested"]')).to_have_text("0")
-    assert partner_page.evaluate("() => window.polkuMarker") == "same document"
-
-    # the referral page shows the packet only, and completes with an outcome inline
+    expect(partner_page.locator("#inbox_list button")).to_have_count(0)  # no answers on rows
     partner_page.get_by_role("link", name=re.compile(r"^#\d+$")).click()
     expect(partner_page.locator("main h1")).to_contain_text("Lähete")
+    expect(partner_page.locator('[data-field="client-name"]')).to_have_text("Aino Esimerkki")
+    expect(partner_page.locator('[data-fact="due"]')).not_to_be_empty()
+    expect(partner_page.locator('[data-fact="sender"]')).not_to_be_empty()
     assert "Aino Esimerkki" in partner_page.locator("dl.packet").inner_text()
     assert axe_violations(partner_page, axe_source) == []
     partner_page.evaluate("() => { window.polkuMarker = 'same document'; }")
+    with partner_page.expect_response(re.compile(r"/advance$")) as answer:
+        partner_page.get_by_role("button", name="Hyväksy").click()
+    assert answer.value.request.headers.get("hx-request") == "true"
+    expect(partner_page.locator("#referral_status [data-state='accepted']")).to_be_visible()
+    # the outcome starts empty: completing without choosing one is refused by the form
+    expect(partner_page.locator("#outcome-complete")).to_have_value("")
+    partner_page.locator("#confirm-complete").check()
+    partner_page.get_by_role("button", name="Merkitse päättyneeksi").click()
+    assert partner_page.locator("#outcome-complete").evaluate("e => !e.validity.valid")
+    expect(partner_page.locator("#referral_status [data-state='accepted']")).to_be_visible()
+    # chosen and confirmed: completed inline
     partner_page.locator("#outcome-complete").select_option("goal_reached")
     partner_page.locator("#reason-complete").fill("Aloitti opinnot")
     partner_page.get_by_role("button", name="Merkitse päättyneeksi").click()
@@ -110,3 +115,47 @@ def test_coach_refers_partner_accepts_and_completes_coach_sees_each_step(
     for context, page in ((coach_context, coach_page), (partner_context, partner_page)):
         problems_of(page).assert_clean()
         context.close()
+
+
+def test_a_consent_error_keeps_every_typed_value_in_the_browser(
+    browser: Browser, live_server: str, runtime: Runtime, axe_source: str
+) -> None:
+    partner_service(runtime)
+    coach = make_user(runtime, Role.coach)
+    assert coach.id is not None
+    client_id, _journey = young_client(
+        runtime,
+        organisation_id=coach.organisation_id,
+        care_team=(coach.id,),
+        first_name="Eino",
+        last_name="Esimerkki",
+    )
+    context, page = signed_in(browser, live_server, runtime, coach.id)
+    page.goto(f"/clients/{client_id}/referrals")
+    expect(page.locator('#refer-form [data-field="client-name"]')).to_have_text("Eino Esimerkki")
+    page.get_by_label("Ohjaamo", exact=False).first.check()
+    page.locator("#field-name").check()
+    page.locator("#field-handoff_note").check()
+    page.locator("#goals").fill("Opiskelupaikka syksyllä")
+    page.locator("#handoff_note").fill("Aamupäivät sopivat")
+    problems_of(page).expect_failure(f"{live_server}/clients/{client_id}/referrals")
+    page.get_by_role("button", name="Lähetä", exact=True).click()  # no consent, no basis
+    expect(page.locator("#referral-basis .field-error")).to_be_visible()
+    expect(page.get_by_label("Ohjaamo", exact=False).first).to_be_checked()
+    expect(page.locator("#field-name")).to_be_checked()
+    expect(page.locator("#field-handoff_note")).to_be_checked()
+    expect(page.locator("#field-contact")).not_to_be_checked()
+    expect(page.locator("#goals")).to_have_value("Opiskelupaikka syksyllä")
+    expect(page.locator("#handoff_note")).to_have_value("Aamupäivät sopivat")
+    assert axe_violations(page, axe_source) == []
+    # the consent within the step, then sent
+    page.locator("#new_consent").check()
+    page.locator("#consent_purpose").fill("Ohjaus Ohjaamoon")
+    page.locator("#consent_evidence").select_option("verbal")
+    page.get_by_role("button", name="Lähetä", exact=True).click()
+    expect(page.locator("article[data-state='requested']")).to_have_count(1)
+    for size in ((390, 844), (1366, 900)):
+        page.set_viewport_size({"width": size[0], "height": size[1]})
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= size[0]
+    problems_of(page).assert_clean()
+    context.close()

@@ -161,9 +161,13 @@ class World:
         world = cls(runtime, app)
         world.organisation_a = make_organisation(runtime, "project", "Hanke A")
         world.organisation_b = make_organisation(runtime, "project", "Hanke B")
-        world.partner_agency = partner_service(runtime, "Kumppani", ELIGIBLE_TARGET).organisation_id
+        # a supporting service: its referrals go from any state (the world's clients are at
+        # outreach) and never move the client journey
+        world.partner_agency = partner_service(
+            runtime, "Kumppani", ELIGIBLE_TARGET, service_type="mental_health"
+        ).organisation_id
         world.partner_agency_2 = partner_service(
-            runtime, "Toinen kumppani", OTHER_TARGET
+            runtime, "Toinen kumppani", OTHER_TARGET, service_type="mental_health"
         ).organisation_id
         a, b = world.organisation_a, world.organisation_b
         world.users = {

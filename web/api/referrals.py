@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
+from engine import consents, notifications, partner_catalogue
 from engine.access import What
 from engine.bounds import Id
 from engine.clock import as_utc
@@ -119,6 +120,8 @@ class ReferralOut(BaseModel):
     client_id: Id
     target_key: str
     service_type: str
+    #: "follow_on" (moves the client journey) or "supporting" (never does)
+    kind: str
     to_organisation_id: Id
     state: str
     state_label: dict[str, str]
@@ -180,6 +183,7 @@ def referral_out(runtime: RuntimeDep, found: ReferralState) -> ReferralOut:
         client_id=referral.client_id,
         target_key=referral.target_key,
         service_type=referral.service_type,
+        kind=referral.kind,
         to_organisation_id=referral.to_organisation_id,
         state=journey.state,
         state_label=pathway.states[journey.state].label.model_dump(),
@@ -210,7 +214,7 @@ def referral_detail(
 @router.get("/clients/{client_id}/consents", response_model=list[ConsentOut], responses=ERRORS)
 def list_consents(client_id: Id, view: ConsentAccess, runtime: RuntimeDep) -> list[ConsentOut]:
     """The client's consents to disclosure (suostumukset), revoked ones included."""
-    return [ConsentOut.of(c) for c in runtime.referrals.consents(view.session, client_id)]
+    return [ConsentOut.of(c) for c in consents.consents_of(view.session, client_id)]
 
 
 @router.post(
@@ -224,7 +228,7 @@ def give_consent(
 ) -> ConsentOut:
     """Record the client's consent to disclose the chosen packet fields to one partner."""
     now = runtime.clock.now()
-    consent = runtime.referrals.give_consent(
+    consent = consents.record_consent(
         work.session,
         work.principal,
         client_id,
@@ -245,7 +249,7 @@ def revoke_consent(
     client_id: Id, consent_id: Id, work: ConsentAccess, runtime: RuntimeDep
 ) -> ConsentOut:
     """Revoke a consent: the partner loses access to the packet with the next request."""
-    consent = runtime.referrals.revoke_consent(
+    consent = consents.revoke_consent(
         work.session, work.principal, client_id, consent_id, runtime.clock.now()
     )
     return ConsentOut.of(consent)
@@ -366,7 +370,7 @@ def list_notifications(
     """My notifications, newest first (codes and ids only)."""
     return [
         NotificationOut.model_validate(n, from_attributes=True)
-        for n in runtime.referrals.notifications(session, auth.principal.user_id)
+        for n in notifications.notifications_of(session, auth.principal.user_id)
     ]
 
 
@@ -377,7 +381,7 @@ def list_services(
     """The partner services catalogue: which organisation receives referrals to which target."""
     return [
         ServiceOut.model_validate(s, from_attributes=True)
-        for s in runtime.referrals.services(session)
+        for s in partner_catalogue.services(session)
     ]
 
 
@@ -386,5 +390,5 @@ def save_service(
     body: ServiceIn, _admin: ServiceManager, runtime: RuntimeDep, session: WriteSessionDep
 ) -> ServiceOut:
     """Add or update the catalogue entry of one referral target."""
-    service: PartnerService = runtime.referrals.save_service(session, **body.model_dump())
+    service: PartnerService = partner_catalogue.save_service(session, **body.model_dump())
     return ServiceOut.model_validate(service, from_attributes=True)

@@ -1,7 +1,7 @@
 """qualifications and cards (tutkinnon osat, hygieniapassi, työturvallisuuskortti; issue 18)
 
 Revision ID: seeds_0001
-Revises: report_0001
+Revises: loop_0001
 Create Date: 2026-12-06 03:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = 'seeds_0001'
-down_revision: str | None = 'report_0001'
+down_revision: str | None = 'loop_0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
