@@ -1,6 +1,7 @@
 """The coach's caseload (asiakkaani): one page of the clients a user may list, with what the
 dashboard shows for each -- the client journey's state, the last contact, the follow-up date,
-and any extra flags -- in one SELECT, however many rows the page has.
+the user's own role in the care team (goal coach, job coach, ...) and any extra flags -- in one
+SELECT, however many rows the page has.
 
 Which clients: :func:`engine.access.visible_clients` for :attr:`What.caseload` (the care team
 today), closed clients left out unless asked for. Order: a work list -- the clients whose agreed
@@ -26,7 +27,7 @@ from sqlmodel import Session, col
 
 from engine.access import Principal, What, visible_clients
 from engine.clock import as_utc
-from engine.models import Client, ContactEntry, Journey, Referral
+from engine.models import CareTeam, Client, ContactEntry, Journey, Referral
 from engine.participants import follow_ups_due
 from engine.pathway_keys import CLIENT_JOURNEY
 
@@ -126,6 +127,8 @@ class CaseloadRow:
     last_contact_at: datetime | None
     next_contact_on: date | None
     flags: dict[str, int] = field(default_factory=dict)
+    #: The principal's role in this client's care team today (CareTeamRole), if a member.
+    my_role: str | None = None
 
     def days_since_contact(self, today: date) -> int | None:
         return None if self.last_contact_at is None else (today - self.last_contact_at.date()).days
@@ -161,6 +164,23 @@ def _next_contact() -> Any:
         select(col(ContactEntry.next_contact_on))
         .where(col(ContactEntry.client_id) == col(Client.id))
         .order_by(col(ContactEntry.occurred_at).desc(), col(ContactEntry.id).desc())
+        .limit(1)
+        .correlate(Client)
+        .scalar_subquery()
+    )
+
+
+def _my_role(principal: Principal, today: date) -> Any:
+    """The principal's role in the client's care team today (none when not a member)."""
+    return (
+        select(col(CareTeam.role))
+        .where(
+            col(CareTeam.client_id) == col(Client.id),
+            col(CareTeam.user_id) == principal.user_id,
+            col(CareTeam.valid_from) <= today,
+            or_(col(CareTeam.valid_to).is_(None), col(CareTeam.valid_to) >= today),
+        )
+        .order_by(col(CareTeam.valid_from).desc())
         .limit(1)
         .correlate(Client)
         .scalar_subquery()
@@ -232,6 +252,7 @@ def caseload(
             col(Journey.state),
             _last_contact().label("last_contact_at"),
             _next_contact().label("next_contact_on"),
+            _my_role(principal, today).label("my_role"),
             *flags,
         )
         .order_by(
@@ -258,7 +279,8 @@ def caseload(
                 state=r[5],
                 last_contact_at=as_utc(last) if last is not None else None,
                 next_contact_on=_as_date(r[7]),
-                flags={f.key: int(r[8 + i] or 0) for i, f in enumerate(FLAGS)},
+                my_role=r[8],
+                flags={f.key: int(r[9 + i] or 0) for i, f in enumerate(FLAGS)},
             )
         )
     return CaseloadPage(rows, total, page, page_size)

@@ -23,7 +23,7 @@ from engine.access import Principal, What, can_create_client, require, visible_c
 from engine.errors import InputRequired, NotFound
 from engine.inputs import Checks, Input, blank_is_none, checks_of, validated
 from engine.journeys import Journeys
-from engine.models import CareTeam, Client, Journey, Role, User
+from engine.models import CareTeam, CareTeamRole, Client, Journey, Role, User
 from engine.pathway_keys import CLIENT_JOURNEY
 
 
@@ -174,8 +174,11 @@ def add_care_team_member(
     valid_to: date | None,
     added_by: int,
     now: datetime,
+    role: str = CareTeamRole.goal_coach.value,
 ) -> CareTeam:
-    """Add a coach of the client's organisation to the care team for [valid_from, valid_to].
+    """Add a coach of the client's organisation to the care team for [valid_from, valid_to] in
+    ``role`` (:class:`CareTeamRole`: goal coach, job coach, outreach worker, municipal contact
+    person, other). The role says what the member does; access is the same for every role.
 
     The client's row is locked first (FOR UPDATE on PostgreSQL; SQLite's write transactions run
     one at a time), so two parallel adds cannot both pass the overlap check: a duplicate row
@@ -195,6 +198,8 @@ def add_care_team_member(
         raise InputRequired("user_id", "a care team member is an active coach of the organisation")
     if valid_to is not None and valid_to < valid_from:
         raise InputRequired("valid_to", "valid_to is before valid_from")
+    if role not in CareTeamRole.__members__:
+        raise InputRequired("role", "choose the role in the care team", list(CareTeamRole))
     overlapping = session.execute(
         select(col(CareTeam.id)).where(
             col(CareTeam.client_id) == client_id,
@@ -210,6 +215,7 @@ def add_care_team_member(
         user_id=user_id,
         valid_from=valid_from,
         valid_to=valid_to,
+        role=role,
         created_at=now,
         created_by=added_by,
     )

@@ -5,6 +5,11 @@ meeting, escorting the client to a service (saattaen), outreach on the street --
 duration, a short note and optionally the next agreed contact date (the follow-up the caseload
 shows as due). Notes are client data: they are never logged.
 
+Pair work (työparityöskentely): a contact may name a second worker (``pair_worker_id``), an
+active coach of the client's organisation (:func:`pair_worker_choices`); the coach who records it
+is the one who wrote it. Naming the pair worker gives them no access to the client: access and
+the access log stay per person.
+
 :func:`timeline` merges, newest first, the events of every journey of the client (the client
 journey and any referral handoff journeys, with who moved it and why) and the contacts, and
 group work: membership events name their group, and each member's attendance marks are listed.
@@ -19,11 +24,13 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from engine import dates
-from engine.bounds import BoundedDate, BoundedDateTime
+from engine.bounds import BoundedDate, BoundedDateTime, Id
 from engine.clock import as_utc
+from engine.errors import InvalidInput
 from engine.inputs import Checks, Input, blank_is_none, checks_of, validated
 from engine.instruments import Instrument
 from engine.models import (
@@ -34,6 +41,7 @@ from engine.models import (
     JourneyEvent,
     Organisation,
     Referral,
+    Role,
     User,
 )
 
@@ -51,10 +59,12 @@ class NewContact(Input):
     duration_minutes: int | None = Field(default=None, ge=0, le=DURATION_MAX)
     note: str = Field(default="", max_length=NOTE_MAX)
     next_contact_on: BoundedDate | None = None
+    #: Pair work: the second worker (another active coach of the client's organisation).
+    pair_worker_id: Id | None = None
 
-    _blank = field_validator("occurred_at", "duration_minutes", "next_contact_on", mode="before")(
-        blank_is_none
-    )
+    _blank = field_validator(
+        "occurred_at", "duration_minutes", "next_contact_on", "pair_worker_id", mode="before"
+    )(blank_is_none)
 
     @field_validator("occurred_at")
     @classmethod
@@ -91,7 +101,8 @@ def record_contact(
     checks: Checks,
     next_contact_max_days: int = dates.NEXT_CONTACT_MAX_DAYS,
 ) -> ContactEntry:
-    """Add one contact to the client's log; :class:`~engine.errors.InvalidInput` names each
+    """Add one contact to the client's log, written by ``coach_id`` (with the pair worker in
+    pair work); :class:`~engine.errors.InvalidInput` names each
     field that is wrong (:class:`NewContact`, checked at ``checks.now``), and the date rules of
     :mod:`engine.dates` (:class:`~engine.errors.InputRequired`): not before the client's birth
     or registration, the next contact within ``next_contact_max_days``."""
@@ -105,6 +116,10 @@ def record_contact(
             on, as_utc(client.created_at).date(), "occurred_at", "the client was recorded"
         )
     dates.check_next_contact(new.next_contact_on, on, next_contact_max_days)
+    if new.pair_worker_id is not None and new.pair_worker_id not in {
+        user_id for user_id, _name in pair_worker_choices(session, client_id, coach_id)
+    }:
+        raise InvalidInput({"pair_worker_id": "the pair worker is another active coach"})
     entry = ContactEntry(
         client_id=client_id,
         coach_id=coach_id,
@@ -114,10 +129,32 @@ def record_contact(
         note=new.note,
         next_contact_on=new.next_contact_on,
         recorded_at=checks.now,
+        pair_worker_id=new.pair_worker_id,
     )
     session.add(entry)
     session.flush()
     return entry
+
+
+def pair_worker_choices(session: Session, client_id: int, writer_id: int) -> list[tuple[int, str]]:
+    """Who can be named as the pair worker of a contact: the active coaches of the client's
+    organisation other than the writer, by name (id, display name)."""
+    organisation_id = session.execute(
+        select(col(Client.organisation_id)).where(col(Client.id) == client_id)
+    ).scalar()
+    if organisation_id is None:
+        return []
+    rows = session.execute(
+        select(col(User.id), col(User.display_name))
+        .where(
+            col(User.organisation_id) == organisation_id,
+            col(User.role) == Role.coach.value,
+            col(User.is_active).is_(True),
+            col(User.id) != writer_id,
+        )
+        .order_by(col(User.display_name), col(User.id))
+    ).all()
+    return [(int(user_id), name) for user_id, name in rows]
 
 
 @dataclass(frozen=True)
@@ -140,6 +177,8 @@ class TimelineItem:
     label: Mapping[str, str] | None = None
     #: The partner organisation a referral journey's event is about (the timeline's wording).
     partner: str | None = None
+    #: Pair work: the second worker at a contact (``actor`` wrote it).
+    pair_worker: str | None = None
 
     @property
     def sort_key(self) -> tuple[Any, ...]:
@@ -165,9 +204,11 @@ def timeline(
         .order_by(col(JourneyEvent.occurred_at).desc(), col(JourneyEvent.id).desc())
         .limit(limit)
     ).all()
+    pair = aliased(User)
     contacts = session.execute(
-        select(ContactEntry, col(User.display_name))
+        select(ContactEntry, col(User.display_name), col(pair.display_name))
         .outerjoin(User, col(User.id) == col(ContactEntry.coach_id))
+        .outerjoin(pair, col(pair.id) == col(ContactEntry.pair_worker_id))
         .where(col(ContactEntry.client_id) == client_id)
         .order_by(col(ContactEntry.occurred_at).desc(), col(ContactEntry.id).desc())
         .limit(limit)
@@ -175,7 +216,10 @@ def timeline(
     items = [
         TimelineItem(as_utc(e.occurred_at), "event", name, pathway_key=key, event=e)
         for e, key, name in events
-    ] + [TimelineItem(as_utc(c.occurred_at), "contact", name, contact=c) for c, name in contacts]
+    ] + [
+        TimelineItem(as_utc(c.occurred_at), "contact", name, contact=c, pair_worker=pair_name)
+        for c, name, pair_name in contacts
+    ]
     items = _with_group_work(session, client_id, items, limit)
     items = _with_partners(session, client_id, items)
     if gas_rho is not None:

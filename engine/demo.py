@@ -23,8 +23,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from engine.assessments import record_assessment
+from engine.contacts import record_contact
 from engine.demo_esf import load_esf
 from engine.demo_groups import load_groups
+from engine.inputs import Checks
 from engine.models import (
     CareTeam,
     Client,
@@ -37,9 +39,14 @@ from engine.models import (
     User,
 )
 from engine.pathway_keys import CLIENT_JOURNEY
+from engine.qualifications import QualificationInput
+from engine.qualifications import add as add_qualification
 from engine.runtime import Runtime
 from engine.settings import Environment
 from engine.strengths import ExperienceInput, add_experience, add_strength, set_cv_contact
+
+#: The demo coach's role in each client's care team, in turn (issue 18: care-team roles).
+DEMO_CARE_ROLES = ("goal_coach", "goal_coach", "job_coach", "outreach_worker")
 
 DEMO_ENVIRONMENTS = (Environment.demo, Environment.development, Environment.test)
 
@@ -225,6 +232,7 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
                     client_id=client.id,
                     user_id=coach_id,
                     valid_from=started.date(),
+                    role=DEMO_CARE_ROLES[i % len(DEMO_CARE_ROLES)],
                     created_at=started,
                     created_by=coach_id,
                 )
@@ -241,11 +249,58 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
             _follow_ups(session, rng, client.id, coach_id, now)
     load_referrals(runtime, people, project_id, now)
     load_assessments_and_strengths(runtime, coach_id, now)
+    load_pair_work(runtime, coach_id, project_id, now)
     # groups (engine/demo_groups.py): one running 8-week group
     load_groups(runtime, coach_id, people[DEMO_LOGINS[2].username], project_id, now)
     # ESF+ (engine/demo_esf.py): a project with two co-implementers and filled forms
     load_esf(runtime, coach_id, project_id, now)
     return DemoSummary(clients, events, len(people))
+
+
+#: The demo coach's colleague (a job coach without a login): pair work on the first client.
+DEMO_COLLEAGUE = ("demo.tyopari", "Demo Työpari")
+
+
+def load_pair_work(runtime: Runtime, coach_id: int, project_id: int | None, now: datetime) -> None:
+    """The demo coach's first client also has a job coach (the colleague, in the care team), and
+    the two visited the client at home together last week (pair work; the coach wrote it)."""
+    with runtime.db.write() as session:
+        client_id = session.execute(
+            select(func.min(CareTeam.client_id)).where(col(CareTeam.user_id) == coach_id)
+        ).scalar_one()
+        if client_id is None:
+            return
+        username, name = DEMO_COLLEAGUE
+        colleague = User(
+            username=username, display_name=name, role=Role.coach.value, organisation_id=project_id
+        )
+        session.add(colleague)
+        session.flush()
+        assert colleague.id is not None
+        session.add(
+            CareTeam(
+                client_id=client_id,
+                user_id=colleague.id,
+                valid_from=(now - timedelta(days=30)).date(),
+                role="job_coach",
+                created_at=now,
+                created_by=coach_id,
+            )
+        )
+        visited = now - timedelta(days=6)
+        record_contact(
+            session,
+            client_id=client_id,
+            coach_id=coach_id,
+            contact={
+                "kind": "home_visit",
+                "occurred_at": visited,
+                "duration_minutes": 90,
+                "note": "Kotikäynti työparina: työkokeilun aloitus ja kulkeminen.",
+                "pair_worker_id": colleague.id,
+            },
+            checks=Checks(visited.date(), now=visited),
+        )
 
 
 DEMO_NOTES = (
@@ -601,11 +656,25 @@ DEMO_EXPERIENCES = (
     ("other", "Kalastusseuran talkoot", "", "", "Laiturin korjaus"),
 )
 
+#: Qualifications and cards (engine/qualifications.py): kind, name, issuer, days ago, valid for
+#: (days; 0: does not run out). The work-safety card is valid five years.
+DEMO_QUALIFICATIONS = (
+    ("hygiene_card", "Hygieniapassi", "Ruokavirasto (testaaja: Lapin ammattiopisto)", 40, 0),
+    ("work_safety_card", "Työturvallisuuskortti", "Työturvallisuuskeskus TTK", 12, 5 * 365),
+    (
+        "partial_qualification",
+        "Varastotoiminnot (logistiikan perustutkinnon osa)",
+        "Lapin ammattiopisto",
+        200,
+        0,
+    ),
+)
+
 
 def load_assessments_and_strengths(runtime: Runtime, coach_id: int, now: datetime) -> None:
     """The coach's first client gets two Kykyviisari summaries (the change shows), an ability
-    and requirement profile, strengths in their own words, experiences and, as the CV's
-    contact details, only their home municipality."""
+    and requirement profile, strengths in their own words, experiences, qualifications and
+    cards and, as the CV's contact details, only their home municipality."""
     with runtime.db.write() as session:
         client_id = session.execute(
             select(func.min(CareTeam.client_id)).where(col(CareTeam.user_id) == coach_id)
@@ -668,5 +737,21 @@ def load_assessments_and_strengths(runtime: Runtime, coach_id: int, now: datetim
                 client_id=client_id,
                 recorded_by=coach_id,
                 values=ExperienceInput(kind, title, place, period, description),
+                now=now,
+            )
+        for kind, name, issuer, days_ago, valid_days in DEMO_QUALIFICATIONS:
+            gained = today - timedelta(days=days_ago)
+            valid_until = gained + timedelta(days=valid_days) if valid_days else None
+            add_qualification(
+                session,
+                client_id=client_id,
+                recorded_by=coach_id,
+                values=QualificationInput(
+                    kind,
+                    name,
+                    gained.isoformat(),
+                    issuer,
+                    valid_until.isoformat() if valid_until else "",
+                ),
                 now=now,
             )

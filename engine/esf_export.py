@@ -137,6 +137,14 @@ def sections(report: Report, *, exact: bool) -> list[Section]:
             ],
         ),
         Section(
+            "Tutkinnon osat ja kortit",
+            ("Tieto", "Arvo"),
+            [
+                ("Suorittaneita osallistujia", report.qualified_participants),
+                ("Suorituksia", report.qualifications_gained),
+            ],
+        ),
+        Section(
             "GAS T-luvun muutos",
             ("Muutos", "Osallistujia"),
             [*report.gas_change, ("ei arvioitu", report.gas_without)],

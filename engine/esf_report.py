@@ -61,6 +61,7 @@ from engine.participants import not_corrected
 from engine.pathway import FUNNEL_STAGES, Pathway
 from engine.pathway_keys import CLIENT_JOURNEY
 from engine.projects import ProjectView
+from engine.qualifications import gained_in_period
 
 GENDERS = ("woman", "man", "non_binary", DECLINED, "gap")
 #: The Kykyviisari summary the report follows (0-10).
@@ -212,6 +213,10 @@ class Report:
     participants: list[ParticipantRow]
     source: str
     long_term_rule: str
+    #: Qualifications and cards (engine/qualifications.py) gained in the period: by how many
+    #: participants (each once), and how many in all.
+    qualified_participants: int = 0
+    qualifications_gained: int = 0
 
     @property
     def contacts_total(self) -> int:
@@ -526,6 +531,7 @@ def build_report(
     gas, gas_without, gas_median = _gas(session, ids, client_ids, rho)
     kyky_with, kyky_change, kyky_median = _kyky(session, ids, client_ids)
     rule = form_file.long_term
+    gained = gained_in_period(session, {r.client_id for r in everyone}, query.since, query.until)
     return Report(
         project=project,
         query=query,
@@ -556,6 +562,8 @@ def build_report(
         participants=participants,
         source=indicator_source(project.form_key),
         long_term_rule=rule.source,
+        qualified_participants=len(gained),
+        qualifications_gained=sum(len(found) for found in gained.values()),
     )
 
 

@@ -136,6 +136,20 @@ class Client(SQLModel, table=True):
     __table_args__ = (Index("ix_client_name", "last_name", "first_name"),)
 
 
+class CareTeamRole(StrEnum):
+    """What a member does in the client's care team (issue 18: pair work, parallel coaching)."""
+
+    #: Tavoitevalmentaja: the client's own coach for their goals.
+    goal_coach = "goal_coach"
+    #: Työhönvalmentaja: coaching towards work or studies, in parallel with the goal coach.
+    job_coach = "job_coach"
+    #: Etsivä työntekijä: outreach work.
+    outreach_worker = "outreach_worker"
+    #: Kunnan yhteyshenkilö: the municipality's contact person for this client.
+    municipal_contact = "municipal_contact"
+    other = "other"
+
+
 class CareTeam(SQLModel, table=True):
     """One user's membership in one client's care team (asiakkaan työryhmä), with validity dates.
 
@@ -151,6 +165,12 @@ class CareTeam(SQLModel, table=True):
     user_id: int = Field(foreign_key="app_user.id")
     valid_from: date
     valid_to: date | None = None
+    #: What the member does for this client (:class:`CareTeamRole`); access does not depend on it.
+    role: str = Field(
+        default=CareTeamRole.goal_coach.value,
+        max_length=32,
+        sa_column_kwargs={"server_default": CareTeamRole.goal_coach.value},
+    )
     created_at: datetime = _ts(nullable=False, default=utcnow)
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
 
@@ -276,6 +296,9 @@ class ContactEntry(SQLModel, table=True):
     #: The next contact agreed with the client (seuraava yhteydenotto); drives "follow-up due".
     next_contact_on: date | None = None
     recorded_at: datetime = _ts(nullable=False, default=utcnow)
+    #: Pair work (työparityöskentely): the second worker at the contact; ``coach_id`` wrote it.
+    #: Being named here gives no access to the client (access stays per person).
+    pair_worker_id: int | None = Field(default=None, foreign_key="app_user.id")
 
     __table_args__ = (
         Index("ix_contact_entry_client_time", "client_id", "occurred_at"),
@@ -648,6 +671,36 @@ class CVContact(SQLModel, table=True):
     location: str = Field(default="", max_length=100)
     updated_by: int = Field(foreign_key="app_user.id")
     updated_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class QualificationKind(StrEnum):
+    """What kind of qualification or card (tutkinto, kortti) a client has gained."""
+
+    #: Tutkinnon osa: a part of a vocational qualification.
+    partial_qualification = "partial_qualification"
+    #: Hygieniapassi.
+    hygiene_card = "hygiene_card"
+    #: Työturvallisuuskortti.
+    work_safety_card = "work_safety_card"
+    #: Anything else with a certificate: a first-aid card, a forklift licence, a whole degree.
+    other = "other"
+
+
+class Qualification(SQLModel, table=True):
+    """A qualification or card the client has gained (name, date, issuer): on the client page,
+    the CV, and counted for the funder as "gained a qualification" (engine/qualifications.py)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    kind: str = Field(max_length=32, description="QualificationKind")
+    name: str = Field(max_length=200)
+    gained_on: date
+    issuer: str = Field(max_length=200)
+    #: A card that runs out (työturvallisuuskortti: five years); empty when it does not.
+    valid_until: date | None = None
+    recorded_by: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime = _ts(nullable=False, default=utcnow)
+    updated_at: datetime | None = _ts(nullable=True)
 
 
 # --- groups (ryhmät): engine/groups.py, docs/architecture.md "Groups" ----------------------------

@@ -6,22 +6,31 @@ volunteering or hobbies and other (:class:`~engine.models.ExperienceKind`) with 
 place, a period as the client puts it and a description. The care team adds, edits and removes
 them; both are client data and never go into application logs.
 
-The CV (:func:`cv`) shows only these: strengths first, then experiences, and the contact details
+The CV (:func:`cv`) shows only these: strengths first, then experiences, the qualifications and
+cards (:mod:`engine.qualifications`), and the contact details
 the client chooses for it (:func:`set_cv_contact`; never the client record's on their own).
 Nothing internal (the journey, notes, assessments) is part of it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from engine import qualifications as qualification_log
 from engine.clients import row_of_client
 from engine.errors import InputRequired
-from engine.models import CVContact, Experience, ExperienceKind, Strength, StrengthCategory
+from engine.models import (
+    CVContact,
+    Experience,
+    ExperienceKind,
+    Qualification,
+    Strength,
+    StrengthCategory,
+)
 
 TEXT_MAX = 200
 PERIOD_MAX = 60
@@ -212,6 +221,8 @@ class CV:
     strengths: dict[str, list[str]]
     experiences: dict[str, list[Experience]]
     contact: CVContact | None = None
+    #: Qualifications and cards (engine/qualifications.py), the newest first.
+    qualifications: list[Qualification] = field(default_factory=list)
 
 
 def cv(session: Session, client_id: int, first_name: str, last_name: str) -> CV:
@@ -221,4 +232,11 @@ def cv(session: Session, client_id: int, first_name: str, last_name: str) -> CV:
     done: dict[str, list[Experience]] = {}
     for e in experiences(session, client_id):
         done.setdefault(e.kind, []).append(e)
-    return CV(first_name, last_name, grouped, done, cv_contact(session, client_id))
+    return CV(
+        first_name,
+        last_name,
+        grouped,
+        done,
+        cv_contact(session, client_id),
+        qualification_log.qualifications(session, client_id),
+    )

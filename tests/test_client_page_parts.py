@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from engine.access import Principal
-from engine.client_card import client_card
+from engine.client_card import TeamMember, client_card
 from engine.clients import possible_duplicates, similar_names
 from engine.models import Client, ContactEntry, Role
 from engine.runtime import Runtime
@@ -124,7 +124,7 @@ def test_client_card(runtime: Runtime) -> None:
     assert card.next_contact_on == today - timedelta(days=1)
     assert card.overdue
     assert not card.due_today
-    assert card.care_team == (coach.display_name,)
+    assert card.care_team == (TeamMember(coach.display_name, "goal_coach"),)
 
 
 def test_guards_are_described_in_words(runtime: Runtime) -> None:

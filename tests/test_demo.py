@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 from sqlmodel import col
 
 from engine.assessments import assessments, by_instrument
 from engine.demo import demo_municipalities, load_demo
 from engine.integrity import verify_journeys
-from engine.models import Assessment, Client, ClientFact
+from engine.models import Assessment, CareTeam, Client, ClientFact, ContactEntry
+from engine.qualifications import gained_in_period, qualifications
 from engine.runtime import Runtime
 from engine.strengths import cv_contact, experiences, strengths
 
@@ -137,6 +140,28 @@ def test_demo_has_a_client_with_two_summaries_a_profile_strengths_and_experience
         assert strengths(session, client_id)
         assert experiences(session, client_id)
         assert cv_contact(session, client_id) is not None  # only the municipality
+        kinds = {q.kind for q in qualifications(session, client_id)}
+        assert kinds == {"hygiene_card", "work_safety_card", "partial_qualification"}
+        # the funder's "gained a qualification" in the last 90 days: this client, once
+        today = runtime.clock.today()
+        found = gained_in_period(session, [client_id], today - timedelta(days=90), today)
+        assert [q.name for q in found[client_id]] == ["Hygieniapassi", "Työturvallisuuskortti"]
+        # pair work: a job coach beside the goal coach, and a home visit the two made together
+        roles = {
+            m.role
+            for m in session.execute(
+                select(CareTeam).where(CareTeam.client_id == client_id)
+            ).scalars()
+        }
+        assert roles == {"goal_coach", "job_coach"}
+        paired = (
+            session.execute(
+                select(ContactEntry).where(col(ContactEntry.pair_worker_id).is_not(None))
+            )
+            .scalars()
+            .all()
+        )
+        assert [(c.client_id, c.kind) for c in paired] == [(client_id, "home_visit")]
 
 
 def test_demo_has_a_running_group_with_attendance(runtime: Runtime) -> None:

@@ -208,3 +208,37 @@ def test_the_indicator_codes_are_shown_only_when_checked(
     r = report(runtime, fx)
     assert all(f.code is None for f in [*r.outputs, *r.results_exit, *r.results_six_months])
     assert figure(r.outputs, "long_term_unemployed").label["en"] == "Long-term unemployed"
+
+
+def test_qualifications_gained_in_the_period(fx_runtime: tuple[Fixture, Runtime]) -> None:
+    """engine.qualifications.gained_in_period: p1 gained two cards in Q2 (counted once), p3 one
+    before Q2 (not counted), a client outside the project one in Q2 (never counted)."""
+    from engine.qualifications import QualificationInput, add
+    from engine.testing import make_client
+
+    fx, runtime = fx_runtime
+    outsider, _ = make_client(runtime)
+    gained = (
+        ("p1", "hygiene_card", "2026-04-10"),
+        ("p1", "work_safety_card", "2026-06-30"),
+        ("p3", "other", "2026-03-31"),
+    )
+    with runtime.db.write() as session:
+        for who, kind, on in gained:
+            add(
+                session,
+                client_id=fx.clients[who],
+                recorded_by=fx.coach_main,
+                values=QualificationInput(kind, "Kortti", on, "Myöntäjä"),
+                now=runtime.clock.now(),
+            )
+        add(
+            session,
+            client_id=outsider,
+            recorded_by=fx.coach_main,
+            values=QualificationInput("other", "Kortti", "2026-05-01", "Myöntäjä"),
+            now=runtime.clock.now(),
+        )
+    r = report(runtime, fx)
+    assert (r.qualified_participants, r.qualifications_gained) == (1, 2)
+    assert report(runtime, fx, since=date(2026, 1, 1)).qualified_participants == 2

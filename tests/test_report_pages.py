@@ -226,6 +226,8 @@ def test_the_funder_report_page_for_the_project_coordinators_only(world: tuple) 
     assert page.status_code == 200
     assert "Pitkäaikaistyöttömät" in page.text
     assert 'id="chart-gender"' in page.text
+    # qualifications and cards (engine/qualifications.py): none recorded in the kit
+    assert "0 osallistujaa suoritti jakson aikana tutkinnon osan tai kortin" in page.text
     assert (
         '<tr data-key="total"><th scope="row">Osallistujia yhteensä</th><td class="num">4</td>'
         in page.text

@@ -9,9 +9,11 @@ links here (``clients/_assessments.html``).
 - ``POST /clients/{id}/assessments``: ``client:record_assessment``.
 - ``GET /clients/{id}/strengths``: ``client:strengths``; ``clients/strengths.html``.
 - ``POST /clients/{id}/strengths``, ``.../strengths/{strength_id}``, ``.../remove`` and the same
-  for ``experiences``: ``client:record_strengths`` (add, edit, remove).
+  for ``experiences`` and ``qualifications`` (qualifications and cards,
+  :mod:`engine.qualifications`): ``client:record_strengths`` (add, edit, remove).
 - ``GET /clients/{id}/cv``: ``client:cv``; ``clients/cv.html``, a print view (A4, no
-  navigation) of strengths and experiences only, in ``?lang=`` or the interface language.
+  navigation) of strengths, experiences and qualifications only, in ``?lang=`` or the interface
+  language.
 
 htmx gets the changed blocks (the form in place, the lists out of band); a plain form post a 303
 back to the page; bad input a 422 with the fields marked and the typed values kept. Every route
@@ -28,6 +30,7 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from engine import qualifications as qualification_log
 from engine import strengths as strength_log
 from engine.access import What
 from engine.assessments import (
@@ -44,7 +47,7 @@ from engine.bounds import Id
 from engine.errors import InputRequired
 from engine.inputs import Checks, validated
 from engine.instruments import Instrument
-from engine.models import Client, ExperienceKind, StrengthCategory
+from engine.models import Client, ExperienceKind, QualificationKind, StrengthCategory
 from engine.runtime import Runtime
 from web import i18n
 from web.charts import LineChart, line_chart
@@ -75,6 +78,10 @@ FORM_FIELDS = (
     "phone",
     "email",
     "location",
+    "name",
+    "gained_on",
+    "issuer",
+    "valid_until",
 )
 ASSESSMENTS = "clients/assessments.html"
 STRENGTHS = "clients/strengths.html"
@@ -228,7 +235,7 @@ def strengths_context(
     saved: str = "",
 ) -> dict[str, Any]:
     """``form`` names the form the errors belong to: "strength", "strength-<id>",
-    "experience", "experience-<id>" or "cv_contact"."""
+    "experience", "experience-<id>", "qualification", "qualification-<id>" or "cv_contact"."""
     session = access.session
     values = values or {}
     return {
@@ -242,6 +249,9 @@ def strengths_context(
         "errors": errors or {},
         "values": {name: values.get(name, "") for name in FORM_FIELDS},
         "blank_experience": {name: "" for name in FORM_FIELDS} | {"kind": "work"},
+        "qualifications": qualification_log.qualifications(session, access.client_id),
+        "qualification_kinds": [k.value for k in QualificationKind],
+        "blank_qualification": {name: "" for name in FORM_FIELDS} | {"kind": "hygiene_card"},
         "saved": saved,
         "page_path": f"/clients/{access.client_id}/strengths",
     }
@@ -451,6 +461,98 @@ def remove_experience(
         form_name="",
         block="experiences_list",
         action=lambda _form: strength_log.remove(work.session, experience),
+    )
+
+
+def _qualification_input(form: FormData) -> qualification_log.QualificationInput:
+    return qualification_log.QualificationInput(
+        kind=form_text(form, "kind"),
+        name=form_text(form, "name"),
+        gained_on=form_text(form, "gained_on"),
+        issuer=form_text(form, "issuer"),
+        valid_until=form_text(form, "valid_until"),
+    )
+
+
+@router.post("/clients/{client_id}/qualifications", name="add_qualification")
+def add_qualification(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    work: StrengthWork,
+    runtime: RuntimeDep,
+) -> Response:
+    """Add a qualification or card: a partial qualification, the hygiene or work-safety card."""
+
+    def add(form: FormData) -> None:
+        qualification_log.add(
+            work.session,
+            client_id=client_id,
+            recorded_by=work.principal.user_id,
+            values=_qualification_input(form),
+            now=runtime.clock.now(),
+        )
+
+    return _strength_post(
+        request,
+        submitted,
+        work,
+        runtime,
+        form_name="qualification",
+        block="qualifications_list",
+        action=add,
+    )
+
+
+@router.post("/clients/{client_id}/qualifications/{qualification_id}", name="edit_qualification")
+def edit_qualification(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    qualification_id: Id,
+    work: StrengthWork,
+    runtime: RuntimeDep,
+) -> Response:
+    """Change a qualification or card."""
+    row = qualification_log.qualification_of(work.session, client_id, qualification_id)
+
+    def edit(form: FormData) -> None:
+        qualification_log.edit(
+            work.session, row, _qualification_input(form), now=runtime.clock.now()
+        )
+
+    return _strength_post(
+        request,
+        submitted,
+        work,
+        runtime,
+        form_name=f"qualification-{qualification_id}",
+        block="qualifications_list",
+        action=edit,
+    )
+
+
+@router.post(
+    "/clients/{client_id}/qualifications/{qualification_id}/remove", name="remove_qualification"
+)
+def remove_qualification(
+    request: Request,
+    submitted: SubmittedForm,
+    client_id: Id,
+    qualification_id: Id,
+    work: StrengthWork,
+    runtime: RuntimeDep,
+) -> Response:
+    """Remove a qualification or card (recorded by mistake)."""
+    row = qualification_log.qualification_of(work.session, client_id, qualification_id)
+    return _strength_post(
+        request,
+        submitted,
+        work,
+        runtime,
+        form_name="",
+        block="qualifications_list",
+        action=lambda _form: qualification_log.remove(work.session, row),
     )
 
 

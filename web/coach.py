@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from engine import audit
+from engine import qualifications as qualification_log
 from engine.access import Basis, What, grants_for
 from engine.bounds import Id
 from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
@@ -40,7 +41,7 @@ from engine.clients import (
     possible_duplicates,
     register_client,
 )
-from engine.contacts import NewContact, record_contact, timeline
+from engine.contacts import NewContact, pair_worker_choices, record_contact, timeline
 from engine.errors import (
     Conflict,
     GuardRejected,
@@ -367,6 +368,10 @@ def client_context(
         "groups": client_groups(session, view.principal, view.client_id, today),
         "group_error": "",
         "group_invited": False,
+        # pair work: who can be named as the second worker of a contact
+        "pair_workers": pair_worker_choices(session, view.client_id, view.principal.user_id),
+        # qualifications and cards (clients/_assessments.html; edited on the strengths page)
+        "qualifications": qualification_log.qualifications(session, view.client_id),
         # ESF+ participant data (web/report_pages.py): the forms due now
         "esf_prompts": prompts(session, view.client_id, journey.state if journey else None, today),
     }

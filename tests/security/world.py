@@ -39,6 +39,8 @@ from sqlmodel import SQLModel
 
 from engine.goals import goals_of
 from engine.models import AccessLog, GroupSession, Role, User
+from engine.qualifications import QualificationInput
+from engine.qualifications import add as add_qualification
 from engine.runtime import Runtime
 from engine.settings import Environment
 from engine.strengths import ExperienceInput, add_experience, add_strength
@@ -343,6 +345,21 @@ class World:
                 client_id=target.client_id,
                 recorded_by=self.uid("coach_own_team"),
                 values=ExperienceInput("work", "Matriisi"),
+                now=self.runtime.clock.now(),
+            )
+            assert row.id is not None
+            return row.id
+
+    def qualification(self, target: Target) -> int:
+        """A qualification of the target's client (for the edit and remove routes)."""
+        with self.runtime.db.write() as session:
+            row = add_qualification(
+                session,
+                client_id=target.client_id,
+                recorded_by=self.uid("coach_own_team"),
+                values=QualificationInput(
+                    "hygiene_card", "Matriisi", self.runtime.clock.today().isoformat(), "R"
+                ),
                 now=self.runtime.clock.now(),
             )
             assert row.id is not None
@@ -758,6 +775,39 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
         "client:record_strengths",
         lambda w, t: Call(
             "POST", f"/clients/{_t(t).client_id}/experiences/{w.experience(_t(t))}/remove"
+        ),
+    ),
+    ("POST", "/clients/{client_id}/qualifications"): RouteCase(
+        "client:record_strengths",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/qualifications",
+            data={
+                "kind": "work_safety_card",
+                "name": "Matriisi",
+                "gained_on": w.runtime.clock.today().isoformat(),
+                "issuer": "TTK",
+            },
+        ),
+    ),
+    ("POST", "/clients/{client_id}/qualifications/{qualification_id}"): RouteCase(
+        "client:record_strengths",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/qualifications/{w.qualification(_t(t))}",
+            data={
+                "kind": "other",
+                "name": "Matriisi",
+                "gained_on": w.runtime.clock.today().isoformat(),
+                "issuer": "SPR",
+            },
+        ),
+    ),
+    ("POST", "/clients/{client_id}/qualifications/{qualification_id}/remove"): RouteCase(
+        "client:record_strengths",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/qualifications/{w.qualification(_t(t))}/remove",
         ),
     ),
     ("POST", "/clients/{client_id}/cv-contact"): RouteCase(

@@ -69,6 +69,7 @@ def add_member(
         user_id=body.user_id,
         valid_from=body.valid_from or runtime.clock.today(),
         valid_to=body.valid_to,
+        role=body.role,
         added_by=work.principal.user_id,
         now=runtime.clock.now(),
     )

@@ -151,6 +151,8 @@ class CareTeamAdd(Strict):
     user_id: Id
     valid_from: date | None = None
     valid_to: date | None = None
+    #: goal_coach, job_coach, outreach_worker, municipal_contact or other (engine CareTeamRole).
+    role: str = Field(default="goal_coach", max_length=32)
 
 
 class CareTeamEnd(Strict):
@@ -164,6 +166,7 @@ class CareTeamMemberOut(BaseModel):
     user_id: Id
     valid_from: date
     valid_to: date | None
+    role: str
 
 
 class CareTeamOut(BaseModel):
