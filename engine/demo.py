@@ -385,10 +385,12 @@ def load_referrals(
                 .where(
                     col(Journey.pathway_key) == CLIENT_JOURNEY,
                     col(Journey.state).in_(
-                        ["group_work", "individual_work", "group_and_individual_work"]
+                        ["group_work", "individual_work", "group_and_individual_work", "engaged"]
                     ),
                 )
-                .order_by(col(Journey.client_id))
+                # clients in group or individual work first (a follow-on referral needs them);
+                # an engaged client can still be referred to a supporting service
+                .order_by(col(Journey.state) == "engaged", col(Journey.client_id))
             )
             .scalars()
             .all()
