@@ -150,12 +150,18 @@ def test_demo_logins_work_in_demo_mode(
         coach_id = session.execute(
             select(col(User.id)).where(col(User.username) == "valmentaja")
         ).scalar_one()
-        clients = session.execute(
-            select(col(Client.id)).where(col(Client.created_by) == coach_id)
-        ).scalars().all()
-        teams = session.execute(
-            select(col(CareTeam.client_id)).where(col(CareTeam.user_id) == coach_id)
-        ).scalars().all()
+        clients = (
+            session.execute(select(col(Client.id)).where(col(Client.created_by) == coach_id))
+            .scalars()
+            .all()
+        )
+        teams = (
+            session.execute(
+                select(col(CareTeam.client_id)).where(col(CareTeam.user_id) == coach_id)
+            )
+            .scalars()
+            .all()
+        )
     # --clients 4: four clients of the demo coach, each in the coach's care team (the ESF+
     # demo's co-implementers have clients of their own)
     assert sorted(teams) == sorted(clients)
