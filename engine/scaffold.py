@@ -94,6 +94,7 @@ from engine import (
     ReferralTarget,
     Rule,
     RuleContext,
+    StatutoryBasis,
     Verdict,
     age_under,
     hookimpl,
@@ -238,6 +239,15 @@ def polku_assessment_instruments() -> list[Instrument]:
     # Assessment instruments, e.g.
     # [Instrument(key="${name}_arki", label={"fi": ..., "sv": ..., "en": ...},
     #             items=(InstrumentItem("asuminen", {...}, Scale(1, 5)),), source="...")].
+    return []
+
+
+@hookimpl
+def polku_statutory_bases() -> list[StatutoryBasis]:
+    # Statutory bases for disclosing a referral packet without consent, e.g.
+    # [StatutoryBasis("1301/2014:41§", "Sosiaalihuoltolaki 1301/2014 41 §",
+    #                 {"fi": ..., "sv": ..., "en": ...}, valid_from=date(2015, 4, 1))].
+    # The national plugin already names the Social Welfare Act's.
     return []
 
 

@@ -53,6 +53,8 @@ class ClientView(_View):
     created_at: datetime
     created_by: int | None
     organisation_id: int | None
+    #: How the client was found (ESF+ reporting: diaconia, social work, street outreach...).
+    found_via: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

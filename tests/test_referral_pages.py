@@ -394,8 +394,12 @@ def test_the_client_page_asks_to_confirm_closing_and_dropping_out(
         runtime, organisation_id=coach.organisation_id, care_team=(coach.user_id,)
     )
     page = coach.get(f"/clients/{client_id}").text
+    # each is a side move behind its own confirm step ("Vahvista: ..."), whose form carries the
+    # confirmation; a post without it is refused below
     for trigger in ("close", "drop_out"):
-        assert f'id="confirm-{trigger}" name="confirm" value="yes" required' in page
+        form = page.split(f'name="trigger" value="{trigger}"', 1)[1].split("</form>", 1)[0]
+        assert '<input type="hidden" name="confirm" value="yes">' in form
+        assert "Vahvista:" in form
     refused = coach.post(
         f"/clients/{client_id}/advance",
         data={"trigger": "drop_out", "reason": "Muutti"},

@@ -21,7 +21,7 @@ from engine.contacts import record_contact
 from engine.db import Database
 from engine.goals import record_follow_up
 from engine.groups import mark_attendance
-from engine.models import GroupSession, OrganisationKind, RetentionTombstone, Role
+from engine.models import Client, GroupSession, OrganisationKind, RetentionTombstone, Role
 from engine.retention import DEFAULT_RULE, Retention, rule_for, years_after
 from engine.runtime import Runtime
 from engine.testing import make_organisation, make_user, owner_url_of
@@ -53,6 +53,10 @@ class Life:
         self.client_id, self.journey_id = client_at(
             runtime, (), care_team=(coach.id,), organisation_id=coach.organisation_id
         )
+        with runtime.db.write() as session:  # recorded on the clock's day (make_client: today)
+            client = session.get(Client, self.client_id)
+            assert client is not None
+            client.created_at = clock.now()
         with runtime.db.write() as session:  # an early view: older than the logs' own period
             record_access(
                 session,
