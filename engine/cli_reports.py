@@ -179,7 +179,7 @@ def report_esf(
                 rho=runtime.settings.gas_rho,
                 small_cell=runtime.settings.report_small_cell,
             )
-            progress.update(task, description="export", total=len(report.participants), completed=0)
+            progress.update(task, description="export", total=report.participant_count, completed=0)
             exported = export(
                 session,
                 report,
@@ -190,7 +190,7 @@ def report_esf(
                 now=runtime.clock.now(),
                 progress=lambda n: progress.advance(task, n),
             )
-            progress.update(task, completed=len(report.participants))
+            progress.update(task, completed=report.participant_count)
     except (NotFound, InputRequired) as exc:
         err.print(str(exc))
         raise typer.Exit(2) from None

@@ -319,6 +319,7 @@ def export(
     """Build the export and write its disclosure-log rows (one per participant included) in
     the caller's transaction."""
     parts = sections(report, exact=exact)
+    included = report.participants_in(session)
     people = participant_sheet(report, organisation_names)
     stem = (
         f"{report.project.code}_{report.query.since.isoformat()}_{report.query.until.isoformat()}"
@@ -342,7 +343,7 @@ def export(
             "what": what,
             "basis": BASIS,
         }
-        for p in report.participants
+        for p in included
     ]
     # through the log's hash chain (engine/chain.py), like every disclosure-log row
     append(session, "disclosure", rows)

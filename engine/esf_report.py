@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Integer, and_, case, cast, extract, func, literal_column, or_, select, true
 from sqlmodel import Session, col
 
 from engine.errors import InputRequired
@@ -56,12 +56,12 @@ from engine.models import (
     ProjectParticipant,
     Referral,
 )
-from engine.participant_forms import DECLINED, FORMS_DIR, FormFile
+from engine.participant_forms import DECLINED, FORMS_DIR, FormFile, LongTermRule
 from engine.participants import not_corrected
 from engine.pathway import FUNNEL_STAGES, Pathway
 from engine.pathway_keys import CLIENT_JOURNEY
 from engine.projects import ProjectView
-from engine.qualifications import gained_in_period
+from engine.qualifications import qualifications_gained
 
 GENDERS = ("woman", "man", "non_binary", DECLINED, "gap")
 #: The Kykyviisari summary the report follows (0-10).
@@ -210,17 +210,38 @@ class Report:
     kyky_without: int
     kyky_change: list[tuple[str, int]]
     kyky_median_change: float | None
-    participants: list[ParticipantRow]
+    #: How many participants the report covers (entered, left or followed up in the period):
+    #: each export's disclosure rows.
+    participant_count: int
     source: str
     long_term_rule: str
     #: Qualifications and cards (engine/qualifications.py) gained in the period: by how many
     #: participants (each once), and how many in all.
     qualified_participants: int = 0
     qualifications_gained: int = 0
+    #: Reads the participant rows (:func:`participant_rows`); the figures never need them.
+    _load: Callable[[Session], list[ParticipantRow]] | None = field(default=None, repr=False)
+    _bind: Any = field(default=None, repr=False)
+    _rows: list[ParticipantRow] | None = field(default=None, repr=False)
 
     @property
     def contacts_total(self) -> int:
         return sum(n for _k, n in self.contacts)
+
+    def participants_in(self, session: Session) -> list[ParticipantRow]:
+        """The participant rows, read in ``session`` (an export's, so the disclosure rows and
+        the file come from the same reading) the first time they are asked for."""
+        if self._rows is None:
+            self._rows = self._load(session) if self._load is not None else []
+        return self._rows
+
+    @property
+    def participants(self) -> list[ParticipantRow]:
+        """The participant rows (the participant-level sheet), read when first asked for."""
+        if self._rows is None:
+            with Session(self._bind) as session:
+                return self.participants_in(session)
+        return self._rows
 
 
 def age_on(born: date | None, day: date) -> int | None:
@@ -246,88 +267,231 @@ def participant_clients(project: ProjectView, query: ReportQuery) -> Any:
     return stmt
 
 
-def _participant_rows(
-    session: Session, project: ProjectView, query: ReportQuery, form_file: FormFile
-) -> list[ParticipantRow]:
-    """Every participant of the project (filters applied) with first entry, last exit and the
-    last follow-up after it: two SELECTs."""
+# --- one row per participant, in SQL -------------------------------------------------------------
+#
+# The report counts in the database (GROUP BY with conditional counts), the same statement on
+# SQLite and PostgreSQL: SQLAlchemy's JSON index (``->>`` / ``json_extract``) reads the answers,
+# window functions pick each participant's first entry and last exit. Nothing is counted per
+# participant in Python; the participant rows (:class:`ParticipantRow`) are read only when an
+# export or a caller asks for them.
+
+
+def _people(project: ProjectView, query: ReportQuery) -> Any:
+    """The project's participants (filters applied), each once, with the first entry, the last
+    exit and the last follow-up on or after that exit (corrected forms left out)."""
+    form = ParticipantForm
+    ranked = (
+        select(
+            col(form.participant_id),
+            col(form.kind),
+            col(form.occurred_on),
+            col(form.answers),
+            func.row_number()
+            .over(
+                partition_by=(col(form.participant_id), col(form.kind)),
+                order_by=(col(form.occurred_on), col(form.id)),
+            )
+            .label("rn"),
+            func.count().over(partition_by=(col(form.participant_id), col(form.kind))).label("n"),
+        )
+        .join(ProjectParticipant, col(ProjectParticipant.id) == col(form.participant_id))
+        .where(col(ProjectParticipant.project_id) == project.id, not_corrected())
+        .cte("ranked")
+    )
+    entry, leaving, follow = ranked.alias("e"), ranked.alias("x"), ranked.alias("f")
+    me = col(ProjectParticipant.id)
     stmt = (
         select(
-            col(ProjectParticipant.id),
-            col(ProjectParticipant.client_id),
-            col(ProjectParticipant.number),
-            col(ProjectParticipant.organisation_id),
-            col(Client.municipality_code),
-            col(Client.birth_date),
-            col(Client.found_via),
+            me.label("participant_id"),
+            col(ProjectParticipant.client_id).label("client_id"),
+            col(ProjectParticipant.number).label("number"),
+            col(ProjectParticipant.organisation_id).label("organisation_id"),
+            col(Client.municipality_code).label("municipality_code"),
+            col(Client.birth_date).label("birth_date"),
+            col(Client.found_via).label("found_via"),
+            entry.c.occurred_on.label("entry_on"),
+            entry.c.answers.label("entry"),
+            leaving.c.occurred_on.label("exit_on"),
+            leaving.c.answers.label("exit"),
+            follow.c.occurred_on.label("follow_up_on"),
+            follow.c.answers.label("follow_up"),
         )
+        .select_from(ProjectParticipant)
         .join(Client, col(Client.id) == col(ProjectParticipant.client_id))
+        .outerjoin(
+            entry, and_(entry.c.participant_id == me, entry.c.kind == "entry", entry.c.rn == 1)
+        )
+        .outerjoin(
+            leaving,
+            and_(
+                leaving.c.participant_id == me,
+                leaving.c.kind == "exit",
+                leaving.c.rn == leaving.c.n,
+            ),
+        )
+        .outerjoin(
+            # the last follow-up by date counts when it is on or after the last exit (then it
+            # is also the last of those that are)
+            follow,
+            and_(
+                follow.c.participant_id == me,
+                follow.c.kind == "follow_up",
+                follow.c.rn == follow.c.n,
+                follow.c.occurred_on >= leaving.c.occurred_on,
+            ),
+        )
         .where(col(ProjectParticipant.project_id) == project.id)
     )
     if query.organisation_id is not None:
         stmt = stmt.where(col(ProjectParticipant.organisation_id) == query.organisation_id)
     if query.municipality:
         stmt = stmt.where(col(Client.municipality_code) == query.municipality)
-    people = {r[0]: r for r in session.execute(stmt)}
-    if not people:
-        return []
-    forms: dict[int, list[tuple[str, date, dict[str, Any], int]]] = defaultdict(list)
-    form_stmt = (
-        select(
-            col(ParticipantForm.participant_id),
-            col(ParticipantForm.kind),
-            col(ParticipantForm.occurred_on),
-            col(ParticipantForm.answers),
-            col(ParticipantForm.id),
-        )
-        .join(ProjectParticipant, col(ProjectParticipant.id) == col(ParticipantForm.participant_id))
-        .where(col(ProjectParticipant.project_id) == project.id, not_corrected())
+    return stmt.subquery("people")
+
+
+def _between(day: Any, query: ReportQuery) -> Any:
+    return and_(day.is_not(None), day >= query.since, day <= query.until)
+
+
+def _in_report(p: Any, query: ReportQuery) -> Any:
+    """Entered, left or followed up in the period: the participants the report (and each
+    export's disclosure) covers."""
+    return or_(
+        _between(p.c.entry_on, query),
+        _between(p.c.exit_on, query),
+        _between(p.c.follow_up_on, query),
     )
-    for pid, kind, on, answers, fid in session.execute(form_stmt):
-        if pid in people:
-            forms[pid].append((kind, _as_date(on), answers or {}, fid))
-    rows = []
-    rule = form_file.long_term
-    for pid, (_pid, client_id, number, org, municipality, born, found_via) in people.items():
-        mine = sorted(forms.get(pid, []), key=lambda f: (f[1], f[3]))
-        entries = [f for f in mine if f[0] == "entry"]
-        exits = [f for f in mine if f[0] == "exit"]
-        first_entry = entries[0] if entries else None
-        last_exit = exits[-1] if exits else None
-        follow_ups = [f for f in mine if f[0] == "follow_up" and last_exit and f[1] >= last_exit[1]]
-        last_follow_up = follow_ups[-1] if follow_ups else None
-        entry = first_entry[2] if first_entry else {}
-        entry_on = first_entry[1] if first_entry else None
-        age = age_on(_as_date(born) if born else None, entry_on) if entry_on else None
-        long_term: bool | None = None
-        if entry.get("labour_market_status") == "unemployed":
-            since = entry.get("unemployed_since")
-            if since and entry_on:
-                long_term = rule.applies(
-                    unemployed_since=date.fromisoformat(since), entered_on=entry_on, age=age
-                )
-        elif entry.get("labour_market_status") is not None:
-            long_term = False
-        rows.append(
-            ParticipantRow(
-                participant_id=pid,
-                client_id=client_id,
-                number=number,
-                organisation_id=org,
-                municipality_code=municipality,
-                entry_on=entry_on,
-                entry=entry,
-                age_at_entry=age,
-                long_term_unemployed=long_term,
-                exit_on=last_exit[1] if last_exit else None,
-                exit=last_exit[2] if last_exit else None,
-                follow_up_on=last_follow_up[1] if last_follow_up else None,
-                follow_up=last_follow_up[2] if last_follow_up else None,
-                found_via=found_via,
-            )
-        )
-    rows.sort(key=lambda r: r.number)
-    return rows
+
+
+def _ymd(day: Any) -> tuple[Any, Any, Any]:
+    return tuple(cast(extract(part, day), Integer) for part in ("year", "month", "day"))  # type: ignore[return-value]
+
+
+def _text_ymd(text_date: Any) -> tuple[Any, Any, Any]:
+    """Year, month and day of an ISO date kept as text in the answers."""
+    return (
+        cast(func.substr(text_date, 1, 4), Integer),
+        cast(func.substr(text_date, 6, 2), Integer),
+        cast(func.substr(text_date, 9, 2), Integer),
+    )
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The per-participant expressions the counts test (answers read from the JSON once)."""
+
+    gender: Any
+    status: Any
+    age: Any
+    long_term: Any
+    unemployed_since: Any
+    answer: Callable[[str], Any]
+    #: The stored JSON list of the last exit's / follow-up's situation, as text (NULL: a gap).
+    exit_situation: Any
+    follow_up_situation: Any
+
+
+def _columns(p: Any, rule: LongTermRule) -> _Columns:
+    def answer(item: str) -> Any:
+        return p.c.entry[item].as_string()
+
+    gender_value = answer("gender")
+    gender = case((gender_value.in_([g for g in GENDERS if g != "gap"]), gender_value), else_="gap")
+    ey, em, ed = _ymd(p.c.entry_on)
+    by, bm, bd = _ymd(p.c.birth_date)
+    # age at entry: NULL without a birth date
+    age = ey - by - case((em * 100 + ed < bm * 100 + bd, 1), else_=0)
+    since = answer("unemployed_since")
+    sy, sm, sd = _text_ymd(since)
+    months = case((age < rule.young_below_age, rule.young_months), else_=rule.months)
+    # LongTermRule.applies: the day ``months`` after ``since`` (the month's last day when it
+    # has none) falls before the entry; in whole months: a later month, or the same month and
+    # an earlier day of the month (a clamped last day is never before the entry's day then)
+    later, entered = sy * 12 + sm + months, ey * 12 + em
+    long_term = or_(later < entered, and_(later == entered, sd < ed))
+
+    return _Columns(
+        gender=gender,
+        status=answer("labour_market_status"),
+        age=age,
+        long_term=long_term,
+        unemployed_since=since,
+        answer=answer,
+        exit_situation=p.c.exit["situation"].as_string(),
+        follow_up_situation=p.c.follow_up["situation"].as_string(),
+    )
+
+
+#: An indicator's rule: (counts, declined, gap) conditions on one participant (None: never).
+Rule = Callable[[_Columns], tuple[Any, Any, Any]]
+
+
+def _status(*wanted: str) -> Rule:
+    # "declined" is no labour-market status the form offers; it would count as none of them
+    return lambda c: (c.status.in_(wanted), None, c.status.is_(None))
+
+
+def _answer(item: str, *wanted: str) -> Rule:
+    def rule(c: _Columns) -> tuple[Any, Any, Any]:
+        value = c.answer(item)
+        return value.in_(wanted), value == DECLINED, value.is_(None)
+
+    return rule
+
+
+def _age(low: int, high: int) -> Rule:
+    return lambda c: (c.age.between(low, high), None, c.age.is_(None))
+
+
+def _long_term(c: _Columns) -> tuple[Any, Any, Any]:
+    since_known = and_(c.unemployed_since.is_not(None), c.unemployed_since != "")
+    unemployed = c.status == "unemployed"
+    return (
+        and_(unemployed, since_known, c.long_term),
+        None,
+        or_(c.status.is_(None), and_(unemployed, ~since_known)),
+    )
+
+
+OUTPUT_RULES: dict[str, Rule] = {
+    "total": lambda c: (true(), None, None),
+    "unemployed": _status("unemployed"),
+    "long_term_unemployed": _long_term,
+    # in education counts as inactive: outside the labour force (docs/reporting.md)
+    "inactive": _status("inactive", "in_education"),
+    "employed": _status("employed"),
+    "below_18": _age(0, 17),
+    "age_18_29": _age(18, 29),
+    "age_55_plus": _age(55, 200),
+    "isced_0_2": _answer("education", "isced_0_2"),
+    "isced_3_4": _answer("education", "isced_3_4"),
+    "isced_5_8": _answer("education", "isced_5_8"),
+    "disability": _answer("disability", "yes"),
+    "third_country_national": _answer("third_country_national", "yes"),
+    "foreign_background": _answer("foreign_background", "yes"),
+    "minority": _answer("minority", "yes"),
+    "homeless": _answer("homeless", "yes"),
+    "rural": _answer("rural", "yes"),
+}
+
+
+def _situation(option: str, follow_up: bool = False) -> Rule:
+    def rule(c: _Columns) -> tuple[Any, Any, Any]:
+        chosen = c.follow_up_situation if follow_up else c.exit_situation
+        # the options of a multi item are [a-z0-9_] keys, so '"employed"' is one whole option
+        # of the stored JSON list (never part of "self_employed"); same text on both databases
+        return chosen.contains(f'"{option}"', autoescape=True), None, chosen.is_(None)
+
+    return rule
+
+
+EXIT_RULES: dict[str, Rule] = {
+    "exit_job_searching": _situation("job_searching"),
+    "exit_in_education": _situation("in_education"),
+    "exit_qualification": _situation("qualification"),
+    "exit_employed": _situation("employed"),
+}
+SIX_MONTH_RULES: dict[str, Rule] = {"follow_up_employed": _situation("employed", True)}
 
 
 def _as_date(value: Any) -> date:
@@ -346,99 +510,164 @@ def _end(query: ReportQuery) -> datetime:
     return datetime.combine(query.until + timedelta(days=1), time(), ZONE)
 
 
-def _in(day: date | None, query: ReportQuery) -> bool:
-    return day is not None and query.since <= day <= query.until
+@dataclass
+class _Counted:
+    """What the one aggregate statement gives."""
+
+    figures: dict[str, list[Figure]]
+    entered: int = 0
+    exited: int = 0
+    followed_up: int = 0
+    in_report: int = 0
+    so_far: Counter[int] = field(default_factory=Counter)
+    found_via: Counter[str] = field(default_factory=Counter)
 
 
-# Which answers make a participant count in each output indicator: (item, test) -> True / False
-# / None (a gap) / DECLINED.
-def _status(row: ParticipantRow, *wanted: str) -> bool | str | None:
-    value = row.entry.get("labour_market_status")
-    return None if value is None else value in wanted
+def _count(
+    session: Session,
+    project: ProjectView,
+    query: ReportQuery,
+    rule: LongTermRule,
+    table: dict[str, IndicatorDef],
+) -> _Counted:
+    """Every indicator by gender with its declined and gaps, the entered / left / followed-up
+    totals, planned-against-actual by implementer and how the entered were found: one SELECT
+    with conditional counts, grouped by gender, implementer and way found (at most a few
+    hundred rows come back, whatever the number of participants)."""
+    people = _people(project, query)
+    c = _columns(people, rule)
+    entered = _between(people.c.entry_on, query)
+    exited = _between(people.c.exit_on, query)
+    followed = _between(people.c.follow_up_on, query)
+
+    def how_many(condition: Any) -> Any:
+        return func.count(case((condition, 1)))
+
+    columns: list[Any] = []
+    places: list[tuple[str, int, str]] = []
+    figures: dict[str, list[Figure]] = {}
+    groups = (
+        ("outputs", OUTPUT_RULES, entered),
+        ("results_exit", EXIT_RULES, exited),
+        ("results_six_months", SIX_MONTH_RULES, followed),
+    )
+    for group, rules, within in groups:
+        figures[group] = []
+        for key, indicator in rules.items():
+            spec = table[key]
+            figures[group].append(Figure(key, spec.annex, spec.shown_code))
+            for part, condition in zip(("n", "declined", "gaps"), indicator(c), strict=True):
+                if condition is not None:
+                    columns.append(how_many(and_(within, condition)))
+                    places.append((group, len(figures[group]) - 1, part))
+    stmt = select(
+        c.gender,
+        people.c.organisation_id,
+        people.c.found_via,
+        how_many(entered),
+        how_many(exited),
+        how_many(followed),
+        how_many(_in_report(people, query)),
+        how_many(and_(people.c.entry_on.is_not(None), people.c.entry_on <= query.until)),
+        *columns,
+    ).group_by(literal_column("1"), literal_column("2"), literal_column("3"))
+    counted = _Counted(figures)
+    for (
+        gender,
+        organisation,
+        found_via,
+        n_in,
+        n_out,
+        n_followed,
+        n_report,
+        so_far,
+        *values,
+    ) in session.execute(stmt):
+        counted.entered += n_in
+        counted.exited += n_out
+        counted.followed_up += n_followed
+        counted.in_report += n_report
+        counted.so_far[organisation] += so_far
+        if n_in:
+            counted.found_via[found_via or "gap"] += n_in
+        for (group, i, part), value in zip(places, values, strict=True):
+            figure = figures[group][i]
+            if part == "n":
+                figure.by_gender[gender] += value
+            elif part == "declined":
+                figure.declined += value
+            else:
+                figure.gaps += value
+    return counted
 
 
-def _answer(item: str, *wanted: str) -> Any:
-    def test(row: ParticipantRow) -> bool | str | None:
-        value = row.entry.get(item)
-        if value is None:
-            return None
-        if value == DECLINED:
-            return DECLINED
-        return value in wanted
-
-    return test
-
-
-def _age(low: int, high: int) -> Any:
-    def test(row: ParticipantRow) -> bool | None:
-        return None if row.age_at_entry is None else low <= row.age_at_entry <= high
-
-    return test
-
-
-OUTPUT_TESTS: dict[str, Any] = {
-    "total": lambda row: True,
-    "unemployed": lambda row: _status(row, "unemployed"),
-    "long_term_unemployed": lambda row: (
-        None
-        if row.entry.get("labour_market_status") is None
-        else (row.long_term_unemployed if row.long_term_unemployed is not None else None)
-    ),
-    # in education counts as inactive: outside the labour force (docs/reporting.md)
-    "inactive": lambda row: _status(row, "inactive", "in_education"),
-    "employed": lambda row: _status(row, "employed"),
-    "below_18": _age(0, 17),
-    "age_18_29": _age(18, 29),
-    "age_55_plus": _age(55, 200),
-    "isced_0_2": _answer("education", "isced_0_2"),
-    "isced_3_4": _answer("education", "isced_3_4"),
-    "isced_5_8": _answer("education", "isced_5_8"),
-    "disability": _answer("disability", "yes"),
-    "third_country_national": _answer("third_country_national", "yes"),
-    "foreign_background": _answer("foreign_background", "yes"),
-    "minority": _answer("minority", "yes"),
-    "homeless": _answer("homeless", "yes"),
-    "rural": _answer("rural", "yes"),
-}
-
-
-def _situation(which: str, option: str) -> Any:
-    def test(row: ParticipantRow) -> bool | str | None:
-        answers = row.exit if which == "exit" else row.follow_up
-        if answers is None or "situation" not in answers:
-            return None
-        return option in answers["situation"]
-
-    return test
+def participant_rows(
+    session: Session, project: ProjectView, query: ReportQuery, form_file: FormFile
+) -> list[ParticipantRow]:
+    """The participants the report covers (entered, left or followed up in the period), by
+    participant number, with their first entry, last exit and last follow-up: the
+    participant-level sheet's rows and each export's disclosure. One SELECT."""
+    people = _people(project, query)
+    stmt = select(people).where(_in_report(people, query)).order_by(people.c.number)
+    rows = []
+    rule = form_file.long_term
+    for r in session.execute(stmt).mappings():
+        entry = r["entry"] or {}
+        entry_on = _as_date(r["entry_on"]) if r["entry_on"] is not None else None
+        born = r["birth_date"]
+        age = age_on(_as_date(born) if born else None, entry_on) if entry_on else None
+        long_term: bool | None = None
+        if entry.get("labour_market_status") == "unemployed":
+            since = entry.get("unemployed_since")
+            if since and entry_on:
+                long_term = rule.applies(
+                    unemployed_since=date.fromisoformat(since), entered_on=entry_on, age=age
+                )
+        elif entry.get("labour_market_status") is not None:
+            long_term = False
+        rows.append(
+            ParticipantRow(
+                participant_id=r["participant_id"],
+                client_id=r["client_id"],
+                number=r["number"],
+                organisation_id=r["organisation_id"],
+                municipality_code=r["municipality_code"],
+                entry_on=entry_on,
+                entry=entry,
+                age_at_entry=age,
+                long_term_unemployed=long_term,
+                exit_on=_as_date(r["exit_on"]) if r["exit_on"] is not None else None,
+                exit=r["exit"],
+                follow_up_on=(
+                    _as_date(r["follow_up_on"]) if r["follow_up_on"] is not None else None
+                ),
+                follow_up=r["follow_up"],
+                found_via=r["found_via"],
+            )
+        )
+    return rows
 
 
-EXIT_TESTS = {
-    "exit_job_searching": _situation("exit", "job_searching"),
-    "exit_in_education": _situation("exit", "in_education"),
-    "exit_qualification": _situation("exit", "qualification"),
-    "exit_employed": _situation("exit", "employed"),
-}
-SIX_MONTH_TESTS = {"follow_up_employed": _situation("follow_up", "employed")}
+def _in_report_clients(
+    session: Session, project: ProjectView, query: ReportQuery
+) -> Callable[[], set[int]]:
+    """The client ids of the participants the report covers, read once and only if asked (the
+    GAS and Kykyviisari figures need them only when someone has a goal or an assessment)."""
+    found: list[set[int]] = []
 
+    def ids() -> set[int]:
+        if not found:
+            people = _people(project, query)
+            found.append(
+                set(
+                    session.execute(
+                        select(people.c.client_id).where(_in_report(people, query))
+                    ).scalars()
+                )
+            )
+        return found[0]
 
-def _figures(
-    rows: Sequence[ParticipantRow], tests: dict[str, Any], table: dict[str, IndicatorDef]
-) -> list[Figure]:
-    figures = []
-    for key, test in tests.items():
-        spec = table[key]
-        figure = Figure(key, spec.annex, spec.shown_code)
-        for row in rows:
-            verdict = test(row)
-            if verdict is None:
-                figure.gaps += 1
-            elif verdict == DECLINED:
-                figure.declined += 1
-            elif verdict:
-                gender = row.gender if row.gender in GENDERS else "gap"
-                figure.by_gender[gender] += 1
-        figures.append(figure)
-    return figures
+    return ids
 
 
 def _funnel(
@@ -505,46 +734,39 @@ def build_report(
         raise InputRequired("organisation", "not an implementer of this project")
     form_file = forms[project.form_key]
     table = indicator_table(project.form_key)
-    everyone = _participant_rows(session, project, query, form_file)
-    entered = [r for r in everyone if _in(r.entry_on, query)]
-    exited = [r for r in everyone if _in(r.exit_on, query)]
-    followed = [r for r in everyone if _in(r.follow_up_on, query)]
-    in_report = {r.participant_id: r for r in [*entered, *exited, *followed]}
-    participants = sorted(in_report.values(), key=lambda r: r.number)
-    client_ids = [r.client_id for r in participants]
-
-    # planned against actual: participants who entered up to the period's end
-    so_far = [r for r in everyone if r.entry_on is not None and r.entry_on <= query.until]
-    by_org = Counter(r.organisation_id for r in so_far)
+    counted = _count(session, project, query, form_file.long_term, table)
     planned = [
-        Planned(i.name, i.organisation_id, i.planned_participants, by_org.get(i.organisation_id, 0))
+        Planned(
+            i.name, i.organisation_id, i.planned_participants, counted.so_far[i.organisation_id]
+        )
         for i in project.implementers
         if query.organisation_id in (None, i.organisation_id)
     ]
     if query.organisation_id is None:
-        planned.insert(0, Planned(project.name, None, project.planned_participants, len(so_far)))
-
-    found_via = _counted(Counter(r.found_via or "gap" for r in entered), [*FoundVia, "gap"])
+        planned.insert(
+            0, Planned(project.name, None, project.planned_participants, counted.so_far.total())
+        )
     ids = participant_clients(project, query)
+    covered = _in_report_clients(session, project, query)
     pathways, outcomes, contacts, contact_people = _activity(session, ids, query)
     present, marked, attendees = _attendance(session, ids, query)
-    gas, gas_without, gas_median = _gas(session, ids, client_ids, rho)
-    kyky_with, kyky_change, kyky_median = _kyky(session, ids, client_ids)
+    gas, gas_without, gas_median = _gas(session, ids, covered, counted.in_report, rho)
+    kyky_with, kyky_change, kyky_median = _kyky(session, ids, covered)
     rule = form_file.long_term
-    gained = gained_in_period(session, {r.client_id for r in everyone}, query.since, query.until)
+    qualified, gained = qualifications_gained(session, ids, query.since, query.until)
     return Report(
         project=project,
         query=query,
         small_cell=small_cell,
         planned=planned,
-        outputs=_figures(entered, OUTPUT_TESTS, table),
-        results_exit=_figures(exited, EXIT_TESTS, table),
-        results_six_months=_figures(followed, SIX_MONTH_TESTS, table),
-        entered=len(entered),
-        exited=len(exited),
-        followed_up=len(followed),
+        outputs=counted.figures["outputs"],
+        results_exit=counted.figures["results_exit"],
+        results_six_months=counted.figures["results_six_months"],
+        entered=counted.entered,
+        exited=counted.exited,
+        followed_up=counted.followed_up,
         funnel=_funnel(session, pathway, project, query),
-        found_via=found_via,
+        found_via=_counted(counted.found_via, [*FoundVia, "gap"]),
         pathways=pathways,
         outcomes=outcomes,
         contacts=contacts,
@@ -556,14 +778,16 @@ def build_report(
         gas_without=gas_without,
         gas_median_change=gas_median,
         kyky_with=kyky_with,
-        kyky_without=len(client_ids) - kyky_with,
+        kyky_without=counted.in_report - kyky_with,
         kyky_change=kyky_change,
         kyky_median_change=kyky_median,
-        participants=participants,
+        participant_count=counted.in_report,
         source=indicator_source(project.form_key),
         long_term_rule=rule.source,
-        qualified_participants=len(gained),
-        qualifications_gained=sum(len(found) for found in gained.values()),
+        qualified_participants=qualified,
+        qualifications_gained=gained,
+        _load=lambda s: participant_rows(s, project, query, form_file),
+        _bind=session.get_bind(),
     )
 
 
@@ -651,41 +875,42 @@ def _bucket(value: float, buckets: Sequence[tuple[str, float, float]]) -> str:
 
 
 def _gas(
-    session: Session, ids: Any, client_ids: list[int], rho: float
+    session: Session, ids: Any, covered: Callable[[], set[int]], count: int, rho: float
 ) -> tuple[list[tuple[str, int]], int, float | None]:
     """The distribution of the GAS T-score change (last follow-up against the baseline) over
-    participants with a rated goal; the others are counted as without."""
-    if not client_ids:
-        return [(b[0], 0) for b in GAS_BUCKETS], 0, None
+    the ``count`` participants the report covers who have a rated goal; the others are counted
+    as without."""
     goals: dict[int, list[GasGoal]] = defaultdict(list)
     ratings: dict[int, list[GasRating]] = defaultdict(list)
     for goal in session.execute(select(GasGoal).where(col(GasGoal.client_id).in_(ids))).scalars():
         goals[goal.client_id].append(goal)
-    for rating in session.execute(
-        select(GasRating).where(col(GasRating.client_id).in_(ids))
-    ).scalars():
-        ratings[rating.client_id].append(rating)
     changes = []
-    for client_id in client_ids:
-        points = series(goals.get(client_id, []), ratings.get(client_id, []), rho)
-        if len(points) >= 2 and points[-1].from_baseline is not None:
-            changes.append(points[-1].from_baseline)
+    if goals:
+        for rating in session.execute(
+            select(GasRating).where(col(GasRating.client_id).in_(ids))
+        ).scalars():
+            ratings[rating.client_id].append(rating)
+        wanted = covered()
+        for client_id in sorted(goals):
+            if client_id not in wanted:
+                continue
+            points = series(goals[client_id], ratings.get(client_id, []), rho)
+            if len(points) >= 2 and points[-1].from_baseline is not None:
+                changes.append(points[-1].from_baseline)
     counts = Counter(_bucket(c, [(n, lo, hi) for n, lo, hi in GAS_BUCKETS]) for c in changes)
     median = round(statistics.median(changes), 1) if changes else None
     return (
         [(b[0], counts.get(b[0], 0)) for b in GAS_BUCKETS],
-        len(client_ids) - len(changes),
+        count - len(changes),
         median,
     )
 
 
 def _kyky(
-    session: Session, ids: Any, client_ids: list[int]
+    session: Session, ids: Any, covered: Callable[[], set[int]]
 ) -> tuple[int, list[tuple[str, int]], float | None]:
     """Kykyviisari coverage (participants with at least one) and the change of the overall work
     ability (0-10) between the first and the last, for those with two or more."""
-    if not client_ids:
-        return 0, [(b[0], 0) for b in KYKY_BUCKETS], None
     rows = session.execute(
         select(col(Assessment.client_id), col(Assessment.assessed_on), col(AssessmentScore.score))
         .join(
@@ -701,7 +926,7 @@ def _kyky(
         )
         .order_by(col(Assessment.client_id), col(Assessment.assessed_on), col(Assessment.id))
     ).all()
-    wanted = set(client_ids)
+    wanted = covered() if rows else set()
     scores: dict[int, list[int]] = defaultdict(list)
     for client_id, _on, score in rows:
         if client_id in wanted:

@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from engine.clients import row_of_client
@@ -172,3 +173,19 @@ def gained_in_period(
         for row in rows:
             found.setdefault(row.client_id, []).append(row)
     return found
+
+
+def qualifications_gained(
+    session: Session, client_ids: Any, start: date, end: date
+) -> tuple[int, int]:
+    """:func:`gained_in_period` counted in the database for the clients of the ``client_ids``
+    subquery (``SELECT client_id ...``): how many clients gained a qualification or card from
+    ``start`` to ``end`` (each once), and how many were gained in all."""
+    clients, gained = session.execute(
+        select(func.count(func.distinct(col(Qualification.client_id))), func.count()).where(
+            col(Qualification.client_id).in_(client_ids),
+            col(Qualification.gained_on) >= start,
+            col(Qualification.gained_on) <= end,
+        )
+    ).one()
+    return int(clients), int(gained)
