@@ -10,9 +10,10 @@ import io
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
+from engine import chain
 from engine.audit import client_log
 from engine.clock import FrozenClock
 from engine.esf_export import DISCLOSED, DISCLOSED_EXACT, Exported, export, read_xlsx
@@ -158,3 +159,17 @@ def test_each_export_writes_a_disclosure_row_per_participant_listed_in_the_clien
             (DISCLOSED, "Etelä-Savon ELY-keskus (testi)")
         ] * 2
         assert client_log(session, fx.clients["p7"], now=runtime.clock.now()).disclosed == []
+
+
+def test_a_large_export_locks_the_disclosure_chains_in_batches(
+    fx_runtime: tuple[Fixture, Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 100 000 participants once broke PostgreSQL's limit of 65 535 parameters in one statement
+    # (four a client); batches of two here stand for batches of LOCK_BATCH there
+    fx, runtime = fx_runtime
+    monkeypatch.setattr(chain, "LOCK_BATCH", 2)
+    assert run_export(runtime, fx, "csv").disclosed == 6
+    assert run_export(runtime, fx, "participants_csv").disclosed == 6
+    with runtime.db.read() as session:
+        assert session.execute(select(func.count()).select_from(Disclosure)).scalar_one() == 12
+        assert chain.verify_chains(session).ok
