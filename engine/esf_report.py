@@ -32,7 +32,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Integer, and_, case, cast, extract, func, literal_column, or_, select, true
+from sqlalchemy import Integer, and_, case, cast, extract, func, or_, select, true
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from engine.errors import InputRequired
@@ -276,16 +278,21 @@ def participant_clients(project: ProjectView, query: ReportQuery) -> Any:
 # export or a caller asks for them.
 
 
-def _people(project: ProjectView, query: ReportQuery) -> Any:
+def _people(project: ProjectView, query: ReportQuery, dialect: str) -> Any:
     """The project's participants (filters applied), each once, with the first entry, the last
-    exit and the last follow-up on or after that exit (corrected forms left out)."""
+    exit and the last follow-up on or after that exit (corrected forms left out).
+
+    On PostgreSQL the answers are parsed once here (``jsonb``, a ``MATERIALIZED`` step): each
+    ``->>`` on a ``json`` column parses the whole text again, ten times a participant."""
     form = ParticipantForm
+    # the window sorts the forms' keys only (narrow rows stay in memory); the answers of the
+    # three chosen forms are joined by id afterwards
     ranked = (
         select(
+            col(form.id),
             col(form.participant_id),
             col(form.kind),
             col(form.occurred_on),
-            col(form.answers),
             func.row_number()
             .over(
                 partition_by=(col(form.participant_id), col(form.kind)),
@@ -299,6 +306,15 @@ def _people(project: ProjectView, query: ReportQuery) -> Any:
         .cte("ranked")
     )
     entry, leaving, follow = ranked.alias("e"), ranked.alias("x"), ranked.alias("f")
+    entry_form, exit_form, follow_form = (aliased(form, name=n) for n in ("ef", "xf", "ff"))
+
+    ey, em, ed = _ymd(entry.c.occurred_on)
+    by, bm, bd = _ymd(col(Client.birth_date))
+
+    def parsed(which: Any) -> Any:
+        answers = col(which.answers)
+        return cast(answers, JSONB) if dialect == "postgresql" else answers
+
     me = col(ProjectParticipant.id)
     stmt = (
         select(
@@ -310,17 +326,23 @@ def _people(project: ProjectView, query: ReportQuery) -> Any:
             col(Client.birth_date).label("birth_date"),
             col(Client.found_via).label("found_via"),
             entry.c.occurred_on.label("entry_on"),
-            entry.c.answers.label("entry"),
+            # the entry's date in parts and the age at entry (NULL without a birth date), once
+            ey.label("entry_year"),
+            em.label("entry_month"),
+            ed.label("entry_day"),
+            (ey - by - case((em * 100 + ed < bm * 100 + bd, 1), else_=0)).label("age"),
+            parsed(entry_form).label("entry"),
             leaving.c.occurred_on.label("exit_on"),
-            leaving.c.answers.label("exit"),
+            parsed(exit_form).label("exit"),
             follow.c.occurred_on.label("follow_up_on"),
-            follow.c.answers.label("follow_up"),
+            parsed(follow_form).label("follow_up"),
         )
         .select_from(ProjectParticipant)
         .join(Client, col(Client.id) == col(ProjectParticipant.client_id))
         .outerjoin(
             entry, and_(entry.c.participant_id == me, entry.c.kind == "entry", entry.c.rn == 1)
         )
+        .outerjoin(entry_form, col(entry_form.id) == entry.c.id)
         .outerjoin(
             leaving,
             and_(
@@ -329,6 +351,7 @@ def _people(project: ProjectView, query: ReportQuery) -> Any:
                 leaving.c.rn == leaving.c.n,
             ),
         )
+        .outerjoin(exit_form, col(exit_form.id) == leaving.c.id)
         .outerjoin(
             # the last follow-up by date counts when it is on or after the last exit (then it
             # is also the last of those that are)
@@ -340,13 +363,14 @@ def _people(project: ProjectView, query: ReportQuery) -> Any:
                 follow.c.occurred_on >= leaving.c.occurred_on,
             ),
         )
+        .outerjoin(follow_form, col(follow_form.id) == follow.c.id)
         .where(col(ProjectParticipant.project_id) == project.id)
     )
     if query.organisation_id is not None:
         stmt = stmt.where(col(ProjectParticipant.organisation_id) == query.organisation_id)
     if query.municipality:
         stmt = stmt.where(col(Client.municipality_code) == query.municipality)
-    return stmt.subquery("people")
+    return stmt.cte("people").prefix_with("MATERIALIZED", dialect="postgresql")
 
 
 def _between(day: Any, query: ReportQuery) -> Any:
@@ -376,9 +400,23 @@ def _text_ymd(text_date: Any) -> tuple[Any, Any, Any]:
     )
 
 
+#: The entry form's items the output indicators read (besides gender, the labour-market status
+#: and the unemployment's start).
+ANSWERED = (
+    "education",
+    "disability",
+    "third_country_national",
+    "foreign_background",
+    "minority",
+    "homeless",
+    "rural",
+)
+
+
 @dataclass(frozen=True)
 class _Columns:
-    """The per-participant expressions the counts test (answers read from the JSON once)."""
+    """The per-participant values the counts test, each read from the JSON once (columns of
+    :func:`_answers`)."""
 
     gender: Any
     status: Any
@@ -391,16 +429,19 @@ class _Columns:
     follow_up_situation: Any
 
 
-def _columns(p: Any, rule: LongTermRule) -> _Columns:
+def _answers(people: Any, rule: LongTermRule) -> Any:
+    """``people`` with the answers the report counts read out of the JSON, the age at entry and
+    the long-term unemployment worked out: once a participant. ``MATERIALIZED`` keeps it a
+    step of its own on PostgreSQL (which would otherwise fold it into the counts and read the
+    JSON again for every count that looks at it)."""
+
     def answer(item: str) -> Any:
-        return p.c.entry[item].as_string()
+        return people.c.entry[item].as_string()
 
     gender_value = answer("gender")
     gender = case((gender_value.in_([g for g in GENDERS if g != "gap"]), gender_value), else_="gap")
-    ey, em, ed = _ymd(p.c.entry_on)
-    by, bm, bd = _ymd(p.c.birth_date)
-    # age at entry: NULL without a birth date
-    age = ey - by - case((em * 100 + ed < bm * 100 + bd, 1), else_=0)
+    ey, em, ed = people.c.entry_year, people.c.entry_month, people.c.entry_day
+    age = people.c.age
     since = answer("unemployed_since")
     sy, sm, sd = _text_ymd(since)
     months = case((age < rule.young_below_age, rule.young_months), else_=rule.months)
@@ -408,17 +449,38 @@ def _columns(p: Any, rule: LongTermRule) -> _Columns:
     # has none) falls before the entry; in whole months: a later month, or the same month and
     # an earlier day of the month (a clamped last day is never before the entry's day then)
     later, entered = sy * 12 + sm + months, ey * 12 + em
-    long_term = or_(later < entered, and_(later == entered, sd < ed))
+    long_term = case((or_(later < entered, and_(later == entered, sd < ed)), 1), else_=0)
+    return (
+        select(
+            people.c.organisation_id,
+            people.c.found_via,
+            people.c.entry_on,
+            people.c.exit_on,
+            people.c.follow_up_on,
+            gender.label("gender"),
+            answer("labour_market_status").label("status"),
+            since.label("unemployed_since"),
+            age,
+            long_term.label("long_term"),
+            *(answer(item).label(f"a_{item}") for item in ANSWERED),
+            people.c.exit["situation"].as_string().label("exit_situation"),
+            people.c.follow_up["situation"].as_string().label("follow_up_situation"),
+        )
+        .cte("answers")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
 
+
+def _columns(a: Any) -> _Columns:
     return _Columns(
-        gender=gender,
-        status=answer("labour_market_status"),
-        age=age,
-        long_term=long_term,
-        unemployed_since=since,
-        answer=answer,
-        exit_situation=p.c.exit["situation"].as_string(),
-        follow_up_situation=p.c.follow_up["situation"].as_string(),
+        gender=a.c.gender,
+        status=a.c.status,
+        age=a.c.age,
+        long_term=a.c.long_term == 1,
+        unemployed_since=a.c.unemployed_since,
+        answer=lambda item: a.c[f"a_{item}"],
+        exit_situation=a.c.exit_situation,
+        follow_up_situation=a.c.follow_up_situation,
     )
 
 
@@ -534,8 +596,8 @@ def _count(
     totals, planned-against-actual by implementer and how the entered were found: one SELECT
     with conditional counts, grouped by gender, implementer and way found (at most a few
     hundred rows come back, whatever the number of participants)."""
-    people = _people(project, query)
-    c = _columns(people, rule)
+    people = _answers(_people(project, query, session.get_bind().dialect.name), rule)
+    c = _columns(people)
     entered = _between(people.c.entry_on, query)
     exited = _between(people.c.exit_on, query)
     followed = _between(people.c.follow_up_on, query)
@@ -570,7 +632,7 @@ def _count(
         how_many(_in_report(people, query)),
         how_many(and_(people.c.entry_on.is_not(None), people.c.entry_on <= query.until)),
         *columns,
-    ).group_by(literal_column("1"), literal_column("2"), literal_column("3"))
+    ).group_by(c.gender, people.c.organisation_id, people.c.found_via)
     counted = _Counted(figures)
     for (
         gender,
@@ -607,7 +669,7 @@ def participant_rows(
     """The participants the report covers (entered, left or followed up in the period), by
     participant number, with their first entry, last exit and last follow-up: the
     participant-level sheet's rows and each export's disclosure. One SELECT."""
-    people = _people(project, query)
+    people = _people(project, query, session.get_bind().dialect.name)
     stmt = select(people).where(_in_report(people, query)).order_by(people.c.number)
     rows = []
     rule = form_file.long_term
@@ -657,7 +719,7 @@ def _in_report_clients(
 
     def ids() -> set[int]:
         if not found:
-            people = _people(project, query)
+            people = _people(project, query, session.get_bind().dialect.name)
             found.append(
                 set(
                     session.execute(
