@@ -118,8 +118,17 @@ def indicator_table(form_key: str, directory: Path = FORMS_DIR) -> dict[str, Ind
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     table = {}
     for key, entry in (raw.get("indicators") or {}).items():
-        if set(entry) - {"group", "annex", "code", "checked"} or not entry.get("annex"):
-            raise ValueError(f"{path.name}: indicators.{key}: group, annex, code, checked only")
+        if set(entry) - {"group", "annex", "code", "checked", "checked_by"} or not entry.get(
+            "annex"
+        ):
+            raise ValueError(
+                f"{path.name}: indicators.{key}: group, annex, code, checked, checked_by only"
+            )
+        if entry.get("checked") and not (entry.get("code") and entry.get("checked_by")):
+            raise ValueError(
+                f"{path.name}: indicators.{key}: a checked code names the page it was checked "
+                "against (checked_by)"
+            )
         table[key] = IndicatorDef(
             key, entry["group"], dict(entry["annex"]), entry.get("code"), bool(entry["checked"])
         )

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from engine.clock import FrozenClock
-from engine.esf_report import Figure, Report, ReportQuery, build_report
+from engine.esf_report import Figure, Report, ReportQuery, build_report, indicator_table
 from engine.projects import project_view
 from engine.runtime import Runtime
 from tests import esf_kit
@@ -206,8 +207,25 @@ def test_the_indicator_codes_are_shown_only_when_checked(
 ) -> None:
     fx, runtime = fx_runtime
     r = report(runtime, fx)
-    assert all(f.code is None for f in [*r.outputs, *r.results_exit, *r.results_six_months])
+    shown = {f.key: f.code for f in [*r.outputs, *r.results_exit, *r.results_six_months]}
+    # checked against the Commission's SFC Support Portal (the data file names the page)
+    assert {k: c for k, c in shown.items() if c} == {
+        "third_country_national": "EECO13",
+        "foreign_background": "EECO14",
+        "minority": "EECO15",
+    }
+    # the others are in the file but unchecked: labelled by the Annex's wording only
+    assert indicator_table(fx.project.form_key)["long_term_unemployed"].code == "EECO03"
     assert figure(r.outputs, "long_term_unemployed").label["en"] == "Long-term unemployed"
+
+
+def test_a_checked_code_names_its_source(tmp_path: Path) -> None:
+    (tmp_path / "f.indicators.yaml").write_text(
+        "indicators:\n  total: {group: output, annex: {en: Total}, code: EECO01, checked: true}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="checked_by"):
+        indicator_table("f", tmp_path)
 
 
 def test_qualifications_gained_in_the_period(fx_runtime: tuple[Fixture, Runtime]) -> None:
