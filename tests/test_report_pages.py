@@ -253,6 +253,16 @@ def test_the_funder_report_page_for_the_project_coordinators_only(world: tuple) 
         '<tr data-key="total"><th scope="row">Osallistujia yhteensä</th><td class="num">2</td>'
         in filtered.text
     )
+    # by municipality: of those who entered in Q2 only p3 lives in Ruokolahti
+    assert f'<option value="{esf_kit.RUOKOLAHTI}"' in page.text
+    in_ruokolahti = main.get(
+        f"/reports/funder?project={fx.project.id}&from=2026-04-01&to=2026-06-30"
+        f"&municipality={esf_kit.RUOKOLAHTI}"
+    )
+    assert (
+        '<tr data-key="total"><th scope="row">Osallistujia yhteensä</th><td class="num">1</td>'
+        in in_ruokolahti.text
+    )
     bad = main.get(f"/reports/funder?project={fx.project.id}&from=2026-06-30&to=2026-04-01")
     assert bad.status_code == 422
     assert 'id="to-error"' in bad.text
