@@ -33,6 +33,7 @@ from engine.chain import GENESIS, event_hash
 from engine.clock import Clock
 from engine.db import Database, after_commit
 from engine.driver import DriverStatement
+from engine.driver import connection_of as _connection
 from engine.errors import (
     Conflict,
     GuardRejected,
@@ -131,6 +132,7 @@ _PREVIOUS = (
     .order_by(_event_t.c.seq.desc())
     .limit(1)
 )
+_PREVIOUS_FAST = DriverStatement(_PREVIOUS)
 _VERSION = select(_journey_t.c.version).where(_journey_t.c.id == bindparam("journey_id"))
 
 
@@ -199,7 +201,9 @@ class Journeys:
     def pathway_of(self, journey: Journey | JourneyView) -> Pathway:
         return self.pathways.get(journey.pathway_key, journey.pathway_version)
 
-    def load(self, session: Session, journey_id: int) -> tuple[JourneyView, ClientView]:
+    def load(
+        self, session: Session | Connection, journey_id: int
+    ) -> tuple[JourneyView, ClientView]:
         """Snapshots of the journey and its client, in one SELECT (the hot path's read)."""
         row = _LOAD_FAST.first(_connection(session), {"journey_id": journey_id})
         if row is None:
@@ -222,16 +226,18 @@ class Journeys:
         )
         return list(session.execute(stmt).scalars())
 
-    def previous_state(self, session: Session, journey: Journey | JourneyView) -> str | None:
+    def previous_state(
+        self, session: Session | Connection, journey: Journey | JourneyView
+    ) -> str | None:
         """The state the journey was in before it entered its current one (a version migration
         in between does not count: it changes no state)."""
         params = {"journey_id": journey.id, "state": journey.state}
-        result: str | None = _connection(session).execute(_PREVIOUS, params).scalar_one_or_none()
-        return result
+        row = _PREVIOUS_FAST.first(_connection(session), params)
+        return None if row is None else str(row[0])
 
     def _context(
         self,
-        session: Session,
+        session: Session | Connection,
         journey: JourneyView,
         client: ClientView,
         pathway: Pathway,
@@ -259,7 +265,7 @@ class Journeys:
 
     def available(
         self,
-        session: Session,
+        session: Session | Connection,
         journey: Journey | JourneyView,
         client: Client | ClientView,
         *,
@@ -332,7 +338,7 @@ class Journeys:
 
     def advance(
         self,
-        session: Session,
+        session: Session | Connection,
         journey_id: int,
         trigger: str,
         *,
@@ -344,7 +350,9 @@ class Journeys:
         via: str | None = None,
         at: datetime | None = None,
     ) -> EventView:
-        """Fire ``trigger`` on the journey inside the caller's write transaction.
+        """Fire ``trigger`` on the journey inside the caller's write transaction: an ORM
+        session, or a Core connection from ``Database.write_connection`` (the lighter way: no
+        session, no ORM object per step).
         ``expected_pathway``: refuse (:class:`MovedElsewhere`) a journey of another pathway.
         ``via``: the engine service firing it; a transition ``moved_by`` a service is refused
         (:class:`MovedElsewhere`, 409) unless that service fires it.
@@ -387,7 +395,12 @@ class Journeys:
         return event
 
     def migrate(
-        self, session: Session, journey_id: int, *, to_version: int, actor_id: int | None
+        self,
+        session: Session | Connection,
+        journey_id: int,
+        *,
+        to_version: int,
+        actor_id: int | None,
     ) -> EventView:
         """Move a journey onto another version of its pathway; logged as an event."""
         journey, _client = self.load(session, journey_id)
@@ -453,7 +466,7 @@ class Journeys:
 
     def _write(
         self,
-        session: Session,
+        session: Session | Connection,
         journey: JourneyView,
         attempt: Attempt,
         actor_id: int | None,
@@ -524,13 +537,14 @@ class Journeys:
         if event_id is None:
             actual = conn.execute(_VERSION, {"journey_id": journey.id}).scalar_one_or_none()
             raise Conflict(journey.id, journey.version, actual)
-        _refresh_loaded(
-            session, journey.id, attempt.dest, new_version, now, new_pathway_version, head
-        )
+        if isinstance(session, Session):
+            _refresh_loaded(
+                session, journey.id, attempt.dest, new_version, now, new_pathway_version, head
+            )
         return EventView(id=event_id, **values)
 
     def _notify_after_commit(
-        self, session: Session, journey: JourneyView, event: EventView
+        self, session: Session | Connection, journey: JourneyView, event: EventView
     ) -> None:
         """After COMMIT (never on rollback) every plugin hears of the event, each separately:
         one that raises is logged and the others are still told."""
@@ -542,21 +556,6 @@ class Journeys:
             ask_each(self.pm, "polku_after_transition", where=where, journey=journey, event=event)
 
         after_commit(session, notify)
-
-
-def _connection(session: Session) -> Connection:
-    """The session's connection, looked up once per transaction (the lookup is not free).
-
-    The hot path's statements bypass the ORM, so changes the caller made through the ORM in this
-    transaction (a consent just recorded, say) are flushed first, or the rules would not see them.
-    """
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    conn: Connection | None = session.info.get("polku_connection")
-    if conn is None or conn.closed or not conn.in_transaction():
-        conn = session.connection()
-        session.info["polku_connection"] = conn
-    return conn
 
 
 def _refresh_loaded(
