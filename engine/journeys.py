@@ -45,7 +45,14 @@ from engine.errors import (
 from engine.guards import GuardContext, GuardRegistry, Verdict, verdicts_of
 from engine.inputs import Input, blank_is_none
 from engine.models import Client, Journey, JourneyEvent
-from engine.pathway import RESERVED_TRIGGERS, Attempt, Pathway, PathwayRegistry, TransitionDef
+from engine.pathway import (
+    RESERVED_TRIGGERS,
+    Attempt,
+    Pathway,
+    PathwayRegistry,
+    TransitionDef,
+    furthest,
+)
 from engine.plugins import ask_each
 from engine.views import ClientView, EventView, JourneyView
 
@@ -87,6 +94,7 @@ _MOVE = (
         updated_at=bindparam("now"),
         pathway_version=bindparam("new_pathway_version"),
         event_hash=bindparam("event_hash"),
+        furthest_stage=bindparam("furthest_stage"),
     )
 )
 _RECORD = insert(_event_t)
@@ -314,6 +322,7 @@ class Journeys:
             version=1,
             created_at=now,
             updated_at=now,
+            furthest_stage=pathway.funnel_rank.get(initial),
         )
         session.add(journey)
         session.flush()
@@ -482,6 +491,12 @@ class Journeys:
         conn = _connection(session)
         new_version = journey.version + 1
         new_pathway_version = pathway_version or journey.pathway_version
+        stage = furthest(
+            journey.furthest_stage,
+            self.pathways.get(journey.pathway_key, new_pathway_version).funnel_rank.get(
+                attempt.dest
+            ),
+        )
         values: dict[str, Any] = {
             "journey_id": journey.id,
             "seq": new_version,
@@ -506,6 +521,7 @@ class Journeys:
             "now": now,
             "new_pathway_version": new_pathway_version,
             "event_hash": head,
+            "furthest_stage": stage,
         }
         event_id: int | None
         try:
@@ -531,6 +547,7 @@ class Journeys:
                         "now": journey.updated_at,
                         "new_pathway_version": journey.pathway_version,
                         "event_hash": journey.event_hash,
+                        "furthest_stage": journey.furthest_stage,
                     },
                 )
             raise Conflict(journey.id, journey.version, None) from exc
@@ -539,7 +556,14 @@ class Journeys:
             raise Conflict(journey.id, journey.version, actual)
         if isinstance(session, Session):
             _refresh_loaded(
-                session, journey.id, attempt.dest, new_version, now, new_pathway_version, head
+                session,
+                journey.id,
+                attempt.dest,
+                new_version,
+                now,
+                new_pathway_version,
+                head,
+                stage,
             )
         return EventView(id=event_id, **values)
 
@@ -566,6 +590,7 @@ def _refresh_loaded(
     now: datetime,
     pathway_version: int,
     head: str,
+    stage: int | None,
 ) -> None:
     """Keep a Journey the caller loaded in this session in step with the row we just wrote."""
     loaded = session.identity_map.get(identity_key(Journey, journey_id))
@@ -576,6 +601,7 @@ def _refresh_loaded(
             ("updated_at", now),
             ("pathway_version", pathway_version),
             ("event_hash", head),
+            ("furthest_stage", stage),
         ):
             set_committed_value(loaded, key, value)
 
