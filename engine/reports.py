@@ -50,7 +50,7 @@ def funnel(
     # journey, never the event log. "Referred"/"on pathway" come from the client's follow-on
     # referrals' journeys, whose rows keep what they proved the same way.
     referral_journey = aliased(Journey)
-    by_referrals: Select[Any] = (
+    by_referrals: Select[Any, Any] = (
         select(
             col(Referral.client_id).label("client_id"),
             func.max(col(referral_journey.furthest_stage)).label("furthest"),
