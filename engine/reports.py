@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from engine.models import Client, Journey, Referral
 from engine.partner_catalogue import FOLLOW_ON
 from engine.pathway import FROM_REFERRALS, FUNNEL_STAGES, Pathway
+from engine.pathway_keys import REFERRAL
 
 __all__ = ["FROM_REFERRALS", "Funnel", "funnel"]
 
@@ -56,7 +57,8 @@ def funnel(
             func.max(col(referral_journey.furthest_stage)).label("furthest"),
         )
         .join(referral_journey, col(referral_journey.id) == col(Referral.journey_id))
-        .where(col(Referral.kind) == FOLLOW_ON)
+        # (always true; it lets PostgreSQL read only the referral journeys by their index)
+        .where(col(Referral.kind) == FOLLOW_ON, col(referral_journey.pathway_key) == REFERRAL)
         .group_by(col(Referral.client_id))
     )
     if organisation_id is not None or municipality_code is not None:
