@@ -51,31 +51,45 @@ def funnel(
     # journey, never the event log. "Referred"/"on pathway" come from the client's follow-on
     # referrals' journeys, whose rows keep what they proved the same way.
     referral_journey = aliased(Journey)
-    by_referrals: Select[Any, Any] = (
-        select(
-            col(Referral.client_id).label("client_id"),
-            func.max(col(referral_journey.furthest_stage)).label("furthest"),
-        )
-        .join(referral_journey, col(referral_journey.id) == col(Referral.journey_id))
-        # (always true; it lets PostgreSQL read only the referral journeys by their index)
-        .where(col(Referral.kind) == FOLLOW_ON, col(referral_journey.pathway_key) == REFERRAL)
-        .group_by(col(Referral.client_id))
-    )
-    if organisation_id is not None or municipality_code is not None:
-        by_referrals = by_referrals.join(Client, col(Client.id) == col(Referral.client_id))
-        if organisation_id is not None:
-            by_referrals = by_referrals.where(col(Client.organisation_id) == organisation_id)
-        if municipality_code is not None:
-            by_referrals = by_referrals.where(col(Client.municipality_code) == municipality_code)
-    referred = by_referrals.subquery()
+    scoped = organisation_id is not None or municipality_code is not None
     own = func.coalesce(col(Journey.furthest_stage), -1)
-    from_referral = func.coalesce(referred.c.furthest, -1)
-    per_journey = (
-        select(case((from_referral > own, from_referral), else_=own).label("furthest"))
-        .select_from(Journey)
-        .outerjoin(referred, referred.c.client_id == col(Journey.client_id))
-        .where(col(Journey.pathway_key) == pathway.key)
-    )
+    per_journey: Select[Any, Any]
+    if scoped:
+        # a part of the clients: each journey looks up its client's referrals by their index
+        from_referral = func.coalesce(
+            select(func.max(col(referral_journey.furthest_stage)))
+            .select_from(Referral)
+            .join(referral_journey, col(referral_journey.id) == col(Referral.journey_id))
+            .where(
+                col(Referral.client_id) == col(Journey.client_id),
+                col(Referral.kind) == FOLLOW_ON,
+            )
+            .scalar_subquery(),
+            -1,
+        )
+        per_journey = select(
+            case((from_referral > own, from_referral), else_=own).label("furthest")
+        ).select_from(Journey)
+    else:
+        # everyone: the follow-on referrals' furthest stage per client, once, joined
+        referred = (
+            select(
+                col(Referral.client_id).label("client_id"),
+                func.max(col(referral_journey.furthest_stage)).label("furthest"),
+            )
+            .join(referral_journey, col(referral_journey.id) == col(Referral.journey_id))
+            # (always true; it lets PostgreSQL read only the referral journeys by their index)
+            .where(col(Referral.kind) == FOLLOW_ON, col(referral_journey.pathway_key) == REFERRAL)
+            .group_by(col(Referral.client_id))
+            .subquery()
+        )
+        from_referral = func.coalesce(referred.c.furthest, -1)
+        per_journey = (
+            select(case((from_referral > own, from_referral), else_=own).label("furthest"))
+            .select_from(Journey)
+            .outerjoin(referred, referred.c.client_id == col(Journey.client_id))
+        )
+    per_journey = per_journey.where(col(Journey.pathway_key) == pathway.key)
     if organisation_id is not None or municipality_code is not None:
         per_journey = per_journey.join(Client, col(Client.id) == col(Journey.client_id))
     if organisation_id is not None:
