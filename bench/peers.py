@@ -5,8 +5,9 @@ start_individual_work, start_group_work, finish_group_work, pause, resume) for
 ``POLKU_BENCH_JOURNEYS`` (200) journeys, one transaction per step, interleaved journey by
 journey so machine noise hits every side alike:
 
-- **Polku**: ``Journeys.advance`` in ``runtime.db.write()`` (guards: participation consent,
-  working age, a described GAS goal; every verdict stored with the event);
+- **Polku**: ``Journeys.advance`` on one Core connection, ``runtime.db.write_connection()``
+  (guards: participation consent, working age, a described GAS goal; every verdict stored with
+  the event);
 - **python-statemachine**: a machine bound to the row's state, the same three guards as
   conditions, then the same conditional UPDATE and event INSERT;
 - **SpiffWorkflow**: the workflow deserialised from the row, the next task run, serialised back
@@ -290,9 +291,9 @@ def polku_journey(runtime: Runtime) -> int:
 
 def polku_step(runtime: Runtime) -> Callable[[int, str], None]:
     def step(journey_id: int, trigger: str) -> None:
-        with runtime.db.write() as session:
+        with runtime.db.write_connection() as conn:  # one Core connection, no ORM session
             runtime.journeys.advance(
-                session,
+                conn,
                 journey_id,
                 trigger,
                 actor_id=None,

@@ -188,23 +188,25 @@ def db_roles(
 
 @db_app.command("verify")
 def db_verify() -> None:
-    """Prove that every journey's state agrees with its event log and that the hash chains of
-    the event, access and disclosure logs hold; name the first broken row of each stream.
+    """Prove that every journey's state (and furthest funnel stage) agrees with its event log and
+    that the hash chains of the event, access and disclosure logs hold; name the first broken
+    row of each stream.
     Also that every client journey agrees with its follow-on referrals (the referral loop).
     Exit 1 on any problem."""
     from engine.chain import verify_database
-    from engine.integrity import verify_referral_loops
+    from engine.integrity import verify_furthest_stages, verify_referral_loops
     from engine.runtime import Runtime
 
     runtime = Runtime()
     with runtime.db.read() as session:
         found = verify_database(session)
+        stages = verify_furthest_stages(session, runtime.pathways)
         loops = verify_referral_loops(session)
     for problem in found.problems:
         err.print(problem, highlight=False)
-    for loop in loops:
-        err.print(f"journey {loop.journey_id}: {loop.problem}", highlight=False)
-    if not found.ok or loops:
+    for mismatch in stages + loops:
+        err.print(f"journey {mismatch.journey_id}: {mismatch.problem}", highlight=False)
+    if not found.ok or stages or loops:
         raise typer.Exit(1)
     out.print(
         f"every journey ({found.journeys}) agrees with its event log; "

@@ -151,13 +151,36 @@ class Database:
         with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
             yield session
 
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A write transaction on one Core connection, without an ORM session: the transition
+        path's lighter way in (``Journeys.advance`` takes either). ``BEGIN IMMEDIATE`` on SQLite
+        as :meth:`write`; committed on success; callbacks registered with :func:`after_commit`
+        run after the COMMIT, never on rollback."""
+        with self._write_engine.connect() as conn:
+            conn.info.pop(_PENDING, None)  # info belongs to the pooled DBAPI connection
+            try:
+                with conn.begin():
+                    yield conn
+            except BaseException:
+                conn.info.pop(_PENDING, None)
+                raise
+            callbacks = conn.info.pop(_PENDING, None)
+        for callback in callbacks or ():
+            callback()
+
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def after_commit(session: Session, callback: Callable[[], None]) -> None:
+def after_commit(session: Session | Connection, callback: Callable[[], None]) -> None:
     """Run ``callback`` once ``session``'s outermost transaction has committed; drop it if that
-    transaction ends without committing. A rolled-back savepoint inside it changes nothing."""
+    transaction ends without committing. A rolled-back savepoint inside it changes nothing.
+    A Core connection from :meth:`Database.write_connection` runs its callbacks after its
+    COMMIT."""
+    if isinstance(session, Connection):
+        session.info.setdefault(_PENDING, []).append(callback)
+        return
     pending: list[Callable[[], None]] = session.info.setdefault(_PENDING, [])
     if not session.info.get(_LISTENING):
         session.info[_LISTENING] = True

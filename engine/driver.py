@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import Compiled
+from sqlmodel import Session
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class _Compiled:
     binds: dict[str, Callable[[Any], Any]]
     results: tuple[Callable[[Any], Any] | None, ...]
     returning: bool
+    #: The statement's own values (``col != ""``), processed once: a caller passes the others.
+    fixed: dict[str, Any]
 
 
 class DriverStatement:
@@ -44,10 +47,13 @@ class DriverStatement:
                 dialect=dialect, column_keys=self.column_keys
             )
             binds = {}
+            fixed = {}
             for name, bind in compiled.binds.items():  # type: ignore[attr-defined]
                 processor = bind.type._cached_bind_processor(dialect)
                 if processor is not None:
                     binds[name] = processor
+                if not bind.required and bind.callable is None:
+                    fixed[name] = processor(bind.value) if processor else bind.value
             results: tuple[Callable[[Any], Any] | None, ...] = ()
             result_columns = getattr(compiled, "_result_columns", None) or []
             results = tuple(
@@ -63,15 +69,17 @@ class DriverStatement:
                 binds,
                 results,
                 returning,
+                fixed,
             )
             self._by_dialect[key] = found
         return found
 
     def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
         compiled = self._compile(conn.dialect)
-        values = {
-            k: (compiled.binds[k](v) if k in compiled.binds else v) for k, v in params.items()
-        }
+        binds = compiled.binds
+        values = {k: (binds[k](v) if k in binds else v) for k, v in params.items()}
+        if compiled.fixed:
+            values = {**compiled.fixed, **values}
         args: Any = (
             tuple(values[k] for k in compiled.positional)
             if compiled.positional is not None
@@ -121,3 +129,21 @@ class DriverStatement:
             return int(cursor.fetchone()[0]) if compiled.returning else int(cursor.lastrowid)
         finally:
             cursor.close()
+
+
+def connection_of(session: Session | Connection) -> Connection:
+    """The session's connection, looked up once per transaction (the lookup is not free); a
+    Core connection (``Database.write_connection``) is used as it is.
+
+    The hot path's statements bypass the ORM, so changes the caller made through the ORM in this
+    transaction (a consent just recorded, say) are flushed first, or the rules would not see them.
+    """
+    if isinstance(session, Connection):
+        return session
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    conn: Connection | None = session.info.get("polku_connection")
+    if conn is None or conn.closed or not conn.in_transaction():
+        conn = session.connection()
+        session.info["polku_connection"] = conn
+    return conn

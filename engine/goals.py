@@ -26,8 +26,10 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import bindparam, exists, select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
+from engine.driver import DriverStatement, connection_of
 from engine.errors import InputRequired, NotFound
 from engine.gas import LEVELS, Rating, t_score, weight
 from engine.inputs import Input, blank_is_none, checks_of
@@ -158,9 +160,14 @@ _HAS_DESCRIBED_GOAL = select(
 )
 
 
-def has_described_goal(session: Session, client_id: int) -> bool:
-    """The client has at least one goal with all five levels described (one SELECT)."""
-    return bool(session.execute(_HAS_DESCRIBED_GOAL, {"client_id": client_id}).scalar())
+_HAS_DESCRIBED_GOAL_FAST = DriverStatement(_HAS_DESCRIBED_GOAL)
+
+
+def has_described_goal(session: Session | Connection, client_id: int) -> bool:
+    """The client has at least one goal with all five levels described (one SELECT, on the
+    driver's cursor: a guard of the transition path)."""
+    row = _HAS_DESCRIBED_GOAL_FAST.first(connection_of(session), {"client_id": client_id})
+    return row is not None and bool(row[0])
 
 
 def goals_of(session: Session, client_id: int, *, lock: bool = False) -> list[GasGoal]:

@@ -18,6 +18,7 @@ from engine.errors import log_failure
 from engine.goals import has_described_goal
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
     from sqlmodel import Session
 
     from engine.views import ClientView, JourneyView
@@ -71,9 +72,11 @@ class Verdict:
 @dataclass(slots=True)
 class GuardContext:
     """What a guard may look at: read-only snapshots of the journey and the client, and the
-    ``session`` of the transition's transaction (for reads only)."""
+    ``session`` of the transition's transaction (for reads only): an ORM session, or the Core
+    connection the transition runs on (``Database.write_connection``). Both answer
+    ``execute(statement, params)``; a rule that reads should use only that."""
 
-    session: Session
+    session: Session | Connection
     journey: JourneyView
     client: ClientView
     trigger: str

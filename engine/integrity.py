@@ -1,15 +1,18 @@
-"""Checks that the projection (``journey.state``/``version``) agrees with the event log, and that
-each client journey agrees with its follow-on referrals (the referral loop)."""
+"""Checks that the projection (``journey.state``/``version``/``furthest_stage``) agrees with the
+event log, and that each client journey agrees with its follow-on referrals (the referral loop)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, case, func, literal, null, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from engine.models import Journey, JourneyEvent
+from engine.pathway import PathwayRegistry
 
 _journey = Journey.__table__  # type: ignore[attr-defined]
 _event = JourneyEvent.__table__  # type: ignore[attr-defined]
@@ -139,3 +142,52 @@ def verify_referral_loops(session: Session, client_id: int | None = None) -> lis
         if problem is not None:
             problems.append(Mismatch(journey_id, problem))
     return sorted(problems, key=lambda m: m.journey_id)
+
+
+# --- the furthest funnel stage kept on the journey row ------------------------------------------
+
+
+def stage_of_event(pathways: PathwayRegistry) -> ColumnElement[Any]:
+    """SQL: the funnel rank an event proves (``Pathway.funnel_rank`` of its pathway version and
+    destination), NULL for none: one CASE over every loaded pathway version. The Alembic
+    migration backfills ``journey.furthest_stage`` with it; :func:`verify_furthest_stages` checks
+    the column against it."""
+    whens = [
+        (
+            (_journey.c.pathway_key == pathway.key)
+            & (_event.c.pathway_version == pathway.version)
+            & (_event.c.to_state == state),
+            literal(rank),
+        )
+        for pathway in pathways
+        for state, rank in pathway.funnel_rank.items()
+    ]
+    if not whens:
+        return null()
+    return case(*whens, else_=null())
+
+
+def furthest_in_log(pathways: PathwayRegistry) -> Select[Any]:
+    """Each journey's furthest funnel stage recomputed from its event log (journey id, rank)."""
+    return (
+        select(_event.c.journey_id, func.max(stage_of_event(pathways)).label("furthest"))
+        .join(_journey, _journey.c.id == _event.c.journey_id)
+        .group_by(_event.c.journey_id)
+    )
+
+
+def verify_furthest_stages(
+    session: Session | Connection, pathways: PathwayRegistry
+) -> list[Mismatch]:
+    """Every journey's ``furthest_stage`` equals the furthest stage its event log proves."""
+    logged = furthest_in_log(pathways).subquery()
+    rows = session.execute(
+        select(_journey.c.id, _journey.c.furthest_stage, logged.c.furthest)
+        .outerjoin(logged, logged.c.journey_id == _journey.c.id)
+        .where(func.coalesce(_journey.c.furthest_stage, -1) != func.coalesce(logged.c.furthest, -1))
+        .order_by(_journey.c.id)
+    ).all()
+    return [
+        Mismatch(int(jid), f"furthest stage {stored} but its event log reaches {logged_rank}")
+        for jid, stored, logged_rank in rows
+    ]

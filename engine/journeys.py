@@ -33,6 +33,7 @@ from engine.chain import GENESIS, event_hash
 from engine.clock import Clock
 from engine.db import Database, after_commit
 from engine.driver import DriverStatement
+from engine.driver import connection_of as _connection
 from engine.errors import (
     Conflict,
     GuardRejected,
@@ -44,7 +45,14 @@ from engine.errors import (
 from engine.guards import GuardContext, GuardRegistry, Verdict, verdicts_of
 from engine.inputs import Input, blank_is_none
 from engine.models import Client, Journey, JourneyEvent
-from engine.pathway import RESERVED_TRIGGERS, Attempt, Pathway, PathwayRegistry, TransitionDef
+from engine.pathway import (
+    RESERVED_TRIGGERS,
+    Attempt,
+    Pathway,
+    PathwayRegistry,
+    TransitionDef,
+    furthest,
+)
 from engine.plugins import ask_each
 from engine.views import ClientView, EventView, JourneyView
 
@@ -86,6 +94,7 @@ _MOVE = (
         updated_at=bindparam("now"),
         pathway_version=bindparam("new_pathway_version"),
         event_hash=bindparam("event_hash"),
+        furthest_stage=bindparam("furthest_stage"),
     )
 )
 _RECORD = insert(_event_t)
@@ -131,6 +140,7 @@ _PREVIOUS = (
     .order_by(_event_t.c.seq.desc())
     .limit(1)
 )
+_PREVIOUS_FAST = DriverStatement(_PREVIOUS)
 _VERSION = select(_journey_t.c.version).where(_journey_t.c.id == bindparam("journey_id"))
 
 
@@ -199,7 +209,9 @@ class Journeys:
     def pathway_of(self, journey: Journey | JourneyView) -> Pathway:
         return self.pathways.get(journey.pathway_key, journey.pathway_version)
 
-    def load(self, session: Session, journey_id: int) -> tuple[JourneyView, ClientView]:
+    def load(
+        self, session: Session | Connection, journey_id: int
+    ) -> tuple[JourneyView, ClientView]:
         """Snapshots of the journey and its client, in one SELECT (the hot path's read)."""
         row = _LOAD_FAST.first(_connection(session), {"journey_id": journey_id})
         if row is None:
@@ -222,16 +234,18 @@ class Journeys:
         )
         return list(session.execute(stmt).scalars())
 
-    def previous_state(self, session: Session, journey: Journey | JourneyView) -> str | None:
+    def previous_state(
+        self, session: Session | Connection, journey: Journey | JourneyView
+    ) -> str | None:
         """The state the journey was in before it entered its current one (a version migration
         in between does not count: it changes no state)."""
         params = {"journey_id": journey.id, "state": journey.state}
-        result: str | None = _connection(session).execute(_PREVIOUS, params).scalar_one_or_none()
-        return result
+        row = _PREVIOUS_FAST.first(_connection(session), params)
+        return None if row is None else str(row[0])
 
     def _context(
         self,
-        session: Session,
+        session: Session | Connection,
         journey: JourneyView,
         client: ClientView,
         pathway: Pathway,
@@ -259,7 +273,7 @@ class Journeys:
 
     def available(
         self,
-        session: Session,
+        session: Session | Connection,
         journey: Journey | JourneyView,
         client: Client | ClientView,
         *,
@@ -308,6 +322,7 @@ class Journeys:
             version=1,
             created_at=now,
             updated_at=now,
+            furthest_stage=pathway.funnel_rank.get(initial),
         )
         session.add(journey)
         session.flush()
@@ -332,7 +347,7 @@ class Journeys:
 
     def advance(
         self,
-        session: Session,
+        session: Session | Connection,
         journey_id: int,
         trigger: str,
         *,
@@ -344,7 +359,9 @@ class Journeys:
         via: str | None = None,
         at: datetime | None = None,
     ) -> EventView:
-        """Fire ``trigger`` on the journey inside the caller's write transaction.
+        """Fire ``trigger`` on the journey inside the caller's write transaction: an ORM
+        session, or a Core connection from ``Database.write_connection`` (the lighter way: no
+        session, no ORM object per step).
         ``expected_pathway``: refuse (:class:`MovedElsewhere`) a journey of another pathway.
         ``via``: the engine service firing it; a transition ``moved_by`` a service is refused
         (:class:`MovedElsewhere`, 409) unless that service fires it.
@@ -387,7 +404,12 @@ class Journeys:
         return event
 
     def migrate(
-        self, session: Session, journey_id: int, *, to_version: int, actor_id: int | None
+        self,
+        session: Session | Connection,
+        journey_id: int,
+        *,
+        to_version: int,
+        actor_id: int | None,
     ) -> EventView:
         """Move a journey onto another version of its pathway; logged as an event."""
         journey, _client = self.load(session, journey_id)
@@ -453,7 +475,7 @@ class Journeys:
 
     def _write(
         self,
-        session: Session,
+        session: Session | Connection,
         journey: JourneyView,
         attempt: Attempt,
         actor_id: int | None,
@@ -469,6 +491,12 @@ class Journeys:
         conn = _connection(session)
         new_version = journey.version + 1
         new_pathway_version = pathway_version or journey.pathway_version
+        stage = furthest(
+            journey.furthest_stage,
+            self.pathways.get(journey.pathway_key, new_pathway_version).funnel_rank.get(
+                attempt.dest
+            ),
+        )
         values: dict[str, Any] = {
             "journey_id": journey.id,
             "seq": new_version,
@@ -493,6 +521,7 @@ class Journeys:
             "now": now,
             "new_pathway_version": new_pathway_version,
             "event_hash": head,
+            "furthest_stage": stage,
         }
         event_id: int | None
         try:
@@ -518,19 +547,28 @@ class Journeys:
                         "now": journey.updated_at,
                         "new_pathway_version": journey.pathway_version,
                         "event_hash": journey.event_hash,
+                        "furthest_stage": journey.furthest_stage,
                     },
                 )
             raise Conflict(journey.id, journey.version, None) from exc
         if event_id is None:
             actual = conn.execute(_VERSION, {"journey_id": journey.id}).scalar_one_or_none()
             raise Conflict(journey.id, journey.version, actual)
-        _refresh_loaded(
-            session, journey.id, attempt.dest, new_version, now, new_pathway_version, head
-        )
+        if isinstance(session, Session):
+            _refresh_loaded(
+                session,
+                journey.id,
+                attempt.dest,
+                new_version,
+                now,
+                new_pathway_version,
+                head,
+                stage,
+            )
         return EventView(id=event_id, **values)
 
     def _notify_after_commit(
-        self, session: Session, journey: JourneyView, event: EventView
+        self, session: Session | Connection, journey: JourneyView, event: EventView
     ) -> None:
         """After COMMIT (never on rollback) every plugin hears of the event, each separately:
         one that raises is logged and the others are still told."""
@@ -544,21 +582,6 @@ class Journeys:
         after_commit(session, notify)
 
 
-def _connection(session: Session) -> Connection:
-    """The session's connection, looked up once per transaction (the lookup is not free).
-
-    The hot path's statements bypass the ORM, so changes the caller made through the ORM in this
-    transaction (a consent just recorded, say) are flushed first, or the rules would not see them.
-    """
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    conn: Connection | None = session.info.get("polku_connection")
-    if conn is None or conn.closed or not conn.in_transaction():
-        conn = session.connection()
-        session.info["polku_connection"] = conn
-    return conn
-
-
 def _refresh_loaded(
     session: Session,
     journey_id: int,
@@ -567,6 +590,7 @@ def _refresh_loaded(
     now: datetime,
     pathway_version: int,
     head: str,
+    stage: int | None,
 ) -> None:
     """Keep a Journey the caller loaded in this session in step with the row we just wrote."""
     loaded = session.identity_map.get(identity_key(Journey, journey_id))
@@ -577,6 +601,7 @@ def _refresh_loaded(
             ("updated_at", now),
             ("pathway_version", pathway_version),
             ("event_hash", head),
+            ("furthest_stage", stage),
         ):
             set_committed_value(loaded, key, value)
 

@@ -197,6 +197,11 @@ class Journey(SQLModel, table=True):
     event_hash: str = Field(
         default="", sa_column=Column(String(64), nullable=False, server_default="")
     )
+    #: The furthest funnel stage (index into ``engine.pathway.FUNNEL_STAGES``) the journey's own
+    #: events ever entered (``Pathway.funnel_rank``), or NULL for none: written with each event in
+    #: the same statement, so the funnel reads one row per journey instead of the event log;
+    #: ``polku db verify`` proves it equals the log (engine/integrity.py).
+    furthest_stage: int | None = Field(default=None)
 
     #: No index holds ``state``, ``version`` or ``updated_at``, the columns a transition changes,
     #: so its UPDATE can be a HOT update on PostgreSQL (migration 0009; issue 16).

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -276,6 +276,7 @@ class Pathway:
         self.key = definition.pathway
         self.version = definition.version
         self.states = definition.states
+        self.funnel_rank = funnel_ranks(self.key, definition.states)
         self._by_trigger_source: dict[tuple[str, str], TransitionDef] = {}
         self._triggers_from: dict[str, list[str]] = {s: [] for s in definition.states}
         for t in definition.transitions:
@@ -339,6 +340,35 @@ class Pathway:
 
     def label(self, state: str, language: str) -> str:
         return self.states[state].label.get(language)
+
+
+#: Funnel stages a client journey never proves on its own: they are counted from follow-on
+#: referrals (a referral journey proves "referred" from its start, "on pathway" once the partner
+#: started or completed the work).
+FROM_REFERRALS = ("referred", "on_pathway")
+REFERRAL_STARTED = ("in_progress", "completed")
+
+
+def funnel_ranks(key: str, states: Mapping[str, StateDef]) -> dict[str, int]:
+    """What entering each state proves, as an index into :data:`FUNNEL_STAGES` (states that
+    prove nothing are absent): a state's ``funnel:`` (never "referred"/"on pathway", which only
+    referrals prove); every state of the referral pathway proves "referred", and its started
+    states "on pathway". ``journey.furthest_stage`` is the maximum over a journey's events."""
+    if key == "referral":  # engine.pathway_keys.REFERRAL
+        referred, on_pathway = FUNNEL_STAGES.index("referred"), FUNNEL_STAGES.index("on_pathway")
+        return {name: on_pathway if name in REFERRAL_STARTED else referred for name in states}
+    return {
+        name: FUNNEL_STAGES.index(state.funnel)
+        for name, state in states.items()
+        if state.funnel is not None and state.funnel not in FROM_REFERRALS
+    }
+
+
+def furthest(current: int | None, rank: int | None) -> int | None:
+    """``journey.furthest_stage`` after entering a state of ``rank``."""
+    if rank is None:
+        return current
+    return rank if current is None or rank > current else current
 
 
 def _no_previous(context: GuardContext) -> Verdict:

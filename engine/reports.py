@@ -1,21 +1,21 @@
-"""Reports counted from the event log (never from the mutable ``state`` column)."""
+"""Reports counted from what the event log proves (never from the mutable ``state`` column)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from engine.models import Client, Journey, JourneyEvent, Referral
+from engine.models import Client, Journey, Referral
 from engine.partner_catalogue import FOLLOW_ON
-from engine.pathway import FUNNEL_STAGES, Pathway
+from engine.pathway import FROM_REFERRALS, FUNNEL_STAGES, Pathway
+from engine.pathway_keys import REFERRAL
 
-#: Funnel stages counted from follow-on referrals, not from the client journey's states.
-FROM_REFERRALS = ("referred", "on_pathway")
-REFERRED = FUNNEL_STAGES.index("referred")
+__all__ = ["FROM_REFERRALS", "Funnel", "funnel"]
 
 
 @dataclass(frozen=True)
@@ -46,46 +46,50 @@ def funnel(
     clients that organisation keeps; ``since``/``until``
     select journeys by when they started.
     """
-    rank = {
-        name: FUNNEL_STAGES.index(state.funnel)
-        for name, state in pathway.states.items()
-        if state.funnel is not None and state.funnel not in FROM_REFERRALS
-    }
-    stage_rank = case(
-        *[(col(JourneyEvent.to_state) == name, r) for name, r in rank.items()], else_=-1
-    )
-    # "referred" and "on pathway" only from real follow-on referrals (never from a client journey
-    # moved there on its own, as the generic route once allowed): sent -> referred; the partner
-    # started the work (or completed it) -> on pathway.
-    referral_event = aliased(JourneyEvent)
-    started = col(referral_event.to_state).in_(["in_progress", "completed"])
-    by_referrals = (
-        select(
-            col(Referral.client_id).label("client_id"),
-            func.max(case((started, FUNNEL_STAGES.index("on_pathway")), else_=REFERRED)).label(
-                "furthest"
-            ),
+    # Each journey's furthest stage is kept on its row (``journey.furthest_stage``, written with
+    # each event, checked against the log by ``polku db verify``): the funnel reads one row per
+    # journey, never the event log. "Referred"/"on pathway" come from the client's follow-on
+    # referrals' journeys, whose rows keep what they proved the same way.
+    referral_journey = aliased(Journey)
+    scoped = organisation_id is not None or municipality_code is not None
+    own = func.coalesce(col(Journey.furthest_stage), -1)
+    per_journey: Select[Any, Any]
+    if scoped:
+        # a part of the clients: each journey looks up its client's referrals by their index
+        from_referral = func.coalesce(
+            select(func.max(col(referral_journey.furthest_stage)))
+            .select_from(Referral)
+            .join(referral_journey, col(referral_journey.id) == col(Referral.journey_id))
+            .where(
+                col(Referral.client_id) == col(Journey.client_id),
+                col(Referral.kind) == FOLLOW_ON,
+            )
+            .scalar_subquery(),
+            -1,
         )
-        .join(referral_event, col(referral_event.journey_id) == col(Referral.journey_id))
-        .where(col(Referral.kind) == FOLLOW_ON)
-        .group_by(col(Referral.client_id))
-        .subquery()
-    )
-    furthest_in_log = func.max(stage_rank)
-    furthest_by_referral = func.coalesce(func.max(by_referrals.c.furthest), -1)
-    per_journey = (
-        select(
-            col(JourneyEvent.journey_id),
-            case(
-                (furthest_by_referral > furthest_in_log, furthest_by_referral),
-                else_=furthest_in_log,
-            ).label("furthest"),
+        per_journey = select(
+            case((from_referral > own, from_referral), else_=own).label("furthest")
+        ).select_from(Journey)
+    else:
+        # everyone: the follow-on referrals' furthest stage per client, once, joined
+        referred = (
+            select(
+                col(Referral.client_id).label("client_id"),
+                func.max(col(referral_journey.furthest_stage)).label("furthest"),
+            )
+            .join(referral_journey, col(referral_journey.id) == col(Referral.journey_id))
+            # (always true; it lets PostgreSQL read only the referral journeys by their index)
+            .where(col(Referral.kind) == FOLLOW_ON, col(referral_journey.pathway_key) == REFERRAL)
+            .group_by(col(Referral.client_id))
+            .subquery()
         )
-        .join(Journey, col(Journey.id) == col(JourneyEvent.journey_id))
-        .outerjoin(by_referrals, by_referrals.c.client_id == col(Journey.client_id))
-        .where(col(Journey.pathway_key) == pathway.key)
-        .group_by(col(JourneyEvent.journey_id))
-    )
+        from_referral = func.coalesce(referred.c.furthest, -1)
+        per_journey = (
+            select(case((from_referral > own, from_referral), else_=own).label("furthest"))
+            .select_from(Journey)
+            .outerjoin(referred, referred.c.client_id == col(Journey.client_id))
+        )
+    per_journey = per_journey.where(col(Journey.pathway_key) == pathway.key)
     if organisation_id is not None or municipality_code is not None:
         per_journey = per_journey.join(Client, col(Client.id) == col(Journey.client_id))
     if organisation_id is not None:

@@ -38,6 +38,7 @@ class JourneyView(_View):
     created_at: datetime
     updated_at: datetime
     event_hash: str = ""
+    furthest_stage: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,16 +22,23 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("concurrency")]
 
 
 def race(
-    runtime: Runtime, journey_id: int, threads: int, *, expected_version: int | None
+    runtime: Runtime,
+    journey_id: int,
+    threads: int,
+    *,
+    expected_version: int | None,
+    way: str = "session",
 ) -> Counter[str]:
+    """``way``: each coach in an ORM session, or on one Core connection
+    (``Database.write_connection``, the engine's light path), or half and half."""
     barrier = threading.Barrier(threads)
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
 
-    def coach() -> None:
+    def coach(core: bool) -> None:
         barrier.wait()
         try:
-            with runtime.db.write() as session:
+            with runtime.db.write_connection() if core else runtime.db.write() as session:
                 runtime.journeys.advance(
                     session, journey_id, "engage", actor_id=None, expected_version=expected_version
                 )
@@ -43,7 +50,12 @@ def race(
         with lock:
             outcomes[result] += 1
 
-    workers = [threading.Thread(target=coach) for _ in range(threads)]
+    cores = {
+        "session": [False] * threads,
+        "connection": [True] * threads,
+        "mixed": [i % 2 == 0 for i in range(threads)],
+    }[way]
+    workers = [threading.Thread(target=coach, args=(core,)) for core in cores]
     for w in workers:
         w.start()
     for w in workers:
@@ -59,11 +71,14 @@ def events_for(runtime: Runtime, journey_id: int) -> int:
         ).scalar_one()
 
 
-@pytest.mark.parametrize(("threads", "rounds"), [(8, 100), (32, 20)])
-def test_exactly_one_coach_wins(runtime: Runtime, threads: int, rounds: int) -> None:
+@pytest.mark.parametrize(
+    ("threads", "rounds", "way"),
+    [(8, 100, "session"), (32, 20, "session"), (8, 50, "connection"), (16, 20, "mixed")],
+)
+def test_exactly_one_coach_wins(runtime: Runtime, threads: int, rounds: int, way: str) -> None:
     for _ in range(rounds):
         _client, jid = make_client(runtime)
-        outcomes = race(runtime, jid, threads, expected_version=1)
+        outcomes = race(runtime, jid, threads, expected_version=1, way=way)
         assert outcomes == Counter(committed=1, conflict=threads - 1)
         assert events_for(runtime, jid) == 2  # start + the one winning move
     with runtime.db.read() as session:

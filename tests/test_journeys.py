@@ -479,3 +479,40 @@ def test_a_connection_returned_inside_a_transaction_is_rolled_back(
         with runtime.db.write() as session:
             session.execute(select(col(Journey.id))).all()
     assert state_of(runtime, jid) == ("outreach", 1)
+
+
+def test_a_core_connection_moves_journeys_as_a_session_does(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    """``Database.write_connection``: the same guards, plugin verdicts, event, hash chain and
+    after-commit notice as a session, with no ORM session (issue 16, point 5)."""
+    from engine.chain import verify_chains
+    from engine.testing import make_client
+
+    veto = Veto()
+    runtime = make_runtime(plugin_manager=plugin_manager_with(veto))
+    _c, jid = make_client(runtime)
+    with pytest.raises(GuardRejected), runtime.db.write_connection() as conn:
+        runtime.journeys.advance(conn, jid, "decline", actor_id=None)  # the plugin's veto
+    with runtime.db.write_connection() as conn:
+        event = runtime.journeys.advance(conn, jid, "engage", actor_id=None)
+        assert veto.after == []  # not before the COMMIT
+    assert veto.after == [(jid, 2)]
+    assert {v["rule"] for v in event.verdicts} >= {"participation_consent", "engage_ok"}
+    with runtime.db.write() as session:
+        ready_for_goal_setting(session, jid)
+    with runtime.db.write_connection() as conn:
+        runtime.journeys.advance(conn, jid, "start_assessment", actor_id=None)
+        runtime.journeys.advance(conn, jid, "set_goals", actor_id=None)  # reads the GAS goal
+        runtime.journeys.advance(conn, jid, "pause", actor_id=None, reason="syy")
+        runtime.journeys.advance(conn, jid, "resume", actor_id=None)  # reads the previous state
+    with pytest.raises(RuntimeError), runtime.db.write_connection() as conn:
+        runtime.journeys.advance(conn, jid, "pause", actor_id=None, reason="syy")
+        raise RuntimeError("failed after the move")
+    assert state_of(runtime, jid) == ("goal_setting", 6)
+    assert veto.after == [(jid, 2), (jid, 3), (jid, 4), (jid, 5), (jid, 6)]
+    with pytest.raises(Conflict), runtime.db.write_connection() as conn:
+        runtime.journeys.advance(conn, jid, "pause", actor_id=None, reason="x", expected_version=5)
+    with runtime.db.read() as session:
+        assert verify_journeys(session) == []
+        assert verify_chains(session).broken == []

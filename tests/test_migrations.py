@@ -159,7 +159,14 @@ def test_the_chains_are_computed_for_rows_already_there(scratch_url: str) -> Non
 
 
 #: The columns a transition UPDATEs (engine/driver.py, engine/journeys.py).
-TRANSITION_COLUMNS = {"state", "version", "updated_at", "pathway_version", "event_hash"}
+TRANSITION_COLUMNS = {
+    "state",
+    "version",
+    "updated_at",
+    "pathway_version",
+    "event_hash",
+    "furthest_stage",
+}
 
 
 def test_a_transition_changes_no_indexed_column_of_journey(scratch_url: str) -> None:
