@@ -414,8 +414,11 @@ def breakdown(url: str, fixture: dict[str, Any], rounds: int = 300) -> dict[str,
     patches = [
         (engine.auth.Auth, "authenticate_token", "authentication"),
         (engine.access, "client_of_journey", "policy"),
+        (engine.auth.Auth, "authenticate_session", "authentication"),
         (engine.access, "authorise_client", "policy"),
+        (engine.access, "authorise_journey", "policy"),
         (engine.audit, "record_view", "access log"),
+        (engine.audit, "write_pending_accesses", "access log"),
         (engine.journeys.Journeys, "advance", "engine"),
         (sqlalchemy.orm.Session, "commit", "commit"),
     ]
