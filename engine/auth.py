@@ -513,10 +513,10 @@ class Auth:
 
 
 def _principal(
-    user_id: int, role: str, organisation_id: int | None, active: bool
+    user_id: int | None, role: str, organisation_id: int | None, active: bool
 ) -> Principal | None:
     """:func:`principal_of` from the columns of a user row."""
-    if not active or role not in ROLES:
+    if not active or user_id is None or role not in ROLES:
         return None
     return Principal(user_id, Role(role), organisation_id)
 

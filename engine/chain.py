@@ -32,9 +32,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Table, TextClause, bindparam, insert, select, text, update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
 from engine.models import AccessLog, Disclosure, Journey, JourneyEvent, LogChain
@@ -124,13 +124,12 @@ _PG_LOCK_HEADS = text(
 _PG_APPEND: dict[str, TextClause] = {}
 
 
-def _pg_append(stream: str) -> TextClause:
+def _pg_append(stream: str, dialect: Dialect) -> TextClause:
     """The rows of ``stream`` (column arrays ``:c0``...) and the new heads in one statement."""
     found = _PG_APPEND.get(stream)
     if found is None:
         table = CLIENT_STREAMS[stream]
         columns = (*_CLIENT_FIELDS[stream], "prev_hash")
-        dialect = postgresql.dialect()
         arrays = ", ".join(
             f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])"
             for i, name in enumerate(columns)
@@ -186,7 +185,11 @@ def append(session: Session, stream: str, rows: Sequence[dict[str, Any]]) -> lis
             f"c{i}": [r[name] for r in linked] for i, name in enumerate(columns)
         }
         params.update(stream=stream, cids=list(heads), heads=list(heads.values()))
-        first = session.execute(_pg_append(stream), params).scalars().first()
+        first = (
+            session.execute(_pg_append(stream, session.get_bind().dialect), params)
+            .scalars()
+            .first()
+        )
         if len(linked) == 1 and first is not None:
             ids.append(int(first))
         return ids
