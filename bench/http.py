@@ -18,7 +18,8 @@ Then it prints where the time of one advance goes, per part, measured in-process
 whole app (authentication, policy, access log, engine, commit, the rest: routing, validation,
 serialisation), as exclusive times of wrapped functions.
 
-The database is ``polku_bench_http`` on the server of ``POLKU_BENCH_DATABASE_URL`` (default: the
+The database is ``polku_bench_http_<hash of the checkout's path>`` (or
+``POLKU_BENCH_HTTP_DATABASE``) on the server of ``POLKU_BENCH_DATABASE_URL`` (default: the
 local test server), dropped and filled with the demo data (``POLKU_BENCH_CLIENTS``, 200 clients
 in the demo coach's caseload).
 """
@@ -26,6 +27,7 @@ in the demo coach's caseload).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -141,14 +143,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def database_name() -> str:
+    """``POLKU_BENCH_HTTP_DATABASE``, else ``polku_bench_http_`` and a hash of this checkout's
+    path: two checkouts benching on one server never drop each other's database mid-run."""
+    default = "polku_bench_http_" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
+    return os.environ.get("POLKU_BENCH_HTTP_DATABASE", default)
+
+
 def fresh_database(base: str) -> str:
     url = make_url(base)
+    name = database_name()
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "polku_bench_http" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "polku_bench_http"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return url.set(database="polku_bench_http").render_as_string(hide_password=False)
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def fill(url: str, clients: int) -> dict[str, Any]:
@@ -404,8 +414,11 @@ def breakdown(url: str, fixture: dict[str, Any], rounds: int = 300) -> dict[str,
     patches = [
         (engine.auth.Auth, "authenticate_token", "authentication"),
         (engine.access, "client_of_journey", "policy"),
+        (engine.auth.Auth, "authenticate_session", "authentication"),
         (engine.access, "authorise_client", "policy"),
+        (engine.access, "authorise_journey", "policy"),
         (engine.audit, "record_view", "access log"),
+        (engine.audit, "write_pending_accesses", "access log"),
         (engine.journeys.Journeys, "advance", "engine"),
         (sqlalchemy.orm.Session, "commit", "commit"),
     ]

@@ -368,6 +368,36 @@ def client_of_journey(session: Session, principal: Principal, journey_id: int, w
     return int(client_id)
 
 
+def authorise_journey(
+    session: Session, principal: Principal, journey_id: int, what: What, today: date
+) -> tuple[int, Basis]:
+    """:func:`client_of_journey` and :func:`authorise_client` in one statement: the journey's
+    client and, per grant, whether its condition holds for that client (the first that holds is
+    the basis). The same errors, in the same order: :class:`Forbidden` for a role with no grant,
+    :class:`NotFound` for no such journey, :class:`Forbidden` for a client outside the grants."""
+    grants = grants_for(principal, what)
+    if not grants:
+        raise Forbidden(f"role {principal.role} may not see {what} of any client")
+    holds = [
+        exists(
+            select(col(Client.id)).where(
+                col(Client.id) == col(Journey.client_id), grant.condition(principal, today)
+            )
+        )
+        for grant in grants
+    ]
+    row = session.execute(
+        select(col(Journey.client_id), *holds).where(col(Journey.id) == journey_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"journey {journey_id} not found")
+    client_id = int(row[0])
+    for grant, hit in zip(grants, row[1:], strict=True):
+        if hit:
+            return client_id, grant.basis
+    raise Forbidden(f"user {principal.user_id} may not see {what} of client {client_id}")
+
+
 def authorise_referral(
     session: Session, principal: Principal, referral_id: int, what: What, today: date
 ) -> tuple[int, Basis]:

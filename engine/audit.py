@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy import event, select
+from sqlalchemy.orm import SessionTransaction, aliased
 from sqlmodel import Session, col
 
 from engine.access import Basis, Principal, What
@@ -81,9 +81,8 @@ def record_access(
 ) -> None:
     """Write one access-log row (linked into the client's hash chain, engine/chain.py). Call it
     inside the transaction that reads the data."""
-    append(
+    _append_accesses(
         session,
-        "access_log",
         [
             {
                 "occurred_at": at,
@@ -116,7 +115,74 @@ def record_accesses(
         "what": _code("what", str(what)),
         "basis": _code("basis", str(basis)),
     }
-    append(session, "access_log", [{**row, "client_id": cid} for cid in client_ids])
+    _append_accesses(session, [{**row, "client_id": cid} for cid in client_ids])
+
+
+#: ``Session.info`` key: this session writes its access-log rows when it commits.
+_DEFER = "polku_access_log_at_commit"
+_PENDING = "polku_access_log_pending"
+_MARKS = "polku_access_log_marks"
+
+
+def write_access_log_at_commit(session: Session) -> None:
+    """From now on, the access-log rows of ``session`` are written just before its transaction
+    commits (in that transaction, all in one append), not when they are recorded.
+
+    The web layer's request transactions use it: the row's stream head (``log_chain``) is locked
+    from its upsert to the COMMIT, so written at the start it would make every other request
+    about the same client (a caseload: 25 clients) wait while this one renders its page. A row
+    recorded and then rolled back (the transaction, or a savepoint: :func:`drop_pending_accesses`)
+    is never written, as before."""
+    if session.info.get(_DEFER):
+        return
+    session.info[_DEFER] = True
+
+    @event.listens_for(session, "before_commit")
+    def _write(sess: Session) -> None:
+        if sess.in_nested_transaction():  # a savepoint released: the outer commit writes them
+            return
+        write_pending_accesses(sess)
+
+    marks: dict[SessionTransaction, int] = session.info.setdefault(_MARKS, {})
+
+    @event.listens_for(session, "after_transaction_create")
+    def _mark(sess: Session, transaction: SessionTransaction) -> None:
+        if transaction.nested:  # a savepoint: the rows recorded inside it go if it rolls back
+            marks[transaction] = len(sess.info.get(_PENDING, ()))
+
+    @event.listens_for(session, "after_soft_rollback")
+    def _undo(sess: Session, transaction: SessionTransaction) -> None:
+        if transaction in marks and _PENDING in sess.info:
+            del sess.info[_PENDING][marks[transaction] :]
+
+    @event.listens_for(session, "after_transaction_end")
+    def _forget(sess: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:
+            sess.info.pop(_PENDING, None)
+            marks.clear()
+
+
+def write_pending_accesses(session: Session) -> None:
+    """Write the rows recorded so far now (a read of the access log in this transaction)."""
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        append(session, "access_log", rows)
+        marks = session.info.get(_MARKS, {})
+        for transaction in marks:  # a savepoint rolled back now undoes these rows in the database
+            marks[transaction] = 0
+
+
+def drop_pending_accesses(session: Session) -> None:
+    """Forget the rows recorded and not yet written (their work was rolled back to a savepoint
+    that began before them)."""
+    session.info.pop(_PENDING, None)
+
+
+def _append_accesses(session: Session, rows: list[dict[str, object]]) -> None:
+    if session.info.get(_DEFER):
+        session.info.setdefault(_PENDING, []).extend(rows)
+    else:
+        append(session, "access_log", rows)
 
 
 def record_disclosure(
@@ -222,6 +288,7 @@ def client_log(
     Default period: the last :data:`DEFAULT_REPORT_YEARS` years up to ``now``. Names of users and
     organisations are looked up now (the log itself holds ids only).
     """
+    write_pending_accesses(session)  # the views of this transaction (the report's own) too
     since = as_utc(since or years_before(now, DEFAULT_REPORT_YEARS))
     until = as_utc(until or now)
     viewer_org = aliased(Organisation)

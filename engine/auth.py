@@ -36,7 +36,7 @@ from functools import cached_property
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import Session, col
 
 from engine.access import Principal
@@ -423,32 +423,31 @@ class Auth:
         """The session a cookie token belongs to, if it is still valid; touches ``last_seen_at``
         at most every :data:`TOUCH_EVERY`. An expired session's row is deleted."""
         now = self.clock.now()
-        with self.db.read() as session:
-            row = session.execute(
-                select(UserSession, User)
-                .join(User, col(User.id) == col(UserSession.user_id))
-                .where(col(UserSession.token_hash) == digest(token))
-            ).one_or_none()
+        with self.db.read_once() as conn:
+            row = conn.execute(_SESSION_OF, {"token_hash": digest(token)}).one_or_none()
         if row is None:
             return None
-        user_session, user = row[0], row[1]
-        principal = principal_of(user)
-        if principal is None or self.session_expired(user_session, now):
+        session_id, created_at, last_seen_at, user_id, role, organisation_id, active, name = row
+        principal = _principal(user_id, role, organisation_id, active)
+        idle = timedelta(minutes=self.settings.session_idle_minutes)
+        absolute = timedelta(hours=self.settings.session_absolute_hours)
+        last_seen = as_utc(last_seen_at)
+        if principal is None or now >= last_seen + idle or now >= as_utc(created_at) + absolute:
             with self.db.write() as session:
-                session.execute(delete(UserSession).where(col(UserSession.id) == user_session.id))
+                session.execute(delete(UserSession).where(col(UserSession.id) == session_id))
             return None
-        if now - as_utc(user_session.last_seen_at) >= TOUCH_EVERY:
+        if now - last_seen >= TOUCH_EVERY:
             with self.db.write() as session:
                 session.execute(
                     update(UserSession)
-                    .where(col(UserSession.id) == user_session.id)
+                    .where(col(UserSession.id) == session_id)
                     .values(last_seen_at=now)
                 )
         return Authentication(
             principal,
-            session_id=user_session.id,
+            session_id=session_id,
             csrf_token=csrf_token_for(token),
-            display_name=user.display_name,
+            display_name=name,
         )
 
     # --- API tokens ---------------------------------------------------------------------------
@@ -500,21 +499,56 @@ class Auth:
         if not token.startswith(API_TOKEN_PREFIX):
             return None
         now = self.clock.now()
-        with self.db.read() as session:
-            row = session.execute(
-                select(ApiToken, User)
-                .join(User, col(User.id) == col(ApiToken.user_id))
-                .where(col(ApiToken.token_hash) == digest(token))
-            ).one_or_none()
+        with self.db.read_once() as conn:
+            row = conn.execute(_TOKEN_OF, {"token_hash": digest(token)}).one_or_none()
         if row is None:
             return None
-        api_token, user = row[0], row[1]
-        principal = principal_of(user)
-        if principal is None or api_token.revoked_at is not None:
+        token_id, expires_at, revoked_at, user_id, role, organisation_id, active = row
+        principal = _principal(user_id, role, organisation_id, active)
+        if principal is None or revoked_at is not None:
             return None
-        if api_token.expires_at is not None and now >= as_utc(api_token.expires_at):
+        if expires_at is not None and now >= as_utc(expires_at):
             return None
-        return Authentication(principal, token_id=api_token.id)
+        return Authentication(principal, token_id=token_id)
+
+
+def _principal(
+    user_id: int | None, role: str, organisation_id: int | None, active: bool
+) -> Principal | None:
+    """:func:`principal_of` from the columns of a user row."""
+    if not active or user_id is None or role not in ROLES:
+        return None
+    return Principal(user_id, Role(role), organisation_id)
+
+
+# Each request's authentication: one statement each, built once; plain columns, no ORM objects.
+_SESSION_OF = (
+    select(
+        col(UserSession.id),
+        col(UserSession.created_at),
+        col(UserSession.last_seen_at),
+        col(User.id),
+        col(User.role),
+        col(User.organisation_id),
+        col(User.is_active),
+        col(User.display_name),
+    )
+    .join(User, col(User.id) == col(UserSession.user_id))
+    .where(col(UserSession.token_hash) == bindparam("token_hash"))
+)
+_TOKEN_OF = (
+    select(
+        col(ApiToken.id),
+        col(ApiToken.expires_at),
+        col(ApiToken.revoked_at),
+        col(User.id),
+        col(User.role),
+        col(User.organisation_id),
+        col(User.is_active),
+    )
+    .join(User, col(User.id) == col(ApiToken.user_id))
+    .where(col(ApiToken.token_hash) == bindparam("token_hash"))
+)
 
 
 def _one_attempt_at_a_time(session: Session, name_hash: str) -> None:

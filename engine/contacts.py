@@ -17,10 +17,10 @@ group work: membership events name their group, and each member's attendance mar
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, ValidationInfo, field_validator
 from sqlalchemy import select
@@ -33,6 +33,9 @@ from engine.clock import as_utc
 from engine.errors import InvalidInput
 from engine.inputs import Checks, Input, blank_is_none, checks_of, validated
 from engine.instruments import Instrument
+
+if TYPE_CHECKING:
+    from engine.goals import ScorePoint
 from engine.models import (
     Client,
     ContactEntry,
@@ -136,12 +139,16 @@ def record_contact(
     return entry
 
 
-def pair_worker_choices(session: Session, client_id: int, writer_id: int) -> list[tuple[int, str]]:
+def pair_worker_choices(
+    session: Session, client_id: int, writer_id: int, *, organisation_id: int | None = None
+) -> list[tuple[int, str]]:
     """Who can be named as the pair worker of a contact: the active coaches of the client's
-    organisation other than the writer, by name (id, display name)."""
-    organisation_id = session.execute(
-        select(col(Client.organisation_id)).where(col(Client.id) == client_id)
-    ).scalar()
+    organisation other than the writer, by name (id, display name). ``organisation_id``: the
+    client's, when the caller has the client row already."""
+    if organisation_id is None:
+        organisation_id = session.execute(
+            select(col(Client.organisation_id)).where(col(Client.id) == client_id)
+        ).scalar()
     if organisation_id is None:
         return []
     rows = session.execute(
@@ -192,10 +199,12 @@ def timeline(
     limit: int = 200,
     gas_rho: float | None = None,
     instruments: Mapping[str, Instrument] | None = None,
+    gas_points: Sequence[ScorePoint] | None = None,
 ) -> list[TimelineItem]:
     """Journey events (every journey of the client), contacts, group attendance, and (given
     ``gas_rho`` and ``instruments``) GAS follow-ups with their T-score and assessments, newest
-    first."""
+    first. ``gas_points``: the client's T-score series when the caller has read it already
+    (the client page's goal board), instead of reading it again."""
     events = session.execute(
         select(JourneyEvent, col(Journey.pathway_key), col(User.display_name))
         .join(Journey, col(Journey.id) == col(JourneyEvent.journey_id))
@@ -222,8 +231,10 @@ def timeline(
     ]
     items = _with_group_work(session, client_id, items, limit)
     items = _with_partners(session, client_id, items)
-    if gas_rho is not None:
-        items += _follow_ups(session, client_id, gas_rho)
+    if gas_points is not None:
+        items += _follow_up_items(gas_points)
+    elif gas_rho is not None:
+        items += _follow_up_items(t_score_series_of(session, client_id, gas_rho))
     if instruments is not None:
         items += _assessments(session, client_id, instruments)
     items.sort(key=lambda i: i.sort_key, reverse=True)
@@ -264,13 +275,17 @@ def _with_partners(
     ]
 
 
-def _follow_ups(session: Session, client_id: int, rho: float) -> list[TimelineItem]:
-    """One line per GAS follow-up (its date, at noon UTC for ordering): the T-score and change."""
+def t_score_series_of(session: Session, client_id: int, rho: float) -> list[ScorePoint]:
     from engine.goals import t_score_series
 
+    return t_score_series(session, client_id, rho)
+
+
+def _follow_up_items(points: Sequence[ScorePoint]) -> list[TimelineItem]:
+    """One line per GAS follow-up (its date, at noon UTC for ordering): the T-score and change."""
     return [
         TimelineItem(datetime.combine(p.rated_on, time(12), UTC), "follow_up", None, follow_up=p)
-        for p in t_score_series(session, client_id, rho)
+        for p in points
         if p.rated_on is not None
     ]
 

@@ -133,6 +133,13 @@ class Database:
             url, pool_size=pool_size, sqlite_synchronous=sqlite_synchronous, retention=retention
         )
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        # One statement needs no transaction of its own: on PostgreSQL it runs in autocommit
+        # (no BEGIN and COMMIT round trips; a single statement sees one snapshot anyway).
+        self._once_engine = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.engine.dialect.name == "postgresql"
+            else self.engine
+        )
 
     @property
     def dialect(self) -> str:
@@ -143,6 +150,15 @@ class Database:
         """A session for reads (deferred BEGIN on SQLite). Commits at the end (access logs)."""
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_once(self) -> Iterator[Connection]:
+        """A connection for one read-only statement (authentication): autocommit on PostgreSQL,
+        a short read transaction on SQLite. Several statements through it are not one snapshot."""
+        with self._once_engine.connect() as conn:
+            yield conn
+            if conn.in_transaction():
+                conn.commit()
 
     @contextmanager
     def write(self) -> Iterator[Session]:

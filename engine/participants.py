@@ -243,20 +243,28 @@ class ParticipantRecord:
         return exit_form.follow_up_due_on
 
 
-def participant_records(session: Session, client_id: int) -> list[ParticipantRecord]:
-    """Every project the client may take part in, with what was recorded (gaps stay gaps)."""
+def participant_records(
+    session: Session, client_id: int, *, with_history: bool = True
+) -> list[ParticipantRecord]:
+    """Every project the client may take part in, with what was recorded (gaps stay gaps).
+    ``with_history``: also every form, corrected ones too (the data page; the prompts need
+    only the forms that stand)."""
     records = []
     for project in client_projects(session, client_id):
         participant = _participant(session, project.id, client_id)
         if participant is None or participant.id is None:
             records.append(ParticipantRecord(project, None, []))
             continue
-        history = list(
-            session.execute(
-                select(ParticipantForm)
-                .where(col(ParticipantForm.participant_id) == participant.id)
-                .order_by(col(ParticipantForm.id).desc())
-            ).scalars()
+        history = (
+            list(
+                session.execute(
+                    select(ParticipantForm)
+                    .where(col(ParticipantForm.participant_id) == participant.id)
+                    .order_by(col(ParticipantForm.id).desc())
+                ).scalars()
+            )
+            if with_history
+            else []
         )
         records.append(
             ParticipantRecord(
@@ -335,7 +343,7 @@ def prompts(
     """The forms due for the client: the entry form once they engage, the exit form when the
     journey ends, the six-month follow-up when it falls due."""
     out = []
-    for record in participant_records(session, client_id):
+    for record in participant_records(session, client_id, with_history=False):
         taking_part = in_project(record)
         due = record.follow_up_due(today)
         if journey_state is None:

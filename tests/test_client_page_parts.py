@@ -161,3 +161,25 @@ def test_pathway_page_shows_what_the_rules_check(api: Any) -> None:
     page = api.get("/pathways/client_journey").text
     assert "Asiakkaan suostumus osallistumiseen on kirjattu" in page
     assert "<code>participation_consent</code>" not in page
+
+
+def test_a_move_without_its_own_phrase_reads_from_the_pathway_labels(runtime: Runtime) -> None:
+    """A trigger the phrases do not name (here ``complete_follow_on``) falls back to the pathway
+    file's labels in the page's language; it used to fail the whole client page (500)."""
+    from types import SimpleNamespace
+
+    from web.i18n import use_language
+    from web.templating import templates
+
+    phrases = templates.env.get_template("clients/_timeline_phrases.html")
+    pathway = runtime.pathways.latest("client_journey")
+    transition = pathway.transition("complete_follow_on", "on_pathway")
+    assert transition is not None
+    event = SimpleNamespace(
+        trigger="complete_follow_on", from_state="on_pathway", to_state="follow_on_completed"
+    )
+    item = SimpleNamespace(event=event, pathway_key="client_journey", partner=None, group=None)
+    with use_language("en"):
+        text = str(phrases.module.event_phrase(item, pathway, "en"))  # type: ignore[attr-defined]
+    assert text.startswith(str(transition.label.get("en")) + ": ")
+    assert pathway.label("follow_on_completed", "en") in text

@@ -335,6 +335,7 @@ def client_context(
         .where(col(Journey.client_id) == view.client_id, col(Journey.pathway_key) == REFERRAL)
     ).scalar_one()
     municipality = runtime.municipalities.get(client.municipality_code)
+    gas = goal_board(session, view.client_id, rho=runtime.settings.gas_rho, today=today)
     return {
         "client": client,
         "journey": journey,
@@ -347,8 +348,8 @@ def client_context(
         "timeline": timeline(
             session,
             view.client_id,
-            gas_rho=runtime.settings.gas_rho,
             instruments=runtime.instruments,
+            gas_points=gas.points,  # read once for the goal board and the timeline
         ),
         "pathway_labels": {p.key: p for p in runtime.pathways},
         "municipality": municipality.label(language) if municipality else client.municipality_code,
@@ -361,7 +362,7 @@ def client_context(
         "advanced": None,
         "today": today,
         # GAS goals (web/goal_pages.py, clients/_goals.html)
-        "gas": goal_board(session, view.client_id, rho=runtime.settings.gas_rho, today=today),
+        "gas": gas,
         # the language switcher returns here, also from a POST answer (422, 409)
         "page_path": f"/clients/{view.client_id}",
         # groups (web/group_pages.py): the client's memberships, the groups to invite them to
@@ -369,7 +370,12 @@ def client_context(
         "group_error": "",
         "group_invited": False,
         # pair work: who can be named as the second worker of a contact
-        "pair_workers": pair_worker_choices(session, view.client_id, view.principal.user_id),
+        "pair_workers": pair_worker_choices(
+            session,
+            view.client_id,
+            view.principal.user_id,
+            organisation_id=client.organisation_id,
+        ),
         # qualifications and cards (clients/_assessments.html; edited on the strengths page)
         "qualifications": qualification_log.qualifications(session, view.client_id),
         # ESF+ participant data (web/report_pages.py): the forms due now

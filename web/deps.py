@@ -30,25 +30,42 @@ def _read_session(request: Request) -> Iterator[Session]:
 
 def _write_session(request: Request) -> Iterator[Session]:
     runtime = get_runtime(request)
-    # A refused request (409/422) still logs the client view its answer shows. Rather than
-    # take a second transaction for that row (on SQLite: queue for the write lock again behind
-    # every other writer), it rolls back to a savepoint and writes the row in this transaction.
+    # A refused request (409/422) still logs the client view its answer shows. On SQLite, rather
+    # than take a second transaction for that row (queue for the write lock again behind every
+    # other writer), it rolls back to a savepoint and writes the row in this transaction. On
+    # PostgreSQL the savepoint would cost two round trips on every request (SAVEPOINT, RELEASE)
+    # for the rare refusal: there the whole transaction rolls back and the row gets a short
+    # transaction of its own. Access-log rows are written at COMMIT
+    # (audit.write_access_log_at_commit), so their stream heads are locked only that long.
     refusal: PolkuError | None = None
-    with runtime.db.write() as session:
-        savepoint = session.begin_nested()
-        try:
-            yield session
-        except PolkuError as exc:
-            savepoint.rollback()
-            drop_after_commit(session)
-            view: audit.View | None = getattr(request.state, "client_view", None)
-            if view is not None:
-                audit.record_view(session, view)
+    try:
+        with runtime.db.write() as session:
+            audit.write_access_log_at_commit(session)
+            savepoint = session.begin_nested() if runtime.db.dialect == "sqlite" else None
+            try:
+                yield session
+            except PolkuError as exc:
+                if savepoint is None:
+                    raise
+                savepoint.rollback()
+                drop_after_commit(session)
+                audit.drop_pending_accesses(session)
+                view: audit.View | None = getattr(request.state, "client_view", None)
+                if view is not None:
+                    audit.record_view(session, view)
+                    request.state.client_view_logged = True
+                refusal = exc
+            else:
+                if savepoint is not None and savepoint.is_active:
+                    savepoint.commit()
+    except PolkuError:
+        if refusal is None:  # PostgreSQL: rolled back whole; the view's row on its own
+            seen: audit.View | None = getattr(request.state, "client_view", None)
+            if seen is not None:
+                with runtime.db.write() as session:
+                    audit.record_view(session, seen)
                 request.state.client_view_logged = True
-            refusal = exc
-        else:
-            if savepoint.is_active:
-                savepoint.commit()
+        raise
     if refusal is not None:
         raise refusal
 

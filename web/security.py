@@ -275,6 +275,18 @@ def _allow_client(
     what: What,
 ) -> ClientAccess:
     basis = access.authorise_client(session, principal, client_id, what, runtime.clock.today())
+    return _allowed(request, session, runtime, principal, client_id, what, basis)
+
+
+def _allowed(
+    request: Request,
+    session: Session,
+    runtime: Runtime,
+    principal: Principal,
+    client_id: Id,
+    what: What,
+    basis: Basis,
+) -> ClientAccess:
     view = audit.View(principal, client_id, what, basis, runtime.clock.now())
     audit.record_view(session, view)
     # If the route then fails with a domain error (409/422), its transaction rolls back with
@@ -297,8 +309,10 @@ def client_rule(what: What, *, by: Literal["journey", "client"]) -> Callable[...
             session: WriteSessionDep,
             runtime: RuntimeDep,
         ) -> ClientAccess:
-            client_id = access.client_of_journey(session, auth.principal, journey_id, what)
-            return _allow_client(request, session, runtime, auth.principal, client_id, what)
+            client_id, basis = access.authorise_journey(
+                session, auth.principal, journey_id, what, runtime.clock.today()
+            )
+            return _allowed(request, session, runtime, auth.principal, client_id, what, basis)
 
         return declares(rule)(through_journey)
 

@@ -19,6 +19,7 @@ Autoescaping is on for every template; user text never goes into an ``hx-*`` att
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,10 @@ def make_environment(directory: Path | Sequence[Path] = TEMPLATE_DIR) -> Environ
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
+        # Templates change only on a deploy (a restart), except in development: elsewhere no
+        # request stats the template files of its page (every extends, include and import).
+        auto_reload=os.environ.get("POLKU_ENVIRONMENT", "").lower() == "development",
+        cache_size=-1,  # every template stays compiled (the default keeps 400)
     )
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from engine.access import (
     Principal,
     What,
     authorise_client,
+    authorise_journey,
     basis_for,
     can_create_client,
     can_manage_users,
@@ -86,6 +87,45 @@ def test_check_and_filter_agree_for_every_role_and_view(runtime: Runtime) -> Non
                     assert one == (client_id in listed), (who, what, client_id)
                     seen += one
     assert seen > 0
+
+
+def test_the_journey_check_is_the_client_check_in_one_statement(runtime: Runtime) -> None:
+    """Issue 16: a journey route's rule asks for the journey's client and every grant in one
+    statement (authorise_journey); it answers as basis_for on that client, with the same errors."""
+    a = make_organisation(runtime, "project", "A")
+    partner = make_organisation(runtime, OrganisationKind.partner, "P")
+    people = [
+        principal(runtime, Role.coach, a),
+        principal(runtime, Role.coach, a),
+        principal(runtime, Role.coordinator, a),
+        principal(runtime, Role.partner, partner),
+        principal(runtime, Role.admin, a),
+    ]
+    journeys = [
+        make_client(runtime, organisation_id=a, care_team=(people[0].user_id,)),
+        make_client(runtime, organisation_id=a, care_team=(people[1].user_id,)),
+        make_client(runtime, organisation_id=a),
+    ]
+    allowed = 0
+    with runtime.db.read() as session:
+        for who in people:
+            for what in What:
+                for client_id, journey_id in journeys:
+                    expected = basis_for(session, who, client_id, what, TODAY)
+                    try:
+                        found = authorise_journey(session, who, journey_id, what, TODAY)
+                    except Forbidden:
+                        assert expected is None, (who, what, client_id)
+                    else:
+                        assert found == (client_id, expected), (who, what, client_id)
+                        allowed += 1
+                if any(what in g.what and who.role in g.roles for g in GRANTS):
+                    with pytest.raises(NotFound):
+                        authorise_journey(session, who, 999_999, what, TODAY)
+                else:
+                    with pytest.raises(Forbidden):
+                        authorise_journey(session, who, 999_999, what, TODAY)
+    assert allowed > 0
 
 
 def test_admin_has_no_grant_and_partner_only_the_referral_packet() -> None:
@@ -174,6 +214,7 @@ def test_a_policy_that_raises_fails_closed(
         raise RuntimeError("policy lookup failed")
 
     monkeypatch.setattr(access, "basis_for", unavailable)
+    monkeypatch.setattr(access, "authorise_journey", unavailable)  # a journey route's check
     http = TestClient(coach.app, raise_server_exceptions=False)
     sign_in(http, runtime, coach.user_id)
     response = http.get(f"/api/journeys/{journey_id}")

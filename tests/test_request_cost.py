@@ -1,0 +1,111 @@
+"""Issue 16, request cost: how many SQL statements a request takes, so that the number cannot grow
+unnoticed (docs/architecture.md, "Request cost"). Counted with an SQLAlchemy event listener on
+the app's engine: every statement the request sends, authentication and access log included."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from engine.goals import add_goal
+from engine.models import ContactEntry, Role
+from engine.runtime import Runtime
+from engine.testing import make_client
+from web.testing import UserClient
+
+#: Statements per request, at most: (SQLite, PostgreSQL). SQLite has a savepoint per write
+#: request (two statements) and its access-log append takes three statements where PostgreSQL's
+#: takes two; PostgreSQL authenticates in autocommit.
+CLIENT_PAGE = {"sqlite": 26, "postgresql": 23}
+ADVANCE = {"sqlite": 8, "postgresql": 5}
+CASELOAD = {"sqlite": 8, "postgresql": 5}
+
+
+@contextmanager
+def statements(runtime: Runtime) -> Iterator[list[str]]:
+    sent: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def coach(api_as: Callable[..., UserClient]) -> UserClient:
+    return api_as(Role.coach)
+
+
+def busy_client(runtime: Runtime, coach: UserClient) -> tuple[int, int]:
+    """A client with a goal, contacts and moves: every part of the client page has rows."""
+    client_id, journey_id = make_client(
+        runtime, organisation_id=coach.organisation_id, care_team=(coach.user_id,)
+    )
+    with runtime.db.write() as session:
+        for days in (3, 2, 1):
+            session.add(
+                ContactEntry(
+                    client_id=client_id,
+                    coach_id=coach.user_id,
+                    occurred_at=runtime.clock.now() - timedelta(days=days),
+                    kind="phone",
+                    note="",
+                    next_contact_on=date.today() + timedelta(days=7),
+                )
+            )
+        add_goal(
+            session,
+            client_id=client_id,
+            actor_id=coach.user_id,
+            goal="Harjoittelupaikka",
+            levels={-2: "a", -1: "b", 0: "c", 1: "d", 2: "e"},
+            now=runtime.clock.now(),
+        )
+    return client_id, journey_id
+
+
+def test_the_client_page_reads_nothing_twice_and_its_statements_do_not_grow(
+    runtime: Runtime, coach: UserClient
+) -> None:
+    client_id, _ = busy_client(runtime, coach)
+    assert coach.get(f"/clients/{client_id}").status_code == 200  # warm up (session touch)
+    with statements(runtime) as sent:
+        assert coach.get(f"/clients/{client_id}").status_code == 200
+    repeated = [s for s, n in Counter(sent).items() if n > 1 and s.lstrip().startswith("SELECT")]
+    assert repeated == []  # e.g. the GAS goals and ratings: once for the board and the timeline
+    assert len(sent) <= CLIENT_PAGE[runtime.db.dialect], "\n".join(sent)
+
+
+def test_an_advance_takes_few_statements(runtime: Runtime, coach: UserClient) -> None:
+    _, journey_id = busy_client(runtime, coach)
+    engaged = coach.post(f"/api/journeys/{journey_id}/advance", json={"trigger": "engage"})
+    assert engaged.status_code == 200, engaged.text
+    moves = ["pause", "resume", "pause"]
+    counts = []
+    for trigger in moves:
+        with statements(runtime) as sent:
+            response = coach.post(
+                f"/api/journeys/{journey_id}/advance", json={"trigger": trigger, "reason": "x"}
+            )
+        assert response.status_code == 200, response.text
+        counts.append(len(sent))
+    assert max(counts) <= ADVANCE[runtime.db.dialect], counts
+
+
+def test_the_caseload_takes_few_statements(runtime: Runtime, coach: UserClient) -> None:
+    for _ in range(3):
+        busy_client(runtime, coach)
+    assert coach.get("/clients").status_code == 200
+    with statements(runtime) as sent:
+        assert coach.get("/clients").status_code == 200
+    assert len(sent) <= CASELOAD[runtime.db.dialect], "\n".join(sent)
