@@ -198,10 +198,10 @@ def module_database_url(
 
 
 @pytest.fixture
-def fresh_database(
+def another_database(
     request: pytest.FixtureRequest, module_database_url: str, tmp_path: Path
 ) -> Iterator[Callable[[], str]]:
-    """``fresh_database()``: another freshly migrated, empty database on the backend of this
+    """``another_database()``: another freshly migrated, empty database on the backend of this
     module's ``module_database_url`` (for the one test of a module that needs a world of its
     own); dropped after the test."""
     made: list[str] = []

@@ -41,7 +41,7 @@ def world(shared_world: World, route: AppRoute, request: pytest.FixtureRequest) 
     if ROUTES[(route.method, route.path)].rule not in OWN_WORLD_RULES:
         yield shared_world
         return
-    with world_on(request.getfixturevalue("fresh_database")()) as world:
+    with world_on(request.getfixturevalue("another_database")()) as world:
         yield world
 
 
