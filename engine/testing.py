@@ -445,7 +445,7 @@ def make_client(
             last_name=last_name,
             birth_date=birth_date,
             municipality_code=municipality_code,
-            participation_consent_at=datetime.now(UTC) if consent else None,
+            participation_consent_at=runtime.clock.now() if consent else None,
             organisation_id=organisation_id,
         )
         session.add(client)
@@ -505,10 +505,14 @@ EXAMPLE_LEVELS = {
 }
 
 
-def ready_for_goal_setting(session: Session, journey_id: int) -> None:
+def ready_for_goal_setting(
+    session: Session, journey_id: int, *, now: datetime | None = None
+) -> None:
     """Give the journey's client a described GAS goal unless they have one: entering goal
     setting (``set_goals``) needs it (the ``gas_goals_described`` guard). Call it wherever a
-    test, feature or benchmark moves a client journey into goal setting."""
+    test, feature or benchmark moves a client journey into goal setting; ``now``: the moment
+    the goal is recorded (pass the runtime's clock, ``runtime.clock.now()``; without it, the
+    wall clock)."""
     journey = session.get(Journey, journey_id)
     assert journey is not None
     if not has_described_goal(session, journey.client_id):
@@ -518,7 +522,7 @@ def ready_for_goal_setting(session: Session, journey_id: int) -> None:
             actor_id=None,
             goal=EXAMPLE_GOAL,
             levels=EXAMPLE_LEVELS,
-            now=datetime.now(UTC),
+            now=now or datetime.now(UTC),
         )
 
 
@@ -568,7 +572,7 @@ def move_journey_to(runtime: Runtime, journey_id: int, state: str) -> list[str]:
             transition = runtime.journeys.pathway_of(journey).transition(trigger, journey.state)
             assert transition is not None
             if "gas_goals_described" in transition.guards:
-                ready_for_goal_setting(session, journey_id)
+                ready_for_goal_setting(session, journey_id, now=runtime.clock.now())
             try:
                 runtime.journeys.advance(
                     session,

@@ -243,7 +243,7 @@ def _activity(runtime: Runtime, session: Session, fx: Fixture) -> None:
             today=today,
         )
     for who, level in (("p1", 0), ("p2", 1)):
-        ready_for_goal_setting(session, fx.journeys[who])
+        ready_for_goal_setting(session, fx.journeys[who], now=now)
         goal = goals_of(session, fx.clients[who])[0]
         assert goal.id is not None
         record_follow_up(

@@ -73,7 +73,7 @@ class Life:
         with runtime.db.write() as session:
             from engine.testing import ready_for_goal_setting
 
-            ready_for_goal_setting(session, self.journey_id)
+            ready_for_goal_setting(session, self.journey_id, now=runtime.clock.now())
             runtime.journeys.advance(session, self.journey_id, "set_goals", actor_id=coach.id)
             runtime.facts.record(session, client_id=self.client_id, key="benefit", value="none")
             from engine.inputs import Checks

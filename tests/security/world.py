@@ -435,7 +435,7 @@ def _t(target: Target | None) -> Target:
 #: Every route of the app: (method, path) -> the rule it must have and how to call it.
 def _described_goal(world: World, target: Target) -> int | None:
     with world.runtime.db.write() as session:
-        ready_for_goal_setting(session, target.journey_id)
+        ready_for_goal_setting(session, target.journey_id, now=world.runtime.clock.now())
         return goals_of(session, target.client_id)[0].id
 
 
