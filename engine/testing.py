@@ -7,8 +7,11 @@ never a skip.
 - SQLite: the schema is migrated once per test session into a template file, which each test
   copies (it is not live, so a file copy is safe).
 - PostgreSQL: one database per xdist worker, migrated once; each test starts from empty tables.
+  A module-scoped database (``module_database_url``) is a ``CREATE DATABASE ... TEMPLATE`` copy
+  of a per-worker template migrated once.
 
-Fixtures: ``database_url``, ``runtime`` (a :class:`~engine.runtime.Runtime` on a fresh database),
+Fixtures: ``database_url``, ``module_database_url`` (one migrated copy shared by a module's
+tests), ``runtime`` (a :class:`~engine.runtime.Runtime` on a fresh database),
 ``make_runtime`` (build one with a chosen plugin manager or clock), ``runtime_with`` (your
 plugin registered on a fresh manager, with a database: what a plugin author's tests start from),
 ``new_client`` (makes a client with a journey). The web app's fixtures (``web_app``, ``api``,
@@ -27,6 +30,7 @@ a plugin package's own tests get these fixtures without any conftest.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
@@ -123,6 +127,24 @@ def postgres_database(name: str) -> tuple[str, str]:
     return superuser.render_as_string(hide_password=False), app
 
 
+def copy_postgres_database(template: str, name: str) -> tuple[str, str]:
+    """(Re)create the PostgreSQL database ``name`` as a copy of the migrated database
+    ``template`` (``CREATE DATABASE ... TEMPLATE``: a file copy, no migration); return
+    (superuser URL, app URL) of it. Nobody may be connected to ``template``."""
+    base = os.environ[PG_ENV]
+    url = make_url(base)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}" OWNER {OWNER_ROLE}'))
+    finally:
+        admin.dispose()
+    superuser = url.set(database=name)
+    app = superuser.set(username=APP_ROLE).render_as_string(hide_password=False)
+    return superuser.render_as_string(hide_password=False), app
+
+
 def drop_postgres_database(name: str) -> None:
     base = os.environ[PG_ENV]
     admin = create_engine(make_url(base), isolation_level="AUTOCOMMIT")
@@ -139,6 +161,65 @@ def _postgres_urls() -> Iterator[tuple[str, str]]:
     name = f"polku_test_{worker_suffix()}"
     yield postgres_database(name)
     drop_postgres_database(name)
+
+
+@pytest.fixture(scope="session")
+def _postgres_template() -> Iterator[str]:
+    """The name of this worker's migrated PostgreSQL template database (nobody connects to it
+    after its migration: :func:`copy_postgres_database` copies it)."""
+    name = f"polku_template_{worker_suffix()}"
+    postgres_database(name)
+    yield name
+    drop_postgres_database(name)
+
+
+_module_databases = itertools.count(1)
+
+
+@pytest.fixture(scope="module", params=backends())
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A freshly migrated, empty database on each backend shared by the tests of one module
+    that ask for it (a world built once per module, e.g. the authorisation matrix): a copy of
+    the session's migrated template (SQLite: a file copy; PostgreSQL: ``CREATE DATABASE ...
+    TEMPLATE``), never a migration of its own. The tests sharing it must not depend on each
+    other's writes."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("_sqlite_template")
+        target = tmp_path_factory.mktemp("module") / "polku.db"
+        shutil.copyfile(template, target)
+        yield f"sqlite:///{target}"
+        return
+    name = f"polku_module_{worker_suffix()}_{next(_module_databases)}"
+    _superuser, app = copy_postgres_database(request.getfixturevalue("_postgres_template"), name)
+    yield app
+    drop_postgres_database(name)
+
+
+@pytest.fixture
+def another_database(
+    request: pytest.FixtureRequest, module_database_url: str, tmp_path: Path
+) -> Iterator[Callable[[], str]]:
+    """``another_database()``: another freshly migrated, empty database on the backend of this
+    module's ``module_database_url`` (for the one test of a module that needs a world of its
+    own); dropped after the test."""
+    made: list[str] = []
+
+    def make() -> str:
+        if not module_database_url.startswith("postgresql"):
+            target = tmp_path / f"fresh{len(made)}.db"
+            shutil.copyfile(request.getfixturevalue("_sqlite_template"), target)
+            made.append(str(target))
+            return f"sqlite:///{target}"
+        name = f"polku_fresh_{worker_suffix()}_{next(_module_databases)}"
+        made.append(name)
+        return copy_postgres_database(request.getfixturevalue("_postgres_template"), name)[1]
+
+    yield make
+    if module_database_url.startswith("postgresql"):
+        for name in made:
+            drop_postgres_database(name)
 
 
 def _truncate_postgres(url: str) -> None:
@@ -199,6 +280,26 @@ def settings_for_tests(database_url: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+def runtime_for_tests(
+    database_url: str,
+    *,
+    plugin_manager: pluggy.PluginManager | None = None,
+    clock: Clock | None = None,
+    **settings: Any,
+) -> Runtime:
+    """A runtime with test settings on ``database_url`` (the caller closes it); what
+    ``make_runtime`` builds, for fixtures of a wider scope (``module_database_url``)."""
+    s = settings_for_tests(database_url, **settings)
+    return Runtime(
+        s,
+        plugin_manager=plugin_manager,
+        database=Database(
+            s.database_url, pool_size=s.pool_size, sqlite_synchronous=s.sqlite_synchronous
+        ),
+        clock=clock,
+    )
+
+
 @pytest.fixture
 def make_runtime(database_url: str) -> Iterator[Callable[..., Runtime]]:
     """Build runtimes on this test's database, e.g. ``make_runtime(plugin_manager=pm)``."""
@@ -210,14 +311,8 @@ def make_runtime(database_url: str) -> Iterator[Callable[..., Runtime]]:
         clock: Clock | None = None,
         **settings: Any,
     ) -> Runtime:
-        s = settings_for_tests(database_url, **settings)
-        runtime = Runtime(
-            s,
-            plugin_manager=plugin_manager,
-            database=Database(
-                s.database_url, pool_size=s.pool_size, sqlite_synchronous=s.sqlite_synchronous
-            ),
-            clock=clock,
+        runtime = runtime_for_tests(
+            database_url, plugin_manager=plugin_manager, clock=clock, **settings
         )
         made.append(runtime)
         return runtime
@@ -350,7 +445,7 @@ def make_client(
             last_name=last_name,
             birth_date=birth_date,
             municipality_code=municipality_code,
-            participation_consent_at=datetime.now(UTC) if consent else None,
+            participation_consent_at=runtime.clock.now() if consent else None,
             organisation_id=organisation_id,
         )
         session.add(client)
@@ -410,10 +505,14 @@ EXAMPLE_LEVELS = {
 }
 
 
-def ready_for_goal_setting(session: Session, journey_id: int) -> None:
+def ready_for_goal_setting(
+    session: Session, journey_id: int, *, now: datetime | None = None
+) -> None:
     """Give the journey's client a described GAS goal unless they have one: entering goal
     setting (``set_goals``) needs it (the ``gas_goals_described`` guard). Call it wherever a
-    test, feature or benchmark moves a client journey into goal setting."""
+    test, feature or benchmark moves a client journey into goal setting; ``now``: the moment
+    the goal is recorded (pass the runtime's clock, ``runtime.clock.now()``; without it, the
+    wall clock)."""
     journey = session.get(Journey, journey_id)
     assert journey is not None
     if not has_described_goal(session, journey.client_id):
@@ -423,7 +522,7 @@ def ready_for_goal_setting(session: Session, journey_id: int) -> None:
             actor_id=None,
             goal=EXAMPLE_GOAL,
             levels=EXAMPLE_LEVELS,
-            now=datetime.now(UTC),
+            now=now or datetime.now(UTC),
         )
 
 
@@ -473,7 +572,7 @@ def move_journey_to(runtime: Runtime, journey_id: int, state: str) -> list[str]:
             transition = runtime.journeys.pathway_of(journey).transition(trigger, journey.state)
             assert transition is not None
             if "gas_goals_described" in transition.guards:
-                ready_for_goal_setting(session, journey_id)
+                ready_for_goal_setting(session, journey_id, now=runtime.clock.now())
             try:
                 runtime.journeys.advance(
                     session,

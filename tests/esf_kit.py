@@ -144,7 +144,16 @@ def build(runtime: Runtime) -> Fixture:
             ("coordinator_co", Role.coordinator, co_id),
         )
     }
-    fx = Fixture(project, main_id, co_id, **{k: int(v or 0) for k, v in users.items()})
+    ids = {k: int(v or 0) for k, v in users.items()}
+    fx = Fixture(
+        project,
+        main_id,
+        co_id,
+        coach_main=ids["coach_main"],
+        coach_co=ids["coach_co"],
+        coordinator_main=ids["coordinator_main"],
+        coordinator_co=ids["coordinator_co"],
+    )
     people = {
         "p1": (main_id, PARIKKALA, date(2000, 5, 1), fx.coach_main),
         "p2": (main_id, PARIKKALA, date(2003, 1, 15), fx.coach_main),
@@ -234,7 +243,7 @@ def _activity(runtime: Runtime, session: Session, fx: Fixture) -> None:
             today=today,
         )
     for who, level in (("p1", 0), ("p2", 1)):
-        ready_for_goal_setting(session, fx.journeys[who])
+        ready_for_goal_setting(session, fx.journeys[who], now=now)
         goal = goals_of(session, fx.clients[who])[0]
         assert goal.id is not None
         record_follow_up(
@@ -260,6 +269,7 @@ def _activity(runtime: Runtime, session: Session, fx: Fixture) -> None:
     membership_journey = runtime.journeys.start(
         session, client_id=p1, pathway_key="group_membership", actor_id=None
     )
+    assert membership_journey.id is not None
     membership = GroupMembership(group_id=group.id, client_id=p1, journey_id=membership_journey.id)
     session.add(membership)
     session.flush()

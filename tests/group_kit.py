@@ -67,7 +67,7 @@ def client_at(
     with runtime.db.write() as session:
         for trigger in triggers:
             if trigger == "set_goals":
-                ready_for_goal_setting(session, journey_id)
+                ready_for_goal_setting(session, journey_id, now=runtime.clock.now())
             runtime.journeys.advance(session, journey_id, trigger, actor_id=None)
     return client_id, journey_id
 

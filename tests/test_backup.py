@@ -51,7 +51,7 @@ def test_backup_during_load_restores_into_a_fresh_database(
     def load() -> None:
         try:
             while not stop.is_set():
-                client_id, journey_id = make_client(runtime, care_team=(coach.id,))
+                client_id, journey_id = make_client(runtime, care_team=(principal.user_id,))
                 with runtime.db.write() as session:
                     runtime.journeys.advance(session, journey_id, "engage", actor_id=coach.id)
                     record_access(

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from engine.clients import add_care_team_member
 from engine.errors import InputRequired
@@ -109,5 +110,5 @@ def test_roles_follow_the_validity_dates(runtime: Runtime, coach: UserClient) ->
     assert "Etsivä työntekijä" not in card
     assert "Kunnan yhteyshenkilö" not in card
     with runtime.db.read() as session:
-        roles = sorted(session.execute(select(CareTeam.role)).scalars())
+        roles = sorted(session.execute(select(col(CareTeam.role))).scalars())
     assert roles == ["goal_coach", "municipal_contact", "outreach_worker"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from engine.cli import app
 from engine.clock import FrozenClock
@@ -23,12 +23,12 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., object]]:
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Result]]:
     monkeypatch.setenv("POLKU_DATABASE_URL", database_url)
     monkeypatch.setenv("POLKU_ENVIRONMENT", "test")
     get_settings.cache_clear()
 
-    def run(*args: str) -> object:
+    def run(*args: str) -> Result:
         return runner.invoke(app, list(args))
 
     yield run
@@ -36,7 +36,7 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable
 
 
 def test_projects_create_with_co_implementers_and_list(
-    runtime: Runtime, cli: Callable[..., object]
+    runtime: Runtime, cli: Callable[..., Result]
 ) -> None:
     result = cli(
         "projects", "create", "--code", "S30999", "--name", "SUUNTA YHDESSÄ (testi)",
@@ -45,7 +45,7 @@ def test_projects_create_with_co_implementers_and_list(
         "--main", "Laptuote (testi):580:14",
         "--co", "SaimaanVirta (testi):700,689:20",
     )  # fmt: skip
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.output
     with runtime.db.read() as session:
         project = project_by_code(session, "S30999")
         assert project.planned_participants == 85
@@ -55,7 +55,7 @@ def test_projects_create_with_co_implementers_and_list(
             ("SaimaanVirta (testi)", "co", ("700", "689"), 20),
         ]  # fmt: skip
     listing = cli("projects", "list")
-    assert "S30999" in listing.output  # type: ignore[attr-defined]
+    assert "S30999" in listing.output
     again = cli("projects", "create", "--code", "S30999", "--name", "x", "--from", "2026-01-01",
                 "--to", "2026-12-31", "--main", "Y")  # fmt: skip
     assert again.exit_code == 2
@@ -71,7 +71,7 @@ def test_projects_create_with_co_implementers_and_list(
 
 def test_report_esf_writes_the_file_and_the_disclosure_rows(
     make_runtime: Callable[..., Runtime],
-    cli: Callable[..., object],
+    cli: Callable[..., Result],
     tmp_path: Path,
 ) -> None:
     runtime = make_runtime(clock=FrozenClock(esf_kit.TODAY))
@@ -79,12 +79,12 @@ def test_report_esf_writes_the_file_and_the_disclosure_rows(
     target = tmp_path / "q2.xlsx"
     result = cli("report", "esf", "--project", "VALTO-T", "--from", "2026-04-01",
                  "--to", "2026-06-30", "--format", "xlsx", "--output", str(target))  # fmt: skip
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    assert "6 disclosure-log rows" in result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.output
+    assert "6 disclosure-log rows" in result.output
     sheets = read_xlsx(target.read_bytes())
     assert [r[0] for r in sheets["Osallistujat"][1:]] == [1, 2, 3, 4, 5, 6]
     with runtime.db.read() as session:
         assert session.execute(select(func.count()).select_from(Disclosure)).scalar_one() == 6
     missing = cli("report", "esf", "--project", "NOPE", "--from", "2026-04-01", "--to",
                   "2026-06-30")  # fmt: skip
-    assert missing.exit_code == 2  # type: ignore[attr-defined]
+    assert missing.exit_code == 2

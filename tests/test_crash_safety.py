@@ -18,6 +18,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from engine.chain import verify_database
 from engine.models import JourneyEvent, Role
@@ -149,7 +150,7 @@ def test_every_acknowledged_transition_survives_kill_9(runtime: Runtime) -> None
     with runtime.db.read() as session:
         stored = {
             (int(r[0]), int(r[1]))
-            for r in session.execute(select(JourneyEvent.journey_id, JourneyEvent.seq))
+            for r in session.execute(select(col(JourneyEvent.journey_id), col(JourneyEvent.seq)))
         }
         found = verify_database(session)
     lost = acknowledged - stored

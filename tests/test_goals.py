@@ -274,11 +274,13 @@ def test_a_rated_goal_cannot_be_changed(runtime: Runtime) -> None:
 
 
 def test_a_goal_changed_while_a_follow_up_is_saved_is_refused(runtime: Runtime) -> None:
-    """A follow-up holds its transaction open a while; a change of the same goal started
-    meanwhile must wait for it and then refuse (the rating is of the old text). Without the
-    lock PostgreSQL lets the change through: the FK check of the rating does not block it."""
+    """A follow-up holds its transaction open until a change of the same goal, started
+    meanwhile, waits for it; the change must then refuse (the rating is of the old text).
+    Without the lock PostgreSQL lets the change through: the FK check of the rating does not
+    block it."""
     import threading
-    import time
+
+    from tests.lock_kit import hold_until_others_wait
 
     client_id, _ = make_client(runtime)
     g = save(runtime, client_id)
@@ -299,7 +301,7 @@ def test_a_goal_changed_while_a_follow_up_is_saved_is_refused(runtime: Runtime) 
                 now=NOW,
             )
             rated.set()
-            time.sleep(0.3)
+            hold_until_others_wait(runtime, threads)
 
     def change() -> None:
         rated.wait(10)

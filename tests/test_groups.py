@@ -543,10 +543,12 @@ def test_a_coordinator_sees_only_the_groups_of_their_own_organisation(runtime: R
 def _at_once(
     runtime: Runtime, first: Callable[[Any], object], second: Callable[[Any], object]
 ) -> list[str]:
-    """``first(session)`` in a write transaction held open 0.3 s after it wrote; meanwhile
-    ``second(session)`` in another. Returns what each did: "ok" or its InputRequired's field."""
+    """``first(session)`` in a write transaction held open after it wrote until
+    ``second(session)``, started meanwhile in another, waits for its lock (or has finished).
+    Returns what each did: "ok" or its InputRequired's field."""
     import threading
-    import time
+
+    from tests.lock_kit import hold_until_others_wait
 
     wrote = threading.Event()
     outcomes: dict[int, str] = {}
@@ -559,7 +561,7 @@ def _at_once(
                 work(session)
                 if index == 0:
                     wrote.set()
-                    time.sleep(0.3)
+                    hold_until_others_wait(runtime, threads)
             outcomes[index] = "ok"
         except InputRequired as exc:
             outcomes[index] = exc.field

@@ -51,7 +51,7 @@ def walk(runtime: Runtime, journey_id: int, *triggers: str) -> None:
     for trigger in triggers:
         if trigger == "set_goals":
             with runtime.db.write() as session:
-                ready_for_goal_setting(session, journey_id)
+                ready_for_goal_setting(session, journey_id, now=runtime.clock.now())
         reason = "syy" if trigger in {"pause", "drop_out", "referral_returned"} else None
         advance(runtime, journey_id, trigger, reason=reason)
 

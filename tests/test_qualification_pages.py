@@ -45,7 +45,9 @@ def access_rows(runtime: Runtime, what: str) -> int:
 
 def stored(runtime: Runtime) -> list[Qualification]:
     with runtime.db.read() as session:
-        return list(session.execute(select(Qualification).order_by(Qualification.id)).scalars())
+        return list(
+            session.execute(select(Qualification).order_by(col(Qualification.id))).scalars()
+        )
 
 
 def card(runtime: Runtime, **changes: Any) -> dict[str, str]:

@@ -273,10 +273,23 @@ def _send(world: World, client_id: int, target: str = ELIGIBLE_TARGET) -> int:
     )
 
 
-def _partner(world: World, referral_id: int, trigger: str, **kw: str) -> None:
+def _partner(
+    world: World,
+    referral_id: int,
+    trigger: str,
+    *,
+    reason: str | None = None,
+    outcome: str | None = None,
+) -> None:
     with world.runtime.db.write() as session:
         world.runtime.referrals.advance(
-            session, world.partner, referral_id, trigger, now=world.runtime.clock.now(), **kw
+            session,
+            world.partner,
+            referral_id,
+            trigger,
+            reason=reason,
+            outcome=outcome,
+            now=world.runtime.clock.now(),
         )
 
 

@@ -171,7 +171,7 @@ def test_exit_form_when_the_journey_ends_and_the_follow_up_reminder(world: tuple
     # (1 Jul); p6's was recorded already
     caseload = coach.get("/clients")
     assert "Kuuden kuukauden seuranta" not in caseload.text
-    runtime.clock.set(esf_kit.TODAY.replace(year=2027, month=1, day=2))  # type: ignore[attr-defined]
+    runtime.clock.set(esf_kit.TODAY.replace(year=2027, month=1, day=2))
     coach = as_user(fx.coach_main)  # the old session has long ended
     caseload = coach.get("/clients")
     assert caseload.text.count("Kuuden kuukauden seuranta") == 3

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DatabaseError
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from engine.access import Basis, Principal, What
 from engine.audit import record_access, record_disclosure
@@ -22,7 +22,7 @@ from engine.db import Database
 from engine.goals import record_follow_up
 from engine.groups import mark_attendance
 from engine.models import Client, GroupSession, OrganisationKind, RetentionTombstone, Role
-from engine.retention import DEFAULT_RULE, Retention, rule_for, years_after
+from engine.retention import DEFAULT_RULE, Removal, Retention, rule_for, years_after
 from engine.runtime import Runtime
 from engine.testing import make_organisation, make_user, owner_url_of
 from tests import integrity_kit
@@ -73,7 +73,7 @@ class Life:
         with runtime.db.write() as session:
             from engine.testing import ready_for_goal_setting
 
-            ready_for_goal_setting(session, self.journey_id)
+            ready_for_goal_setting(session, self.journey_id, now=runtime.clock.now())
             runtime.journeys.advance(session, self.journey_id, "set_goals", actor_id=coach.id)
             runtime.facts.record(session, client_id=self.client_id, key="benefit", value="none")
             from engine.inputs import Checks
@@ -103,6 +103,7 @@ class Life:
             from engine.goals import goals_of
 
             goal = goals_of(session, self.client_id)[0]
+            assert goal.id is not None
             record_follow_up(
                 session,
                 client_id=self.client_id,
@@ -117,8 +118,8 @@ class Life:
         move(runtime, me, group_id, membership, "start_attending")
         with runtime.db.write() as session:
             first = session.execute(
-                select(GroupSession.id).where(
-                    GroupSession.group_id == group_id, GroupSession.number == 1
+                select(col(GroupSession.id)).where(
+                    col(GroupSession.group_id) == group_id, col(GroupSession.number) == 1
                 )
             ).scalar_one()
             mark_attendance(
@@ -214,6 +215,7 @@ def test_a_record_is_removed_the_day_after_its_period(
     # everything of the client is gone but the log rows younger than the logs' own 12 years
     # (the last view and the disclosure, with their chains' heads)
     assert rows_of(world, after.client_id) == {"access_log": 1, "disclosure": 1, "log_chain": 2}
+    assert isinstance(done[0], Removal)
     removed = done[0].removed
     assert removed["journey"] == 2
     assert removed["attendance_mark"] == 1

@@ -57,7 +57,7 @@ def test_random_trigger_sequences_keep_log_and_state_in_step(runtime: Runtime) -
         @rule()
         def coach_describes_a_goal(self) -> None:
             with runtime.db.write() as session:
-                ready_for_goal_setting(session, self.journey_id)
+                ready_for_goal_setting(session, self.journey_id, now=runtime.clock.now())
             self.has_goal = True
 
         @precondition(lambda self: bool(pathway.triggers_from(self.expected_state)))

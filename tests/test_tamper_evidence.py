@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
+from sqlmodel import col
 
 from engine.access import Basis, Principal, What
 from engine.audit import record_access, record_accesses
@@ -33,8 +34,12 @@ def test_every_log_row_links_to_the_one_before(runtime: Runtime) -> None:
     ids = log_traffic(runtime, clients=3)
     with runtime.db.read() as session:
         report = verify_chains(session)
-        events = session.execute(select(JourneyEvent).order_by(JourneyEvent.id)).scalars().all()
-        heads = {r[0]: r[1] for r in session.execute(select(Journey.id, Journey.event_hash))}
+        events = (
+            session.execute(select(JourneyEvent).order_by(col(JourneyEvent.id))).scalars().all()
+        )
+        heads = {
+            r[0]: r[1] for r in session.execute(select(col(Journey.id), col(Journey.event_hash)))
+        }
     assert report.ok
     assert report.broken == []
     # 3 journeys x 2 events, 3 clients x (listing + view) access rows, 3 disclosures
@@ -50,11 +55,14 @@ def test_verify_names_the_changed_event(runtime: Runtime, database_url: str, cli
     with runtime.db.read() as session:
         target = (
             session.execute(
-                select(JourneyEvent.id).where(JourneyEvent.seq == 1).order_by(JourneyEvent.id)
+                select(col(JourneyEvent.id))
+                .where(col(JourneyEvent.seq) == 1)
+                .order_by(col(JourneyEvent.id))
             )
             .scalars()
             .first()
         )
+    assert target is not None
     assert cli("db", "verify").exit_code == 0
     as_owner(
         database_url,
@@ -92,7 +100,9 @@ def test_verify_names_the_changed_access_row(runtime: Runtime, database_url: str
     with runtime.db.read() as session:
         rows = (
             session.execute(
-                select(AccessLog.id).where(AccessLog.client_id == ids[1]).order_by(AccessLog.id)
+                select(col(AccessLog.id))
+                .where(col(AccessLog.client_id) == ids[1])
+                .order_by(col(AccessLog.id))
             )
             .scalars()
             .all()

@@ -80,7 +80,7 @@ def fire(
 @given("the client has a goal with all five levels described")
 def client_has_described_goal(runtime: Runtime, journey_id: int) -> None:
     with runtime.db.write() as session:
-        ready_for_goal_setting(session, journey_id)
+        ready_for_goal_setting(session, journey_id, now=runtime.clock.now())
 
 
 @given(parsers.parse('the client has moved through "{triggers}"'))

@@ -12,8 +12,9 @@ When the app sends no Content-Security-Policy (the security middleware is not on
 yet), the live server adds the target policy below, so every browser test runs under a strict
 CSP: no inline script, no inline style, nothing from another origin.
 
-Browser tests are marked ``browser`` and share one xdist group, so ``--dist loadgroup`` runs them
-on one worker with one Chromium.
+Browser tests are marked ``browser``; each module is an xdist group of its own
+(``browser-<module>``): the modules share no state (every test has its own live server on its own
+database), so ``--dist loadgroup`` spreads them over the workers, each with one Chromium.
 """
 
 from __future__ import annotations

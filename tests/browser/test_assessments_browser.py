@@ -15,7 +15,7 @@ from engine.testing import make_client, make_user
 from tests.browser.conftest import axe_violations
 from tests.browser.test_coach_workspace import FI, log_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-assessments_browser")]
 
 SCORES = ("4", "5", "3", "7", "6", "5")
 

@@ -18,7 +18,7 @@ from engine.testing import make_client, make_user
 from tests.browser.conftest import axe_violations, open_context, problems_of
 from tests.browser.test_coach_workspace import FI, log_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-client_page_browser")]
 
 PHONE = {"width": 390, "height": 844}
 

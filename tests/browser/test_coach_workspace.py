@@ -20,7 +20,7 @@ from engine.runtime import Runtime
 from engine.testing import EXAMPLE_LEVELS, TEST_PASSWORD, make_client, make_user, totp_code
 from tests.browser.conftest import axe_violations, open_context, problems_of
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-coach_workspace")]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from engine.testing import make_client
 from tests.browser.conftest import axe_violations, open_context, problems_of
 from tests.browser.test_coach_workspace import FI, coach_user, log_in, set_goal_with_htmx
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-goals_browser")]
 
 
 def open_client(page: Page, runtime: Runtime) -> str:

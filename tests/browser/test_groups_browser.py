@@ -19,7 +19,7 @@ from tests.browser.conftest import axe_violations, open_context
 from tests.browser.test_coach_workspace import FI, log_in
 from tests.group_kit import client_at, coach, invite, make_group, move
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-groups_browser")]
 
 
 def running_group(runtime: Runtime) -> tuple[User, int, list[int]]:

@@ -32,7 +32,7 @@ from tests.browser.conftest import open_context, problems_of
 from tests.security.world import APP_ROUTES
 from web.security import session_cookie_name
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-phone_width")]
 
 PHONE = {"width": 390, "height": 844}
 

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import BrowserProblems, axe_violations, open_context, problems_of
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-public_pages")]
 
 FI_HEADING = "Jokaisen asiakkaan polku yhdellä silmäyksellä"
 SV_HEADING = "Varje klients stig i ett ögonkast"

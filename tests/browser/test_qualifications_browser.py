@@ -16,7 +16,7 @@ from engine.testing import make_client, make_user
 from tests.browser.conftest import axe_violations, problems_of
 from tests.browser.test_coach_workspace import FI, log_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-qualifications_browser")]
 
 
 def no_sideways_scroll(page: Page) -> None:

@@ -21,7 +21,7 @@ from tests.referral_kit import (
 )
 from web.security import session_cookie_name
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-referrals_browser")]
 
 
 def signed_in(

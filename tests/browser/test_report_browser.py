@@ -17,7 +17,7 @@ from engine.testing import TEST_PASSWORD, make_client, totp_code
 from tests import esf_kit
 from tests.browser.conftest import axe_violations, problems_of
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-report_browser")]
 #: Set POLKU_SCREENSHOTS=dir to keep screenshots of the pages (for looking at them).
 SHOTS = os.environ.get("POLKU_SCREENSHOTS")
 

@@ -23,7 +23,7 @@ from engine.runtime import Runtime
 from engine.settings import Environment
 from tests.browser.conftest import axe_violations, open_context, problems_of
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-role_homes_browser")]
 
 #: Where each role lands, and the heading it sees there (Finnish).
 FIRST_SCREEN = {

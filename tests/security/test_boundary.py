@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from engine.bounds import MAX_ID, check_date
 from engine.clock import as_utc
@@ -21,7 +22,7 @@ from web.testing import UserClient
 GOOD_CLIENT = {"first_name": "Aino", "last_name": "Esimerkki", "municipality_code": "261"}
 
 
-def post_json(http: TestClient, path: str, body: str) -> object:
+def post_json(http: TestClient, path: str, body: str) -> Response:
     return http.post(path, content=body.encode(), headers={"Content-Type": "application/json"})
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
@@ -127,7 +128,7 @@ def test_no_form_answers_a_server_error(runtime: Runtime, web_app: FastAPI, role
     tried = 0
     errors: list[str] = []
 
-    def post(path: str, fields: dict[str, str | bytes], what: str) -> None:
+    def post(path: str, fields: Mapping[str, str | bytes], what: str) -> None:
         nonlocal tried
         tried += 1
         response = http.post(path, content=encode({"csrf_token": csrf, **fields}), headers=headers)

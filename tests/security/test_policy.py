@@ -223,16 +223,17 @@ def test_a_policy_that_raises_fails_closed(
 
 
 def test_two_parallel_adds_of_one_coach_leave_one_membership(runtime: Runtime) -> None:
-    """Each add holds its transaction open a while after the overlap check: without the lock on
-    the client row both would pass it, and a duplicate row would outlive "end membership"."""
+    """Each add holds its transaction open after the overlap check until the other add waits
+    for its lock (or has finished): without the lock on the client row both would pass the
+    check, and a duplicate row would outlive "end membership"."""
     import threading
-    import time
 
     from sqlalchemy import func, select
 
     from engine.clients import add_care_team_member
     from engine.errors import InputRequired
     from engine.models import CareTeam
+    from tests.lock_kit import hold_until_others_wait
 
     org = make_organisation(runtime, "project", "A")
     lead = principal(runtime, Role.coach, org)
@@ -254,7 +255,7 @@ def test_two_parallel_adds_of_one_coach_leave_one_membership(runtime: Runtime) -
                     added_by=lead.user_id,
                     now=runtime.clock.now(),
                 )
-                time.sleep(0.2)
+                hold_until_others_wait(runtime, threads)
             outcomes.append("added")
         except InputRequired:
             outcomes.append("refused")

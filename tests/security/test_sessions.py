@@ -437,15 +437,17 @@ def _parallel_logins(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch, attempts: list[tuple[str, str, str | None]]
 ) -> list[str]:
     """Run the login attempts at once, each in its own write transaction; the password check
-    is slowed so that, without serialisation, every attempt would read the state before any
-    other one commits."""
+    waits until every other attempt waits for the lock (or has finished), so that, without
+    serialisation, every attempt would read the state before any other one commits (and the
+    wait fails the attempt)."""
     import threading
-    import time
+
+    from tests.lock_kit import hold_until_others_wait
 
     real_verify = runtime.auth.verify_password
 
     def slow_verify(*args: object, **kwargs: object) -> bool:
-        time.sleep(0.15)
+        hold_until_others_wait(runtime, threads)
         return real_verify(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(runtime.auth, "verify_password", slow_verify)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -37,6 +38,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, func, select, text
 from sqlmodel import SQLModel
 
+from engine.clock import FrozenClock
 from engine.goals import goals_of
 from engine.models import AccessLog, GroupSession, Role, User
 from engine.qualifications import QualificationInput
@@ -50,6 +52,7 @@ from engine.testing import (
     make_organisation,
     make_user,
     ready_for_goal_setting,
+    runtime_for_tests,
     settings_for_tests,
     totp_code,
 )
@@ -64,6 +67,11 @@ from tests.referral_kit import (
 )
 from web.app import create_app
 from web.testing import sign_in
+
+#: Rules whose routes get a world of their own, not a module's shared one: the caseload lists
+#: the asking actor's clients (its access-log count expects an empty list), and managing services
+#: changes the service the world's "other" referrals go to.
+OWN_WORLD_RULES = frozenset({"caseload", "manage_services"})
 
 #: The other partner agency's service (Kittilä's outreach youth work, open to YOUNG clients).
 OTHER_TARGET = "kittila.outreach_youth_work"
@@ -115,6 +123,16 @@ REFERRAL_READ_RULES = frozenset({"referral:referral", "referral:referral_fhir"})
 def is_object_rule(rule: str) -> bool:
     """A rule about one client's data (checked against every object kind)."""
     return rule.startswith(("client:", "referral:"))
+
+
+@contextmanager
+def world_on(database_url: str) -> Iterator[World]:
+    """A world on a fresh database, its clock frozen (no time passes: no session touch)."""
+    runtime = runtime_for_tests(database_url, clock=FrozenClock())
+    try:
+        yield World.build(runtime, create_app(runtime=runtime))
+    finally:
+        runtime.close()
 
 
 @dataclass(frozen=True)
@@ -417,7 +435,7 @@ def _t(target: Target | None) -> Target:
 #: Every route of the app: (method, path) -> the rule it must have and how to call it.
 def _described_goal(world: World, target: Target) -> int | None:
     with world.runtime.db.write() as session:
-        ready_for_goal_setting(session, target.journey_id)
+        ready_for_goal_setting(session, target.journey_id, now=world.runtime.clock.now())
         return goals_of(session, target.client_id)[0].id
 
 
