@@ -410,10 +410,15 @@ EXAMPLE_LEVELS = {
 }
 
 
-def ready_for_goal_setting(session: Session, journey_id: int) -> None:
+def ready_for_goal_setting(
+    session: Session, journey_id: int, *, at: datetime | None = None
+) -> None:
     """Give the journey's client a described GAS goal unless they have one: entering goal
     setting (``set_goals``) needs it (the ``gas_goals_described`` guard). Call it wherever a
-    test, feature or benchmark moves a client journey into goal setting."""
+    test, feature or benchmark moves a client journey into goal setting.
+
+    The goal is set ``at`` (default: the journey's last move, on the test's clock, never the
+    wall clock), so the follow-ups a test records after it are not dated before its baseline."""
     journey = session.get(Journey, journey_id)
     assert journey is not None
     if not has_described_goal(session, journey.client_id):
@@ -423,7 +428,7 @@ def ready_for_goal_setting(session: Session, journey_id: int) -> None:
             actor_id=None,
             goal=EXAMPLE_GOAL,
             levels=EXAMPLE_LEVELS,
-            now=datetime.now(UTC),
+            now=at or journey.updated_at,
         )
 
 

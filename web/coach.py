@@ -361,7 +361,13 @@ def client_context(
         "advanced": None,
         "today": today,
         # GAS goals (web/goal_pages.py, clients/_goals.html)
-        "gas": goal_board(session, view.client_id, rho=runtime.settings.gas_rho, today=today),
+        "gas": goal_board(
+            session,
+            view.client_id,
+            rho=runtime.settings.gas_rho,
+            today=today,
+            zone=runtime.clock.zone,
+        ),
         # the language switcher returns here, also from a POST answer (422, 409)
         "page_path": f"/clients/{view.client_id}",
         # groups (web/group_pages.py): the client's memberships, the groups to invite them to

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, tzinfo
+from typing import Any
 
 from sqlmodel import Session
 
 from engine.bounds import Id
+from engine.dates import TooEarly, local_day
 from engine.gas import LEVELS
 from engine.goals import (
     LEVEL_FIELDS,
@@ -27,6 +29,7 @@ from engine.goals import (
     series,
 )
 from engine.models import GasGoal
+from web.forms import Attempt
 
 #: The levels as the forms and tables list them: best first.
 LEVELS_DOWN = tuple(reversed(LEVELS))
@@ -39,6 +42,16 @@ class FormState:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     saved: bool = False
+    #: A date refused as too early (:class:`engine.dates.TooEarly`): the first date allowed.
+    earliest: date | None = None
+
+    @classmethod
+    def of(cls, values: dict[str, str], done: Attempt[Any]) -> FormState:
+        """The form after an attempt: fresh when saved, else as typed with the fields marked."""
+        if done.ok:
+            return cls(saved=True)
+        early = done.error.earliest if isinstance(done.error, TooEarly) else None
+        return cls(values, dict(done.errors), earliest=early)
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,8 @@ class GoalBoard:
     edit_form: FormState = field(default_factory=FormState)
     levels: tuple[int, ...] = LEVELS_DOWN
     level_fields: dict[int, str] = field(default_factory=lambda: dict(LEVEL_FIELDS))
+    #: The first date a follow-up may have: the day the latest described goal was set.
+    first_follow_up: date | None = None
 
     @property
     def described(self) -> list[GasGoal]:
@@ -145,10 +160,12 @@ def goal_board(
     follow_up: FormState | None = None,
     editing: int | None = None,
     edit_form: FormState | None = None,
+    zone: tzinfo | None = None,
 ) -> GoalBoard:
-    """The section's data (two SELECTs)."""
+    """The section's data (two SELECTs); ``zone``: the local time zone (a goal's day)."""
     goals = goals_of(session, client_id)
     points = series(goals, ratings_of(session, client_id), rho)
+    set_days = [local_day(g.created_at, zone) for g in goals if is_described(g)]
     return GoalBoard(
         goals,
         points,
@@ -158,4 +175,5 @@ def goal_board(
         follow_up or FormState(),
         editing,
         edit_form or FormState(),
+        first_follow_up=max(set_days, default=None),
     )
