@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 
 from engine import dates
 from engine.access import Principal, What, can_create_client, require, visible_clients
+from engine.bounds import BoundedDate, Id
 from engine.errors import InputRequired, NotFound
 from engine.inputs import Checks, Input, blank_is_none, checks_of, validated
 from engine.journeys import Journeys
@@ -165,24 +166,53 @@ def care_team(session: Session, client_id: int) -> list[CareTeam]:
     return list(session.execute(stmt).scalars())
 
 
+class NewCareTeamMember(Input):
+    """A membership of a client's care team: who (a coach of the client's organisation, checked
+    by :func:`add_care_team_member`), from and to which day (inclusive; no start: today, no
+    end: open) and in which role (:class:`CareTeamRole`). The API's body; a form builds it
+    too."""
+
+    user_id: Id
+    valid_from: BoundedDate | None = None
+    valid_to: BoundedDate | None = None
+    role: CareTeamRole = CareTeamRole.goal_coach
+
+    _blank = field_validator("valid_from", "valid_to", mode="before")(blank_is_none)
+
+    @field_validator("valid_to")
+    @classmethod
+    def not_before_start(cls, day: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("valid_from")
+        if day is not None and start is not None and day < start:
+            raise ValueError("the membership ends before it starts")
+        return day
+
+
 def add_care_team_member(
     session: Session,
     *,
     client_id: int,
-    user_id: int,
-    valid_from: date,
-    valid_to: date | None,
+    member: NewCareTeamMember | Mapping[str, Any],
     added_by: int,
+    today: date,
     now: datetime,
-    role: str = CareTeamRole.goal_coach.value,
 ) -> CareTeam:
     """Add a coach of the client's organisation to the care team for [valid_from, valid_to] in
-    ``role`` (:class:`CareTeamRole`: goal coach, job coach, outreach worker, municipal contact
-    person, other). The role says what the member does; access is the same for every role.
+    a role (:class:`NewCareTeamMember`: every rule of the input; the role says what the member
+    does, access is the same for every role). A membership without a start starts ``today``
+    (the end may not be before that either).
 
     The client's row is locked first (FOR UPDATE on PostgreSQL; SQLite's write transactions run
     one at a time), so two parallel adds cannot both pass the overlap check: a duplicate row
     would outlive "end membership" and keep access open."""
+    given = validated(NewCareTeamMember, member, Checks(today=today))
+    if given.valid_from is None:
+        given = validated(
+            NewCareTeamMember, given.model_dump() | {"valid_from": today}, Checks(today=today)
+        )
+    assert given.valid_from is not None
+    user_id, valid_from, valid_to = given.user_id, given.valid_from, given.valid_to
+    role = given.role.value
     lock_client(session, client_id)
     client = session.get(Client, client_id)
     if client is None:
@@ -196,10 +226,6 @@ def add_care_team_member(
         or member.organisation_id != client.organisation_id
     ):
         raise InputRequired("user_id", "a care team member is an active coach of the organisation")
-    if valid_to is not None and valid_to < valid_from:
-        raise InputRequired("valid_to", "valid_to is before valid_from")
-    if role not in CareTeamRole.__members__:
-        raise InputRequired("role", "choose the role in the care team", list(CareTeamRole))
     overlapping = session.execute(
         select(col(CareTeam.id)).where(
             col(CareTeam.client_id) == client_id,
