@@ -217,13 +217,13 @@ def add_care_team_member(
     client = session.get(Client, client_id)
     if client is None:
         raise NotFound(f"client {client_id} not found")
-    member = session.get(User, user_id)
+    coach = session.get(User, user_id)
     if (
-        member is None
-        or not member.is_active
-        or member.role != Role.coach
+        coach is None
+        or not coach.is_active
+        or coach.role != Role.coach
         or client.organisation_id is None
-        or member.organisation_id != client.organisation_id
+        or coach.organisation_id != client.organisation_id
     ):
         raise InputRequired("user_id", "a care team member is an active coach of the organisation")
     overlapping = session.execute(

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from engine.clients import add_care_team_member
 from engine.errors import InputRequired, InvalidInput
@@ -153,5 +154,5 @@ def test_one_input_model_for_a_membership(
     assert before_today.status_code == 422  # the engine's pass, with today as the start
     assert before_today.json()["field"] == "valid_to"
     with runtime.db.read() as session:
-        rows = session.execute(select(CareTeam).where(CareTeam.client_id == client_id)).all()
+        rows = session.execute(select(CareTeam).where(col(CareTeam.client_id) == client_id)).all()
     assert len(rows) == 1  # only the coach
