@@ -116,7 +116,7 @@ def test_roles_follow_the_validity_dates(runtime: Runtime, coach: UserClient) ->
     assert "Etsivä työntekijä" not in card
     assert "Kunnan yhteyshenkilö" not in card
     with runtime.db.read() as session:
-        roles = sorted(session.execute(select(CareTeam.role)).scalars())
+        roles = sorted(session.execute(select(col(CareTeam.role))).scalars())
     assert roles == ["goal_coach", "municipal_contact", "outreach_worker"]
 
 
