@@ -98,7 +98,7 @@ def test_a_follow_up_shows_the_t_score_and_its_change(runtime: Runtime, coach: U
     cells = re.findall(r"<td data-t-score>([^<]*)</td>", answer.text)
     assert cells == ["37,6", "56,2"]
     assert "+18,6" in answer.text
-    assert '<svg viewBox="0 0 480 200" role="img"' in answer.text
+    assert '<svg viewBox="0 0 640 300" role="img"' in answer.text  # web.charts.line_chart
     page = coach.get(f"/clients/{client_id}")
     assert re.findall(r"<td data-t-score>([^<]*)</td>", page.text) == ["37,6", "56,2"]
     assert count(runtime, GasRating) == 2

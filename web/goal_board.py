@@ -29,6 +29,7 @@ from engine.goals import (
     series,
 )
 from engine.models import GasGoal
+from web.charts import LineChart, line_chart
 from web.forms import Attempt
 
 #: The levels as the forms and tables list them: best first.
@@ -54,60 +55,28 @@ class FormState:
         return cls(values, dict(done.errors), earliest=early)
 
 
-@dataclass(frozen=True)
-class ChartPoint:
-    x: float
-    y: float
-    t: float
-    #: None: the baseline
-    rated_on: date | None
-
-
-@dataclass(frozen=True)
-class Chart:
-    """An inline SVG line chart of the T-score (the table beside it is its text version)."""
-
-    width: int
-    height: int
-    points: tuple[ChartPoint, ...]
-    #: (y, T) of the horizontal grid lines; 50 is "as expected".
-    ticks: tuple[tuple[float, int], ...]
-    left: int = 40
-
-    @property
-    def polyline(self) -> str:
-        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
-
-
-def chart_of(points: Sequence[ScorePoint]) -> Chart | None:
-    """The defined T-scores as chart points; None when fewer than two are defined."""
+def chart_of(points: Sequence[ScorePoint]) -> tuple[LineChart, list[date | None]] | None:
+    """The defined T-scores as a :func:`web.charts.line_chart` (one series, labelled every 10
+    points, 50 = as expected) and the day of each column (None: the baseline); None when fewer
+    than two are defined."""
     defined = [p for p in points if p.t is not None]
     if len(defined) < 2:
         return None
-    width, height, left, top, bottom = 480, 200, 40, 10, 28
     values = [p.t for p in defined if p.t is not None]
     low = min(30, 10 * int(min(values) // 10))
     high = max(70, 10 * int(-(-max(values) // 10)))
-    span_y = height - top - bottom
-    step = (width - left - 40) / (len(defined) - 1)
-
-    def y_of(t: float) -> float:
-        return top + (high - t) / (high - low) * span_y
-
-    chart_points = tuple(
-        ChartPoint(left + i * step, y_of(p.t), p.t, p.rated_on)
-        for i, p in enumerate(defined)
-        if p.t is not None
-    )
-    ticks = tuple((y_of(t), t) for t in range(low, high + 1, 10))
-    return Chart(width, height, chart_points, ticks, left)
+    days = [p.rated_on for p in defined]
+    labels = ["" if day is None else day.isoformat() for day in days]
+    return line_chart(labels, [("T", values)], low, high, y_step=10), days
 
 
 @dataclass
 class GoalBoard:
     goals: list[GasGoal]
     points: list[ScorePoint]
-    chart: Chart | None
+    #: The T-score chart (web.charts) and the day of each of its columns (None: baseline).
+    chart: LineChart | None
+    chart_days: list[date | None]
     today: date
     goal_form: FormState = field(default_factory=FormState)
     follow_up: FormState = field(default_factory=FormState)
@@ -166,10 +135,12 @@ def goal_board(
     goals = goals_of(session, client_id)
     points = series(goals, ratings_of(session, client_id), rho)
     set_days = [local_day(g.created_at, zone) for g in goals if is_described(g)]
+    chart, days = chart_of(points) or (None, [])
     return GoalBoard(
         goals,
         points,
-        chart_of(points),
+        chart,
+        days,
         today,
         goal_form or FormState(),
         follow_up or FormState(),
