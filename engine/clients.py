@@ -8,7 +8,7 @@ team add colleagues of the same organisation, and end memberships. Care-team row
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from difflib import SequenceMatcher
@@ -50,6 +50,15 @@ class OfClient(Protocol):
 _R = TypeVar("_R", bound=OfClient)
 
 
+class RecordRow(OfClient, Protocol):
+    """A row of the client's record that is recorded, changed and removed by a coach."""
+
+    updated_at: datetime | None
+
+
+_Rec = TypeVar("_Rec", bound=RecordRow)
+
+
 def row_of_client(session: Session, model: type[_R], row_id: int, client_id: int) -> _R:
     """Row ``row_id`` of ``model`` if it belongs to ``client_id``; :class:`NotFound` if it is
     missing or another client's (an id from another client's page is never acted on)."""
@@ -57,6 +66,41 @@ def row_of_client(session: Session, model: type[_R], row_id: int, client_id: int
     if row is None or row.client_id != client_id:
         raise NotFound(f"{model.__name__.lower()} {row_id} of client {client_id} not found")
     return row
+
+
+def add_client_row(
+    session: Session,
+    model: Callable[..., _Rec],
+    values: Mapping[str, Any],
+    *,
+    client_id: int,
+    recorded_by: int,
+    now: datetime,
+) -> _Rec:
+    """A new row of the client's record (an experience, a qualification) with its checked
+    ``values``, recorded by ``recorded_by`` at ``now``."""
+    row = model(client_id=client_id, recorded_by=recorded_by, recorded_at=now, **values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def update_client_row(
+    session: Session, row: _Rec, values: Mapping[str, Any], now: datetime
+) -> _Rec:
+    """Change a row of the client's record to its checked ``values`` (``updated_at`` now)."""
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove_client_row(session: Session, row: object) -> None:
+    """Remove a row of the client's record (recorded by mistake)."""
+    session.delete(row)
+    session.flush()
 
 
 def lock_client(session: Session, client_id: int) -> None:
