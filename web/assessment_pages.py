@@ -455,46 +455,33 @@ def _record_routes(kind: RecordKind) -> None:
             request, submitted, work, runtime, form_name=kind.name, block=kind.block, action=run
         )
 
-    def edit(
-        request: Request,
-        submitted: SubmittedForm,
-        client_id: Id,
-        record_id: Id,
-        work: StrengthWork,
-        runtime: RuntimeDep,
-    ) -> Response:
-        row = kind.find(work.session, client_id, record_id)
-        return _strength_post(
-            request,
-            submitted,
-            work,
-            runtime,
-            form_name=f"{kind.name}-{record_id}",
-            block=kind.block,
-            action=lambda form: kind.edit(
-                work.session, row, _typed(kind, form), now=runtime.clock.now()
-            ),
-        )
+    def on_record(removing: bool) -> Callable[..., Response]:
+        """The handler of one record: change it (its form) or remove it."""
 
-    def remove(
-        request: Request,
-        submitted: SubmittedForm,
-        client_id: Id,
-        record_id: Id,
-        work: StrengthWork,
-        runtime: RuntimeDep,
-    ) -> Response:
-        row = kind.find(work.session, client_id, record_id)
-        return _strength_post(
-            request,
-            submitted,
-            work,
-            runtime,
-            form_name="",
-            block=kind.block,
-            action=lambda _form: kind.remove(work.session, row),
-        )
+        def handler(
+            request: Request,
+            submitted: SubmittedForm,
+            client_id: Id,
+            record_id: Id,
+            work: StrengthWork,
+            runtime: RuntimeDep,
+        ) -> Response:
+            row = kind.find(work.session, client_id, record_id)
 
+            def run(form: FormData) -> None:
+                if removing:
+                    kind.remove(work.session, row)
+                else:
+                    kind.edit(work.session, row, _typed(kind, form), now=runtime.clock.now())
+
+            form_name = "" if removing else f"{kind.name}-{record_id}"
+            return _strength_post(
+                request, submitted, work, runtime, form_name=form_name, block=kind.block, action=run
+            )
+
+        return handler
+
+    edit, remove = on_record(removing=False), on_record(removing=True)
     # the record's id is ``<name>_id`` in the URL (as the templates and the route table name it)
     record_id = Annotated[int, Path(alias=f"{kind.name}_id", ge=1, le=MAX_ID)]
     edit.__annotations__["record_id"] = remove.__annotations__["record_id"] = record_id
