@@ -121,6 +121,21 @@ class RowError:
     message: str
 
 
+def admin_page(
+    request: Request,
+    template: str,
+    values: dict[str, Any],
+    *,
+    form: object,
+    done: str,
+    status_code: int,
+) -> Response:
+    """An admin list page with its form (as typed, with errors) and the note of what was just
+    done; ``values`` are the page's own."""
+    page = {**values, "form": form, "done": done, **_labels(request)}
+    return render(request, template, page, status_code=status_code)
+
+
 def users_page(
     request: Request,
     session: Session,
@@ -132,7 +147,7 @@ def users_page(
 ) -> Response:
     users = list(session.execute(select(User).order_by(col(User.username))).scalars())
     orgs = organisations(session)
-    return render(
+    return admin_page(
         request,
         "admin/users.html",
         {
@@ -143,11 +158,10 @@ def users_page(
             "role_organisation": {
                 r.value: (k.value if k else "") for r, k in ROLE_ORGANISATION.items()
             },
-            "form": form or UserForm(),
             "row_error": row_error,
-            "done": done,
-            **_labels(request),
         },
+        form=form or UserForm(),
+        done=done,
         status_code=status_code,
     )
 
@@ -322,16 +336,12 @@ def organisations_page(
     done: str = "",
     status_code: int = 200,
 ) -> Response:
-    return render(
+    return admin_page(
         request,
         "admin/organisations.html",
-        {
-            "organisations": organisations(session),
-            "kinds": KINDS,
-            "form": form or OrganisationForm(),
-            "done": done,
-            **_labels(request),
-        },
+        {"organisations": organisations(session), "kinds": KINDS},
+        form=form or OrganisationForm(),
+        done=done,
         status_code=status_code,
     )
 
@@ -392,17 +402,12 @@ def tokens_page(
             select(User).where(col(User.is_active)).order_by(col(User.username))
         ).scalars()
     )
-    return render(
+    return admin_page(
         request,
         "admin/tokens.html",
-        {
-            "tokens": runtime.auth.api_tokens(session),
-            "users": users,
-            "now": runtime.clock.now(),
-            "form": form or TokenForm(),
-            "done": done,
-            **_labels(request),
-        },
+        {"tokens": runtime.auth.api_tokens(session), "users": users, "now": runtime.clock.now()},
+        form=form or TokenForm(),
+        done=done,
         status_code=status_code,
     )
 
