@@ -57,3 +57,19 @@ def test_importing_the_engine_loads_no_web_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_only_the_form_helper_opens_a_savepoint() -> None:
+    """Issue 12: a page's form action runs in web.forms.attempt (its savepoint maps any domain
+    error to the form's fields and status); no page module opens a savepoint of its own (the
+    request's session dependency, web/deps.py, holds the one around a whole request)."""
+    web = Path(__file__).resolve().parent.parent / "web"
+    openers = sorted(
+        path.relative_to(web).as_posix()
+        for path in web.rglob("*.py")
+        if any(
+            isinstance(node, ast.Attribute) and node.attr == "begin_nested"
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        )
+    )
+    assert openers == ["deps.py", "forms.py"]
