@@ -29,6 +29,7 @@ from engine.consents import EVIDENCE, PACKET_FIELDS
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
 from engine.journeys import IRREVERSIBLE, require_confirmation
 from engine.models import Client, Organisation, OrganisationKind
+from engine.pathway_keys import REFERRAL
 from engine.referrals import ReferralBlocked, ReferralState
 from web import i18n
 from web.deps import ReadSessionDep, RuntimeDep, SubmittedForm, WriteSessionDep
@@ -126,7 +127,7 @@ def _inbox_context(
 ) -> dict[str, Any]:
     found, counts = runtime.referrals.inbox(session, organisation_id, state)
     now = as_utc(runtime.clock.now())
-    pathway = runtime.pathways.latest("referral")
+    pathway = runtime.pathways.latest(REFERRAL)
     return {
         "referrals": found,
         "counts": counts,
@@ -155,7 +156,7 @@ def partner_inbox(
 
 def _detail_context(runtime: RuntimeDep, view: ClientAccess, referral_id: Id) -> dict[str, Any]:
     found = runtime.referrals.get(view.session, referral_id)
-    pathway = runtime.pathways.latest("referral")
+    pathway = runtime.pathways.latest(REFERRAL)
     # the moves from here, from the pathway itself: the partner's page never loads the client
     moves = [pathway.transition(t, found.state) for t in pathway.triggers_from(found.state)]
     return {
@@ -259,7 +260,7 @@ def _coach_context(runtime: RuntimeDep, view: ClientAccess, client_id: Id) -> di
             select(Organisation).where(col(Organisation.kind) == OrganisationKind.partner.value)
         ).scalars()
     }
-    pathway = runtime.pathways.latest("referral")
+    pathway = runtime.pathways.latest(REFERRAL)
     referrals: list[tuple[ReferralState, list[Any]]] = [
         (found, runtime.referrals.history(session, found.referral))
         for found in runtime.referrals.of_client(session, client_id)

@@ -40,6 +40,7 @@ from engine.participants import (
     participant_records,
     record_form,
 )
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.projects import ProjectView, project_view, projects_of_organisation
 from engine.runtime import Runtime
 from web import i18n
@@ -291,7 +292,7 @@ def _build(
             municipality=municipality or None,
         ),
         forms=runtime.forms,
-        pathway=runtime.pathways.latest("client_journey"),
+        pathway=runtime.pathways.latest(CLIENT_JOURNEY),
         rho=runtime.settings.gas_rho,
         small_cell=runtime.settings.report_small_cell,
     )
