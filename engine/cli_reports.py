@@ -15,6 +15,7 @@ from rich.table import Table
 
 from engine.errors import InputRequired, NotFound
 from engine.participant_forms import DEFAULT_FORM
+from engine.pathway_keys import CLIENT_JOURNEY
 
 projects_app = typer.Typer(help="Projects (hankkeet): create and list.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports to the funder.", no_args_is_help=True)
@@ -175,7 +176,7 @@ def report_esf(
                     municipality=municipality,
                 ),
                 forms=runtime.forms,
-                pathway=runtime.pathways.latest("client_journey"),
+                pathway=runtime.pathways.latest(CLIENT_JOURNEY),
                 rho=runtime.settings.gas_rho,
                 small_cell=runtime.settings.report_small_cell,
             )

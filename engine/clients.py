@@ -8,7 +8,7 @@ team add colleagues of the same organisation, and end memberships. Care-team row
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from difflib import SequenceMatcher
@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 
 from engine import dates
 from engine.access import Principal, What, can_create_client, require, visible_clients
+from engine.bounds import BoundedDate, Id
 from engine.errors import InputRequired, NotFound
 from engine.inputs import Checks, Input, blank_is_none, checks_of, validated
 from engine.journeys import Journeys
@@ -49,6 +50,15 @@ class OfClient(Protocol):
 _R = TypeVar("_R", bound=OfClient)
 
 
+class RecordRow(OfClient, Protocol):
+    """A row of the client's record that is recorded, changed and removed by a coach."""
+
+    updated_at: datetime | None
+
+
+_Rec = TypeVar("_Rec", bound=RecordRow)
+
+
 def row_of_client(session: Session, model: type[_R], row_id: int, client_id: int) -> _R:
     """Row ``row_id`` of ``model`` if it belongs to ``client_id``; :class:`NotFound` if it is
     missing or another client's (an id from another client's page is never acted on)."""
@@ -56,6 +66,41 @@ def row_of_client(session: Session, model: type[_R], row_id: int, client_id: int
     if row is None or row.client_id != client_id:
         raise NotFound(f"{model.__name__.lower()} {row_id} of client {client_id} not found")
     return row
+
+
+def add_client_row(
+    session: Session,
+    model: Callable[..., _Rec],
+    values: Mapping[str, Any],
+    *,
+    client_id: int,
+    recorded_by: int,
+    now: datetime,
+) -> _Rec:
+    """A new row of the client's record (an experience, a qualification) with its checked
+    ``values``, recorded by ``recorded_by`` at ``now``."""
+    row = model(client_id=client_id, recorded_by=recorded_by, recorded_at=now, **values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def update_client_row(
+    session: Session, row: _Rec, values: Mapping[str, Any], now: datetime
+) -> _Rec:
+    """Change a row of the client's record to its checked ``values`` (``updated_at`` now)."""
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove_client_row(session: Session, row: object) -> None:
+    """Remove a row of the client's record (recorded by mistake)."""
+    session.delete(row)
+    session.flush()
 
 
 def lock_client(session: Session, client_id: int) -> None:
@@ -165,41 +210,66 @@ def care_team(session: Session, client_id: int) -> list[CareTeam]:
     return list(session.execute(stmt).scalars())
 
 
+class NewCareTeamMember(Input):
+    """A membership of a client's care team: who (a coach of the client's organisation, checked
+    by :func:`add_care_team_member`), from and to which day (inclusive; no start: today, no
+    end: open) and in which role (:class:`CareTeamRole`). The API's body; a form builds it
+    too."""
+
+    user_id: Id
+    valid_from: BoundedDate | None = None
+    valid_to: BoundedDate | None = None
+    role: CareTeamRole = CareTeamRole.goal_coach
+
+    _blank = field_validator("valid_from", "valid_to", mode="before")(blank_is_none)
+
+    @field_validator("valid_to")
+    @classmethod
+    def not_before_start(cls, day: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("valid_from")
+        if day is not None and start is not None and day < start:
+            raise ValueError("the membership ends before it starts")
+        return day
+
+
 def add_care_team_member(
     session: Session,
     *,
     client_id: int,
-    user_id: int,
-    valid_from: date,
-    valid_to: date | None,
+    member: NewCareTeamMember | Mapping[str, Any],
     added_by: int,
+    today: date,
     now: datetime,
-    role: str = CareTeamRole.goal_coach.value,
 ) -> CareTeam:
     """Add a coach of the client's organisation to the care team for [valid_from, valid_to] in
-    ``role`` (:class:`CareTeamRole`: goal coach, job coach, outreach worker, municipal contact
-    person, other). The role says what the member does; access is the same for every role.
+    a role (:class:`NewCareTeamMember`: every rule of the input; the role says what the member
+    does, access is the same for every role). A membership without a start starts ``today``
+    (the end may not be before that either).
 
     The client's row is locked first (FOR UPDATE on PostgreSQL; SQLite's write transactions run
     one at a time), so two parallel adds cannot both pass the overlap check: a duplicate row
     would outlive "end membership" and keep access open."""
+    given = validated(NewCareTeamMember, member, Checks(today=today))
+    if given.valid_from is None:
+        given = validated(
+            NewCareTeamMember, given.model_dump() | {"valid_from": today}, Checks(today=today)
+        )
+    assert given.valid_from is not None
+    user_id, valid_from, valid_to = given.user_id, given.valid_from, given.valid_to
+    role = given.role.value
     lock_client(session, client_id)
     client = session.get(Client, client_id)
     if client is None:
         raise NotFound(f"client {client_id} not found")
-    member = session.get(User, user_id)
+    coach = session.get(User, user_id)
     if (
-        member is None
-        or not member.is_active
-        or member.role != Role.coach
+        coach is None
+        or not coach.is_active
+        or coach.role != Role.coach
         or client.organisation_id is None
-        or member.organisation_id != client.organisation_id
+        or coach.organisation_id != client.organisation_id
     ):
         raise InputRequired("user_id", "a care team member is an active coach of the organisation")
-    if valid_to is not None and valid_to < valid_from:
-        raise InputRequired("valid_to", "valid_to is before valid_from")
-    if role not in CareTeamRole.__members__:
-        raise InputRequired("role", "choose the role in the care team", list(CareTeamRole))
     overlapping = session.execute(
         select(col(CareTeam.id)).where(
             col(CareTeam.client_id) == client_id,

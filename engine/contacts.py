@@ -114,9 +114,13 @@ def record_contact(
     on = as_utc(new.occurred_at or checks.now).date()
     client = session.get(Client, client_id)
     if client is not None:
-        dates.check_not_before(on, client.birth_date, "occurred_at", "the client's birth")
+        dates.check_not_before(on, client.birth_date, "occurred_at", "the client's birth", "birth")
         dates.check_not_before(
-            on, as_utc(client.created_at).date(), "occurred_at", "the client was recorded"
+            on,
+            as_utc(client.created_at).date(),
+            "occurred_at",
+            "the client was recorded",
+            "recorded",
         )
     dates.check_next_contact(new.next_contact_on, on, next_contact_max_days)
     if new.pair_worker_id is not None and new.pair_worker_id not in {

@@ -13,8 +13,9 @@ wrong (not only "give a past date").
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
+from engine.clock import as_utc
 from engine.errors import InputRequired
 
 #: The plausible ages of a client (working age, with some room either side).
@@ -52,12 +53,43 @@ def check_birth_date(born: date | None, today: date, field: str = "birth_date") 
         raise InputRequired(field, problem, [str(MIN_AGE), str(MAX_AGE)])
 
 
-def check_not_before(day: date, earliest: date | None, field: str, what: str) -> None:
-    """``day`` is not before ``earliest`` (what it follows: "the client's birth", ...)."""
+def check_not_before(
+    day: date, earliest: date | None, field: str, what: str, follows: str = ""
+) -> None:
+    """``day`` is not before ``earliest`` (``what`` it follows: "the client's birth", ...;
+    ``follows``: its key, see :class:`TooEarly`)."""
     if earliest is not None and day < earliest:
-        raise InputRequired(
+        raise TooEarly(field, day, earliest, what, follows)
+
+
+class TooEarly(InputRequired):
+    """A date before what it follows (:func:`check_not_before`): ``earliest`` is the first
+    date allowed, ``follows`` says what it follows (a key the pages translate: ``"birth"``,
+    ``"recorded"``, ``"goal_set"``)."""
+
+    def __init__(self, field: str, day: date, earliest: date, what: str, follows: str):
+        self.day, self.earliest, self.follows = day, earliest, follows
+        super().__init__(
             field, f"{day.isoformat()} is before {what} ({earliest.isoformat()})", [str(earliest)]
         )
+
+
+def local_day(moment: datetime, zone: tzinfo | None) -> date:
+    """The day of a stored moment (UTC) in ``zone`` (UTC when None)."""
+    return as_utc(moment).astimezone(zone).date() if zone else as_utc(moment).date()
+
+
+def check_follow_up_date(
+    rated_on: date, goals_set: dict[int, datetime], zone: tzinfo | None, field: str = "rated_on"
+) -> None:
+    """A GAS follow-up is not dated before any goal it rates was set (its baseline): the
+    follow-up rates every described goal, so its date is on or after the latest goal's day
+    (``goals_set``: goal id -> when the goal was set)."""
+    if not goals_set:
+        return
+    earliest = max(local_day(moment, zone) for moment in goals_set.values())
+    if rated_on < earliest:
+        raise TooEarly(field, rated_on, earliest, "the goal was set", "goal_set")
 
 
 def check_next_contact(

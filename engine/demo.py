@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from engine.assessments import record_assessment
+from engine.clock import as_utc
 from engine.contacts import record_contact
 from engine.demo_esf import load_esf
 from engine.demo_groups import load_groups
@@ -582,7 +583,9 @@ def _goals(
 def _follow_ups(
     session: Session, rng: random.Random, client_id: int, coach_id: int, now: datetime
 ) -> None:
-    """Two follow-ups a month apart for the clients past goal setting, levels drifting up."""
+    """Two follow-ups for the clients past goal setting, levels drifting up: after the goals
+    were set (never before a goal's baseline), up to a month apart, the second by today; a
+    client whose goals were set only yesterday or today has none yet."""
     from engine.goals import goals_of, record_follow_up
 
     journey_state = session.execute(
@@ -593,9 +596,13 @@ def _follow_ups(
     goals = goals_of(session, client_id)
     if journey_state not in DEMO_RATED_STATES or not goals:
         return
+    set_on = max(as_utc(g.created_at).date() for g in goals)
+    step = min(30, (now.date() - set_on).days // 2)
+    if step < 1:
+        return
     levels = {g.id: g.baseline for g in goals if g.id is not None}
-    for months_ago in (2, 1):
-        on = (now - timedelta(days=30 * months_ago)).date()
+    for steps in (1, 2):
+        on = set_on + timedelta(days=step * steps)
         levels = {gid: min(2, level + rng.choice([0, 1, 1, 2])) for gid, level in levels.items()}
         record_follow_up(
             session,

@@ -9,6 +9,8 @@ import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from engine.pathway_keys import GROUP_MEMBERSHIP, REFERRAL
+
 if TYPE_CHECKING:
     from engine.guards import Verdict
 
@@ -78,8 +80,8 @@ class MovedElsewhere(PolkuError):
 
     #: pathway (or a transition's ``moved_by``) -> where its journeys are moved
     ROUTES = {
-        "referral": "POST /api/referrals/{referral_id}/advance or /cancel",
-        "group_membership": "POST /groups/{group_id}/members/{membership_id}/advance",
+        REFERRAL: "POST /api/referrals/{referral_id}/advance or /cancel",
+        GROUP_MEMBERSHIP: "POST /groups/{group_id}/members/{membership_id}/advance",
     }
     #: a transition's ``moved_by`` -> the route that fires it (the referral loop)
     MOVED_BY = {

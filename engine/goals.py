@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from engine.driver import DriverStatement, connection_of
+from engine import dates
 from engine.errors import InputRequired, NotFound
 from engine.gas import LEVELS, Rating, t_score, weight
 from engine.inputs import Input, blank_is_none, checks_of
@@ -302,10 +303,13 @@ def record_follow_up(
     levels: Mapping[int, int | None],
     today: date,
     now: datetime,
+    zone: tzinfo | None = None,
 ) -> list[GasRating]:
     """Rate every described goal of the client on ``rated_on`` (``levels``: goal id -> -2..+2).
 
-    Raises :class:`InputRequired` naming ``rated_on`` or the goal's field (``goal_<id>``)."""
+    Raises :class:`InputRequired` naming ``rated_on`` or the goal's field (``goal_<id>``):
+    ``rated_on`` in the future, or before a goal it rates was set (its baseline, the day in
+    ``zone``: :func:`engine.dates.check_follow_up_date`, :class:`engine.dates.TooEarly`)."""
     if rated_on > today:
         raise InputRequired("rated_on", "a follow-up cannot be in the future")
     goals = {g.id: g for g in goals_of(session, client_id, lock=True)}
@@ -318,6 +322,9 @@ def record_follow_up(
     ratable = [g for g in goals.values() if is_described(g)]
     if not ratable:
         raise InputRequired("goals", "describe all five levels of a goal before rating it")
+    dates.check_follow_up_date(
+        rated_on, {g.id: g.created_at for g in ratable if g.id is not None}, zone
+    )
     rows: list[GasRating] = []
     for goal in ratable:
         assert goal.id is not None

@@ -28,16 +28,18 @@ docs/architecture.md ("Groups") describes the whole.
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
 from engine.access import Principal
+from engine.bounds import Id
 from engine.clients import latest_client_journey, lock_client
 from engine.clock import as_utc
 from engine.consents import EVIDENCE, record_consent
@@ -47,6 +49,7 @@ from engine.group_access import (
     CO_LEADER_SCOPE,
     consent_holds_for_co_leader,
 )
+from engine.inputs import Checks, Input, blank_is_none, checks_of, validated
 from engine.journeys import Journeys
 from engine.models import (
     AttendanceMark,
@@ -107,17 +110,59 @@ class ClientJourneyBlocked(InvalidTransition):
 # --- creating a group -------------------------------------------------------------------------
 
 
-@dataclass
-class GroupInput:
-    """A new group as the coach gave it. ``first_meeting`` is local wall-clock time."""
+class GroupInput(Input):
+    """A new group as the coach gave it: the API-ready input model of :func:`create_group`,
+    which the group form builds too. ``first_meeting`` is local wall-clock time; a form gives
+    it as ``first_date`` and ``first_time`` (blank time: midnight). Every rule is here or in
+    :func:`create_group` (the leaders and the co-leader are checked against the database)."""
 
-    name: str
-    municipality_code: str
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    municipality_code: str = Field(max_length=3)
     first_meeting: datetime | None
-    meetings: int | None = DEFAULT_MEETINGS
-    place: str = ""
-    leader_ids: Sequence[int] = ()
-    co_leader_id: int | None = None
+    meetings: int | None = Field(default=DEFAULT_MEETINGS, ge=1, le=MAX_MEETINGS)
+    place: str = Field(default="", max_length=NAME_MAX)
+    leader_ids: tuple[Id, ...] = ()
+    co_leader_id: Id | None = None
+
+    _blank = field_validator("meetings", "co_leader_id", mode="before")(blank_is_none)
+
+    @model_validator(mode="before")
+    @classmethod
+    def form_schedule(cls, data: Any) -> Any:
+        """A form's ``first_date`` and ``first_time`` are the ``first_meeting``."""
+        if not isinstance(data, Mapping) or "first_date" not in data:
+            return data
+        values = dict(data)
+        day, at = str(values.pop("first_date") or ""), str(values.pop("first_time", "") or "")
+        try:
+            values["first_meeting"] = datetime.combine(
+                date.fromisoformat(day.strip()), time.fromisoformat(at.strip() or "00:00")
+            )
+        except ValueError:
+            values["first_meeting"] = None
+        return values
+
+    @field_validator("municipality_code")
+    @classmethod
+    def served(cls, code: str, info: ValidationInfo) -> str:
+        checks = checks_of(info)
+        if checks is not None and code not in checks.municipalities:
+            raise ValueError("a municipality known to the plugins")
+        return code
+
+    @field_validator("first_meeting")
+    @classmethod
+    def in_range(cls, moment: datetime | None) -> datetime | None:
+        if moment is None or not _in_range(moment):
+            raise ValueError("the date and time of the first meeting")
+        return moment
+
+    @field_validator("meetings")
+    @classmethod
+    def given(cls, meetings: int | None) -> int:
+        if meetings is None:
+            raise ValueError(f"the number of meetings is 1-{MAX_MEETINGS}")
+        return meetings
 
 
 def session_times(first_meeting: datetime, meetings: int, zone: ZoneInfo) -> list[datetime]:
@@ -137,29 +182,23 @@ def session_times(first_meeting: datetime, meetings: int, zone: ZoneInfo) -> lis
 def create_group(
     session: Session,
     principal: Principal,
-    given: GroupInput,
+    given: GroupInput | Mapping[str, Any],
     *,
-    municipalities: Container[str],
+    municipalities: Collection[str],
     zone: ZoneInfo,
     now: datetime,
 ) -> ClientGroup:
     """Start a group led by ``principal`` (and the other coaches named), with its sessions.
-    Raises :class:`InputRequired` naming the first bad field; nothing is written then."""
+    ``given``: a :class:`GroupInput` or its fields (a form's values); every rule is applied
+    (:class:`~engine.errors.InvalidInput` names each bad field, :class:`InputRequired` a leader
+    who cannot be chosen); nothing is written then."""
     if principal.role != Role.coach or principal.organisation_id is None:
         raise InputRequired("leader_ids", "a group is started by a coach of an organisation")
-    name = given.name.strip()
-    if not name or len(name) > NAME_MAX:
-        raise InputRequired("name", f"a name of 1-{NAME_MAX} characters")
-    if given.municipality_code not in municipalities:
-        raise InputRequired("municipality_code", "a municipality known to the plugins")
-    if given.first_meeting is None or not _in_range(given.first_meeting):
-        raise InputRequired("first_meeting", "the date and time of the first meeting")
-    meetings = given.meetings
-    if meetings is None or not 1 <= meetings <= MAX_MEETINGS:
-        raise InputRequired("meetings", f"the number of meetings is 1-{MAX_MEETINGS}")
-    place = given.place.strip()
-    if len(place) > NAME_MAX:
-        raise InputRequired("place", f"the place is at most {NAME_MAX} characters")
+    given = validated(GroupInput, given, Checks(today=now.date(), municipalities=municipalities))
+    name, place, meetings = given.name, given.place, given.meetings
+    # the model's rules: both are given
+    assert given.first_meeting is not None
+    assert meetings is not None
     leaders = [principal.user_id, *(i for i in given.leader_ids if i != principal.user_id)]
     _check_users(session, leaders[1:], "leader_ids", Role.coach, principal.organisation_id)
     if given.co_leader_id is not None:

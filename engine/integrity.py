@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from engine.models import Journey, JourneyEvent
 from engine.pathway import PathwayRegistry
+from engine.pathway_keys import CLIENT_JOURNEY
 
 _journey = Journey.__table__  # type: ignore[attr-defined]
 _event = JourneyEvent.__table__  # type: ignore[attr-defined]
@@ -109,10 +110,11 @@ def client_loops(connection: Any) -> dict[int, tuple[int, str, list[OpenReferral
     journeys = connection.execute(
         text(
             "SELECT j.client_id, j.id, j.state FROM journey j "
-            "WHERE j.pathway_key = 'client_journey' AND j.id = ("
+            "WHERE j.pathway_key = :pathway AND j.id = ("
             " SELECT max(j2.id) FROM journey j2"
-            " WHERE j2.client_id = j.client_id AND j2.pathway_key = 'client_journey')"
-        )
+            " WHERE j2.client_id = j.client_id AND j2.pathway_key = :pathway)"
+        ),
+        {"pathway": CLIENT_JOURNEY},
     ).all()
     loops: dict[int, tuple[int, str, list[OpenReferral]]] = {
         int(c): (int(j), str(s), []) for c, j, s in journeys

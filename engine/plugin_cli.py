@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.settings import get_settings
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def plugins_try(
         str | None,
         typer.Option("--from", help="The journey's state (default: the trigger's first source)"),
     ] = None,
-    pathway: Annotated[str, typer.Option(help="The pathway of --transition")] = "client_journey",
+    pathway: Annotated[str, typer.Option(help="The pathway of --transition")] = CLIENT_JOURNEY,
     consent: Annotated[
         bool, typer.Option(help="Whether the client's agreement to take part is recorded")
     ] = True,

@@ -17,14 +17,14 @@ so it never widens what the caller may see.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from engine.clients import row_of_client
+from engine.clients import add_client_row, remove_client_row, row_of_client, update_client_row
 from engine.errors import InputRequired
 from engine.models import Qualification, QualificationKind
 
@@ -100,20 +100,14 @@ def add(
     values: QualificationInput,
     now: datetime,
 ) -> Qualification:
-    v = values.checked(now.date())
-    row = Qualification(
+    return add_client_row(
+        session,
+        Qualification,
+        asdict(values.checked(now.date())),
         client_id=client_id,
-        kind=v.kind,
-        name=v.name,
-        gained_on=v.gained_on,
-        issuer=v.issuer,
-        valid_until=v.valid_until,
         recorded_by=recorded_by,
-        recorded_at=now,
+        now=now,
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def qualification_of(session: Session, client_id: int, qualification_id: int) -> Qualification:
@@ -124,18 +118,11 @@ def qualification_of(session: Session, client_id: int, qualification_id: int) ->
 def edit(
     session: Session, row: Qualification, values: QualificationInput, *, now: datetime
 ) -> Qualification:
-    v = values.checked(now.date())
-    row.kind, row.name, row.gained_on = v.kind, v.name, v.gained_on
-    row.issuer, row.valid_until = v.issuer, v.valid_until
-    row.updated_at = now
-    session.add(row)
-    session.flush()
-    return row
+    return update_client_row(session, row, asdict(values.checked(now.date())), now)
 
 
 def remove(session: Session, row: Qualification) -> None:
-    session.delete(row)
-    session.flush()
+    remove_client_row(session, row)
 
 
 def qualifications(session: Session, client_id: int) -> list[Qualification]:

@@ -34,13 +34,13 @@ from engine.models import (
     Referral,
     User,
 )
+from engine.pathway_keys import REFERRAL
 from engine.referral_options import ReferralOptions
 from engine.settings import Settings
 from engine.statutory import StatutoryBases
 from engine.views import EventView
 
-PATHWAY = "referral"
-CLIENT_PATHWAY = "client_journey"
+PATHWAY = REFERRAL
 
 #: Referral states in which the partner has not answered yet.
 UNANSWERED = "requested"

@@ -14,14 +14,14 @@ Nothing internal (the journey, notes, assessments) is part of it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from engine import qualifications as qualification_log
-from engine.clients import row_of_client
+from engine.clients import add_client_row, remove_client_row, row_of_client, update_client_row
 from engine.errors import InputRequired
 from engine.models import (
     CVContact,
@@ -126,20 +126,14 @@ class ExperienceInput:
 def add_experience(
     session: Session, *, client_id: int, recorded_by: int, values: ExperienceInput, now: datetime
 ) -> Experience:
-    v = values.checked()
-    experience = Experience(
+    return add_client_row(
+        session,
+        Experience,
+        asdict(values.checked()),
         client_id=client_id,
-        kind=v.kind,
-        title=v.title,
-        place=v.place,
-        period=v.period,
-        description=v.description,
         recorded_by=recorded_by,
-        recorded_at=now,
+        now=now,
     )
-    session.add(experience)
-    session.flush()
-    return experience
 
 
 def experience_of(session: Session, client_id: int, experience_id: int) -> Experience:
@@ -150,13 +144,7 @@ def experience_of(session: Session, client_id: int, experience_id: int) -> Exper
 def edit_experience(
     session: Session, experience: Experience, values: ExperienceInput, *, now: datetime
 ) -> Experience:
-    v = values.checked()
-    experience.kind, experience.title, experience.place = v.kind, v.title, v.place
-    experience.period, experience.description = v.period, v.description
-    experience.updated_at = now
-    session.add(experience)
-    session.flush()
-    return experience
+    return update_client_row(session, experience, asdict(values.checked()), now)
 
 
 def experiences(session: Session, client_id: int) -> list[Experience]:
@@ -171,8 +159,7 @@ def experiences(session: Session, client_id: int) -> list[Experience]:
 
 
 def remove(session: Session, row: Strength | Experience) -> None:
-    session.delete(row)
-    session.flush()
+    remove_client_row(session, row)
 
 
 # --- the contact details the client chooses for the CV ------------------------------------------

@@ -506,13 +506,19 @@ EXAMPLE_LEVELS = {
 
 
 def ready_for_goal_setting(
-    session: Session, journey_id: int, *, now: datetime | None = None
+    session: Session,
+    journey_id: int,
+    *,
+    at: datetime | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Give the journey's client a described GAS goal unless they have one: entering goal
     setting (``set_goals``) needs it (the ``gas_goals_described`` guard). Call it wherever a
-    test, feature or benchmark moves a client journey into goal setting; ``now``: the moment
-    the goal is recorded (pass the runtime's clock, ``runtime.clock.now()``; without it, the
-    wall clock)."""
+    test, feature or benchmark moves a client journey into goal setting.
+
+    The goal is set ``at`` (or ``now``, the runtime's clock; default: the journey's last move,
+    never the wall clock), so the follow-ups a test records after it are not dated before its
+    baseline."""
     journey = session.get(Journey, journey_id)
     assert journey is not None
     if not has_described_goal(session, journey.client_id):
@@ -522,7 +528,7 @@ def ready_for_goal_setting(
             actor_id=None,
             goal=EXAMPLE_GOAL,
             levels=EXAMPLE_LEVELS,
-            now=now or datetime.now(UTC),
+            now=at or now or journey.updated_at,
         )
 
 

@@ -243,7 +243,8 @@ def _activity(runtime: Runtime, session: Session, fx: Fixture) -> None:
             today=today,
         )
     for who, level in (("p1", 0), ("p2", 1)):
-        ready_for_goal_setting(session, fx.journeys[who], now=now)
+        # the goal is set after the assessments, before its follow-up on 1 June
+        ready_for_goal_setting(session, fx.journeys[who], at=datetime(2026, 5, 4, 9, tzinfo=UTC))
         goal = goals_of(session, fx.clients[who])[0]
         assert goal.id is not None
         record_follow_up(

@@ -46,7 +46,7 @@ def make_group(
                 first_meeting=first_meeting,
                 meetings=meetings,
                 place="Nuorisotila",
-                leader_ids=leader_ids,
+                leader_ids=tuple(leader_ids),
                 co_leader_id=co_leader_id,
             ),
             municipalities=runtime.municipalities,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from engine.clients import add_care_team_member
-from engine.errors import InputRequired
+from engine.errors import InputRequired, InvalidInput
 from engine.models import CareTeam, Role, User
 from engine.runtime import Runtime
 from engine.testing import make_client, make_user
@@ -85,23 +85,29 @@ def test_roles_follow_the_validity_dates(runtime: Runtime, coach: UserClient) ->
         add_care_team_member(
             session,
             client_id=client_id,
-            user_id=later.id,
-            valid_from=today + timedelta(days=7),
-            valid_to=None,
+            member={
+                "user_id": later.id,
+                "valid_from": today + timedelta(days=7),
+                "valid_to": None,
+                "role": "municipal_contact",
+            },
             added_by=coach.user_id,
+            today=runtime.clock.today(),
             now=runtime.clock.now(),
-            role="municipal_contact",
         )
         with pytest.raises(InputRequired) as refused:
             add_care_team_member(
                 session,
                 client_id=client_id,
-                user_id=later.id,
-                valid_from=today - timedelta(days=30),
-                valid_to=today - timedelta(days=20),
+                member={
+                    "user_id": later.id,
+                    "valid_from": today - timedelta(days=30),
+                    "valid_to": today - timedelta(days=20),
+                    "role": "mentor",
+                },
                 added_by=coach.user_id,
+                today=runtime.clock.today(),
                 now=runtime.clock.now(),
-                role="mentor",
             )
         assert refused.value.field == "role"
     card = coach.get(f"/clients/{client_id}").text.split('class="client-card__facts"')[1]
@@ -112,3 +118,41 @@ def test_roles_follow_the_validity_dates(runtime: Runtime, coach: UserClient) ->
     with runtime.db.read() as session:
         roles = sorted(session.execute(select(col(CareTeam.role))).scalars())
     assert roles == ["goal_coach", "municipal_contact", "outreach_worker"]
+
+
+def test_one_input_model_for_a_membership(
+    runtime: Runtime, coach: UserClient, api_as: Callable[..., UserClient]
+) -> None:
+    """Issue 12: the API's body is the engine's input model (NewCareTeamMember); the engine
+    applies the same rules to any caller: every bad field named at once, an end before the
+    start refused (also before today when no start is given), nothing written."""
+    colleague = api_as(Role.coach)
+    client_id, _ = make_client(
+        runtime, organisation_id=coach.organisation_id, care_team=(coach.user_id,)
+    )
+    today = runtime.clock.today()
+    with runtime.db.write() as session, pytest.raises(InvalidInput) as refused:
+        add_care_team_member(
+            session,
+            client_id=client_id,
+            member={"user_id": 0, "valid_from": "1850-01-01", "role": "boss"},
+            added_by=coach.user_id,
+            today=today,
+            now=runtime.clock.now(),
+        )
+    assert set(refused.value.errors) == {"user_id", "valid_from", "role"}
+    url = f"/api/clients/{client_id}/care-team"
+    backwards = {
+        "user_id": colleague.user_id,
+        "valid_from": (today + timedelta(days=5)).isoformat(),
+        "valid_to": today.isoformat(),
+    }
+    shape = coach.post(url, json=backwards)  # the model's own rule, as the API parses it
+    assert shape.status_code == 422
+    assert [e["loc"] for e in shape.json()["detail"]] == [["body", "valid_to"]]
+    before_today = coach.post(url, json={"user_id": colleague.user_id, "valid_to": "2020-01-01"})
+    assert before_today.status_code == 422  # the engine's pass, with today as the start
+    assert before_today.json()["field"] == "valid_to"
+    with runtime.db.read() as session:
+        rows = session.execute(select(CareTeam).where(col(CareTeam.client_id) == client_id)).all()
+    assert len(rows) == 1  # only the coach

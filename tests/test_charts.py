@@ -65,3 +65,31 @@ def test_report_bar_chart_scales_to_the_largest_value() -> None:
     assert widths[2] == 0
     assert [b.y for b in chart.bars] == sorted(b.y for b in chart.bars)
     assert all(b.width == 0 for b in report_bar_chart([("a", 0), ("b", 0)]).bars)
+
+
+def test_the_goal_board_draws_its_t_score_with_the_line_chart() -> None:
+    """Issue 12: the GAS section's chart is web.charts.line_chart (one series of T-scores,
+    labelled every 10 points from 30 to 70 at least), not a second chart of its own."""
+    from datetime import date
+
+    from engine.goals import ScorePoint
+    from web.charts import LineChart
+    from web.goal_board import chart_of
+
+    points = [
+        ScorePoint(None, 37.4),
+        ScorePoint(date(2026, 1, 15), None),  # undefined: left out
+        ScorePoint(date(2026, 2, 1), 57.8),
+        ScorePoint(date(2026, 3, 1), 71.2),
+    ]
+    made = chart_of(points)
+    assert made is not None
+    chart, days = made
+    assert isinstance(chart, LineChart)
+    assert chart == line_chart(
+        ["", "2026-02-01", "2026-03-01"], [("T", [37.4, 57.8, 71.2])], 30, 80, 10
+    )
+    assert [t.label for t in chart.y_ticks] == ["30", "40", "50", "60", "70", "80"]
+    assert [p.value for p in chart.series[0].points] == [37.4, 57.8, 71.2]
+    assert days == [None, date(2026, 2, 1), date(2026, 3, 1)]
+    assert chart_of(points[:2]) is None  # one defined score: no line

@@ -86,7 +86,7 @@ def test_a_follow_up_shows_the_t_score_and_its_change(runtime: Runtime, coach: U
         assert ok.headers["location"] == f"/clients/{client_id}#goals"
     with runtime.db.read() as session:
         ids = list(session.execute(select(col(GasGoal.id)).order_by(col(GasGoal.id))).scalars())
-    day = runtime.clock.today() - timedelta(days=7)
+    day = runtime.clock.today()  # a follow-up is never before its goals were set
     answer = coach.post(
         f"/clients/{client_id}/goals/follow-ups",
         data={"rated_on": day.isoformat(), f"goal_{ids[0]}": "1", f"goal_{ids[1]}": "0"},
@@ -98,7 +98,7 @@ def test_a_follow_up_shows_the_t_score_and_its_change(runtime: Runtime, coach: U
     cells = re.findall(r"<td data-t-score>([^<]*)</td>", answer.text)
     assert cells == ["37,6", "56,2"]
     assert "+18,6" in answer.text
-    assert '<svg viewBox="0 0 480 200" role="img"' in answer.text
+    assert '<svg viewBox="0 0 640 300" role="img"' in answer.text  # web.charts.line_chart
     page = coach.get(f"/clients/{client_id}")
     assert re.findall(r"<td data-t-score>([^<]*)</td>", page.text) == ["37,6", "56,2"]
     assert count(runtime, GasRating) == 2
@@ -140,13 +140,90 @@ def test_bad_input_is_422_naming_the_field_with_nothing_lost(
         ({"rated_on": future, f"goal_{goal_id}": "0"}, 'id="follow-up-date-error"'),
         ({"rated_on": "eilen", f"goal_{goal_id}": "0"}, 'id="follow-up-date-error"'),
         ({"rated_on": runtime.clock.today().isoformat()}, f'id="goal_{goal_id}-error"'),
-        ({"rated_on": "2026-01-01", f"goal_{goal_id}": "3"}, f'id="goal_{goal_id}-error"'),
-        ({"rated_on": "2026-01-01", f"goal_{goal_id}": "x"}, f'id="goal_{goal_id}-error"'),
+        (
+            {"rated_on": runtime.clock.today().isoformat(), f"goal_{goal_id}": "3"},
+            f'id="goal_{goal_id}-error"',
+        ),
+        (
+            {"rated_on": runtime.clock.today().isoformat(), f"goal_{goal_id}": "x"},
+            f'id="goal_{goal_id}-error"',
+        ),
     ]
     for data, marker in cases:
         answer = coach.post(f"/clients/{client_id}/goals/follow-ups", data=data, headers=HX)
         assert answer.status_code == 422, data
         assert marker in answer.text, data
+    assert count(runtime, GasRating) == 0
+
+
+#: The message naming what is wrong with a follow-up dated before its goal was set, per language.
+TOO_EARLY = {
+    "fi": "Seuranta on päivätty ennen kuin tavoite asetettiin. Anna {day} tai myöhempi päivä.",
+    "sv": (
+        "Uppföljningen är daterad före den dag då målet sattes. Ange {day} eller ett senare datum."
+    ),
+    "en": "The follow-up is dated before the goal was set. Give {day} or a later date.",
+}
+
+
+def test_a_follow_up_before_its_goal_was_set_is_refused_naming_why(
+    runtime: Runtime, coach: UserClient
+) -> None:
+    """Issue 13: a follow-up dated before its goal's baseline (the day the goal was set) is
+    refused by the engine's date rule, with a message saying so in fi/sv/en; the date field
+    offers no earlier day (``min``); nothing typed is lost; on the goal's day it is saved."""
+    client_id = in_assessment(runtime, coach)
+    coach.post(f"/clients/{client_id}/goals", data={"goal": "Tavoite", **LEVEL_FORM})
+    with runtime.db.read() as session:
+        goal_id = session.execute(select(GasGoal.id)).scalar_one()  # type: ignore[call-overload]
+    today = runtime.clock.today()
+    page = coach.get(f"/clients/{client_id}").text
+    assert f'min="{today.isoformat()}"' in page
+    shown = {"fi": today.strftime("%-d.%-m.%Y"), "sv": today.isoformat(), "en": ""}
+    for language, message in TOO_EARLY.items():
+        for early in ("1950-01-01", (today - timedelta(days=1)).isoformat()):
+            answer = coach.post(
+                f"/clients/{client_id}/goals/follow-ups",
+                data={"rated_on": early, f"goal_{goal_id}": "1"},
+                headers={**HX, "Accept-Language": language},
+            )
+            assert answer.status_code == 422
+            assert 'id="follow-up-date-error"' in answer.text
+            before, _, after = message.partition("{day}")
+            assert before in answer.text, language
+            assert after in answer.text, language
+            assert shown[language] in answer.text, language
+            assert f'value="{early}"' in answer.text  # kept
+            assert 'value="1" required checked' in answer.text  # the level kept
+    assert count(runtime, GasRating) == 0
+    saved = coach.post(
+        f"/clients/{client_id}/goals/follow-ups",
+        data={"rated_on": today.isoformat(), f"goal_{goal_id}": "1"},
+        headers=HX,
+    )
+    assert saved.status_code == 200
+    assert count(runtime, GasRating) == 1
+
+
+def test_api_refuses_a_follow_up_before_its_goal_was_set(
+    runtime: Runtime, coach: UserClient
+) -> None:
+    """The API answers the same rule (the engine's) with a 422 naming ``rated_on`` and the
+    first date allowed."""
+    client_id = in_assessment(runtime, coach)
+    url = f"/api/clients/{client_id}/goals"
+    levels = {str(level): text for level, text in EXAMPLE_LEVELS.items()}
+    goal = coach.post(url, json={"goal": "Päivärytmi", "levels": levels}).json()
+    today = runtime.clock.today()
+    refused = coach.post(
+        f"{url}/follow-ups",
+        json={"rated_on": "1950-01-01", "ratings": [{"goal_id": goal["id"], "level": 1}]},
+    )
+    assert refused.status_code == 422
+    body = refused.json()
+    assert body["field"] == "rated_on"
+    assert body["allowed"] == [today.isoformat()]
+    assert body["message"] == f"1950-01-01 is before the goal was set ({today.isoformat()})"
     assert count(runtime, GasRating) == 0
 
 
@@ -157,7 +234,7 @@ def test_a_coach_outside_the_care_team_is_refused(
     client_id, _ = make_client(runtime, care_team=(other.user_id,))
     for path, data in (
         (f"/clients/{client_id}/goals", {"goal": "Tavoite", **LEVEL_FORM}),
-        (f"/clients/{client_id}/goals/follow-ups", {"rated_on": "2026-01-01"}),
+        (f"/clients/{client_id}/goals/follow-ups", {"rated_on": runtime.clock.today().isoformat()}),
     ):
         assert coach.post(path, data=data).status_code == 403
     assert count(runtime, GasGoal) == 0
@@ -172,7 +249,7 @@ def test_every_goal_view_and_change_is_in_the_access_log(
         goal_id = session.execute(select(GasGoal.id)).scalar_one()  # type: ignore[call-overload]
     coach.post(
         f"/clients/{client_id}/goals/follow-ups",
-        data={"rated_on": "2026-01-01", f"goal_{goal_id}": "0"},
+        data={"rated_on": runtime.clock.today().isoformat(), f"goal_{goal_id}": "0"},
     )
     assert access_rows(runtime, "set_goal") == 1
     assert access_rows(runtime, "rate_goals") == 1
@@ -205,7 +282,10 @@ def test_api_goals_follow_up_and_t_scores(runtime: Runtime, coach: UserClient) -
     assert goal["levels"]["2"] == EXAMPLE_LEVELS[2]
     rated = coach.post(
         f"{url}/follow-ups",
-        json={"rated_on": "2026-01-15", "ratings": [{"goal_id": goal["id"], "level": 1}]},
+        json={
+            "rated_on": runtime.clock.today().isoformat(),
+            "ratings": [{"goal_id": goal["id"], "level": 1}],
+        },
     )
     assert rated.status_code == 201, rated.text
     body = coach.get(url).json()
@@ -227,7 +307,10 @@ def test_api_bad_input_is_422_naming_the_field(runtime: Runtime, coach: UserClie
     assert coach.post(url, json={"goal": "x", "levels": {"3": "liikaa"}}).status_code == 422
     assert coach.post(url, json={"goal": "x", "owner": 1}).status_code == 422  # no extras
     draft = coach.post(url, json={"goal": "Luonnos"}).json()
-    rating = {"rated_on": "2026-01-15", "ratings": [{"goal_id": draft["id"], "level": 0}]}
+    rating = {
+        "rated_on": runtime.clock.today().isoformat(),
+        "ratings": [{"goal_id": draft["id"], "level": 0}],
+    }
     refused = coach.post(f"{url}/follow-ups", json=rating)
     assert refused.status_code == 422
     assert refused.json()["field"] == f"goal_{draft['id']}"
@@ -259,7 +342,10 @@ def test_api_changes_a_goal_until_it_is_rated(
     assert elsewhere.status_code == 404
     coach.post(
         f"{url}/follow-ups",
-        json={"rated_on": "2026-01-15", "ratings": [{"goal_id": goal["id"], "level": 0}]},
+        json={
+            "rated_on": runtime.clock.today().isoformat(),
+            "ratings": [{"goal_id": goal["id"], "level": 0}],
+        },
     )
     rated = coach.post(f"{url}/{goal['id']}", json={"goal": "Muutettu"})
     assert rated.status_code == 422
@@ -292,7 +378,7 @@ def test_a_draft_is_finished_through_its_change_form(runtime: Runtime, coach: Us
     assert 'name="trigger" value="set_goals"' in done.text  # goal setting opens, out of band
     coach.post(
         f"/clients/{client_id}/goals/follow-ups",
-        data={"rated_on": "2026-01-01", f"goal_{goal_id}": "0"},
+        data={"rated_on": runtime.clock.today().isoformat(), f"goal_{goal_id}": "0"},
     )
     page = coach.get(f"/clients/{client_id}").text
     assert f'action="/clients/{client_id}/goals/{goal_id}"' not in page  # rated: history

@@ -3,12 +3,14 @@ series against values worked out by hand, and the guard on entering goal setting
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
+from engine.dates import TooEarly
 from engine.errors import GuardRejected, InputRequired
 from engine.goals import (
     add_goal,
@@ -16,6 +18,7 @@ from engine.goals import (
     goals_of,
     has_described_goal,
     is_described,
+    ratings_of,
     record_follow_up,
     series,
     t_score_series,
@@ -26,6 +29,9 @@ from engine.testing import EXAMPLE_LEVELS, make_client
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 TODAY = NOW.date()
+#: When the tests' goals are set: before every follow-up they rate (a follow-up is never dated
+#: before its goal's baseline).
+SET_AT = datetime(2026, 9, 15, 10, 0, tzinfo=UTC)
 RHO = 0.3
 
 
@@ -152,7 +158,7 @@ def save(runtime: Runtime, client_id: int, **kw: object) -> GasGoal:
     values: dict[str, object] = {"goal": "Säännöllinen päivärytmi", "levels": EXAMPLE_LEVELS}
     values.update(kw)
     with runtime.db.write() as session:
-        return add_goal(session, client_id=client_id, actor_id=None, now=NOW, **values)  # type: ignore[arg-type]
+        return add_goal(session, client_id=client_id, actor_id=None, now=SET_AT, **values)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -198,16 +204,84 @@ def test_a_draft_is_saved_but_does_not_count(runtime: Runtime) -> None:
 
 
 def follow_up(runtime: Runtime, client_id: int, on: date, **levels: int) -> None:
+    rate(runtime, client_id, on, {int(k.removeprefix("g")): v for k, v in levels.items()})
+
+
+def rate(
+    runtime: Runtime, client_id: int, on: date, levels: dict[int, int], zone: tzinfo | None = None
+) -> None:
     with runtime.db.write() as session:
         record_follow_up(
             session,
             client_id=client_id,
             actor_id=None,
             rated_on=on,
-            levels={int(k.removeprefix("g")): v for k, v in levels.items()},
+            levels=dict(levels),
             today=TODAY,
             now=NOW,
+            zone=zone,
         )
+
+
+def test_a_follow_up_is_not_dated_before_its_goal_was_set(runtime: Runtime) -> None:
+    """Issue 13: a follow-up before its goal's baseline (the day the goal was set) is refused,
+    naming the date field and the first date allowed; on that day it is accepted."""
+    client_id, _ = make_client(runtime)
+    a = save(runtime, client_id)
+    with pytest.raises(TooEarly) as info:
+        follow_up(runtime, client_id, date(1950, 1, 1), **{f"g{a.id}": 0})
+    assert info.value.field == "rated_on"
+    assert info.value.earliest == SET_AT.date()
+    assert info.value.follows == "goal_set"
+    assert "before the goal was set (2026-09-15)" in str(info.value)
+    with pytest.raises(TooEarly):
+        follow_up(runtime, client_id, SET_AT.date() - timedelta(days=1), **{f"g{a.id}": 0})
+    follow_up(runtime, client_id, SET_AT.date(), **{f"g{a.id}": 0})
+    with runtime.db.read() as session:
+        assert [r.rated_on for r in ratings_of(session, client_id)] == [SET_AT.date()]
+
+
+def test_a_follow_up_is_not_dated_before_the_latest_goal_it_rates(runtime: Runtime) -> None:
+    """A follow-up rates every described goal, so a goal set later moves the first date."""
+    client_id, _ = make_client(runtime)
+    a = save(runtime, client_id)
+    later = SET_AT + timedelta(days=30)
+    with runtime.db.write() as session:
+        b = add_goal(
+            session,
+            client_id=client_id,
+            actor_id=None,
+            now=later,
+            goal="Työkokeilu",
+            levels=EXAMPLE_LEVELS,
+        )
+    between = SET_AT.date() + timedelta(days=10)
+    with pytest.raises(TooEarly) as info:
+        follow_up(runtime, client_id, between, **{f"g{a.id}": 0, f"g{b.id}": 0})
+    assert info.value.earliest == later.date()
+    follow_up(runtime, client_id, later.date(), **{f"g{a.id}": 0, f"g{b.id}": 0})
+
+
+def test_the_goal_s_day_is_the_local_day(runtime: Runtime) -> None:
+    """A goal set at 01:30 in Helsinki (22:30 UTC the day before) was set on the Helsinki day."""
+    client_id, _ = make_client(runtime)
+    late = datetime(2026, 9, 14, 22, 30, tzinfo=UTC)
+    with runtime.db.write() as session:
+        g = add_goal(
+            session,
+            client_id=client_id,
+            actor_id=None,
+            now=late,
+            goal="Arki",
+            levels=EXAMPLE_LEVELS,
+        )
+    helsinki = ZoneInfo("Europe/Helsinki")
+    assert g.id is not None
+    g_id = g.id
+    with pytest.raises(TooEarly) as info:
+        rate(runtime, client_id, date(2026, 9, 14), {g_id: 0}, helsinki)
+    assert info.value.earliest == date(2026, 9, 15)
+    rate(runtime, client_id, date(2026, 9, 15), {g_id: 0}, helsinki)
 
 
 def test_follow_ups_make_the_series(runtime: Runtime) -> None:

@@ -16,6 +16,7 @@ from engine.models import (
     AccessLog,
     AttendanceMark,
     Client,
+    ClientGroup,
     Consent,
     Disclosure,
     GroupMembership,
@@ -129,6 +130,37 @@ def test_bad_group_input_is_a_422_naming_the_field(runtime: Runtime, leader: Use
     )
     assert answer.status_code == 422
     assert 'aria-describedby="group-first-date-error"' in answer.text
+
+
+def test_every_bad_field_of_a_new_group_is_marked_at_once(
+    runtime: Runtime, leader: UserClient
+) -> None:
+    """The engine's input model (engine.groups.GroupInput) checks the whole form in one pass:
+    every bad field is marked, and everything typed comes back (issue 12: no rule in the
+    route, the same rules as the engine's)."""
+    answer = leader.post(
+        "/groups/new",
+        data={
+            "name": " ",
+            "municipality_code": "999",
+            "first_date": "2026-02-30",
+            "meetings": "53",
+            "place": "Nuorisotila",
+            "leader_ids": ["x"],
+        },
+    )
+    assert answer.status_code == 422
+    for marker in ("name", "municipality", "first-date", "meetings"):
+        assert f'id="group-{marker}-error"' in answer.text, marker
+    assert 'value="Nuorisotila"' in answer.text
+    assert 'value="53"' in answer.text
+    assert 'value="2026-02-30"' in answer.text
+    assert count_groups(runtime) == 0
+
+
+def count_groups(runtime: Runtime) -> int:
+    with runtime.db.read() as session:
+        return len(session.execute(select(ClientGroup)).scalars().all())
 
 
 def test_invite_from_the_client_page_then_attend(runtime: Runtime, leader: UserClient) -> None:

@@ -57,3 +57,43 @@ def test_importing_the_engine_loads_no_web_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_only_the_form_helper_opens_a_savepoint() -> None:
+    """Issue 12: a page's form action runs in web.forms.attempt (its savepoint maps any domain
+    error to the form's fields and status); no page module opens a savepoint of its own (the
+    request's session dependency, web/deps.py, holds the one around a whole request)."""
+    web = Path(__file__).resolve().parent.parent / "web"
+    openers = sorted(
+        path.relative_to(web).as_posix()
+        for path in web.rglob("*.py")
+        if any(
+            isinstance(node, ast.Attribute) and node.attr == "begin_nested"
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        )
+    )
+    assert openers == ["deps.py", "forms.py"]
+
+
+def test_one_module_names_the_pathways() -> None:
+    """Issue 12: the pathway names are defined once (engine/pathway_keys.py): no other engine
+    or web module writes "client_journey", and no module asks for a pathway by a literal name
+    (``pathways.latest("referral")``). Migrations keep the names they were written with."""
+    root = Path(__file__).resolve().parent.parent
+    found: list[str] = []
+    for path in sorted([*ENGINE.rglob("*.py"), *(root / "web").rglob("*.py")]):
+        if "migrations" in path.parts or path.name == "pathway_keys.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            literal_journey = isinstance(node, ast.Constant) and node.value == "client_journey"
+            literal_latest = (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "latest"
+                and isinstance(node.func.value, ast.Attribute)
+                and node.func.value.attr == "pathways"
+                and any(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args)
+            )
+            if literal_journey or literal_latest:
+                found.append(f"{path.relative_to(root)}:{getattr(node, 'lineno', 0)}")
+    assert found == []

@@ -132,7 +132,9 @@ def test_reject_needs_a_reason_inline(setup: tuple[UserClient, UserClient, int, 
         data={"trigger": "reject"},
         headers=HX | {"Accept-Language": "en"},
     )
-    assert refused.status_code == 200
+    assert refused.status_code == 422  # the error's status, htmx swaps it in (app.js)
+    assert 'id="referral_status"' in refused.text
+    assert "<html" not in refused.text  # only the block
     assert 'role="alert"' in refused.text
     assert "Please give a reason." in refused.text
     assert coach.get(f"/api/referrals/{referral_id}").json()["state"] == "requested"

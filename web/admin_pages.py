@@ -28,7 +28,7 @@ from engine import partner_catalogue
 from engine.access import Principal
 from engine.auth import ROLE_ORGANISATION
 from engine.bounds import Id
-from engine.errors import InputRequired, NotFound
+from engine.errors import NotFound
 from engine.models import ApiToken, Organisation, OrganisationKind, PartnerService, Role, User
 from engine.organisations import create_organisation, organisations
 from engine.partner_catalogue import SERVICE_TYPES
@@ -37,7 +37,7 @@ from web import i18n
 from web.api.referrals import ServiceIn
 from web.deps import ReadSessionDep, RuntimeDep, SubmittedForm, WriteSessionDep
 from web.errors import page_router
-from web.forms import form_text, whole_number
+from web.forms import Attempt, attempt, form_text, whole_number
 from web.security import ServiceManager, UserManager
 from web.templating import render, see_other
 
@@ -121,6 +121,21 @@ class RowError:
     message: str
 
 
+def admin_page(
+    request: Request,
+    template: str,
+    values: dict[str, Any],
+    *,
+    form: object,
+    done: str,
+    status_code: int,
+) -> Response:
+    """An admin list page with its form (as typed, with errors) and the note of what was just
+    done; ``values`` are the page's own."""
+    page = {**values, "form": form, "done": done, **_labels(request)}
+    return render(request, template, page, status_code=status_code)
+
+
 def users_page(
     request: Request,
     session: Session,
@@ -132,7 +147,7 @@ def users_page(
 ) -> Response:
     users = list(session.execute(select(User).order_by(col(User.username))).scalars())
     orgs = organisations(session)
-    return render(
+    return admin_page(
         request,
         "admin/users.html",
         {
@@ -143,11 +158,10 @@ def users_page(
             "role_organisation": {
                 r.value: (k.value if k else "") for r, k in ROLE_ORGANISATION.items()
             },
-            "form": form or UserForm(),
             "row_error": row_error,
-            "done": done,
-            **_labels(request),
         },
+        form=form or UserForm(),
+        done=done,
         status_code=status_code,
     )
 
@@ -215,20 +229,21 @@ def create_user(
     if not password:
         form.errors["password"] = "missing"  # noqa: S105 (an error code)
     if not form.errors:
-        try:
-            with session.begin_nested():
-                user, secret = runtime.auth.create_user(
-                    session,
-                    username=form.username,
-                    display_name=form.display_name,
-                    role=form.role,
-                    organisation_id=organisation_id,
-                    password=password,
-                    totp=True,
-                )
-        except InputRequired as exc:
-            form.errors[exc.field] = str(exc)
-        else:
+        done = attempt(
+            session,
+            lambda: runtime.auth.create_user(
+                session,
+                username=form.username,
+                display_name=form.display_name,
+                role=form.role,
+                organisation_id=organisation_id,
+                password=password,
+                totp=True,
+            ),
+        )
+        form.errors |= done.errors
+        if done.result is not None:
+            user, secret = done.result
             logged(admin, "created", "user", user.id)
             assert secret is not None
             uri = runtime.auth.provisioning_uri(user.username, secret)
@@ -288,11 +303,12 @@ def set_role(
     elif typed and organisation_id is None:
         error = RowError(user_id, "organisation_id", "organisation")
     else:
-        try:
-            with session.begin_nested():
-                runtime.auth.set_role(session, user_id, role, organisation_id)
-        except InputRequired as exc:
-            error = RowError(user_id, exc.field, str(exc))
+        done = attempt(
+            session, lambda: runtime.auth.set_role(session, user_id, role, organisation_id)
+        )
+        if done.error is not None:
+            field_name = next(iter(done.errors), "form")
+            error = RowError(user_id, field_name, done.errors.get(field_name, str(done.error)))
     if error is not None:
         if session.get(User, user_id) is None:
             raise NotFound(f"user {user_id} not found")
@@ -320,16 +336,12 @@ def organisations_page(
     done: str = "",
     status_code: int = 200,
 ) -> Response:
-    return render(
+    return admin_page(
         request,
         "admin/organisations.html",
-        {
-            "organisations": organisations(session),
-            "kinds": KINDS,
-            "form": form or OrganisationForm(),
-            "done": done,
-            **_labels(request),
-        },
+        {"organisations": organisations(session), "kinds": KINDS},
+        form=form or OrganisationForm(),
+        done=done,
         status_code=status_code,
     )
 
@@ -352,15 +364,16 @@ def add_organisation(
         kind=form_text(data, "kind")[:20],
         municipalities=form_text(data, "municipalities")[:500],
     )
-    try:
-        with session.begin_nested():
-            organisation = create_organisation(
-                session, name=form.name, kind=form.kind, municipalities=form.municipalities
-            )
-    except InputRequired as exc:
-        form.errors[exc.field] = str(exc)
-        return organisations_page(request, session, form=form, status_code=422)
-    logged(admin, "created", "organisation", organisation.id)
+    done = attempt(
+        session,
+        lambda: create_organisation(
+            session, name=form.name, kind=form.kind, municipalities=form.municipalities
+        ),
+    )
+    if done.result is None:
+        form.errors |= done.errors
+        return organisations_page(request, session, form=form, status_code=done.status)
+    logged(admin, "created", "organisation", done.result.id)
     return see_other("/admin/organisations?done=saved")
 
 
@@ -389,17 +402,12 @@ def tokens_page(
             select(User).where(col(User.is_active)).order_by(col(User.username))
         ).scalars()
     )
-    return render(
+    return admin_page(
         request,
         "admin/tokens.html",
-        {
-            "tokens": runtime.auth.api_tokens(session),
-            "users": users,
-            "now": runtime.clock.now(),
-            "form": form or TokenForm(),
-            "done": done,
-            **_labels(request),
-        },
+        {"tokens": runtime.auth.api_tokens(session), "users": users, "now": runtime.clock.now()},
+        form=form or TokenForm(),
+        done=done,
         status_code=status_code,
     )
 
@@ -438,14 +446,17 @@ def create_token(
     if form.days and (days is None or not 1 <= days <= 3650):
         form.errors["days"] = "days"
     if not form.errors and user_id is not None:
+        chosen = user_id
         try:
-            with session.begin_nested():
-                token, row = runtime.auth.create_api_token(session, user_id, form.name, days=days)
-        except InputRequired as exc:
-            form.errors[exc.field] = str(exc)
-        except NotFound:
-            form.errors["user_id"] = "user"
-        else:
+            done = attempt(
+                session,
+                lambda: runtime.auth.create_api_token(session, chosen, form.name, days=days),
+            )
+        except NotFound:  # the user chosen is gone: the form's problem, not a missing page
+            done = Attempt(error=NotFound("user"), status=422, errors={"user_id": "user"})
+        form.errors |= done.errors
+        if done.result is not None:
+            token, row = done.result
             logged(admin, "created", "api token", row.id)
             user = session.get(User, user_id)
             assert user is not None
@@ -571,13 +582,12 @@ def save_service(
         for problem in exc.errors():
             errors[str(problem["loc"][0]) if problem["loc"] else "form"] = problem["msg"]
     else:
-        try:
-            with session.begin_nested():
-                service = partner_catalogue.save_service(session, **body.model_dump())
-        except InputRequired as exc:
-            errors[exc.field] = str(exc)
-        else:
-            logged(admin, "saved", "partner service", service.id)
+        done = attempt(
+            session, lambda: partner_catalogue.save_service(session, **body.model_dump())
+        )
+        errors |= done.errors
+        if done.result is not None:
+            logged(admin, "saved", "partner service", done.result.id)
             return see_other("/admin/services?done=saved")
     return services_page(request, runtime, session, form=form, errors=errors, status_code=422)
 

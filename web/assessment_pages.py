@@ -24,10 +24,12 @@ writes one access-log row through its rule. The rules are in :mod:`engine.assess
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from engine import qualifications as qualification_log
@@ -43,7 +45,7 @@ from engine.assessments import (
     record_assessment,
     strong_points,
 )
-from engine.bounds import Id
+from engine.bounds import MAX_ID, Id
 from engine.errors import InputRequired
 from engine.inputs import Checks, validated
 from engine.instruments import Instrument
@@ -295,16 +297,6 @@ def _strength_post(
     )
 
 
-def _experience_input(form: FormData) -> strength_log.ExperienceInput:
-    return strength_log.ExperienceInput(
-        kind=form_text(form, "kind"),
-        title=form_text(form, "title"),
-        place=form_text(form, "place"),
-        period=form_text(form, "period"),
-        description=form_text(form, "description"),
-    )
-
-
 @router.post("/clients/{client_id}/strengths", name="add_strength")
 def add_strength(
     request: Request,
@@ -384,176 +376,130 @@ def remove_strength(
     )
 
 
-@router.post("/clients/{client_id}/experiences", name="add_experience")
-def add_experience(
-    request: Request,
-    submitted: SubmittedForm,
-    client_id: Id,
-    work: StrengthWork,
-    runtime: RuntimeDep,
-) -> Response:
-    """Add an experience: work, studies, volunteering, hobbies or other."""
-
-    def add(form: FormData) -> None:
-        strength_log.add_experience(
-            work.session,
-            client_id=client_id,
-            recorded_by=work.principal.user_id,
-            values=_experience_input(form),
-            now=runtime.clock.now(),
-        )
-
-    return _strength_post(
-        request,
-        submitted,
-        work,
-        runtime,
-        form_name="experience",
-        block="experiences_list",
-        action=add,
-    )
+# --- experiences and qualifications: one set of handlers -----------------------------------------
 
 
-@router.post("/clients/{client_id}/experiences/{experience_id}", name="edit_experience")
-def edit_experience(
-    request: Request,
-    submitted: SubmittedForm,
-    client_id: Id,
-    experience_id: Id,
-    work: StrengthWork,
-    runtime: RuntimeDep,
-) -> Response:
-    """Change an experience."""
-    experience = strength_log.experience_of(work.session, client_id, experience_id)
+@dataclass(frozen=True)
+class RecordKind:
+    """A kind of record on the strengths page that is added, changed and removed the same way:
+    its engine functions, its form's fields and the block it refreshes."""
 
-    def edit(form: FormData) -> None:
-        strength_log.edit_experience(
-            work.session, experience, _experience_input(form), now=runtime.clock.now()
-        )
-
-    return _strength_post(
-        request,
-        submitted,
-        work,
-        runtime,
-        form_name=f"experience-{experience_id}",
-        block="experiences_list",
-        action=edit,
-    )
+    #: The URL segment (``/clients/{client_id}/<path>``) ...
+    path: str
+    #: ... and the record's name: the form's name, ``<name>_id`` in the URL, the route names
+    #: ``add_<name>``, ``edit_<name>``, ``remove_<name>``.
+    name: str
+    block: str
+    fields: tuple[str, ...]
+    #: The engine's input as typed (strings); the engine function checks it.
+    given: Callable[..., Any]
+    add: Callable[..., Any]
+    find: Callable[[Session, int, int], Any]
+    edit: Callable[..., Any]
+    remove: Callable[[Session, Any], None]
 
 
-@router.post("/clients/{client_id}/experiences/{experience_id}/remove", name="remove_experience")
-def remove_experience(
-    request: Request,
-    submitted: SubmittedForm,
-    client_id: Id,
-    experience_id: Id,
-    work: StrengthWork,
-    runtime: RuntimeDep,
-) -> Response:
-    """Remove an experience."""
-    experience = strength_log.experience_of(work.session, client_id, experience_id)
-    return _strength_post(
-        request,
-        submitted,
-        work,
-        runtime,
-        form_name="",
-        block="experiences_list",
-        action=lambda _form: strength_log.remove(work.session, experience),
-    )
-
-
-def _qualification_input(form: FormData) -> qualification_log.QualificationInput:
-    return qualification_log.QualificationInput(
-        kind=form_text(form, "kind"),
-        name=form_text(form, "name"),
-        gained_on=form_text(form, "gained_on"),
-        issuer=form_text(form, "issuer"),
-        valid_until=form_text(form, "valid_until"),
-    )
-
-
-@router.post("/clients/{client_id}/qualifications", name="add_qualification")
-def add_qualification(
-    request: Request,
-    submitted: SubmittedForm,
-    client_id: Id,
-    work: StrengthWork,
-    runtime: RuntimeDep,
-) -> Response:
-    """Add a qualification or card: a partial qualification, the hygiene or work-safety card."""
-
-    def add(form: FormData) -> None:
-        qualification_log.add(
-            work.session,
-            client_id=client_id,
-            recorded_by=work.principal.user_id,
-            values=_qualification_input(form),
-            now=runtime.clock.now(),
-        )
-
-    return _strength_post(
-        request,
-        submitted,
-        work,
-        runtime,
-        form_name="qualification",
-        block="qualifications_list",
-        action=add,
-    )
-
-
-@router.post("/clients/{client_id}/qualifications/{qualification_id}", name="edit_qualification")
-def edit_qualification(
-    request: Request,
-    submitted: SubmittedForm,
-    client_id: Id,
-    qualification_id: Id,
-    work: StrengthWork,
-    runtime: RuntimeDep,
-) -> Response:
-    """Change a qualification or card."""
-    row = qualification_log.qualification_of(work.session, client_id, qualification_id)
-
-    def edit(form: FormData) -> None:
-        qualification_log.edit(
-            work.session, row, _qualification_input(form), now=runtime.clock.now()
-        )
-
-    return _strength_post(
-        request,
-        submitted,
-        work,
-        runtime,
-        form_name=f"qualification-{qualification_id}",
-        block="qualifications_list",
-        action=edit,
-    )
-
-
-@router.post(
-    "/clients/{client_id}/qualifications/{qualification_id}/remove", name="remove_qualification"
+RECORD_KINDS = (
+    # work, studies, volunteering, hobbies or other
+    RecordKind(
+        "experiences",
+        "experience",
+        "experiences_list",
+        ("kind", "title", "place", "period", "description"),
+        strength_log.ExperienceInput,
+        strength_log.add_experience,
+        strength_log.experience_of,
+        strength_log.edit_experience,
+        strength_log.remove,
+    ),
+    # a partial qualification, the hygiene or the work-safety card
+    RecordKind(
+        "qualifications",
+        "qualification",
+        "qualifications_list",
+        ("kind", "name", "gained_on", "issuer", "valid_until"),
+        qualification_log.QualificationInput,
+        qualification_log.add,
+        qualification_log.qualification_of,
+        qualification_log.edit,
+        qualification_log.remove,
+    ),
 )
-def remove_qualification(
-    request: Request,
-    submitted: SubmittedForm,
-    client_id: Id,
-    qualification_id: Id,
-    work: StrengthWork,
-    runtime: RuntimeDep,
-) -> Response:
-    """Remove a qualification or card (recorded by mistake)."""
-    row = qualification_log.qualification_of(work.session, client_id, qualification_id)
-    return _strength_post(
-        request,
-        submitted,
-        work,
-        runtime,
-        form_name="",
-        block="qualifications_list",
-        action=lambda _form: qualification_log.remove(work.session, row),
+
+
+def _typed(kind: RecordKind, form: FormData) -> Any:
+    return kind.given(**{name: form_text(form, name) for name in kind.fields})
+
+
+def _record_routes(kind: RecordKind) -> None:
+    """``POST /clients/{client_id}/<path>`` (add), ``.../{<name>_id}`` (change) and
+    ``.../{<name>_id}/remove`` of one :class:`RecordKind`, rule ``record_strengths``."""
+
+    def add(
+        request: Request,
+        submitted: SubmittedForm,
+        client_id: Id,
+        work: StrengthWork,
+        runtime: RuntimeDep,
+    ) -> Response:
+        def run(form: FormData) -> None:
+            kind.add(
+                work.session,
+                client_id=client_id,
+                recorded_by=work.principal.user_id,
+                values=_typed(kind, form),
+                now=runtime.clock.now(),
+            )
+
+        return _strength_post(
+            request, submitted, work, runtime, form_name=kind.name, block=kind.block, action=run
+        )
+
+    def on_record(removing: bool) -> Callable[..., Response]:
+        """The handler of one record: change it (its form) or remove it."""
+
+        def handler(
+            request: Request,
+            submitted: SubmittedForm,
+            client_id: Id,
+            record_id: Id,
+            work: StrengthWork,
+            runtime: RuntimeDep,
+        ) -> Response:
+            row = kind.find(work.session, client_id, record_id)
+
+            def run(form: FormData) -> None:
+                if removing:
+                    kind.remove(work.session, row)
+                else:
+                    kind.edit(work.session, row, _typed(kind, form), now=runtime.clock.now())
+
+            form_name = "" if removing else f"{kind.name}-{record_id}"
+            return _strength_post(
+                request, submitted, work, runtime, form_name=form_name, block=kind.block, action=run
+            )
+
+        return handler
+
+    edit, remove = on_record(removing=False), on_record(removing=True)
+    # the record's id is ``<name>_id`` in the URL (as the templates and the route table name it)
+    record_id = Annotated[int, Path(alias=f"{kind.name}_id", ge=1, le=MAX_ID)]
+    edit.__annotations__["record_id"] = remove.__annotations__["record_id"] = record_id
+    base = f"/clients/{{client_id}}/{kind.path}"
+    one = f"{base}/{{{kind.name}_id}}"
+    routes: tuple[tuple[str, Callable[..., Response], str], ...] = (
+        (base, add, "add"),
+        (one, edit, "edit"),
+        (one + "/remove", remove, "remove"),
     )
+    for path, handler, verb in routes:
+        handler.__name__ = handler.__qualname__ = f"{verb}_{kind.name}"
+        handler.__doc__ = f"{verb.capitalize()} a {kind.name} of the client's strengths page."
+        router.add_api_route(path, handler, methods=["POST"], name=f"{verb}_{kind.name}")
+
+
+for _kind in RECORD_KINDS:
+    _record_routes(_kind)
 
 
 @router.post("/clients/{client_id}/cv-contact", name="cv_contact")

@@ -24,7 +24,7 @@ STYLES = 10
 class Point:
     x: float
     y: float
-    value: int
+    value: float
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,14 @@ class LineChart:
 
 def line_chart(
     x_labels: Sequence[str],
-    series: Sequence[tuple[str, Sequence[int | None]]],
+    series: Sequence[tuple[str, Sequence[float | None]]],
     minimum: int,
     maximum: int,
+    y_step: int | None = None,
 ) -> LineChart:
-    """A chart of ``len(x_labels)`` columns; each series gives a value (or None) per column."""
+    """A chart of ``len(x_labels)`` columns; each series gives a value (or None) per column
+    (a score of an item, or a T-score). The y axis is labelled every ``y_step`` (default: every
+    step of a short scale, every second of a longer one)."""
     if maximum <= minimum:
         raise ValueError("a chart needs maximum > minimum")
     plot_w = WIDTH - LEFT - RIGHT
@@ -74,10 +77,10 @@ def line_chart(
     def x(i: int) -> float:
         return round(LEFT + (plot_w / 2 if n == 1 else plot_w * i / (n - 1)), 1)
 
-    def y(v: int) -> float:
+    def y(v: float) -> float:
         return round(TOP + plot_h * (maximum - v) / (maximum - minimum), 1)
 
-    step = 1 if maximum - minimum <= 5 else 2
+    step = y_step or (1 if maximum - minimum <= 5 else 2)
     y_ticks = tuple(Tick(y(v), str(v)) for v in range(minimum, maximum + 1, step))
     x_ticks = tuple(Tick(x(i), label) for i, label in enumerate(x_labels))
     lines = tuple(

@@ -335,7 +335,9 @@ def client_context(
         .where(col(Journey.client_id) == view.client_id, col(Journey.pathway_key) == REFERRAL)
     ).scalar_one()
     municipality = runtime.municipalities.get(client.municipality_code)
-    gas = goal_board(session, view.client_id, rho=runtime.settings.gas_rho, today=today)
+    gas = goal_board(
+        session, view.client_id, rho=runtime.settings.gas_rho, today=today, zone=runtime.clock.zone
+    )
     return {
         "client": client,
         "journey": journey,

@@ -32,9 +32,7 @@ from engine.coordinator import (
 )
 from engine.models import Client
 from engine.pathway import FUNNEL_STAGES
-from engine.pathway_keys import (
-    CLIENT_JOURNEY,
-)
+from engine.pathway_keys import CLIENT_JOURNEY, REFERRAL
 from web import i18n
 from web.charts import bar_chart
 from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
@@ -157,7 +155,7 @@ def dashboard_page(
     )
     with i18n.use_language(i18n.request_language(request)):
         labels = stage_labels()
-    referral_pathway = runtime.pathways.latest("referral")
+    referral_pathway = runtime.pathways.latest(REFERRAL)
     return render(
         request,
         "coordinator/dashboard.html",

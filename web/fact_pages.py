@@ -22,12 +22,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from engine.access import What
 from engine.bounds import Id
-from engine.errors import InputRequired
 from engine.models import Client
 from web.deps import RuntimeDep
 from web.errors import page_router
+from web.forms import Attempt, attempt, respond
 from web.security import ClientAccess, client_rule
-from web.templating import answer_post, render
+from web.templating import render
 
 router = page_router(tags=["pages"])
 
@@ -98,27 +98,30 @@ def record_fact(
         since = date.fromisoformat(valid_from.strip()) if valid_from.strip() else None
     except ValueError:
         error = "valid_from"
+    done: Attempt[object] = Attempt()
     if not error:
-        try:
-            with work.session.begin_nested():
-                runtime.facts.record(
-                    work.session,
-                    client_id=client_id,
-                    key=key,
-                    value=value,
-                    valid_from=since,
-                    recorded_by=work.principal.user_id,
-                    at=runtime.clock.now(),
-                )
-        except InputRequired as exc:
-            error = "key" if exc.field == "key" else "value"
+        done = attempt(
+            work.session,
+            lambda: runtime.facts.record(
+                work.session,
+                client_id=client_id,
+                key=key,
+                value=value,
+                valid_from=since,
+                recorded_by=work.principal.user_id,
+                at=runtime.clock.now(),
+            ),
+        )
+        if done.error is not None:
+            error = "key" if "key" in done.errors else "value"
     if error:
         context = facts_context(work, runtime, key=key, values=values, error=error)
         return render(request, "clients/facts.html", context, status_code=422)
-    return answer_post(
+    return respond(
         request,
+        done,
         redirect_to=f"/clients/{client_id}/facts?{urlencode({'saved': key})}",
         template="clients/facts.html",
-        context=facts_context(work, runtime, saved=key),
+        context=lambda: facts_context(work, runtime, saved=key),
         block="main",
     )

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, tzinfo
+from typing import Any
 
 from sqlmodel import Session
 
 from engine.bounds import Id
+from engine.dates import TooEarly, local_day
 from engine.gas import LEVELS
 from engine.goals import (
     LEVEL_FIELDS,
@@ -27,6 +29,8 @@ from engine.goals import (
     series,
 )
 from engine.models import GasGoal
+from web.charts import LineChart, line_chart
+from web.forms import Attempt
 
 #: The levels as the forms and tables list them: best first.
 LEVELS_DOWN = tuple(reversed(LEVELS))
@@ -39,62 +43,40 @@ class FormState:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     saved: bool = False
+    #: A date refused as too early (:class:`engine.dates.TooEarly`): the first date allowed.
+    earliest: date | None = None
+
+    @classmethod
+    def of(cls, values: dict[str, str], done: Attempt[Any]) -> FormState:
+        """The form after an attempt: fresh when saved, else as typed with the fields marked."""
+        if done.ok:
+            return cls(saved=True)
+        early = done.error.earliest if isinstance(done.error, TooEarly) else None
+        return cls(values, dict(done.errors), earliest=early)
 
 
-@dataclass(frozen=True)
-class ChartPoint:
-    x: float
-    y: float
-    t: float
-    #: None: the baseline
-    rated_on: date | None
-
-
-@dataclass(frozen=True)
-class Chart:
-    """An inline SVG line chart of the T-score (the table beside it is its text version)."""
-
-    width: int
-    height: int
-    points: tuple[ChartPoint, ...]
-    #: (y, T) of the horizontal grid lines; 50 is "as expected".
-    ticks: tuple[tuple[float, int], ...]
-    left: int = 40
-
-    @property
-    def polyline(self) -> str:
-        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
-
-
-def chart_of(points: Sequence[ScorePoint]) -> Chart | None:
-    """The defined T-scores as chart points; None when fewer than two are defined."""
+def chart_of(points: Sequence[ScorePoint]) -> tuple[LineChart, list[date | None]] | None:
+    """The defined T-scores as a :func:`web.charts.line_chart` (one series, labelled every 10
+    points, 50 = as expected) and the day of each column (None: the baseline); None when fewer
+    than two are defined."""
     defined = [p for p in points if p.t is not None]
     if len(defined) < 2:
         return None
-    width, height, left, top, bottom = 480, 200, 40, 10, 28
     values = [p.t for p in defined if p.t is not None]
     low = min(30, 10 * int(min(values) // 10))
     high = max(70, 10 * int(-(-max(values) // 10)))
-    span_y = height - top - bottom
-    step = (width - left - 40) / (len(defined) - 1)
-
-    def y_of(t: float) -> float:
-        return top + (high - t) / (high - low) * span_y
-
-    chart_points = tuple(
-        ChartPoint(left + i * step, y_of(p.t), p.t, p.rated_on)
-        for i, p in enumerate(defined)
-        if p.t is not None
-    )
-    ticks = tuple((y_of(t), t) for t in range(low, high + 1, 10))
-    return Chart(width, height, chart_points, ticks, left)
+    days = [p.rated_on for p in defined]
+    labels = ["" if day is None else day.isoformat() for day in days]
+    return line_chart(labels, [("T", values)], low, high, y_step=10), days
 
 
 @dataclass
 class GoalBoard:
     goals: list[GasGoal]
     points: list[ScorePoint]
-    chart: Chart | None
+    #: The T-score chart (web.charts) and the day of each of its columns (None: baseline).
+    chart: LineChart | None
+    chart_days: list[date | None]
     today: date
     goal_form: FormState = field(default_factory=FormState)
     follow_up: FormState = field(default_factory=FormState)
@@ -103,6 +85,8 @@ class GoalBoard:
     edit_form: FormState = field(default_factory=FormState)
     levels: tuple[int, ...] = LEVELS_DOWN
     level_fields: dict[int, str] = field(default_factory=lambda: dict(LEVEL_FIELDS))
+    #: The first date a follow-up may have: the day the latest described goal was set.
+    first_follow_up: date | None = None
 
     @property
     def described(self) -> list[GasGoal]:
@@ -145,17 +129,22 @@ def goal_board(
     follow_up: FormState | None = None,
     editing: int | None = None,
     edit_form: FormState | None = None,
+    zone: tzinfo | None = None,
 ) -> GoalBoard:
-    """The section's data (two SELECTs)."""
+    """The section's data (two SELECTs); ``zone``: the local time zone (a goal's day)."""
     goals = goals_of(session, client_id)
     points = series(goals, ratings_of(session, client_id), rho)
+    set_days = [local_day(g.created_at, zone) for g in goals if is_described(g)]
+    chart, days = chart_of(points) or (None, [])
     return GoalBoard(
         goals,
         points,
-        chart_of(points),
+        chart,
+        days,
         today,
         goal_form or FormState(),
         follow_up or FormState(),
         editing,
         edit_form or FormState(),
+        first_follow_up=max(set_days, default=None),
     )

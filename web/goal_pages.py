@@ -84,6 +84,7 @@ def answer(
             follow_up=follow_up,
             editing=editing,
             edit_form=edit_form,
+            zone=runtime.clock.zone,
         )
         return found
 
@@ -156,12 +157,12 @@ def rate_goals_page(
             levels=follow_up.levels,
             today=runtime.clock.today(),
             now=runtime.clock.now(),
+            zone=runtime.clock.zone,
         )
 
     renames = {f"levels.{name.removeprefix('goal_')}": name for name in fields}
     done = attempt(work.session, run, fields=renames)
-    form = FormState(saved=True) if done.ok else FormState(values, dict(done.errors))
-    return answer(request, work, runtime, done, follow_up=form)
+    return answer(request, work, runtime, done, follow_up=FormState.of(values, done))
 
 
 # after follow-ups: "follow-ups" is not a goal id

@@ -58,7 +58,6 @@ from engine.groups import (
     MARKABLE_STATES,
     PATHWAY,
     ClientJourneyBlocked,
-    GroupInput,
     MembershipMove,
     add_member,
     advance_membership,
@@ -148,7 +147,8 @@ class NewGroupForm:
     first_time: str = ""
     meetings: str = str(DEFAULT_MEETINGS)
     place: str = ""
-    leader_ids: list[int] = field(default_factory=list)
+    #: The ticked leaders' ids as posted.
+    leader_ids: list[str] = field(default_factory=list)
     co_leader_id: str = ""
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -182,8 +182,23 @@ def new_group(
     return new_group_page(request, runtime, session, principal, NewGroupForm())
 
 
-#: The form field (and error) of each engine input name.
-FORM_FIELDS = {"first_meeting": "first_date"}
+#: The new-group form's text fields (``leader_ids`` are checkboxes, read as a list).
+GROUP_FIELDS = (
+    "name",
+    "municipality_code",
+    "first_date",
+    "first_time",
+    "meetings",
+    "place",
+    "co_leader_id",
+)
+
+
+def form_field(name: str) -> str:
+    """The form field an engine error names: the first meeting is the date field, and one
+    bad leader id is the leaders' fieldset."""
+    top = name.split(".")[0]
+    return {"first_meeting": "first_date"}.get(top, top)
 
 
 @router.post("/groups/new", name="new_group_submit")
@@ -194,48 +209,28 @@ def new_group_submit(
     runtime: RuntimeDep,
     session: WriteSessionDep,
 ) -> Response:
-    data = submitted
-    form = NewGroupForm(
-        name=form_text(data, "name")[:200],
-        municipality_code=form_text(data, "municipality_code")[:3],
-        first_date=form_text(data, "first_date")[:10],
-        first_time=form_text(data, "first_time")[:5],
-        meetings=form_text(data, "meetings")[:3],
-        place=form_text(data, "place")[:200],
-        leader_ids=[
-            n for v in data.getlist("leader_ids") if isinstance(v, str) and (n := whole_number(v))
-        ],
-        co_leader_id=form_text(data, "co_leader_id")[:10],
-    )
-    first = _local(form.first_date, form.first_time)
-    given = GroupInput(
-        name=form.name,
-        municipality_code=form.municipality_code,
-        first_meeting=first,
-        meetings=whole_number(form.meetings),
-        place=form.place,
-        leader_ids=form.leader_ids,
-        co_leader_id=whole_number(form.co_leader_id) if form.co_leader_id else None,
-    )
-    if form.co_leader_id and given.co_leader_id is None:
-        form.errors["co_leader_id"] = "invalid"
-    if not form.errors:
-        done = attempt(
+    """Start the group (:class:`engine.groups.GroupInput` holds every rule of the form)."""
+    values = typed_values(submitted, GROUP_FIELDS)
+    leaders = [v for v in submitted.getlist("leader_ids") if isinstance(v, str)]
+    done = attempt(
+        session,
+        lambda: create_group(
             session,
-            lambda: create_group(
-                session,
-                principal,
-                given,
-                municipalities=runtime.municipalities,
-                zone=runtime.clock.zone,
-                now=runtime.clock.now(),
-            ),
-            fields=FORM_FIELDS,
-        )
-        if done.result is not None:
-            return see_other(f"/groups/{done.result.id}")
-        form.errors |= done.errors
-    return new_group_page(request, runtime, session, principal, form, status_code=422)
+            principal,
+            {**values, "leader_ids": leaders},
+            municipalities=runtime.municipalities,
+            zone=runtime.clock.zone,
+            now=runtime.clock.now(),
+        ),
+    )
+    if done.result is not None:
+        return see_other(f"/groups/{done.result.id}")
+    form = NewGroupForm(
+        **{name: values.get(name, "") for name in GROUP_FIELDS},
+        leader_ids=leaders,
+        errors={form_field(name): message for name, message in done.errors.items()},
+    )
+    return new_group_page(request, runtime, session, principal, form, status_code=done.status)
 
 
 # --- one group ------------------------------------------------------------------------------------

@@ -29,13 +29,14 @@ from engine.consents import EVIDENCE, PACKET_FIELDS
 from engine.errors import Conflict, GuardRejected, InputRequired, InvalidTransition
 from engine.journeys import IRREVERSIBLE, require_confirmation
 from engine.models import Client, Organisation, OrganisationKind
+from engine.pathway_keys import REFERRAL
 from engine.referrals import ReferralBlocked, ReferralState
 from web import i18n
 from web.deps import ReadSessionDep, RuntimeDep, SubmittedForm, WriteSessionDep
 from web.errors import page_router
-from web.forms import form_text, whole_number
+from web.forms import attempt, form_text, respond, whole_number
 from web.security import ClientAccess, CurrentUser, PartnerWorker, client_rule, referral_rule
-from web.templating import answer_post, render, render_blocks, see_other, wants_fragment
+from web.templating import render, see_other
 
 router = page_router(tags=["referral pages"])
 
@@ -56,7 +57,6 @@ INBOX_STATES = (
     "failed",
     "rejected",
 )
-MOVE_ERRORS = (InputRequired, GuardRejected, InvalidTransition, Conflict)
 
 
 def field_labels() -> dict[str, str]:
@@ -127,7 +127,7 @@ def _inbox_context(
 ) -> dict[str, Any]:
     found, counts = runtime.referrals.inbox(session, organisation_id, state)
     now = as_utc(runtime.clock.now())
-    pathway = runtime.pathways.latest("referral")
+    pathway = runtime.pathways.latest(REFERRAL)
     return {
         "referrals": found,
         "counts": counts,
@@ -156,7 +156,7 @@ def partner_inbox(
 
 def _detail_context(runtime: RuntimeDep, view: ClientAccess, referral_id: Id) -> dict[str, Any]:
     found = runtime.referrals.get(view.session, referral_id)
-    pathway = runtime.pathways.latest("referral")
+    pathway = runtime.pathways.latest(REFERRAL)
     # the moves from here, from the pathway itself: the partner's page never loads the client
     moves = [pathway.transition(t, found.state) for t in pathway.triggers_from(found.state)]
     return {
@@ -208,43 +208,40 @@ def partner_advance(
     """Accept, reject (reason), start work, hold (reason), complete / fail (outcome and note,
     confirmed: they cannot be undone), all on the referral page: htmx gets its status block, a
     plain form post a 303."""
-    form = submitted
-    trigger = _text(form, "trigger") or ""
-    error: str | None = None
-    savepoint = work.session.begin_nested()
-    try:
-        require_confirmation(trigger, _text(form, "confirm") == "yes")
+    trigger = _text(submitted, "trigger") or ""
+
+    def move() -> None:
+        require_confirmation(trigger, _text(submitted, "confirm") == "yes")
         runtime.referrals.advance(
             work.session,
             work.principal,
             referral_id,
             trigger,
-            reason=_text(form, "reason"),
-            outcome=_text(form, "outcome"),
-            expected_version=_int(form, "expected_version"),
+            reason=_text(submitted, "reason"),
+            outcome=_text(submitted, "outcome"),
+            expected_version=_int(submitted, "expected_version"),
             now=runtime.clock.now(),
         )
-        savepoint.commit()
-    except MOVE_ERRORS as exc:
-        savepoint.rollback()
-        with i18n.use_language(i18n.request_language(request)):
-            error = _error_text(exc)
-    context = _detail_context(runtime, work, referral_id)
-    template, block, url = (
-        "partner/referral.html",
-        "referral_status",
-        (f"/partner/referrals/{referral_id}"),
+
+    done = attempt(work.session, move)
+
+    def context() -> dict[str, Any]:
+        found = _detail_context(runtime, work, referral_id)
+        found["error"], found["failed"] = None, None
+        if done.error is not None:
+            with i18n.use_language(i18n.request_language(request)):
+                found["error"] = _error_text(done.error)
+            found["failed"] = {"trigger": trigger, "form": submitted}
+        return found
+
+    return respond(
+        request,
+        done,
+        redirect_to=f"/partner/referrals/{referral_id}",
+        template="partner/referral.html",
+        context=context,
+        block="referral_status",
     )
-    oob: list[str] = []
-    context["error"] = error
-    context["failed"] = {"trigger": trigger, "form": form} if error else None
-    if error is None:
-        return answer_post(
-            request, redirect_to=url, template=template, context=context, block=block, oob=oob
-        )
-    if wants_fragment(request):
-        return render_blocks(request, template, context, block=block, oob=oob)
-    return render(request, template, context, status_code=422)
 
 
 # --- coach ----------------------------------------------------------------------------------------
@@ -263,7 +260,7 @@ def _coach_context(runtime: RuntimeDep, view: ClientAccess, client_id: Id) -> di
             select(Organisation).where(col(Organisation.kind) == OrganisationKind.partner.value)
         ).scalars()
     }
-    pathway = runtime.pathways.latest("referral")
+    pathway = runtime.pathways.latest(REFERRAL)
     referrals: list[tuple[ReferralState, list[Any]]] = [
         (found, runtime.referrals.history(session, found.referral))
         for found in runtime.referrals.of_client(session, client_id)
@@ -313,31 +310,34 @@ def _coach_post(
     action: Any,
     form_name: str = "",
 ) -> Response:
+    """Run ``action`` with the posted form through :func:`web.forms.attempt`: a 303 back to
+    the referrals page (htmx: its main block) when it worked; otherwise the page with the
+    reason, the field marked and every typed value kept, with the error's status (409 for a
+    move the state does not allow, 422 for input)."""
     form = submitted
-    savepoint = access.session.begin_nested()
-    try:
-        action(form)
-        savepoint.commit()
-    except (*MOVE_ERRORS, ReferralBlocked) as exc:
-        savepoint.rollback()
+    done = attempt(access.session, lambda: action(form))
+
+    def context() -> dict[str, Any]:
         with i18n.use_language(i18n.request_language(request)):
-            context = _coach_context(runtime, access, client_id)
-            context["error"] = _error_text(exc)
-            context["error_field"] = getattr(exc, "field", None)
-            # every typed value comes back: the service, the ticked fields, the texts
-            context["typed"] = {
-                "form": form_name,
-                "data": {k: form.get(k) for k in form},
-                "fields": [str(f) for f in form.getlist("fields")],
-                "scope": [str(f) for f in form.getlist("scope")],
-            }
-        status = 409 if isinstance(exc, (InvalidTransition, Conflict)) else 422
-        return render(request, "referrals/client.html", context, status_code=status)
-    return answer_post(
+            found = _coach_context(runtime, access, client_id)
+            if done.error is not None:
+                found["error"] = _error_text(done.error)
+                found["error_field"] = getattr(done.error, "field", None)
+                # every typed value comes back: the service, the ticked fields, the texts
+                found["typed"] = {
+                    "form": form_name,
+                    "data": {k: form.get(k) for k in form},
+                    "fields": [str(f) for f in form.getlist("fields")],
+                    "scope": [str(f) for f in form.getlist("scope")],
+                }
+        return found
+
+    return respond(
         request,
+        done,
         redirect_to=f"/clients/{client_id}/referrals",
         template="referrals/client.html",
-        context=_coach_context(runtime, access, client_id),
+        context=context,
         block="main",
     )
 

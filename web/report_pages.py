@@ -40,12 +40,14 @@ from engine.participants import (
     participant_records,
     record_form,
 )
+from engine.pathway_keys import CLIENT_JOURNEY
 from engine.projects import ProjectView, project_view, projects_of_organisation
 from engine.runtime import Runtime
 from web import i18n
 from web.charts import report_bar_chart as bar_chart
 from web.deps import RuntimeDep, SubmittedForm, WriteSessionDep
 from web.errors import page_router
+from web.forms import attempt
 from web.security import ClientAccess, client_rule, principal_rule
 from web.templating import render, see_other
 
@@ -211,27 +213,30 @@ def save_participant_form(
         state.errors["occurred_on"] = "invalid"
     if record is not None and not state.errors:
         try:
-            with work.session.begin_nested():
-                record_form(
+            given = FormInput(
+                project_id=record.project.id,
+                kind=kind,  # type: ignore[arg-type]
+                occurred_on=occurred_on,
+                answers=answers,
+                corrects_id=int(raw_corrects) if raw_corrects.isdigit() else None,
+            )
+        except ValidationError as exc:
+            for error in exc.errors():
+                state.errors[str(error["loc"][0]) if error["loc"] else "form"] = error["msg"]
+        else:
+            done = attempt(
+                work.session,
+                lambda: record_form(
                     work.session,
                     runtime.forms,
                     client_id=client_id,
                     actor_id=work.principal.user_id,
-                    data=FormInput(
-                        project_id=record.project.id,
-                        kind=kind,  # type: ignore[arg-type]
-                        occurred_on=occurred_on,
-                        answers=answers,
-                        corrects_id=int(raw_corrects) if raw_corrects.isdigit() else None,
-                    ),
+                    data=given,
                     today=runtime.clock.today(),
                     now=runtime.clock.now(),
-                )
-        except InputRequired as exc:
-            state.errors[exc.field] = str(exc)
-        except ValidationError as exc:
-            for error in exc.errors():
-                state.errors[str(error["loc"][0]) if error["loc"] else "form"] = error["msg"]
+                ),
+            )
+            state.errors |= done.errors
     if state.errors:
         return _form_page(request, work, runtime, kind, record, records, state, 422)
     return see_other(f"/clients/{client_id}/participant")
@@ -287,7 +292,7 @@ def _build(
             municipality=municipality or None,
         ),
         forms=runtime.forms,
-        pathway=runtime.pathways.latest("client_journey"),
+        pathway=runtime.pathways.latest(CLIENT_JOURNEY),
         rho=runtime.settings.gas_rho,
         small_cell=runtime.settings.report_small_cell,
     )

@@ -6,19 +6,29 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import select
 from sqlmodel import col
 
+from engine.clock import FrozenClock
 from engine.goals import LEVEL_FIELDS
 from engine.models import GasGoal, Journey, Role
 from engine.runtime import Runtime
 from engine.testing import EXAMPLE_LEVELS, make_client
-from web.testing import UserClient
+from web.testing import UserClient, sign_in
 
 scenarios("gas_goals.feature")
+
+#: When the scenarios start: the engine's clock, moved by "N days pass" (never the wall clock).
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def runtime(make_runtime: Callable[..., Runtime]) -> Runtime:
+    return make_runtime(clock=FrozenClock(START))
 
 
 @dataclass
@@ -96,6 +106,30 @@ def follow_up(runtime: Runtime, work: Work, days: int, ratings: str) -> None:
     answer = work.coach.post(f"/clients/{work.client_id}/goals/follow-ups", data=data)
     assert answer.status_code == 200, answer.text[:300]
     work.page = answer.text
+
+
+@when(parsers.parse("{days:d} days pass"))
+def days_pass(runtime: Runtime, work: Work, days: int) -> None:
+    """The engine's clock moves on; the coach signs in again (the old session has ended)."""
+    assert isinstance(runtime.clock, FrozenClock)
+    runtime.clock.advance(days=days)
+    work.coach.csrf_token = sign_in(work.coach, runtime, work.coach.user_id)
+
+
+@then(parsers.parse('a follow-up {days:d} days ago is refused because "{why}"'))
+def follow_up_refused(runtime: Runtime, work: Work, days: int, why: str) -> None:
+    with runtime.db.read() as session:
+        ids = list(
+            session.execute(
+                select(col(GasGoal.id)).where(col(GasGoal.client_id) == work.client_id)
+            ).scalars()
+        )
+    data = {"rated_on": (runtime.clock.today() - timedelta(days=days)).isoformat()}
+    data |= {f"goal_{i}": "1" for i in ids}
+    answer = work.coach.post(f"/clients/{work.client_id}/goals/follow-ups", data=data)
+    assert answer.status_code == 422
+    assert why in answer.text
+    assert f'value="{data["rated_on"]}"' in answer.text  # kept
 
 
 @when("the coach moves the client to goal setting")

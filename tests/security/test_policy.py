@@ -249,10 +249,13 @@ def test_two_parallel_adds_of_one_coach_leave_one_membership(runtime: Runtime) -
                 add_care_team_member(
                     session,
                     client_id=client_id,
-                    user_id=other.user_id,
-                    valid_from=TODAY,
-                    valid_to=None,
+                    member={
+                        "user_id": other.user_id,
+                        "valid_from": TODAY,
+                        "valid_to": None,
+                    },
                     added_by=lead.user_id,
+                    today=runtime.clock.today(),
                     now=runtime.clock.now(),
                 )
                 hold_until_others_wait(runtime, threads)

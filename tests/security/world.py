@@ -451,10 +451,12 @@ def _follow_up(world: World, target: Target, *, api: bool = False) -> Call:
     """A follow-up rating the target client's one described goal (made here if missing)."""
     goal_id = _described_goal(world, target)
     url = f"/clients/{target.client_id}/goals/follow-ups"
+    # today: never before the goal was set (the goal is set on the world's clock)
+    today = world.runtime.clock.today().isoformat()
     if api:
-        body = {"rated_on": "2026-01-15", "ratings": [{"goal_id": goal_id, "level": 0}]}
+        body = {"rated_on": today, "ratings": [{"goal_id": goal_id, "level": 0}]}
         return Call("POST", "/api" + url, json=body)
-    return Call("POST", url, data={"rated_on": "2026-01-15", f"goal_{goal_id}": "0"})
+    return Call("POST", url, data={"rated_on": today, f"goal_{goal_id}": "0"})
 
 
 ROUTES: dict[tuple[str, str], RouteCase] = {

@@ -16,11 +16,15 @@ from fastapi import APIRouter, Depends, Query, status
 from engine.access import What
 from engine.audit import client_log
 from engine.bounds import Id
-from engine.clients import add_care_team_member, care_team, end_care_team_membership
+from engine.clients import (
+    NewCareTeamMember,
+    add_care_team_member,
+    care_team,
+    end_care_team_membership,
+)
 from engine.models import CareTeam
 from web.api.schemas import (
     AccessEntryOut,
-    CareTeamAdd,
     CareTeamEnd,
     CareTeamMemberOut,
     CareTeamOut,
@@ -34,6 +38,9 @@ router = APIRouter(prefix="/api/clients", tags=["clients"])
 
 CareTeamAccess = Annotated[ClientAccess, Depends(client_rule(What.care_team, by="client"))]
 ClientLogAccess = Annotated[ClientAccess, Depends(client_rule(What.client_log, by="client"))]
+
+#: The body of a new membership: the engine's input model.
+CareTeamAdd = NewCareTeamMember
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not logged in"},
@@ -66,11 +73,9 @@ def add_member(
     row = add_care_team_member(
         work.session,
         client_id=client_id,
-        user_id=body.user_id,
-        valid_from=body.valid_from or runtime.clock.today(),
-        valid_to=body.valid_to,
-        role=body.role,
+        member=body,
         added_by=work.principal.user_id,
+        today=runtime.clock.today(),
         now=runtime.clock.now(),
     )
     return member_out(row)

@@ -182,6 +182,7 @@ def create_follow_up(
         levels={r.goal_id: r.level for r in body.ratings},
         today=runtime.clock.today(),
         now=runtime.clock.now(),
+        zone=runtime.clock.zone,
     )
     return goals_out(work, runtime.settings.gas_rho)
 

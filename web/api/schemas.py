@@ -147,14 +147,6 @@ class UserCreated(BaseModel):
 # --- care teams and the client log ----------------------------------------------------------------
 
 
-class CareTeamAdd(Strict):
-    user_id: Id
-    valid_from: date | None = None
-    valid_to: date | None = None
-    #: goal_coach, job_coach, outreach_worker, municipal_contact or other (engine CareTeamRole).
-    role: str = Field(default="goal_coach", max_length=32)
-
-
 class CareTeamEnd(Strict):
     #: The last day of membership, inclusive (default: today).
     last_day: date | None = None
