@@ -37,6 +37,7 @@ from engine.rules import (
     residents_only,
     waiting_list,
 )
+from engine.holidays import LocalHoliday
 from engine.statutory import StatutoryBasis
 from engine.views import ClientView, EventView, JourneyView
 
@@ -53,6 +54,7 @@ __all__ = [
     "Instrument",
     "InstrumentItem",
     "JourneyView",
+    "LocalHoliday",
     "Municipality",
     "ReferralOption",
     "ReferralTarget",
