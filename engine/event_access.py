@@ -30,9 +30,7 @@ def leads_event(principal: Principal, _today: date, event_id: EventId) -> Column
     )
 
 
-def coordinates_event(
-    principal: Principal, _today: date, event_id: EventId
-) -> ColumnElement[bool]:
+def coordinates_event(principal: Principal, _today: date, event_id: EventId) -> ColumnElement[bool]:
     """The event is kept by the principal's organisation (a coordinator's)."""
     if principal.organisation_id is None:
         return false()

@@ -179,7 +179,9 @@ def add_participant(
     ).scalar_one_or_none()
     if existing is not None:
         return None
-    participant = EventParticipant(event_id=event_id, client_id=client_id, added_by=principal.user_id)
+    participant = EventParticipant(
+        event_id=event_id, client_id=client_id, added_by=principal.user_id
+    )
     session.add(participant)
     session.flush()
     return participant
@@ -291,7 +293,10 @@ def events_of(session: Session, principal: Principal, now: datetime) -> list[Eve
         stmt = stmt.where(col(Event.organisation_id) == principal.organisation_id)
     else:
         stmt = stmt.where(
-            or_(col(Event.created_by) == principal.user_id, col(Event.leader_id) == principal.user_id)
+            or_(
+                col(Event.created_by) == principal.user_id,
+                col(Event.leader_id) == principal.user_id,
+            )
         )
     rows = session.execute(stmt.order_by(col(Event.id).desc()).limit(200)).all()
     ids = [e.id for e, _n in rows]
@@ -470,4 +475,3 @@ def attended_in(
         .group_by(col(EventParticipant.client_id))
     ).all()
     return {int(c): int(n) for c, n in rows}
-

@@ -43,12 +43,12 @@ from engine.clients import latest_client_journey, lock_client
 from engine.clock import as_utc
 from engine.consents import EVIDENCE, record_consent
 from engine.errors import InputRequired, InvalidTransition, NotFound
-from engine.holidays import NATIONAL, HolidayCalendar
 from engine.group_access import (
     CO_LEADER_PURPOSE,
     CO_LEADER_SCOPE,
     consent_holds_for_co_leader,
 )
+from engine.holidays import NATIONAL, HolidayCalendar
 from engine.inputs import Checks, validated
 from engine.journeys import Journeys
 from engine.models import (

@@ -229,6 +229,7 @@ def new_group_submit(
                 municipalities=runtime.municipalities,
                 zone=runtime.clock.zone,
                 now=runtime.clock.now(),
+                holidays=runtime.holidays,
             ),
             fields=FORM_FIELDS,
         )
@@ -315,6 +316,7 @@ def group_context(
         },
         "local_start": {s.id: local_start(s, zone) for s in detail.sessions},
         "notice": notice,
+        "now": runtime.clock.now(),
         "co_leader_organisation": organisation,
         "shared": shared,
         "candidates": None,
