@@ -178,6 +178,7 @@ def report_esf(
                 pathway=runtime.pathways.latest("client_journey"),
                 rho=runtime.settings.gas_rho,
                 small_cell=runtime.settings.report_small_cell,
+                now=runtime.clock.now(),
             )
             progress.update(task, description="export", total=len(report.participants), completed=0)
             exported = export(

@@ -290,6 +290,7 @@ def _build(
         pathway=runtime.pathways.latest("client_journey"),
         rho=runtime.settings.gas_rho,
         small_cell=runtime.settings.report_small_cell,
+        now=runtime.clock.now(),
     )
 
 
