@@ -3,7 +3,8 @@ any year (Easter by the Gregorian computus, the movable Saturdays of midsummer a
 Day), plus the local holidays a municipality's plugin adds (``polku_local_holidays``).
 
 A weekly series (a group's meetings, a repeated event's sessions) skips a day in the calendar:
-that week's meeting moves to the next week, and the series keeps its number of meetings.
+that week's meeting moves to the next week, and the series keeps its number of meetings. The
+first meeting is on the day the coach chose, holiday or not (a deliberate choice).
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ class HolidayCalendar:
         municipality_code: str | None = None,
     ) -> list[datetime]:
         """``meetings`` weekly meetings from ``first`` (naive local wall-clock time, or aware)
-        at the same local time, a week whose day is a holiday skipped; in UTC."""
+        at the same local time, in UTC. The first is on the day chosen; a later week whose day
+        is a holiday is skipped (the series keeps its number of meetings)."""
         local = first.astimezone(zone).replace(tzinfo=None) if first.tzinfo else first
         times: list[datetime] = []
         week = 0
@@ -102,7 +104,7 @@ class HolidayCalendar:
                 raise ValueError("no working day in a year of weeks")
             at = local + timedelta(weeks=week)
             week += 1
-            if not self.is_holiday(at.date(), municipality_code):
+            if week == 1 or not self.is_holiday(at.date(), municipality_code):
                 times.append(at.replace(tzinfo=zone).astimezone(UTC))
         return times
 

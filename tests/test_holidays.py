@@ -115,3 +115,9 @@ def test_a_plugins_local_holiday_is_skipped_only_in_its_municipality(
     ]
     assert runtime.holidays.is_holiday(date(2027, 3, 9), "261")
     assert not runtime.holidays.is_holiday(date(2027, 3, 9), None)
+
+
+def test_the_first_meeting_is_on_the_day_chosen_even_a_holiday() -> None:
+    # Independence Day 2026 is a Sunday; the coach chose it on purpose
+    times = HolidayCalendar().weekly(datetime(2026, 12, 6, 12, 0), 2, HELSINKI)
+    assert [t.astimezone(HELSINKI).date() for t in times] == [date(2026, 12, 6), date(2026, 12, 13)]
