@@ -7,15 +7,16 @@
 - Marks are append-only rows (:class:`~engine.models.AttendanceMark` for group members,
   :class:`~engine.models.EventAttendance` for event participants); the latest row of a
   (session, person) pair is the attendance, a change of mind a new row.
-- A session counts as **held** once it has begun and unless it was cancelled: attendance rates
-  count only sessions held, never future or cancelled ones (:func:`held`, :class:`Rate`).
+- A session counts as **held** once its day has come (the day its attendance can be marked)
+  and unless it was cancelled: attendance rates count only sessions held, never future or
+  cancelled ones (:func:`held`, :class:`Rate`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from pydantic import ValidationInfo, field_validator
 
@@ -58,9 +59,13 @@ class AttendanceInput(Input):
         return notified
 
 
-def held(starts_at: datetime, cancelled_at: datetime | None, now: datetime) -> bool:
-    """The session has begun by ``now`` and was not cancelled."""
-    return cancelled_at is None and as_utc(starts_at) <= as_utc(now)
+def held(
+    starts_at: datetime, cancelled_at: datetime | None, now: datetime, zone: tzinfo = UTC
+) -> bool:
+    """The session was not cancelled and its day has come (local dates in ``zone``): the day
+    attendance can be marked on, so a mark and the rate agree."""
+    local = as_utc(starts_at).astimezone(zone).date()
+    return cancelled_at is None and local <= as_utc(now).astimezone(zone).date()
 
 
 @dataclass(frozen=True)
@@ -84,9 +89,10 @@ def rate(
     sessions: Iterable[tuple[int, datetime, datetime | None]],
     present_at: Iterable[int],
     now: datetime,
+    zone: tzinfo = UTC,
 ) -> Rate:
     """The rate of one person: ``sessions`` as (id, starts at, cancelled at), ``present_at``
     the ids of the sessions their latest mark says they attended. A mark on a session not held
     (cancelled after it was marked) does not count."""
-    held_ids = {sid for sid, starts, cancelled in sessions if held(starts, cancelled, now)}
+    held_ids = {sid for sid, starts, cancelled in sessions if held(starts, cancelled, now, zone)}
     return Rate(len(held_ids & set(present_at)), len(held_ids))

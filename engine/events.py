@@ -26,7 +26,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlmodel import Session, col
 
 from engine.access import Principal, What, authorise_client
-from engine.attendance import AttendanceInput, Rate, held, rate
+from engine.attendance import AttendanceInput, Rate, rate
 from engine.bounds import BoundedDateTime, Id
 from engine.clock import as_utc
 from engine.errors import InputRequired, InvalidInput
@@ -206,8 +206,8 @@ def cancel_session(session: Session, event_id: int, session_id: int, *, now: dat
     meeting = _session_of(session, event_id, session_id)
     if meeting.cancelled_at is not None:
         return False
-    if held(meeting.starts_at, None, now):
-        raise InputRequired("session_id", "a session already held cannot be cancelled")
+    if as_utc(meeting.starts_at) <= as_utc(now):
+        raise InputRequired("session_id", "a session that has begun cannot be cancelled")
     meeting.cancelled_at = now
     session.add(meeting)
     session.flush()
@@ -352,8 +352,11 @@ class EventDetail:
         return self.marks.get((participant_id or 0, session_id or 0))
 
 
-def event_detail(session: Session, event_id: int, now: datetime) -> EventDetail:
-    """An event with its sessions, participants, their latest marks and rates (held only)."""
+def event_detail(
+    session: Session, event_id: int, now: datetime, zone: ZoneInfo = ZoneInfo("UTC")
+) -> EventDetail:
+    """An event with its sessions, participants, their latest marks and rates (held only, by
+    the local day in ``zone``)."""
     event = session.get(Event, event_id)
     if event is None:
         raise InputRequired("event_id", "no such event")
@@ -387,6 +390,7 @@ def event_detail(session: Session, event_id: int, now: datetime) -> EventDetail:
                 shape,
                 [sid for (pid, sid), m in marks.items() if pid == p.id and m.present],
                 now,
+                zone,
             ),
         )
         for p, c in rows

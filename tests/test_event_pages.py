@@ -95,7 +95,7 @@ def test_participants_and_attendance_with_a_reason(runtime: Runtime, coach: User
     mine = own_client(runtime, coach, "Mäkelä")
     event_id = make_event(runtime, principal(coach))
     found = coach.get(f"/events/{event_id}", params={"q": "mäk"})
-    assert "Add Testi Mäkelä" in found.text
+    assert "Lisää Testi Mäkelä" in found.text
     assert access_rows(runtime, "caseload") == [(coach.user_id, mine)]
     added = coach.post(
         f"/events/{event_id}/participants", data={"client_id": str(mine)}, follow_redirects=False
@@ -123,7 +123,7 @@ def test_participants_and_attendance_with_a_reason(runtime: Runtime, coach: User
         assert [(m.present, m.absence_reason, m.notified) for m in marks] == [(False, "ill", True)]
     client_page = coach.get(f"/clients/{mine}")
     assert "Psykologin työkykyarvio" in client_page.text
-    assert "Absent (ill), told us beforehand" in client_page.text
+    assert "Poissa (sairas), ilmoitti etukäteen" in client_page.text
 
 
 def test_another_coachs_client_cannot_be_added(

@@ -178,7 +178,7 @@ def event_context(
     session = access.session
     session.expire_all()
     now = runtime.clock.now()
-    detail = event_detail(session, access.event_id, now)
+    detail = event_detail(session, access.event_id, now, runtime.clock.zone)
     if record:
         access.record(
             runtime,

@@ -317,6 +317,7 @@ def group_context(
         "local_start": {s.id: local_start(s, zone) for s in detail.sessions},
         "notice": notice,
         "now": runtime.clock.now(),
+        "zone": zone,
         "co_leader_organisation": organisation,
         "shared": shared,
         "candidates": None,
