@@ -13,6 +13,7 @@ keeps the two in step. Test helpers for plugin authors are in :mod:`engine.testi
 from engine.errors import GuardRejected
 from engine.facts import Fact, FactDefinition, Facts
 from engine.guards import GuardContext, Verdict
+from engine.holidays import LocalHoliday
 from engine.hookspecs import hookimpl
 from engine.instruments import Instrument, InstrumentItem, Scale
 from engine.regions import (
@@ -53,6 +54,7 @@ __all__ = [
     "Instrument",
     "InstrumentItem",
     "JourneyView",
+    "LocalHoliday",
     "Municipality",
     "ReferralOption",
     "ReferralTarget",

@@ -43,9 +43,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, false, or_, select, union
 from sqlmodel import Session, col
 
-from engine import group_access
+from engine import event_access, group_access
 from engine.errors import Forbidden, NotFound
-from engine.models import CareTeam, Client, ClientGroup, Consent, Journey, Referral, Role
+from engine.models import (
+    CareTeam,
+    Client,
+    ClientGroup,
+    Consent,
+    Event,
+    Journey,
+    Referral,
+    Role,
+)
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,12 @@ class What(StrEnum):
     group_work = "group_work"
     #: Inviting the client (from their page) to a group the coach leads.
     group_invite = "group_invite"
+    #: An event's page: its participants' names and attendance (engine/events.py).
+    event = "event"
+    #: Working in an event: adding participants, marking attendance, cancelling a session.
+    event_work = "event_work"
+    #: Adding the client (one of the coach's own) to an event.
+    event_invite = "event_invite"
     #: The client's ESF+ participant data (osallistujatiedot) as recorded, with its gaps.
     participant_data = "participant_data"
     #: Filling in an entry, exit or follow-up form of the participant data.
@@ -144,6 +159,10 @@ class Basis(StrEnum):
     group_co_leader = "group_co_leader"
     #: The group is kept by the viewer's organisation (coordinator).
     group_coordinator = "group_coordinator"
+    #: The viewer created or leads an event the client takes part in.
+    event_leader = "event_leader"
+    #: The event is kept by the viewer's organisation (coordinator).
+    event_coordinator = "event_coordinator"
 
 
 Condition = Callable[[Principal, date], ColumnElement[bool]]
@@ -167,6 +186,8 @@ class Grant:
     for_referral: ReferralCondition | None = None
     #: The condition on one group (its id or id column); only group grants have one.
     for_group: GroupCondition | None = None
+    #: The condition on one event (its id or id column); only event grants have one.
+    for_event: GroupCondition | None = None
 
 
 def in_care_team(principal: Principal, today: date) -> ColumnElement[bool]:
@@ -261,6 +282,7 @@ GRANTS: tuple[Grant, ...] = (
                 What.rate_goals,
                 *ASSESSMENT_KINDS,
                 What.group_invite,
+                What.event_invite,
                 What.participant_data,
                 What.participant_form,
             }
@@ -302,6 +324,21 @@ GRANTS: tuple[Grant, ...] = (
         frozenset({What.group}),
         group_access.member_of_coordinated_group,
         for_group=group_access.coordinates_group,
+    ),
+    # --- events (tapahtumat) ---
+    Grant(
+        Basis.event_leader,
+        frozenset({Role.coach}),
+        frozenset({What.event, What.event_work}),
+        event_access.participant_of_led_event,
+        for_event=event_access.leads_event,
+    ),
+    Grant(
+        Basis.event_coordinator,
+        frozenset({Role.coordinator}),
+        frozenset({What.event}),
+        event_access.participant_of_coordinated_event,
+        for_event=event_access.coordinates_event,
     ),
 )
 
@@ -508,6 +545,39 @@ def can_find_clients_for_log(principal: Principal) -> bool:
 def can_manage_users(principal: Principal) -> bool:
     """An admin creates and disables users. Admins have no grant on client data."""
     return principal.role == Role.admin
+
+
+def authorise_event(
+    session: Session, principal: Principal, event_id: int, what: What, today: date
+) -> Basis:
+    """Allow or refuse one view of (or work in) one event, as :func:`authorise_group` does for
+    groups: :class:`Forbidden` for a role with no event grant or a user outside the event,
+    :class:`NotFound` for an event that does not exist."""
+    grants = [g for g in grants_for(principal, what) if g.for_event is not None]
+    if not grants:
+        raise Forbidden(f"role {principal.role} may not see {what} of any event")
+    for grant in grants:
+        assert grant.for_event is not None
+        hit = session.execute(
+            select(col(Event.id)).where(
+                col(Event.id) == event_id, grant.for_event(principal, today, col(Event.id))
+            )
+        ).first()
+        if hit is not None:
+            return grant.basis
+    if session.get(Event, event_id) is None:
+        raise NotFound(f"event {event_id} not found")
+    raise Forbidden(f"user {principal.user_id} may not see {what} of event {event_id}")
+
+
+def can_list_events(principal: Principal) -> bool:
+    """A role with an event grant lists the events it leads or coordinates."""
+    return bool(grants_for(principal, What.event))
+
+
+def can_create_event(principal: Principal) -> bool:
+    """A coach of an organisation creates an event (kept by that organisation)."""
+    return principal.role == Role.coach and principal.organisation_id is not None
 
 
 def can_list_groups(principal: Principal) -> bool:

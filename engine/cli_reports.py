@@ -179,6 +179,7 @@ def report_esf(
                 pathway=runtime.pathways.latest(CLIENT_JOURNEY),
                 rho=runtime.settings.gas_rho,
                 small_cell=runtime.settings.report_small_cell,
+                now=runtime.clock.now(),
             )
             progress.update(task, description="export", total=report.participant_count, completed=0)
             exported = export(

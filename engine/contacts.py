@@ -190,6 +190,8 @@ class TimelineItem:
     partner: str | None = None
     #: Pair work: the second worker at a contact (``actor`` wrote it).
     pair_worker: str | None = None
+    #: Events (engine/events.py): the client's attendance at an event session.
+    event_attendance: Any = None
 
     @property
     def sort_key(self) -> tuple[Any, ...]:
@@ -234,6 +236,7 @@ def timeline(
         for c, name, pair_name in contacts
     ]
     items = _with_group_work(session, client_id, items, limit)
+    items += _event_attendance(session, client_id, limit)
     items = _with_partners(session, client_id, items)
     if gas_points is not None:
         items += _follow_up_items(gas_points)
@@ -258,6 +261,16 @@ def _with_group_work(
         replace(i, group=names.get(i.event.journey_id)) if i.event is not None else i for i in items
     ]
     return named + [TimelineItem(at, "attendance", who, attendance=mark) for at, who, mark in marks]
+
+
+def _event_attendance(session: Session, client_id: int, limit: int) -> list[TimelineItem]:
+    """Events: the client's attendance at each event session marked."""
+    from engine.events import timeline_items
+
+    return [
+        TimelineItem(at, "event_attendance", who, event_attendance=item)
+        for at, who, item in timeline_items(session, client_id, limit)
+    ]
 
 
 def _with_partners(

@@ -26,6 +26,7 @@ from engine.assessments import record_assessment
 from engine.clock import as_utc
 from engine.contacts import record_contact
 from engine.demo_esf import load_esf
+from engine.demo_events import load_events
 from engine.demo_groups import load_groups
 from engine.inputs import Checks
 from engine.models import (
@@ -253,6 +254,8 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
     load_pair_work(runtime, coach_id, project_id, now)
     # groups (engine/demo_groups.py): one running 8-week group
     load_groups(runtime, coach_id, people[DEMO_LOGINS[2].username], project_id, now)
+    # events (engine/demo_events.py): an expert session, a course and a client panel
+    load_events(runtime, coach_id, project_id, now)
     # ESF+ (engine/demo_esf.py): a project with two co-implementers and filled forms
     load_esf(runtime, coach_id, project_id, now)
     return DemoSummary(clients, events, len(people))

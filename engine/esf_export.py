@@ -137,6 +137,14 @@ def sections(report: Report, *, exact: bool) -> list[Section]:
             ],
         ),
         Section(
+            "Tapahtumat",
+            ("Tieto", "Arvo"),
+            [
+                ("Osallistuttuja tapahtumakertoja", report.event_sessions_attended),
+                ("Osallistujia", report.event_participants),
+            ],
+        ),
+        Section(
             "Tutkinnon osat ja kortit",
             ("Tieto", "Arvo"),
             [

@@ -24,7 +24,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from engine.errors import InputRequired
+from engine.events import attended_in
 from engine.goals import series
 from engine.instruments import KYKYVIISARI
 from engine.models import (
@@ -234,6 +235,18 @@ class Report:
     _load: Callable[[Session], list[ParticipantRow]] | None = field(default=None, repr=False)
     _bind: Any = field(default=None, repr=False)
     _rows: list[ParticipantRow] | None = field(default=None, repr=False)
+    #: Events (engine/events.py) as activities: event sessions held in the period that
+    #: participants attended (the latest mark present; cancelled and future sessions never
+    #: count), and how many participants attended at least one.
+    event_sessions_attended: int = 0
+    event_participants: int = 0
+
+    @property
+    def event_sessions_per_participant(self) -> float | None:
+        """Event sessions attended per participant who attended any (None: nobody did)."""
+        if not self.event_participants:
+            return None
+        return self.event_sessions_attended / self.event_participants
 
     @property
     def contacts_total(self) -> int:
@@ -797,8 +810,10 @@ def build_report(
     pathway: Pathway,
     rho: float,
     small_cell: int,
+    now: datetime | None = None,
 ) -> Report:
-    """Every figure of the report for ``query`` (the caller has checked who may see it)."""
+    """Every figure of the report for ``query`` (the caller has checked who may see it);
+    ``now`` (default: the wall clock) tells sessions held from those to come."""
     if query.until < query.since:
         raise InputRequired("until", "the period ends before it starts")
     if query.organisation_id is not None and query.organisation_id not in project.organisation_ids:
@@ -825,6 +840,7 @@ def build_report(
     kyky_with, kyky_change, kyky_median = _kyky(session, ids, covered)
     rule = form_file.long_term
     qualified, gained = qualifications_gained(session, ids, query.since, query.until)
+    attended = attended_in(session, ids, _start(query), _end(query), now or datetime.now(UTC))
     return Report(
         project=project,
         query=query,
@@ -859,6 +875,8 @@ def build_report(
         qualifications_gained=gained,
         _load=lambda s: participant_rows(s, project, query, form_file),
         _bind=session.get_bind(),
+        event_sessions_attended=sum(attended.values()),
+        event_participants=len(attended),
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 from engine.access import Principal, What, grants_for
+from engine.attendance import Rate, rate
 from engine.clock import as_utc
 from engine.errors import NotFound
 from engine.group_access import consents_to_co_leader
@@ -104,6 +105,13 @@ class GroupDetail:
 
     def attended(self, membership_id: int) -> int:
         return sum(1 for (m, _s), present in self.marks.items() if m == membership_id and present)
+
+    def rate(self, membership_id: int, now: datetime, zone: ZoneInfo) -> Rate:
+        """The member's attendance over the meetings held by ``now`` (their day has come,
+        engine/attendance.py): meetings still to come count in neither figure."""
+        shape = [(s.id or 0, s.starts_at, None) for s in self.sessions]
+        present = [s for (m, s), p in self.marks.items() if m == membership_id and p]
+        return rate(shape, present, now, zone)
 
 
 def group_detail(

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,7 @@ from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
 from engine.access import Principal
+from engine.attendance import AttendanceInput
 from engine.bounds import Id
 from engine.clients import latest_client_journey, lock_client
 from engine.clock import as_utc
@@ -49,6 +50,7 @@ from engine.group_access import (
     CO_LEADER_SCOPE,
     consent_holds_for_co_leader,
 )
+from engine.holidays import NATIONAL, HolidayCalendar
 from engine.inputs import Checks, Input, blank_is_none, checks_of, validated
 from engine.journeys import Journeys
 from engine.models import (
@@ -165,18 +167,18 @@ class GroupInput(Input):
         return meetings
 
 
-def session_times(first_meeting: datetime, meetings: int, zone: ZoneInfo) -> list[datetime]:
+def session_times(
+    first_meeting: datetime,
+    meetings: int,
+    zone: ZoneInfo,
+    *,
+    holidays: HolidayCalendar = NATIONAL,
+    municipality_code: str | None = None,
+) -> list[datetime]:
     """Weekly meetings at the same local wall-clock time (across a daylight-saving change), in
-    UTC. ``first_meeting`` is naive local time or aware."""
-    local = (
-        first_meeting.astimezone(zone).replace(tzinfo=None)
-        if first_meeting.tzinfo
-        else first_meeting
-    )
-    return [
-        (local + timedelta(weeks=n)).replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
-        for n in range(meetings)
-    ]
+    UTC, a week whose day is a holiday (engine/holidays.py) skipped. ``first_meeting`` is naive
+    local time or aware."""
+    return holidays.weekly(first_meeting, meetings, zone, municipality_code)
 
 
 def create_group(
@@ -187,6 +189,7 @@ def create_group(
     municipalities: Collection[str],
     zone: ZoneInfo,
     now: datetime,
+    holidays: HolidayCalendar = NATIONAL,
 ) -> ClientGroup:
     """Start a group led by ``principal`` (and the other coaches named), with its sessions.
     ``given``: a :class:`GroupInput` or its fields (a form's values); every rule is applied
@@ -223,7 +226,14 @@ def create_group(
                 group_id=group.id, user_id=given.co_leader_id, kind=GroupLeaderKind.co_leader
             )
         )
-    for number, starts_at in enumerate(session_times(given.first_meeting, meetings, zone), 1):
+    times = session_times(
+        given.first_meeting,
+        meetings,
+        zone,
+        holidays=holidays,
+        municipality_code=given.municipality_code,
+    )
+    for number, starts_at in enumerate(times, 1):
         session.add(GroupSession(group_id=group.id, number=number, starts_at=starts_at))
     session.flush()
     return group
@@ -577,8 +587,16 @@ def mark_attendance(
     today: date,
     zone: ZoneInfo,
     now: datetime,
+    absence_reason: str | None = None,
+    notified: bool = False,
 ) -> AttendanceMark | None:
-    """Mark one member present or not at one session (a new row; None when it already was)."""
+    """Mark one member present or not at one session, an absence with its reason and notice
+    (engine/attendance.py; a new row; None when it already was so)."""
+    given = validated(
+        AttendanceInput,
+        {"present": present, "absence_reason": absence_reason, "notified": notified},
+        Checks(today=today),
+    )
     meeting = _session_of(session, group_id, session_id)
     membership = membership_of(session, group_id, membership_id)
     state = session.execute(
@@ -588,12 +606,27 @@ def mark_attendance(
         raise InvalidTransition("mark_attendance", state, [])
     if as_utc(meeting.starts_at).astimezone(zone).date() > today:
         raise InputRequired("session_id", "attendance is marked on or after the meeting's day")
-    if current_marks(session, [membership_id]).get((membership_id, session_id), False) == present:
+    latest = session.execute(
+        select(AttendanceMark).where(
+            col(AttendanceMark.id).in_(_latest_marks([membership_id])),
+            col(AttendanceMark.session_id) == session_id,
+        )
+    ).scalar_one_or_none()
+    reason = given.absence_reason.value if given.absence_reason else None
+    if latest is not None and (latest.present, latest.absence_reason, bool(latest.notified)) == (
+        present,
+        reason,
+        given.notified,
+    ):
+        return None
+    if latest is None and not present and reason is None and not given.notified:
         return None
     mark = AttendanceMark(
         session_id=session_id,
         membership_id=membership_id,
         present=present,
+        absence_reason=reason,
+        notified=None if present else given.notified,
         marked_by=principal.user_id,
         marked_at=now,
     )

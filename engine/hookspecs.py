@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from engine.facts import FactDefinition, Facts
     from engine.guards import GuardContext, Verdict
+    from engine.holidays import LocalHoliday
     from engine.instruments import Instrument
     from engine.rules import Municipality, ReferralTarget, Rule
     from engine.statutory import StatutoryBasis
@@ -234,4 +235,24 @@ def polku_statutory_bases() -> list[StatutoryBasis] | None:
                                    {"fi": "Monialainen yhteistyö", "sv": "Sektorsövergripande
                                    samarbete", "en": "Multi-agency cooperation"},
                                    valid_from=date(2015, 4, 1))]
+    """
+
+
+@hookspec
+def polku_local_holidays() -> list[LocalHoliday] | None:
+    """Add a municipality's local holidays to the calendar that schedules skip.
+
+    Return a list of :class:`~engine.holidays.LocalHoliday`: the municipality code, the day and
+    a label in fi/sv/en. Asked once at start-up. Finland's public holidays (Easter and the
+    days around it, midsummer, All Saints' Day, Christmas, ...) are computed by the core and
+    need no plugin. A weekly series of a group or an event whose municipality has the day as a
+    holiday moves that week's meeting to the next week.
+
+    Example::
+
+        @hookimpl
+        def polku_local_holidays():
+            return [LocalHoliday("261", date(2027, 4, 9),
+                                 {"fi": "Kittilän markkinat", "sv": "Kittilä marknad",
+                                  "en": "Kittilä fair"})]
     """

@@ -800,8 +800,108 @@ class AttendanceMark(SQLModel, table=True):
     present: bool
     marked_by: int | None = Field(default=None, foreign_key="app_user.id")
     marked_at: datetime = _ts(nullable=False, default=utcnow)
+    #: Absent: why (an :class:`AbsenceReason`; None: not given), and whether the client let
+    #: the leaders know beforehand (engine/attendance.py).
+    absence_reason: str | None = Field(default=None, max_length=20)
+    notified: bool | None = None
 
     __table_args__ = (Index("ix_attendance_mark_membership", "membership_id", "session_id", "id"),)
+
+
+class AbsenceReason(StrEnum):
+    """Why a client was absent (poissaolon syy)."""
+
+    ill = "ill"
+    other_appointment = "other_appointment"
+    no_notice = "no_notice"
+
+
+# --- events (tapahtumat): engine/events.py, docs/architecture.md "Events" ------------------------
+
+
+class EventKind(StrEnum):
+    #: Asiantuntijatapaaminen, e.g. a psychologist's capacity assessment, a debt-advice talk.
+    expert_session = "expert_session"
+    #: Kurssi: one session of a course (IT skills, job-search skills).
+    course_session = "course_session"
+    #: Tutustumiskäynti: a study visit to a company or a school.
+    study_visit = "study_visit"
+    #: Vertaisryhmä: a peer group meeting.
+    peer_group = "peer_group"
+    #: Etätapaaminen: a remote session.
+    remote_session = "remote_session"
+    #: Asiakasraati: a client panel.
+    client_panel = "client_panel"
+
+
+class Event(SQLModel, table=True):
+    """An event (tapahtuma): one session or a weekly series of them, led by a staff user or an
+    outside expert (name and organisation), at a place or remote. Kept by the organisation of
+    the coach who created it."""
+
+    __tablename__ = "activity_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20, description="EventKind")
+    title: str = Field(max_length=200)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    #: Official municipality code (kuntanumero): whose holidays the series skips.
+    municipality_code: str = Field(max_length=3)
+    leader_id: int | None = Field(default=None, foreign_key="app_user.id")
+    expert_name: str = Field(default="", max_length=200)
+    expert_organisation: str = Field(default="", max_length=200)
+    place: str = Field(default="", max_length=200)
+    remote: bool = False
+    created_by: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class EventSession(SQLModel, table=True):
+    """One session of an event: its number and time; a cancelled one is not held."""
+
+    __tablename__ = "event_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="activity_event.id")
+    number: int
+    starts_at: datetime = _ts(nullable=False)
+    cancelled_at: datetime | None = _ts(nullable=True)
+
+    __table_args__ = (UniqueConstraint("event_id", "number", name="uq_event_session_number"),)
+
+
+class EventParticipant(SQLModel, table=True):
+    """A client taking part in an event (added by a coach from their own clients)."""
+
+    __tablename__ = "event_participant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="activity_event.id")
+    client_id: int = Field(foreign_key="client.id", index=True)
+    added_by: int | None = Field(default=None, foreign_key="app_user.id")
+    added_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("event_id", "client_id", name="uq_event_participant"),)
+
+
+class EventAttendance(SQLModel, table=True):
+    """Append-only, like :class:`AttendanceMark`: one participant's attendance at one session;
+    the latest row per (session, participant) is the attendance."""
+
+    __tablename__ = "event_attendance"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="event_session.id")
+    participant_id: int = Field(foreign_key="event_participant.id")
+    present: bool
+    absence_reason: str | None = Field(default=None, max_length=20)
+    notified: bool | None = None
+    marked_by: int | None = Field(default=None, foreign_key="app_user.id")
+    marked_at: datetime = _ts(nullable=False, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_event_attendance_participant", "participant_id", "session_id", "id"),
+    )
 
 
 # --- tamper evidence and retention: engine/chain.py, engine/retention.py -------------------------

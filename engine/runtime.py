@@ -12,6 +12,7 @@ from engine.clock import Clock
 from engine.db import Database
 from engine.facts import ClientFacts, FactDefinition
 from engine.guards import GuardRegistry
+from engine.holidays import HolidayCalendar, LocalHoliday
 from engine.instruments import Instrument
 from engine.journeys import Journeys
 from engine.participant_forms import FormFile, load_forms
@@ -86,6 +87,15 @@ class Runtime:
         #: Statutory bases for disclosure without consent, by code (polku_statutory_bases).
         self.statutory_bases = StatutoryBases(
             collect_records(self.pm, "polku_statutory_bases", StatutoryBasis, lambda b: b.code)
+        )
+        #: The holiday calendar schedules skip: national holidays and the plugins' local ones.
+        self.holidays = HolidayCalendar(
+            collect_records(
+                self.pm,
+                "polku_local_holidays",
+                LocalHoliday,
+                lambda h: (h.municipality_code, h.day),
+            ).values()
         )
         #: Well-formed plugin data that cannot do what was meant (logged once here).
         self.plugin_warnings = plugin_warnings(self.pm, self.municipalities)

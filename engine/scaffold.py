@@ -90,6 +90,7 @@ from engine import (
     GuardContext,
     Instrument,
     JourneyView,
+    LocalHoliday,
     Municipality,
     ReferralTarget,
     Rule,
@@ -248,6 +249,14 @@ def polku_statutory_bases() -> list[StatutoryBasis]:
     # [StatutoryBasis("1301/2014:41§", "Sosiaalihuoltolaki 1301/2014 41 §",
     #                 {"fi": ..., "sv": ..., "en": ...}, valid_from=date(2015, 4, 1))].
     # The national plugin already names the Social Welfare Act's.
+    return []
+
+
+@hookimpl
+def polku_local_holidays() -> list[LocalHoliday]:
+    # Local holidays the weekly schedules of groups and events skip here, e.g.
+    # [LocalHoliday(HOME.code, date(2027, 6, 1), {"fi": ..., "sv": ..., "en": ...})].
+    # Finland's public holidays are computed by the core.
     return []
 
 

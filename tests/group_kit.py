@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from engine import holidays
 from engine.access import Principal
 from engine.groups import GroupInput, add_member, advance_membership, create_group
 from engine.models import Role
@@ -52,6 +53,8 @@ def make_group(
             municipalities=runtime.municipalities,
             zone=runtime.clock.zone,
             now=runtime.clock.now(),
+            # "a week ago" follows the wall clock: no holiday may shift session 2 to next week
+            holidays=holidays.NONE,
         )
         assert group.id is not None
         return group.id

@@ -233,3 +233,19 @@ def test_demo_has_an_esf_project_with_two_co_implementers_and_a_report(runtime: 
     total = next(f for f in report.outputs if f.key == "total")
     assert total.by_gender["woman"] > 0
     assert total.by_gender["man"] > 0
+
+
+def test_demo_has_events_with_attendance_reasons(runtime: Runtime) -> None:
+    """events: a psychologist's session for six clients, a course, a client panel to come."""
+    from engine.demo import load_demo
+    from engine.models import Event, EventAttendance
+
+    load_demo(runtime, clients=20)
+    with runtime.db.read() as session:
+        kinds = sorted(e.kind for e in session.execute(select(Event)).scalars())
+        assert kinds == ["client_panel", "course_session", "expert_session"]
+        marks = session.execute(select(EventAttendance)).scalars().all()
+        reasons = {m.absence_reason for m in marks if not m.present}
+        assert reasons == {"ill", "other_appointment", "no_notice"}
+        assert any(m.notified for m in marks)
+        assert sum(1 for m in marks if m.present) >= 4

@@ -20,7 +20,7 @@ from engine.esf_report import (
     build_report,
     indicator_table,
 )
-from engine.models import Client
+from engine.models import Client, Event, EventAttendance, EventParticipant, EventSession
 from engine.participants import FormInput, record_form
 from engine.projects import project_view
 from engine.runtime import Runtime
@@ -49,6 +49,7 @@ def report(
             pathway=runtime.pathways.latest("client_journey"),
             rho=0.3,
             small_cell=5,
+            now=runtime.clock.now(),
         )
 
 
@@ -477,3 +478,88 @@ def test_the_counts_agree_with_counting_the_rows_one_by_one(
                 for f in [*r.outputs, *r.results_exit, *r.results_six_months]
             }
             assert got == expected, (since, until, filters)
+
+
+CANCELLED_ON = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def test_events_count_as_activities_per_participant(fx_runtime: tuple[Fixture, Runtime]) -> None:
+    """Worked by hand. Event A, an expert session: 5 May (held), 12 May (cancelled), 7 Jul
+    (Q3, held by TODAY 15 Jul), 20 Jul (Q3, still to come). Event B, a study visit: 10 Jun.
+
+    - p1: A 5 May present; A 12 May present (cancelled: not held, never counts); B 10 Jun
+      present; A 7 Jul present; A 20 Jul present (a mark on a session to come: never counts).
+    - p2: A 5 May absent (ill), corrected to present (the latest mark counts); B 10 Jun absent
+      (other appointment, notified).
+    - p3: A 5 May absent, no notice.
+
+    Q2: p1 2 (5 May, 10 Jun), p2 1 (5 May): 3 sessions attended by 2 participants, 1.5 each.
+    Q3: p1 1 (7 Jul): 1 by 1. p7 (not a participant of any event) changes nothing.
+    """
+    fx, runtime = fx_runtime
+    p1, p2, p3 = (fx.clients[p] for p in ("p1", "p2", "p3"))
+    with runtime.db.write() as session:
+        made = {}
+        for key, kind, days in (
+            ("A", "expert_session", ((5, 5), (5, 12), (7, 7), (7, 20))),
+            ("B", "study_visit", ((6, 10),)),
+        ):
+            event = Event(
+                kind=kind,
+                title=key,
+                organisation_id=fx.main_id,
+                municipality_code=esf_kit.PARIKKALA,
+                expert_name="Asiantuntija",
+                expert_organisation="Oy",
+                place="Paikka",
+                created_by=fx.coach_main,
+            )
+            session.add(event)
+            session.flush()
+            assert event.id is not None
+            for number, (month, day) in enumerate(days, 1):
+                meeting = EventSession(
+                    event_id=event.id,
+                    number=number,
+                    starts_at=datetime(2026, month, day, 10, tzinfo=UTC),
+                    cancelled_at=datetime(2026, 5, 1, tzinfo=UTC)
+                    if (month, day) == (5, 12)
+                    else None,
+                )
+                session.add(meeting)
+                session.flush()
+                made[(key, month, day)] = meeting.id
+            for client_id in (p1, p2, p3):
+                participant = EventParticipant(event_id=event.id, client_id=client_id)
+                session.add(participant)
+                session.flush()
+                made[(key, client_id)] = participant.id
+        marks = [
+            (p1, "A", (5, 5), True, None),
+            (p1, "A", (5, 12), True, None),
+            (p1, "B", (6, 10), True, None),
+            (p1, "A", (7, 7), True, None),
+            (p1, "A", (7, 20), True, None),
+            (p2, "A", (5, 5), False, "ill"),
+            (p2, "A", (5, 5), True, None),
+            (p2, "B", (6, 10), False, "other_appointment"),
+            (p3, "A", (5, 5), False, "no_notice"),
+        ]
+        for client_id, key, (month, day), present, reason in marks:
+            session.add(
+                EventAttendance(
+                    session_id=made[(key, month, day)],
+                    participant_id=made[(key, client_id)],
+                    present=present,
+                    absence_reason=reason,
+                    notified=None if present else reason == "other_appointment",
+                )
+            )
+    q2 = report(runtime, fx)
+    assert (q2.event_sessions_attended, q2.event_participants) == (3, 2)
+    assert q2.event_sessions_per_participant == 1.5
+    q3 = report(runtime, fx, since=date(2026, 7, 1), until=date(2026, 9, 30))
+    assert (q3.event_sessions_attended, q3.event_participants) == (1, 1)
+    # nobody attended an event in Q1
+    q1 = report(runtime, fx, since=date(2026, 1, 1), until=date(2026, 3, 31))
+    assert (q1.event_sessions_attended, q1.event_sessions_per_participant) == (0, None)

@@ -257,14 +257,14 @@ def test_attendance_toggles_in_place_and_without_javascript(
     assert on.text.lstrip().startswith(f'<td id="cell-{member}-{first}"')
     assert 'aria-pressed="true"' in on.text
     assert 'name="present" value="0"' in on.text
-    assert f'id="count-{member}" class="attendance-count" hx-swap-oob="true">1/8' in on.text
+    assert f'id="count-{member}" class="attendance-count" hx-swap-oob="true">1/2' in on.text
     off = leader.post(
         f"/groups/{group_id}/attendance",
         data={"membership_id": str(member), "session_id": str(first), "present": "0"},
         headers=HX,
     )
     assert 'aria-pressed="false"' in off.text
-    assert ">0/8" in off.text
+    assert ">0/2" in off.text
     plain = leader.post(
         f"/groups/{group_id}/attendance",
         data={"membership_id": str(member), "session_id": str(second), "present": "1"},
@@ -694,3 +694,36 @@ def test_whatever_the_headers_say_a_page_of_members_is_logged_per_member(
     assert refused.status_code == 422
     logged = sorted(c for _u, c, _w, _b in rows(runtime)[before:])
     assert logged == sorted(c for c, _m in members)
+
+
+def test_an_absence_from_a_group_meeting_with_its_reason(
+    runtime: Runtime, leader: UserClient
+) -> None:
+    """The shared attendance rules (engine/attendance.py) on the group's toggle: an absence
+    with its reason and notice is a row of its own; a contradiction is refused, nothing
+    written."""
+    client_id, _journey = own_client(runtime, leader)
+    group_id = group_of(runtime, leader)
+    member = invite(runtime, coach(leader.user_id, leader.organisation_id), group_id, client_id)
+    move(
+        runtime, coach(leader.user_id, leader.organisation_id), group_id, member, "start_attending"
+    )
+    first = sessions(runtime, group_id)[0]
+    absent = {"membership_id": str(member), "session_id": str(first), "present": "0"}
+    done = leader.post(
+        f"/groups/{group_id}/attendance",
+        data=absent | {"absence_reason": "other_appointment", "notified": "1"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    refused = leader.post(
+        f"/groups/{group_id}/attendance",
+        data=absent | {"absence_reason": "no_notice", "notified": "1"},
+    )
+    assert refused.status_code == 422
+    assert "Ilmoittamatta jäänyttä poissaoloa ei ole ilmoitettu etukäteen." in refused.text
+    with runtime.db.read() as session:
+        marks = session.execute(select(AttendanceMark)).scalars().all()
+    assert [(m.present, m.absence_reason, m.notified) for m in marks] == [
+        (False, "other_appointment", True)
+    ]

@@ -119,6 +119,10 @@ class Recorder:
     def polku_statutory_bases(self) -> None:
         self.called.add("polku_statutory_bases")
 
+    @hookspecs.hookimpl
+    def polku_local_holidays(self) -> None:
+        self.called.add("polku_local_holidays")
+
 
 def test_recorder_implements_every_hook() -> None:
     pm = pluggy.PluginManager("polku")

@@ -26,6 +26,7 @@ from engine.retention import DEFAULT_RULE, Removal, Retention, rule_for, years_a
 from engine.runtime import Runtime
 from engine.testing import make_organisation, make_user, owner_url_of
 from tests import integrity_kit
+from tests.event_kit import make_event
 from tests.group_kit import client_at, invite, make_group, move
 from tests.integrity_kit import Cli
 
@@ -134,6 +135,23 @@ class Life:
                 now=clock.now(),
             )
         move(runtime, me, group_id, membership, "complete")
+        # an event with an absence (engine/events.py): erased with the rest of the record
+        event_id = make_event(runtime, me, participants=[self.client_id])
+        with runtime.db.write() as session:
+            from engine.events import event_detail
+            from engine.events import mark_attendance as mark_event
+            from engine.inputs import Checks
+
+            detail = event_detail(session, event_id, clock.now())
+            mark_event(
+                session,
+                me,
+                event_id,
+                detail.sessions[0].id or 0,
+                detail.participants[0].participant.id or 0,
+                {"present": False, "absence_reason": "ill", "notified": True},
+                checks=Checks.of(clock),
+            )
         clock.set(noon(closed_on))
         with runtime.db.write() as session:
             runtime.journeys.advance(
@@ -219,6 +237,7 @@ def test_a_record_is_removed_the_day_after_its_period(
     removed = done[0].removed
     assert removed["journey"] == 2
     assert removed["attendance_mark"] == 1
+    assert (removed["event_participant"], removed["event_attendance"]) == (1, 1)
     assert removed["access_log"] == 1
     assert "disclosure" not in removed
     for client_id, rows in untouched.items():

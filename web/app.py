@@ -24,6 +24,7 @@ from web import (
     assessment_pages,
     coach,
     coordinator_pages,
+    event_pages,
     fact_pages,
     goal_pages,
     group_pages,
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(goal_pages.router)  # GAS goals on the client page
     app.include_router(assessment_pages.router)  # assessments, strengths, the CV
     app.include_router(group_pages.router)  # groups and attendance
+    app.include_router(event_pages.router)  # events and their attendance
     app.include_router(coordinator_pages.router)  # the coordinator's dashboard and log reports
     app.include_router(admin_pages.router)  # administration: users, organisations, tokens...
     app.include_router(fact_pages.router)  # the client's facts (referral rules read them)

@@ -44,6 +44,7 @@ from engine.errors import (
     Conflict,
     GuardRejected,
     InputRequired,
+    InvalidInput,
     InvalidTransition,
     PolkuError,
 )
@@ -221,6 +222,7 @@ def new_group_submit(
             municipalities=runtime.municipalities,
             zone=runtime.clock.zone,
             now=runtime.clock.now(),
+            holidays=runtime.holidays,
         ),
     )
     if done.result is not None:
@@ -310,6 +312,8 @@ def group_context(
         },
         "local_start": {s.id: local_start(s, zone) for s in detail.sessions},
         "notice": notice,
+        "now": runtime.clock.now(),
+        "zone": zone,
         "co_leader_organisation": organisation,
         "shared": shared,
         "candidates": None,
@@ -579,7 +583,8 @@ def member_consent(
 def attendance_toggle(
     request: Request, submitted: SubmittedForm, group_id: Id, work: GroupWork, runtime: RuntimeDep
 ) -> Response:
-    """One tap: mark a member present (``present=1``) or not (``0``) at one session."""
+    """One tap: mark a member present (``present=1``) or not (``0``) at one session; an
+    absence may name its reason (``absence_reason``) and ``notified=1`` (engine/attendance.py)."""
     data = submitted
     membership_id = whole_number(form_text(data, "membership_id")) or 0
     session_id = whole_number(form_text(data, "session_id")) or 0
@@ -599,12 +604,16 @@ def attendance_toggle(
             today=runtime.clock.today(),
             zone=runtime.clock.zone,
             now=runtime.clock.now(),
+            absence_reason=form_text(data, "absence_reason")[:20] or None,
+            notified=form_text(data, "notified") == "1",
         ),
     )
     status = done.status
     unexpected(done, InvalidTransition, InputRequired)
     if isinstance(done.error, InvalidTransition):
         notice.kind, notice.state = "not_markable", done.error.state
+    elif isinstance(done.error, InvalidInput):
+        notice.kind = "reason"
     elif done.error is not None:
         notice.kind = "future"
     if status == 200 and not wants_fragment(request):

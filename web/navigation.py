@@ -42,6 +42,7 @@ MENUS: dict[Role, tuple[MenuEntry, ...]] = {
         MenuEntry("/clients", N_("Caseload"), ("/clients/",), excludes=("/clients/new",)),
         MenuEntry("/clients/new", N_("New client")),
         MenuEntry("/groups", N_("Groups"), ("/groups/",)),
+        MenuEntry("/events", N_("Events"), ("/events/",)),
         MenuEntry("/notifications", N_("Notifications")),
     ),
     Role.partner: (
@@ -54,6 +55,7 @@ MENUS: dict[Role, tuple[MenuEntry, ...]] = {
         MenuEntry("/reports/client-log", N_("Client log reports"), ("/reports/client-log/",)),
         MenuEntry("/reports/funder", N_("Reporting to the funder"), ("/reports/funder/",)),
         MenuEntry("/groups", N_("Groups"), ("/groups/",)),
+        MenuEntry("/events", N_("Events"), ("/events/",)),
     ),
     Role.admin: (
         MenuEntry("/admin", N_("Administration")),

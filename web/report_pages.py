@@ -295,6 +295,7 @@ def _build(
         pathway=runtime.pathways.latest(CLIENT_JOURNEY),
         rho=runtime.settings.gas_rho,
         small_cell=runtime.settings.report_small_cell,
+        now=runtime.clock.now(),
     )
 
 

@@ -461,3 +461,73 @@ def group_rule(what: What, *, name: str | None = None) -> Callable[..., GroupAcc
         return GroupAccess(auth.principal, group_id, what, basis, session)
 
     return through_group
+
+
+# --- events (tapahtumat): web/event_pages.py -----------------------------------------------------
+
+EventLister = Annotated[
+    Principal,
+    Depends(
+        principal_rule(
+            "event_list",
+            "a role with an event grant; only the events it leads or coordinates (counts only)",
+            access.can_list_events,
+            "list events",
+        )
+    ),
+]
+
+
+EventCreator = Annotated[
+    Principal,
+    Depends(
+        principal_rule(
+            "create_event",
+            "a coach of an organisation (can_create_event); no client data",
+            access.can_create_event,
+            "create events",
+        )
+    ),
+]
+
+
+@dataclass(frozen=True)
+class EventAccess:
+    """An allowed view of (or work in) one event; the route logs one access-log row per
+    participant whose name or attendance it shows (:meth:`record`), in this transaction."""
+
+    principal: Principal
+    event_id: Id
+    what: What
+    basis: Basis
+    session: Session
+
+    def record(self, runtime: Runtime, client_ids: list[int]) -> None:
+        audit.record_accesses(
+            self.session,
+            principal=self.principal,
+            client_ids=client_ids,
+            what=self.what,
+            basis=self.basis,
+            at=runtime.clock.now(),
+        )
+
+
+def event_rule(what: What, *, name: str | None = None) -> Callable[..., EventAccess]:
+    """The rule of a route about one event (path parameter ``event_id``):
+    :func:`engine.access.authorise_event` (its creator and leader, its organisation's
+    coordinators). ``name`` overrides the rule's name for a route that shows no participant."""
+
+    @declares(AccessRule(name or f"event:{what}", f"engine.access event grants for {what!s} of it"))
+    def through_event(
+        event_id: Id,
+        auth: Annotated[Authentication, Depends(authentication)],
+        session: WriteSessionDep,
+        runtime: RuntimeDep,
+    ) -> EventAccess:
+        basis = access.authorise_event(
+            session, auth.principal, event_id, what, runtime.clock.today()
+        )
+        return EventAccess(auth.principal, event_id, what, basis, session)
+
+    return through_event

@@ -62,15 +62,15 @@ def test_attendance_toggles_without_a_reload(page: Page, runtime: Runtime, axe_s
     expect(first).to_have_attribute("aria-pressed", "false")
     first.click()
     expect(first).to_have_attribute("aria-pressed", "true")
-    expect(page.locator(f"#count-{aino}")).to_have_text("1/8")
+    expect(page.locator(f"#count-{aino}")).to_have_text("1/2")
     expect(page.locator("#attendance_notice")).to_contain_text("Aino Esimerkki")
     page.get_by_role("button", name="Paikalla: Aino Esimerkki, tapaaminen 2").click()
-    expect(page.locator(f"#count-{aino}")).to_have_text("2/8")
+    expect(page.locator(f"#count-{aino}")).to_have_text("2/2")
     page.get_by_role("button", name="Paikalla: Eero Esimerkki, tapaaminen 1").click()
-    expect(page.locator(f"#count-{eero}")).to_have_text("1/8")
+    expect(page.locator(f"#count-{eero}")).to_have_text("1/2")
     first.click()  # a change of mind
     expect(first).to_have_attribute("aria-pressed", "false")
-    expect(page.locator(f"#count-{aino}")).to_have_text("1/8")
+    expect(page.locator(f"#count-{aino}")).to_have_text("1/2")
     # an invited member has no toggles yet; future meetings cannot be marked
     expect(page.locator(f"[id^='cell-{saara}-'] button")).to_have_count(0)
     expect(page.get_by_role("button", name=re.compile("tapaaminen 3$"))).to_have_count(0)
@@ -179,6 +179,6 @@ def test_attendance_without_javascript(
         expect(
             page.get_by_role("button", name="Paikalla: Aino Esimerkki, tapaaminen 1")
         ).to_have_attribute("aria-pressed", "true")
-        expect(page.locator(f"#count-{aino}")).to_have_text("1/8")
+        expect(page.locator(f"#count-{aino}")).to_have_text("1/2")
     finally:
         context.close()

@@ -23,9 +23,19 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from engine.clock import FrozenClock
-from engine.models import Client, ClientGroup, GroupMembership, GroupSession, Journey, Referral
+from engine.events import add_participant
+from engine.models import (
+    Client,
+    ClientGroup,
+    Event,
+    GroupMembership,
+    GroupSession,
+    Journey,
+    Referral,
+)
 from engine.runtime import Runtime
 from engine.testing import make_client
+from tests.event_kit import make_event
 from tests.group_kit import client_at, coach, invite, make_group, move
 from tests.referral_kit import YOUNG, coach_principal, give_consent, send_referral
 from tests.security.world import APP_ROUTES, OTHER_TARGET, World
@@ -41,6 +51,7 @@ PARAM_TABLES: dict[str, type] = {
     "group_id": ClientGroup,
     "membership_id": GroupMembership,
     "session_id": GroupSession,
+    "event_id": Event,
 }
 
 
@@ -56,6 +67,7 @@ def build_world(runtime: Runtime) -> tuple[World, int]:
     for kind in ("own", "other", "former", "revoked"):
         world.target(kind)  # A's and B's clients with consents and referrals
     world.group()  # A's group co-led by the partner
+    world.event()  # A's event with a participant
     b_coach = coach(world.uid("coach_b"), world.organisation_b)
     b_group = make_group(runtime, b_coach, name="B:n ryhmä")
     for index, (first, last) in enumerate(B_NAMES):
@@ -83,6 +95,11 @@ def build_world(runtime: Runtime) -> tuple[World, int]:
         principal = coach_principal(b_coach.user_id, world.organisation_b)
         consent_id = give_consent(runtime, principal, client_id, world.partner_agency_2)
         send_referral(runtime, principal, client_id, consent_id=consent_id, target_key=OTHER_TARGET)
+        # every client of B takes part in B's event, with an absence marked
+        if index == 0:
+            b_event = make_event(runtime, principal, title="B:n tapahtuma")
+        with runtime.db.write() as session:
+            add_participant(session, principal, b_event, client_id, today=runtime.clock.today())
     return world, b_group
 
 

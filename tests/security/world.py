@@ -152,6 +152,15 @@ class GroupTarget:
 
 
 @dataclass(frozen=True)
+class EventTarget:
+    event_id: int
+    participant_id: int
+    session_id: int
+    #: A session still to come (one to cancel).
+    future_session_id: int
+
+
+@dataclass(frozen=True)
 class Call:
     method: str
     url: str
@@ -274,6 +283,28 @@ class World:
                 select(func.min(GroupSession.id)).where(GroupSession.group_id == group_id)  # type: ignore[arg-type]
             ).scalar_one()
         return GroupTarget(group_id, membership_id, int(first))
+
+    def event(self) -> EventTarget:
+        """A fresh event (tests/event_kit.py) created by coach_own_team in organisation A: its
+        first session an hour ago, its second next week, with one participant of theirs."""
+        from engine.models import EventParticipant, EventSession
+        from tests.event_kit import make_event
+
+        creator = coach_principal(self.uid("coach_own_team"), self.organisation_a)
+        client_id, _journey = make_client(
+            self.runtime, organisation_id=self.organisation_a, care_team=(creator.user_id,)
+        )
+        event_id = make_event(self.runtime, creator, sessions=2, participants=[client_id])
+        with self.runtime.db.read() as session:
+            first, second = session.execute(
+                select(EventSession.id)
+                .where(EventSession.event_id == event_id)  # type: ignore[arg-type]
+                .order_by(EventSession.number)
+            ).scalars()
+            participant = session.execute(
+                select(EventParticipant.id).where(EventParticipant.event_id == event_id)  # type: ignore[arg-type]
+            ).scalar_one()
+        return EventTarget(event_id, int(participant), int(first), int(second))
 
     def project(self) -> int:
         """The ESF+ project organisation A implements (made once): its funder report is for
@@ -957,6 +988,74 @@ ROUTES.update(
         ),
     }
 )
+# --- events (web/event_pages.py): a fresh event per call (World.event) -------------------------
+
+
+def _event_call(
+    method: str, path: str, data: Callable[[EventTarget], dict[str, str]] | None = None
+) -> Callable[[World, Target | None], Call]:
+    def build(w: World, _t: Target | None) -> Call:
+        e = w.event()
+        url = path.format(event_id=e.event_id, session_id=e.future_session_id)
+        return Call(method, url, data=data(e) if data else None)
+
+    return build
+
+
+ROUTES.update(
+    {
+        ("GET", "/events"): RouteCase("event_list", lambda w, t: Call("GET", "/events")),
+        ("GET", "/events/new"): RouteCase("create_event", lambda w, t: Call("GET", "/events/new")),
+        ("POST", "/events/new"): RouteCase(
+            "create_event",
+            lambda w, t: Call(
+                "POST",
+                "/events/new",
+                data={
+                    "kind": "study_visit",
+                    "title": "Tutustumiskäynti",
+                    "municipality_code": "261",
+                    "leader": "expert",
+                    "expert_name": "Opo",
+                    "expert_organisation": "Ammattiopisto",
+                    "place": "Ammattiopisto",
+                    "first_date": "2030-05-07",
+                    "first_time": "10:00",
+                    "sessions": "1",
+                },
+            ),
+        ),
+        ("GET", "/events/{event_id}"): RouteCase(
+            "event:event", _event_call("GET", "/events/{event_id}")
+        ),
+        ("POST", "/events/{event_id}/participants"): RouteCase(
+            "event:event_work",
+            lambda w, t: Call(
+                "POST",
+                f"/events/{w.event().event_id}/participants",
+                data={"client_id": str(w.spare_client())},
+            ),
+        ),
+        ("POST", "/events/{event_id}/attendance"): RouteCase(
+            "event:event_work",
+            _event_call(
+                "POST",
+                "/events/{event_id}/attendance",
+                lambda e: {
+                    "participant_id": str(e.participant_id),
+                    "session_id": str(e.session_id),
+                    "attendance": "other_appointment",
+                    "notified": "1",
+                },
+            ),
+        ),
+        ("POST", "/events/{event_id}/sessions/{session_id}/cancel"): RouteCase(
+            "event_schedule", _event_call("POST", "/events/{event_id}/sessions/{session_id}/cancel")
+        ),
+    }
+)
+
+
 # --- the coordinator's pages (web/coordinator_pages.py) and administration (web/admin_pages.py) ---
 
 
@@ -1104,6 +1203,8 @@ ROUTES.update(
 
 #: Access-log rows of an allowed group call: one per member whose data it shows.
 GROUP_ROWS = {"group:group": 1, "group:group_work": 1, "group_schedule": 0}
+#: ... and of an event call: one per participant shown (the one added, the one marked).
+EVENT_ROWS = {"event:event": 1, "event:event_work": 1, "event_schedule": 0}
 
 
 def _allowed_in_groups(rule: str, actor: str) -> bool | None:
@@ -1121,6 +1222,14 @@ def _allowed_in_groups(rule: str, actor: str) -> bool | None:
     if rule == "group:group":
         return actor in {"coach_own_team", "coordinator", "partner"}
     if rule in {"group:group_work", "group_schedule"}:
+        return actor == "coach_own_team"
+    if rule == "event_list":
+        return actor in {"coach_own_team", "coach_other_team", "coordinator"}
+    if rule == "create_event":
+        return actor in {"coach_own_team", "coach_other_team"}
+    if rule == "event:event":
+        return actor in {"coach_own_team", "coordinator"}
+    if rule in {"event:event_work", "event_schedule"}:
         return actor == "coach_own_team"
     return None
 
@@ -1166,6 +1275,8 @@ def access_rows_expected(rule: str, ok: bool, method: str = "POST") -> int:
     creates = rule == "create_client" and method == "POST"
     if rule in GROUP_ROWS:
         return int(ok) * GROUP_ROWS[rule]
+    if rule in EVENT_ROWS:
+        return int(ok) * EVENT_ROWS[rule]
     return int(ok and (is_object_rule(rule) or creates))
 
 
