@@ -342,12 +342,17 @@ def role_of(session: Session, client_id: int, role_id: int) -> VoiceRole:
     return row_of_client(session, VoiceRole, role_id, client_id)
 
 
-def end_role(session: Session, row: VoiceRole, *, today: date) -> VoiceRole:
-    """End a role today (the client gave it up or withdrew their consent): its last day is
-    yesterday, or today when it started today. Ending an ended role changes nothing."""
-    last = max(row.valid_from, today - timedelta(days=1))
-    if row.valid_to is None or row.valid_to > last:
-        row.valid_to = last
+def end_role(session: Session, row: VoiceRole, *, today: date) -> VoiceRole | None:
+    """End a role (the client gave it up or withdrew their consent): its last day becomes
+    yesterday. A role that has not begun before today never came into force and is removed
+    (None). Ending an ended role changes nothing."""
+    yesterday = today - timedelta(days=1)
+    if row.valid_from > yesterday:
+        session.delete(row)
+        session.flush()
+        return None
+    if row.valid_to is None or row.valid_to > yesterday:
+        row.valid_to = yesterday
         session.add(row)
         session.flush()
     return row
@@ -441,10 +446,24 @@ class FeedbackSummary:
 
 
 def summary(
-    session: Session, organisation_id: int, since: date, until: date, *, minimum: int
+    session: Session,
+    organisation_id: int,
+    since: date,
+    until: date,
+    *,
+    minimum: int,
+    municipality_code: str | None = None,
 ) -> FeedbackSummary:
     """Counts and themes of the organisation's feedback given from ``since`` to ``until``
-    (both inclusive). Reads only the structured columns."""
+    (both inclusive), of one municipality's clients when given. Reads only the structured
+    columns."""
+    conditions = [
+        col(Client.organisation_id) == organisation_id,
+        col(Feedback.given_on) >= since,
+        col(Feedback.given_on) <= until,
+    ]
+    if municipality_code is not None:
+        conditions.append(col(Client.municipality_code) == municipality_code)
     rows = session.execute(
         select(
             col(Feedback.client_id),
@@ -453,11 +472,7 @@ def summary(
             col(Feedback.channel),
         )
         .join(Client, col(Client.id) == col(Feedback.client_id))
-        .where(
-            col(Client.organisation_id) == organisation_id,
-            col(Feedback.given_on) >= since,
-            col(Feedback.given_on) <= until,
-        )
+        .where(*conditions)
     ).all()
     clients = len({r[0] for r in rows})
     if clients < minimum:

@@ -222,9 +222,25 @@ def test_a_role_has_consent_and_dates_and_ends(runtime: Runtime, ids: tuple[int,
             now=runtime.clock.now(),
         )
         assert voice.valid_on(role, today)
-        voice.end_role(session, role, today=today)
+        ended = voice.end_role(session, role, today=today)
+        assert ended is role
         assert role.valid_to == today - timedelta(days=1)
         assert not voice.valid_on(role, today)
+        starting = voice.add_role(
+            session,
+            client_id=client_id,
+            recorded_by=coach_id,
+            values={
+                "kind": "experience_expert",
+                "valid_from": today.isoformat(),
+                "consent_evidence": "verbal",
+                "consent_given_on": today.isoformat(),
+            },
+            checks=checks,
+            now=runtime.clock.now(),
+        )
+        assert voice.end_role(session, starting, today=today) is None
+        assert [r.kind for r in voice.roles_of(session, client_id)] == ["peer_instructor"]
 
 
 def test_the_coordinator_lists_valid_roles_of_their_organisation_logged(

@@ -21,6 +21,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from engine import voice
 from engine.access import Basis, What
 from engine.audit import DEFAULT_REPORT_YEARS, client_log
 from engine.bounds import Id
@@ -175,6 +176,15 @@ def dashboard_page(
             ),
             "referral_states": list(referral_pathway.states),
             "referral_pathway": referral_pathway,
+            # the client's voice (engine/voice.py): counts and themes, no names, no free text
+            "feedback": voice.summary(
+                session,
+                principal.organisation_id or 0,
+                first,
+                last,
+                minimum=runtime.settings.feedback_min_answers,
+                municipality_code=chosen.municipality_code or None,
+            ),
         },
         status_code=422 if form.errors else 200,
     )
