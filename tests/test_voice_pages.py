@@ -223,3 +223,17 @@ def test_the_dashboard_shows_counts_and_themes_never_names_or_words(
     assert "Salainen" not in board.text
     with runtime.db.read() as session:
         assert session.get(Client, clients[0]) is not None
+
+
+def test_the_client_log_report_names_the_link_and_its_use(
+    coach: UserClient, client_id: int, api: TestClient, api_as: Callable[..., UserClient]
+) -> None:
+    path = new_link(coach, client_id)
+    api.post(path, data={"satisfaction": "4"})
+    coordinator = api_as(Role.coordinator, organisation_id=coach.organisation_id)
+    report = coordinator.get(f"/reports/client-log/{client_id}")
+    assert report.status_code == 200
+    assert "Asiakkaalle annettu palautelinkki" in report.text
+    assert "Linkin kautta annettu palaute" in report.text
+    assert "Asiakas käytti palautelinkkiään" in report.text
+    assert path.removeprefix("/palaute/") not in report.text

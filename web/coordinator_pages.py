@@ -74,6 +74,8 @@ def basis_labels() -> dict[str, str]:
         Basis.group_leader: _("Leads the client's group"),
         Basis.group_co_leader: _("Co-leads the client's group (with consent)"),
         Basis.group_coordinator: _("Coordinator of the client's group"),
+        Basis.client_link: _("The client used their feedback link"),
+        Basis.voice_role_consent: _("The client's consent to their role"),
         "consent": _("The client's consent"),
     }
 
@@ -94,6 +96,10 @@ def what_labels() -> dict[str, str]:
         What.strengths: _("Strengths and experiences"),
         What.cv: _("CV"),
         What.group: _("Group page"),
+        What.feedback: _("Feedback and wishes"),
+        What.feedback_link: _("A feedback link given to the client"),
+        What.feedback_by_link: _("Feedback given through the link"),
+        What.voice_role_list: _("Listed as an experience expert or peer instructor"),
         "referral_packet": _("Referral packet"),
         "group_attendance": _("Name and group attendance"),
     }
