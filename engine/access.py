@@ -142,6 +142,20 @@ class What(StrEnum):
     participant_data = "participant_data"
     #: Filling in an entry, exit or follow-up form of the participant data.
     participant_form = "participant_form"
+    # the client's voice (engine/voice.py)
+    #: The client's feedback and wishes, their roles (experience expert, peer instructor).
+    feedback = "feedback"
+    #: Recording feedback and wishes with the client.
+    record_feedback = "record_feedback"
+    #: Giving the client a one-time feedback link (its creation).
+    feedback_link = "feedback_link"
+    #: The client gave feedback through their one-time link (its use; the row names the
+    #: worker who gave the link, the basis says the client used it).
+    feedback_by_link = "feedback_by_link"
+    #: Recording or ending an experience expert's or peer instructor's role.
+    voice_roles = "voice_roles"
+    #: A client listed for the coordinator as an experience expert or peer instructor.
+    voice_role_list = "voice_role_list"
 
 
 class Basis(StrEnum):
@@ -163,6 +177,10 @@ class Basis(StrEnum):
     event_leader = "event_leader"
     #: The event is kept by the viewer's organisation (coordinator).
     event_coordinator = "event_coordinator"
+    #: The client used a one-time feedback link given to them (engine/voice.py).
+    client_link = "client_link"
+    #: The client consented to hold an experience expert's or peer instructor's role.
+    voice_role_consent = "voice_role_consent"
 
 
 Condition = Callable[[Principal, date], ColumnElement[bool]]
@@ -285,6 +303,10 @@ GRANTS: tuple[Grant, ...] = (
                 What.event_invite,
                 What.participant_data,
                 What.participant_form,
+                What.feedback,
+                What.record_feedback,
+                What.feedback_link,
+                What.voice_roles,
             }
         ),
         in_care_team,

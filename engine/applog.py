@@ -38,16 +38,30 @@ class EscapeControlCharacters(logging.Filter):
         return True
 
 
+#: Paths whose last part is a secret (a client's one-time feedback link, engine/voice.py): a
+#: log shows the prefix and ``…`` instead.
+SECRET_PATH_PREFIXES: tuple[str, ...] = ("/palaute/",)
+
+
+def loggable_path(path: str) -> str:
+    """``path`` as a log may show it: without the query string (``?…`` marks one) and without
+    the secret of a :data:`SECRET_PATH_PREFIXES` path."""
+    path, mark, _ = path.partition("?")
+    for prefix in SECRET_PATH_PREFIXES:
+        if path.startswith(prefix):
+            path = prefix + "…"
+    return path + ("?…" if mark else "")
+
+
 class HideQueryStrings(logging.Filter):
     """uvicorn's access log line without the query string: a search (``/clients?q=...``) would
     otherwise write a client's name into the log. The path stays (ids only); ``?…`` marks that
-    a query was there."""
+    a query was there. A path with a secret in it (a feedback link) keeps only its prefix."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            path, mark, _ = args[2].partition("?")
-            record.args = (*args[:2], path + ("?…" if mark else ""), *args[3:])
+            record.args = (*args[:2], loggable_path(args[2]), *args[3:])
         return True
 
 

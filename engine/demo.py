@@ -28,6 +28,7 @@ from engine.contacts import record_contact
 from engine.demo_esf import load_esf
 from engine.demo_events import load_events
 from engine.demo_groups import load_groups
+from engine.demo_voice import load_voice
 from engine.inputs import Checks
 from engine.models import (
     CareTeam,
@@ -258,6 +259,8 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
     load_events(runtime, coach_id, project_id, now)
     # ESF+ (engine/demo_esf.py): a project with two co-implementers and filled forms
     load_esf(runtime, coach_id, project_id, now)
+    # the client's voice (engine/demo_voice.py): feedback, a link answered, two roles
+    load_voice(runtime, coach_id, now)
     return DemoSummary(clients, events, len(people))
 
 

@@ -708,6 +708,92 @@ class Qualification(SQLModel, table=True):
     updated_at: datetime | None = _ts(nullable=True)
 
 
+# --- the client's voice (asiakkaan ääni): engine/voice.py -----------------------------------------
+
+
+class FeedbackTheme(StrEnum):
+    """What kind of activity a client wishes for (toiveet), chosen from a list."""
+
+    work = "work"
+    study = "study"
+    everyday_skills = "everyday_skills"
+    health = "health"
+    leisure = "leisure"
+    peer_group = "peer_group"
+    other = "other"
+
+
+class FeedbackChannel(StrEnum):
+    #: Recorded by the coach with the client, on the client page.
+    coach = "coach"
+    #: Given by the client on their own phone through a one-time link.
+    link = "link"
+
+
+class Feedback(SQLModel, table=True):
+    """Feedback and wishes (palaute ja toiveet) of one client: how satisfied (1-5), what helped,
+    what to change, and a wish for activities (a theme and free text). Client data: the care
+    team reads it; the coordinator sees counts and themes only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    given_on: date
+    channel: str = Field(max_length=16, description="FeedbackChannel")
+    satisfaction: int
+    helped: str = Field(default="", max_length=1000)
+    change: str = Field(default="", max_length=1000)
+    wish_theme: str | None = Field(default=None, max_length=32, description="FeedbackTheme")
+    wish: str = Field(default="", max_length=1000)
+    #: The coach who recorded it; empty when the client gave it through a link.
+    recorded_by: int | None = Field(default=None, foreign_key="app_user.id")
+    link_id: int | None = Field(default=None, foreign_key="feedback_link.id")
+    recorded_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class FeedbackLink(SQLModel, table=True):
+    """A one-time feedback link (palautelinkki) given to the client: only the SHA-256 of its
+    secret is stored; it expires and is used at most once."""
+
+    __tablename__ = "feedback_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    #: The page's language (fi, sv, en); empty: the client's browser decides.
+    language: str = Field(default="", max_length=8)
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+    expires_at: datetime = _ts(nullable=False)
+    used_at: datetime | None = _ts(nullable=True)
+
+
+class VoiceRoleKind(StrEnum):
+    """A role a (former) client can hold in the project's work."""
+
+    #: Kokemusasiantuntija.
+    experience_expert = "experience_expert"
+    #: Vertaisohjaaja.
+    peer_instructor = "peer_instructor"
+
+
+class VoiceRole(SQLModel, table=True):
+    """An experience expert's or peer instructor's role of a (former) client, with its validity
+    dates and the client's consent to hold it (and to be listed for the coordinator)."""
+
+    __tablename__ = "voice_role"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    kind: str = Field(max_length=32, description="VoiceRoleKind")
+    valid_from: date
+    valid_to: date | None = None
+    #: How the consent was given (engine.consents.EVIDENCE) and when.
+    consent_evidence: str = Field(max_length=16)
+    consent_given_on: date
+    recorded_by: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime = _ts(nullable=False, default=utcnow)
+
+
 # --- groups (ryhmät): engine/groups.py, docs/architecture.md "Groups" ----------------------------
 
 

@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     gas_rho: float = Field(default=0.3, ge=0, lt=1)
     #: How far ahead the next agreed contact may be, in days (engine/dates.py).
     next_contact_max_days: int = Field(default=365, ge=1, le=3650)
+    #: How long a one-time feedback link given to a client stays usable, in days
+    #: (engine/voice.py).
+    feedback_link_days: int = Field(default=7, ge=1, le=60)
+    #: The coordinator's feedback summary shows a period's figures only when at least this
+    #: many clients gave feedback in it (fewer: "too few to show"), so no answer can be
+    #: told apart (engine/voice.py).
+    feedback_min_answers: int = Field(default=5, ge=1, le=100)
     #: ESF+ report exports: a count below this shows as "<N" unless exact figures are asked for
     #: (and that request is logged). docs/reporting.md
     report_small_cell: int = Field(default=5, ge=1, le=100)

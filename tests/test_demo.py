@@ -249,3 +249,44 @@ def test_demo_has_events_with_attendance_reasons(runtime: Runtime) -> None:
         assert reasons == {"ill", "other_appointment", "no_notice"}
         assert any(m.notified for m in marks)
         assert sum(1 for m in marks if m.present) >= 4
+
+
+def test_demo_has_feedback_for_the_dashboard_and_an_experience_expert(runtime: Runtime) -> None:
+    from engine.access import Principal
+    from engine.models import Feedback, FeedbackLink, Role, User
+    from engine.voice import role_holders, summary
+
+    load_demo(runtime, clients=12)
+    with runtime.db.write() as session:
+        channels = sorted(session.execute(select(Feedback.channel)).scalars())
+        assert channels.count("link") == 1
+        assert len(channels) == 7
+        used = [
+            link.used_at is not None for link in session.execute(select(FeedbackLink)).scalars()
+        ]
+        assert sorted(used) == [False, True]
+        coordinator = (
+            session.execute(select(User).where(col(User.role) == Role.coordinator))
+            .scalars()
+            .first()
+        )
+        assert coordinator is not None
+        assert coordinator.id is not None
+        assert coordinator.organisation_id is not None
+        today = runtime.clock.today()
+        counted = summary(
+            session,
+            coordinator.organisation_id,
+            today - timedelta(days=60),
+            today,
+            minimum=runtime.settings.feedback_min_answers,
+        )
+        assert counted.shown
+        assert counted.answers == 7
+        holders = role_holders(
+            session,
+            Principal(coordinator.id, Role.coordinator, coordinator.organisation_id),
+            today=today,
+            now=runtime.clock.now(),
+        )
+        assert sorted(h.kind for h in holders) == ["experience_expert", "peer_instructor"]

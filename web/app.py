@@ -32,6 +32,7 @@ from web import (
     pages,
     referral_pages,
     report_pages,
+    voice_pages,
 )
 from web.api import admin, auth, clients, goals, journeys, referrals, reports, rules
 from web.assets import MOUNT, StaticAssets
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(admin_pages.router)  # administration: users, organisations, tokens...
     app.include_router(fact_pages.router)  # the client's facts (referral rules read them)
     app.include_router(report_pages.router)  # ESF+ participant data and the funder report
+    app.include_router(voice_pages.router)  # the client's voice: feedback, links, roles
     app.mount(MOUNT, StaticAssets(), name="static")
     app.add_middleware(InputBoundary, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=settings.https)

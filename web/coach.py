@@ -28,7 +28,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from engine import audit
+from engine import audit, voice
 from engine import qualifications as qualification_log
 from engine.access import Basis, What, grants_for
 from engine.bounds import Id
@@ -380,6 +380,13 @@ def client_context(
         ),
         # qualifications and cards (clients/_assessments.html; edited on the strengths page)
         "qualifications": qualification_log.qualifications(session, view.client_id),
+        # the client's voice (web/voice_pages.py): roles valid today, how much feedback
+        "voice": {
+            "roles": [
+                r for r in voice.roles_of(session, view.client_id) if voice.valid_on(r, today)
+            ],
+            "feedback": voice.count_feedback(session, view.client_id),
+        },
         # ESF+ participant data (web/report_pages.py): the forms due now
         "esf_prompts": prompts(session, view.client_id, journey.state if journey else None, today),
     }

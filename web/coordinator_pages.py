@@ -21,6 +21,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from engine import voice
 from engine.access import Basis, What
 from engine.audit import DEFAULT_REPORT_YEARS, client_log
 from engine.bounds import Id
@@ -71,6 +72,8 @@ def basis_labels() -> dict[str, str]:
         Basis.group_leader: _("Leads the client's group"),
         Basis.group_co_leader: _("Co-leads the client's group (with consent)"),
         Basis.group_coordinator: _("Coordinator of the client's group"),
+        Basis.client_link: _("The client used their feedback link"),
+        Basis.voice_role_consent: _("The client's consent to their role"),
         "consent": _("The client's consent"),
     }
 
@@ -91,6 +94,10 @@ def what_labels() -> dict[str, str]:
         What.strengths: _("Strengths and experiences"),
         What.cv: _("CV"),
         What.group: _("Group page"),
+        What.feedback: _("Feedback and wishes"),
+        What.feedback_link: _("A feedback link given to the client"),
+        What.feedback_by_link: _("Feedback given through the link"),
+        What.voice_role_list: _("Listed as an experience expert or peer instructor"),
         "referral_packet": _("Referral packet"),
         "group_attendance": _("Name and group attendance"),
     }
@@ -173,6 +180,15 @@ def dashboard_page(
             ),
             "referral_states": list(referral_pathway.states),
             "referral_pathway": referral_pathway,
+            # the client's voice (engine/voice.py): counts and themes, no names, no free text
+            "feedback": voice.summary(
+                session,
+                principal.organisation_id or 0,
+                first,
+                last,
+                minimum=runtime.settings.feedback_min_answers,
+                municipality_code=chosen.municipality_code or None,
+            ),
         },
         status_code=422 if form.errors else 200,
     )

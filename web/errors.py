@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engine.applog import loggable_path
 from engine.errors import (
     Conflict,
     Forbidden,
@@ -157,7 +158,13 @@ def polku_error_answer(request: Request, exc: PolkuError) -> Response:
     for a browser on a page, JSON for the API."""
     status = status_of(exc)
     if status in (401, 403):
-        log.info("%s %s refused: %s %s", request.method, request.url.path, status, exc.code)
+        log.info(
+            "%s %s refused: %s %s",
+            request.method,
+            loggable_path(request.url.path),
+            status,
+            exc.code,
+        )
     if is_html_page(request):
         return to_login(request) if status == 401 else error_page(request, status)
     headers = {"WWW-Authenticate": 'Bearer realm="polku"'} if status == 401 else None
@@ -192,7 +199,9 @@ def install_page_errors(app: FastAPI, validation: Callable[..., Any] | None = No
         return await request_validation_exception_handler(request, exc)
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
+        log.error(
+            "%s %s failed: %s", request.method, loggable_path(request.url.path), type(exc).__name__
+        )
         if is_html_page(request):
             return error_page(request, 500)
         return JSONResponse({"error": "server_error", "message": "internal error"}, 500)

@@ -42,7 +42,14 @@ MAX_HEADER = 215
 HEADER_HEIGHT = "() => document.getElementById('site_header').getBoundingClientRect().height"
 
 #: Pages every role opens (signed in), public ones included.
-COMMON: list[str] = ["/", "/pathways", "/pathways/client_journey", "/notifications"]
+COMMON: list[str] = [
+    "/",
+    "/pathways",
+    "/pathways/client_journey",
+    "/notifications",
+    # the client's own feedback page (a forged secret: the neutral page)
+    "/palaute/{token}",
+]
 
 #: Each role's pages, as URL templates. Append new pages of a role here.
 PAGES: dict[str, list[str]] = {
@@ -61,6 +68,7 @@ PAGES: dict[str, list[str]] = {
         "/groups/{group_id}",
         "/clients/{client_id}/participant",
         "/clients/{client_id}/participant/{kind}",
+        "/clients/{client_id}/voice",
     ],
     "partner": [
         "/partner/referrals",
@@ -73,6 +81,7 @@ PAGES: dict[str, list[str]] = {
         "/groups/{group_id}",
         "/reports/funder",
         "/reports/funder?project={project_id}",
+        "/reports/voice-roles",
     ],
     "admin": [],
 }
@@ -117,6 +126,8 @@ def world_params(runtime: Runtime) -> dict[str, str]:
         # the ESF+ participant forms and the demo project's report (web/report_pages.py)
         "kind": "entry",
         "project_id": str(project_id),
+        # a one-time feedback link's secret (web/voice_pages.py): forged, so the neutral page
+        "token": "A" * 43,
     }
 
 

@@ -114,6 +114,11 @@ CLIENT_VIEW_RULES = frozenset(
         # ESF+ participant data (web/report_pages.py)
         "client:participant_data",
         "client:participant_form",
+        # the client's voice (web/voice_pages.py)
+        "client:feedback",
+        "client:record_feedback",
+        "client:feedback_link",
+        "client:voice_roles",
     }
 )
 #: Routes about one referral: the referring care team or the receiving partner with consent.
@@ -409,6 +414,33 @@ class World:
                 values=QualificationInput(
                     "hygiene_card", "Matriisi", self.runtime.clock.today().isoformat(), "R"
                 ),
+                now=self.runtime.clock.now(),
+            )
+            assert row.id is not None
+            return row.id
+
+    def role_form(self) -> dict[str, str]:
+        """A role that began a week ago, with the client's written consent."""
+        started = (self.runtime.clock.today() - timedelta(days=7)).isoformat()
+        return {
+            "kind": "peer_instructor",
+            "valid_from": started,
+            "consent_evidence": "written",
+            "consent_given_on": started,
+        }
+
+    def voice_role(self, target: Target) -> int:
+        """A peer instructor's role of the target's client (for the end route)."""
+        from engine.inputs import Checks
+        from engine.voice import add_role
+
+        with self.runtime.db.write() as session:
+            row = add_role(
+                session,
+                client_id=target.client_id,
+                recorded_by=self.uid("coach_own_team"),
+                values=self.role_form(),
+                checks=Checks.of(self.runtime.clock),
                 now=self.runtime.clock.now(),
             )
             assert row.id is not None
@@ -861,6 +893,40 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
             f"/clients/{_t(t).client_id}/qualifications/{w.qualification(_t(t))}/remove",
         ),
     ),
+    # the client's voice (web/voice_pages.py)
+    ("GET", "/clients/{client_id}/voice"): RouteCase(
+        "client:feedback", lambda w, t: Call("GET", f"/clients/{_t(t).client_id}/voice")
+    ),
+    ("POST", "/clients/{client_id}/feedback"): RouteCase(
+        "client:record_feedback",
+        lambda w, t: Call(
+            "POST", f"/clients/{_t(t).client_id}/feedback", data={"satisfaction": "4"}
+        ),
+    ),
+    ("POST", "/clients/{client_id}/feedback-links"): RouteCase(
+        "client:feedback_link",
+        lambda w, t: Call(
+            "POST", f"/clients/{_t(t).client_id}/feedback-links", data={"language": "fi"}
+        ),
+    ),
+    ("POST", "/clients/{client_id}/voice-roles"): RouteCase(
+        "client:voice_roles",
+        lambda w, t: Call("POST", f"/clients/{_t(t).client_id}/voice-roles", data=w.role_form()),
+    ),
+    ("POST", "/clients/{client_id}/voice-roles/{role_id}/end"): RouteCase(
+        "client:voice_roles",
+        lambda w, t: Call(
+            "POST", f"/clients/{_t(t).client_id}/voice-roles/{w.voice_role(_t(t))}/end"
+        ),
+    ),
+    # the client's own page: a forged secret gets the neutral page (the real one:
+    # tests/security/test_feedback_link.py)
+    ("GET", "/palaute/{token}"): RouteCase(
+        "public", lambda w, t: Call("GET", "/palaute/" + "A" * 43)
+    ),
+    ("POST", "/palaute/{token}"): RouteCase(
+        "public", lambda w, t: Call("POST", "/palaute/" + "A" * 43, data={"satisfaction": "3"})
+    ),
     ("POST", "/clients/{client_id}/cv-contact"): RouteCase(
         "client:record_strengths",
         lambda w, t: Call(
@@ -1079,6 +1145,10 @@ ROUTES.update(
             "organisation_report", lambda w, t: Call("GET", "/reports?municipality=")
         ),
         # an empty search shows no client (a search that does is tested in test_coordinator_pages)
+        # no role holder in the world: the list shows no client (tests/test_voice_pages.py)
+        ("GET", "/reports/voice-roles"): RouteCase(
+            "organisation_report", lambda w, t: Call("GET", "/reports/voice-roles")
+        ),
         ("GET", "/reports/client-log"): RouteCase(
             "client_log_search", lambda w, t: Call("GET", "/reports/client-log?q=")
         ),
