@@ -61,6 +61,8 @@ FORWARD = (
 )
 DETOURS = ("pause", "resume", "drop_out", "re_engage", "decline", "reach_again")
 FALLBACK_MUNICIPALITIES = ("261", "614", "977", "678", "491")
+#: Contact kinds of the demo's everyday work (an aftercare check-in is recorded on purpose).
+IN_WORK_KINDS = tuple(k for k in ContactKind if k != ContactKind.aftercare)
 
 
 DEMO_PROJECT = "Polku-hanke (demo)"
@@ -333,7 +335,7 @@ def _contacts(
                 client_id=client_id,
                 coach_id=coach_id,
                 occurred_at=when,
-                kind=rng.choice(list(ContactKind)).value,
+                kind=rng.choice(IN_WORK_KINDS).value,
                 duration_minutes=rng.choice([15, 30, 45, 60, 90, 120]),
                 note=rng.choice(DEMO_NOTES),
                 next_contact_on=max(follow_up, when.date()) if follow_up else None,
