@@ -381,7 +381,7 @@ def client_context(
         "aftercare": aftercare_plan(session, view.client_id, runtime.aftercare)
         if runtime.aftercare
         else None,
-        "service_type_labels": service_type_labels(),
+        "service_type_labels": service_type_labels,  # called while rendering (its language)
     }
 
 
