@@ -153,3 +153,17 @@ def test_a_failing_page_is_an_html_500(runtime: Runtime, web_app: FastAPI) -> No
     assert is_html(answer)
     assert "Jotain meni vikaan" in answer.text
     assert "boom" not in answer.text
+
+
+def test_a_signed_in_user_keeps_their_menu_on_a_path_that_does_not_exist(
+    api_as: Callable[..., UserClient], api: TestClient
+) -> None:
+    coach = api_as(Role.coach)
+    nowhere = coach.get("/no/such/page", headers=BROWSER)
+    assert nowhere.status_code == 404
+    assert 'action="/logout"' in nowhere.text  # signed in: the log-out button, not "sign in"
+    assert 'href="/clients"' in nowhere.text  # the coach's own menu
+    assert 'href="/login"' not in nowhere.text
+    signed_out = api.get("/no/such/page", headers=BROWSER)
+    assert 'action="/logout"' not in signed_out.text
+    assert 'href="/login"' in signed_out.text

@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import (
@@ -109,6 +110,29 @@ def back_to(request: Request) -> str:
     return "/"
 
 
+def recognise_signed_in(request: Request) -> None:
+    """Let an error page that no route reached show the signed-in header when the browser holds
+    a valid session (never raises: the page is shown either way)."""
+    from web.authentication import session_cookie_name, show_signed_in
+
+    if getattr(request.state, "principal", None) is not None:
+        return
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        return
+    cookie = request.cookies.get(session_cookie_name(runtime.settings))
+    if not cookie:
+        return
+    try:
+        auth = runtime.auth.authenticate_session(cookie)
+    except Exception:  # an error page must not fail on the way
+        log.warning("error page: the session could not be read")
+        return
+    if auth is not None:
+        request.state.csrf_token = auth.csrf_token or ""
+        show_signed_in(request, auth)
+
+
 def error_page(request: Request, status: int, *, headers: dict[str, str] | None = None) -> Response:
     """The HTML error page for ``status`` in the user's language. An htmx request gets the
     page's main block, retargeted at ``#main`` (app.js swaps such an answer whatever its
@@ -153,6 +177,8 @@ def install_page_errors(app: FastAPI, validation: Callable[..., Any] | None = No
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if is_html_page(request):
+            # no route ran (an unknown path): still show a signed-in user their own menu
+            await run_in_threadpool(recognise_signed_in, request)
             return error_page(request, exc.status_code, headers=dict(exc.headers or {}))
         return await http_exception_handler(request, exc)
 
