@@ -129,3 +129,33 @@ def test_a_coach_records_the_one_month_check_in_on_a_phone(
     shot(page, "aftercare-client-1366")
     page.goto("/clients")
     expect(page.locator("tr", has_text="Esimerkki")).not_to_contain_text("Jälkiseuranta")
+
+
+def test_a_coach_adds_a_job_coach_to_the_care_team_on_a_phone(
+    page: Page, runtime: Runtime, axe_source: str
+) -> None:
+    """The care-team page (issue 18) from the client page: a colleague joins as job coach."""
+    coach, client_id = on_work_trial(runtime)
+    colleague = make_user(runtime, Role.coach, organisation_id=coach.organisation_id)  # type: ignore[attr-defined]
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, runtime, coach, FI)  # type: ignore[arg-type]
+    page.goto(f"/clients/{client_id}")
+    page.get_by_role("link", name="Muokkaa työryhmää").click()
+    page.wait_for_url(f"**/clients/{client_id}/care-team")
+    expect(page.get_by_role("heading", name="Työryhmä", exact=True)).to_be_visible()
+    assert axe_violations(page, axe_source) == []
+    no_sideways_scroll(page, 390)
+    page.locator("#member-user").select_option(str(colleague.id))
+    page.locator("#member-role").select_option("job_coach")
+    page.locator("#member-to").fill("2026-06-30")
+    page.get_by_role("button", name="Lisää työryhmään").click()
+    page.wait_for_url("**/care-team?saved=added")
+    expect(page.get_by_role("status")).to_have_text("Jäsen lisättiin työryhmään.")
+    expect(page.locator(".care-team")).to_contain_text("Työhönvalmentaja")
+    expect(page.locator(".care-team")).to_contain_text("3.4.2026 – 30.6.2026")
+    assert axe_violations(page, axe_source) == []
+    no_sideways_scroll(page, 390)
+    shot(page, "care-team-390")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    assert axe_violations(page, axe_source) == []
+    shot(page, "care-team-1366")
