@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from engine.access import Principal
 from engine.clock import FrozenClock
-from engine.models import Client, Role
+from engine.models import Client, Role, User
 from engine.runtime import Runtime
 from engine.testing import make_user
 from tests.browser.conftest import axe_violations
@@ -134,9 +134,14 @@ def test_a_coach_records_the_one_month_check_in_on_a_phone(
 def test_a_coach_adds_a_job_coach_to_the_care_team_on_a_phone(
     page: Page, runtime: Runtime, axe_source: str
 ) -> None:
-    """The care-team page (issue 18) from the client page: a colleague joins as job coach."""
+    """The care-team page (issue 18) from the client page: a colleague joins as job coach; then
+    the two visit the client at home (pair work) and the timeline names both."""
     coach, client_id = on_work_trial(runtime)
     colleague = make_user(runtime, Role.coach, organisation_id=coach.organisation_id)  # type: ignore[attr-defined]
+    with runtime.db.write() as session:
+        user = session.get(User, colleague.id)
+        assert user is not None
+        user.display_name = "Ville Työpari"
     page.set_viewport_size({"width": 390, "height": 844})
     log_in(page, runtime, coach, FI)  # type: ignore[arg-type]
     page.goto(f"/clients/{client_id}")
@@ -159,3 +164,15 @@ def test_a_coach_adds_a_job_coach_to_the_care_team_on_a_phone(
     page.set_viewport_size({"width": 1366, "height": 900})
     assert axe_violations(page, axe_source) == []
     shot(page, "care-team-1366")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/clients/{client_id}")
+    form = page.locator("#contact_form")
+    form.locator("#contact-kind").select_option("home_visit")
+    form.locator("#contact-duration").fill("90")
+    form.get_by_label("Työpari (valinnainen)").select_option(label="Ville Työpari")
+    form.get_by_role("button", name="Tallenna yhteydenotto").click()
+    expect(page.locator("#contact_form [role=status]")).to_be_visible()
+    expect(page.locator("#timeline")).to_contain_text("(kirjasi) ja työpari Ville Työpari")
+    assert axe_violations(page, axe_source) == []
+    no_sideways_scroll(page, 390)
