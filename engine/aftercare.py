@@ -183,8 +183,14 @@ def open_count(schedule: Schedule | None) -> Callable[[date], ColumnElement[Any]
                 total = total + case((start < before, 1), else_=0)
             return total
 
-        by_type = [(kind == t, due(tuple(m))) for t, m in sorted(definition.by_type.items())]
-        fallback = due(tuple(definition.months or DEFAULT_AFTERCARE_MONTHS))
+        default = tuple(definition.months or DEFAULT_AFTERCARE_MONTHS)
+        # a branch only for the types whose months differ from the default (a shorter SELECT)
+        by_type = [
+            (kind == t, due(tuple(m)))
+            for t, m in sorted(definition.by_type.items())
+            if tuple(m) != default
+        ]
+        fallback = due(default)
         due_count = case(*by_type, else_=fallback) if by_type else fallback
         done = (
             select(func.count())
