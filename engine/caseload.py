@@ -13,14 +13,20 @@ the same with 1 000 or 100 000 clients in the database (``bench/caseload.py``).
 Extension point (:data:`FLAGS`): a :class:`CaseloadFlag` is a named, correlated scalar subquery
 on ``client.id`` ("referrals waiting", "referrals overdue"): append one to :data:`FLAGS` and it
 becomes a column of the same SELECT and a badge on the dashboard.
+
+Dated reminders (:func:`reminder_flags`) are one kind of flag: given how many reminders of a
+client are open and fall due on or before a day, they make the pair of badges "due" (due, not yet
+:data:`OVERDUE_AFTER_DAYS` past) and "overdue". The ESF+ six-month follow-up
+(:func:`engine.participants.follow_ups_due`) and the aftercare check-ins
+(:func:`engine.aftercare.open_count`, per the runtime's schedule: :func:`caseload_flags`) share it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlmodel import Session, col
@@ -30,6 +36,9 @@ from engine.clock import as_utc
 from engine.models import CareTeam, Client, ContactEntry, Journey, Referral
 from engine.participants import follow_ups_due
 from engine.pathway_keys import CLIENT_JOURNEY
+
+if TYPE_CHECKING:
+    from engine.aftercare import Schedule
 
 PAGE_SIZE = 25
 #: The referral pathway's state before the partner answers.
@@ -76,6 +85,30 @@ def _unanswered_referrals(*, expired: bool) -> Callable[[date], ColumnElement[An
     return count
 
 
+#: Days after its due date an open reminder is overdue (the same for every dated reminder).
+OVERDUE_AFTER_DAYS = 14
+
+
+def reminder_flags(
+    key: str,
+    due: dict[str, str],
+    overdue: dict[str, str],
+    open_due: Callable[[date], ColumnElement[Any]],
+) -> list[CaseloadFlag]:
+    """The two badges of a dated reminder, ``{key}_due`` and ``{key}_overdue``. ``open_due(day)``
+    is a correlated count on ``client.id`` of the client's reminders not done that fall due on or
+    before ``day``: the overdue ones fell due :data:`OVERDUE_AFTER_DAYS` ago or earlier, the
+    due ones since."""
+
+    def late(today: date) -> ColumnElement[Any]:
+        return open_due(today - timedelta(days=OVERDUE_AFTER_DAYS))
+
+    def fresh(today: date) -> ColumnElement[Any]:
+        return open_due(today) - late(today)
+
+    return [CaseloadFlag(f"{key}_due", due, fresh), CaseloadFlag(f"{key}_overdue", overdue, late)]
+
+
 #: Extra per-client counts on the dashboard, each a badge when not zero.
 FLAGS: list[CaseloadFlag] = [
     CaseloadFlag(
@@ -93,16 +126,41 @@ FLAGS: list[CaseloadFlag] = [
         _unanswered_referrals(expired=True),
     ),
     # ESF+ participant data (engine/participants.py): the six-month follow-up is due
-    CaseloadFlag(
-        "esf_follow_up_due",
+    *reminder_flags(
+        "esf_follow_up",
         {
             "fi": "Kuuden kuukauden seuranta",
             "sv": "Sexmånadersuppföljning",
             "en": "Six-month follow-up due",
         },
+        {
+            "fi": "Kuuden kuukauden seuranta myöhässä",
+            "sv": "Sexmånadersuppföljning försenad",
+            "en": "Six-month follow-up overdue",
+        },
         follow_ups_due,
     ),
 ]
+
+
+def caseload_flags(aftercare: Schedule | None) -> list[CaseloadFlag]:
+    """:data:`FLAGS` and the aftercare check-ins of the runtime's schedule
+    (:mod:`engine.aftercare`)."""
+    from engine.aftercare import open_count
+
+    return [
+        *FLAGS,
+        *reminder_flags(
+            "aftercare",
+            {"fi": "Jälkiseuranta", "sv": "Uppföljning efteråt", "en": "Aftercare check-in due"},
+            {
+                "fi": "Jälkiseuranta myöhässä",
+                "sv": "Uppföljning efteråt försenad",
+                "en": "Aftercare check-in overdue",
+            },
+            open_count(aftercare),
+        ),
+    ]
 
 
 @dataclass(frozen=True)
@@ -232,13 +290,16 @@ def caseload(
     today: date,
     *,
     page_size: int = PAGE_SIZE,
+    flags: list[CaseloadFlag] | None = None,
 ) -> CaseloadPage:
-    """One page of the principal's caseload: two statements (the page and its count)."""
+    """One page of the principal's caseload: two statements (the page and its count). ``flags``:
+    the badges to count (default :data:`FLAGS`; :func:`caseload_flags` adds aftercare)."""
+    shown = FLAGS if flags is None else flags
     total = int(
         session.execute(_filtered(principal, query, today, func.count(col(Client.id)))).scalar_one()
     )
     page = max(1, min(query.page, max(1, -(-total // page_size))))
-    flags = [f.count(today).label(f"flag_{f.key}") for f in FLAGS]
+    counts = [f.count(today).label(f"flag_{f.key}") for f in shown]
     stmt = (
         _filtered(
             principal,
@@ -253,7 +314,7 @@ def caseload(
             _last_contact().label("last_contact_at"),
             _next_contact().label("next_contact_on"),
             _my_role(principal, today).label("my_role"),
-            *flags,
+            *counts,
         )
         .order_by(
             # the work list: overdue and due today first (the oldest first), then by name
@@ -280,7 +341,7 @@ def caseload(
                 last_contact_at=as_utc(last) if last is not None else None,
                 next_contact_on=_as_date(r[7]),
                 my_role=r[8],
-                flags={f.key: int(r[9 + i] or 0) for i, f in enumerate(FLAGS)},
+                flags={f.key: int(r[9 + i] or 0) for i, f in enumerate(shown)},
             )
         )
     return CaseloadPage(rows, total, page, page_size)

@@ -316,6 +316,95 @@ def end_care_team_membership(
     return row
 
 
+class NewCareTeamMember(Input):
+    """A care-team membership as the coach gives it on the care-team page: who (an active coach
+    of the client's organisation, checked by :func:`add_care_team_member`), in which role, from
+    (default today) and to (inclusive, optional; not before the start)."""
+
+    user_id: Id
+    #: Blank: goal coach.
+    role: CareTeamRole | None = None
+    valid_from: BoundedDate | None = None
+    valid_to: BoundedDate | None = None
+
+    _blank = field_validator("role", "valid_from", "valid_to", mode="before")(blank_is_none)
+
+    @field_validator("valid_to")
+    @classmethod
+    def _after_start(cls, day: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("valid_from")
+        if day is not None and isinstance(start, date) and day < start:
+            raise ValueError("the membership ends before it starts")
+        return day
+
+
+class EndOfMembership(Input):
+    """The last day (inclusive) of a membership; default today."""
+
+    last_day: BoundedDate | None = None
+
+    _blank = field_validator("last_day", mode="before")(blank_is_none)
+
+
+def add_member(
+    session: Session,
+    *,
+    client_id: int,
+    member: NewCareTeamMember | Mapping[str, Any],
+    checks: Checks,
+    added_by: int,
+) -> CareTeam:
+    """Add a care-team member from the page's input (:class:`NewCareTeamMember`, checked at
+    ``checks``); the organisation and overlap rules are :func:`add_care_team_member`'s."""
+    assert checks.now is not None
+    new = validated(NewCareTeamMember, member, checks)
+    return add_care_team_member(
+        session,
+        client_id=client_id,
+        user_id=new.user_id,
+        valid_from=new.valid_from or checks.today,
+        valid_to=new.valid_to,
+        role=(new.role or CareTeamRole.goal_coach).value,
+        added_by=added_by,
+        now=checks.now,
+    )
+
+
+def end_member(
+    session: Session,
+    *,
+    client_id: int,
+    user_id: int,
+    end: EndOfMembership | Mapping[str, Any],
+    checks: Checks,
+) -> CareTeam:
+    """End a membership from the page's input (:class:`EndOfMembership`)."""
+    last = validated(EndOfMembership, end, checks)
+    return end_care_team_membership(
+        session, client_id=client_id, user_id=user_id, last_day=last.last_day or checks.today
+    )
+
+
+def member_choices(session: Session, client_id: int) -> list[tuple[int, str]]:
+    """Who can join the client's care team: the active coaches of the client's organisation, by
+    name (id, display name)."""
+    organisation_id = session.execute(
+        select(col(Client.organisation_id)).where(col(Client.id) == client_id)
+    ).scalar()
+    if organisation_id is None:
+        return []
+    rows = session.execute(
+        select(col(User.id), col(User.display_name))
+        .where(
+            col(User.organisation_id) == organisation_id,
+            col(User.role) == Role.coach.value,
+            col(User.is_active).is_(True),
+        )
+        .order_by(col(User.display_name), col(User.id))
+    ).all()
+    return [(int(user_id), name) for user_id, name in rows]
+
+
 @dataclass(frozen=True)
 class PossibleDuplicate:
     """A client the coach may see with the same birth date and a similar name."""

@@ -64,6 +64,8 @@ FORWARD = (
 )
 DETOURS = ("pause", "resume", "drop_out", "re_engage", "decline", "reach_again")
 FALLBACK_MUNICIPALITIES = ("261", "614", "977", "678", "491")
+#: Contact kinds of the demo's everyday work (an aftercare check-in is recorded on purpose).
+IN_WORK_KINDS = tuple(k for k in ContactKind if k != ContactKind.aftercare)
 
 
 DEMO_PROJECT = "Polku-hanke (demo)"
@@ -253,6 +255,7 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
     load_referrals(runtime, people, project_id, now)
     load_assessments_and_strengths(runtime, coach_id, now)
     load_pair_work(runtime, coach_id, project_id, now)
+    load_aftercare(runtime, coach_id, now)
     # groups (engine/demo_groups.py): one running 8-week group
     load_groups(runtime, coach_id, people[DEMO_LOGINS[2].username], project_id, now)
     # events (engine/demo_events.py): an expert session, a course and a client panel
@@ -262,6 +265,46 @@ def load_demo(runtime: Runtime, *, clients: int = 60, seed: int = 2026) -> DemoS
     # the client's voice (engine/demo_voice.py): feedback, a link answered, two roles
     load_voice(runtime, coach_id, now)
     return DemoSummary(clients, events, len(people))
+
+
+def load_aftercare(runtime: Runtime, coach_id: int, now: datetime) -> None:
+    """Aftercare (engine/aftercare.py): the referrals above leave clients on a follow-on pathway
+    (the one completed 40 days ago has its one-month check-in due); the coach called the one
+    whose pathway started most recently two days ago, which clears its first check-in."""
+    from engine.aftercare import plan
+
+    if runtime.aftercare is None:
+        return
+    with runtime.db.write() as session:
+        on_pathway = session.execute(
+            select(col(Journey.client_id))
+            .join(CareTeam, col(CareTeam.client_id) == col(Journey.client_id))
+            .where(
+                col(CareTeam.user_id) == coach_id,
+                col(Journey.pathway_key) == CLIENT_JOURNEY,
+                col(Journey.state).in_(runtime.aftercare.definition.continues_in),
+            )
+        ).scalars()
+        plans = [
+            (p.started_on, c) for c in on_pathway if (p := plan(session, c, runtime.aftercare))
+        ]
+        # the earliest started keeps its reminder due; the latest (started 3+ days ago) is called
+        recent = [(on, c) for on, c in sorted(plans)[1:] if on <= (now - timedelta(days=3)).date()]
+        if not recent:
+            return
+        _started, client_id = max(recent)
+        record_contact(
+            session,
+            client_id=client_id,
+            coach_id=coach_id,
+            contact={
+                "kind": ContactKind.aftercare.value,
+                "occurred_at": now - timedelta(days=2),
+                "duration_minutes": 20,
+                "note": "Soitin: jatkopolku on alkanut hyvin, aamut sujuvat (demo).",
+            },
+            checks=Checks(now.date(), now=now, zone=runtime.clock.zone),
+        )
 
 
 #: The demo coach's colleague (a job coach without a login): pair work on the first client.
@@ -340,7 +383,7 @@ def _contacts(
                 client_id=client_id,
                 coach_id=coach_id,
                 occurred_at=when,
-                kind=rng.choice(list(ContactKind)).value,
+                kind=rng.choice(IN_WORK_KINDS).value,
                 duration_minutes=rng.choice([15, 30, 45, 60, 90, 120]),
                 note=rng.choice(DEMO_NOTES),
                 next_contact_on=max(follow_up, when.date()) if follow_up else None,

@@ -280,6 +280,8 @@ class ContactKind(StrEnum):
     escorted = "escorted"
     #: Etsivä työ kadulla: outreach on the street.
     street_outreach = "street_outreach"
+    #: Jälkiseuranta: an aftercare check-in after a follow-on pathway started (engine/aftercare).
+    aftercare = "aftercare"
 
 
 class ContactEntry(SQLModel, table=True):

@@ -17,11 +17,12 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from transitions import Machine
 
 from engine.guards import LANGUAGES, GuardContext, Verdict
@@ -82,6 +83,39 @@ class TransitionDef(BaseModel):
         return [value] if isinstance(value, str) else value
 
 
+def _increasing(months: list[int]) -> list[int]:
+    if any(later <= earlier for earlier, later in pairwise(months)):
+        raise ValueError("months are listed in increasing order, each once")
+    return months
+
+
+#: Months after a follow-on pathway started at which the coach checks in: 1..60, increasing.
+Months = Annotated[
+    list[Annotated[int, Field(ge=1, le=60)]],
+    Field(min_length=1, max_length=12),
+    AfterValidator(_increasing),
+]
+#: The default check-ins (jälkiseuranta): one, three and six months after the start.
+DEFAULT_AFTERCARE_MONTHS = (1, 3, 6)
+
+
+class AftercareDef(BaseModel):
+    """Aftercare (jälkiseuranta): check-in reminders for the coach after a follow-on pathway
+    starts (the journey enters ``starts_in``), at ``months`` after the start -- by the follow-on
+    pathway's type (the partner service type of the referral, ``by_type``), ``months`` for the
+    types not named. They run while the journey stays in ``continues_in`` and stop when it
+    leaves (closes, or the referral returns)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    starts_in: str
+    continues_in: list[str]
+    months: Months = Field(default_factory=lambda: list(DEFAULT_AFTERCARE_MONTHS))
+    by_type: dict[str, Months] = Field(default_factory=dict)
+
+    def months_for(self, service_type: str | None) -> tuple[int, ...]:
+        return tuple(self.by_type.get(service_type or "", self.months))
+
+
 class PathwayDef(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     pathway: str = Field(pattern=IDENT)
@@ -91,6 +125,8 @@ class PathwayDef(BaseModel):
     states: dict[str, StateDef]
     transitions: list[TransitionDef]
     outcomes: dict[str, LocalText] = Field(default_factory=dict)
+    #: Aftercare check-ins after a follow-on pathway starts (client journey only).
+    aftercare: AftercareDef | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +245,8 @@ def check_pathway(definition: PathwayDef, file: str, guard_names: set[str]) -> l
         for o in t.outcomes:
             if o not in definition.outcomes:
                 problem(f"{key}.outcomes", f"unknown outcome {o!r}; define it under outcomes")
+    if definition.aftercare is not None:
+        problems += _aftercare_problems(definition.aftercare, states, file)
     for name, state in states.items():
         if not state.final and outgoing.get(name, 0) == 0:
             problem(f"states.{name}", "not final, but no transition leaves it")
@@ -217,6 +255,46 @@ def check_pathway(definition: PathwayDef, file: str, guard_names: set[str]) -> l
         for name in states:
             if name not in reachable:
                 problem(f"states.{name}", f"unreachable from initial state {definition.initial!r}")
+    return problems
+
+
+def _aftercare_problems(
+    aftercare: AftercareDef, states: dict[str, StateDef], file: str
+) -> list[PathwayProblem]:
+    """The aftercare section names known states (the start among those it continues in) and
+    follow-on pathway types only."""
+    from engine.partner_catalogue import FOLLOW_ON_TYPES
+
+    problems = []
+    if aftercare.starts_in not in states:
+        problems.append(
+            PathwayProblem(file, "aftercare.starts_in", f"unknown state {aftercare.starts_in!r}")
+        )
+    elif aftercare.starts_in not in aftercare.continues_in:
+        problems.append(
+            PathwayProblem(file, "aftercare.continues_in", f"must include {aftercare.starts_in!r}")
+        )
+    for i, name in enumerate(aftercare.continues_in):
+        if name not in states:
+            problems.append(
+                PathwayProblem(file, f"aftercare.continues_in[{i}]", f"unknown state {name!r}")
+            )
+        elif states[name].final:
+            problems.append(
+                PathwayProblem(
+                    file, f"aftercare.continues_in[{i}]", f"{name!r} is final: aftercare stops"
+                )
+            )
+    for kind in aftercare.by_type:
+        if kind not in FOLLOW_ON_TYPES:
+            known = ", ".join(sorted(FOLLOW_ON_TYPES))
+            problems.append(
+                PathwayProblem(
+                    file,
+                    f"aftercare.by_type.{kind}",
+                    f"not a follow-on pathway type (known: {known})",
+                )
+            )
     return problems
 
 

@@ -57,6 +57,18 @@ def pathway_table(pathway: Pathway) -> str:
             f"{'required' if t.reason == 'required' else ''} | "
             f"{'required' if t.outcomes else ''} |"
         )
+    if d.aftercare is not None:
+        a = d.aftercare
+        lines += [
+            "",
+            f"Aftercare check-ins start when the journey enters `{a.starts_in}` and run while it "
+            f"is in {', '.join(f'`{s}`' for s in a.continues_in)}; months after the start:",
+            "",
+            "| follow-on pathway type | check-ins (months) |",
+            "|---|---|",
+            *(f"| `{kind}` | {', '.join(map(str, m))} |" for kind, m in a.by_type.items()),
+            f"| any other | {', '.join(map(str, a.months))} |",
+        ]
     return "\n".join(lines)
 
 

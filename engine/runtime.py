@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pluggy
 
+from engine.aftercare import schedule_of
 from engine.auth import Auth
 from engine.clock import Clock
 from engine.db import Database
@@ -70,6 +71,8 @@ class Runtime:
         )
         self.guards = collect_guards(self.pm)
         self.pathways = load_pathways(self.pm, self.guards)
+        #: Aftercare check-ins (engine/aftercare.py): the newest client journey's schedule.
+        self.aftercare = schedule_of(self.pathways, self.clock.zone)
         #: Every municipality the plugins describe, by code (kuntanumero).
         self.municipalities: dict[str, Municipality] = collect_records(
             self.pm, "polku_municipalities", Municipality, lambda m: m.code

@@ -579,7 +579,6 @@ def test_caseload_flags_extension_point(
         "phone_calls", {"fi": "Puheluita", "sv": "Samtal", "en": "Calls"}, phone_contacts
     )
     monkeypatch.setattr(caseload_module, "FLAGS", [flag])
-    monkeypatch.setattr("web.coach.FLAGS", [flag])
     called, _ = own_client(runtime, coach, last_name="Soitettu")
     own_client(runtime, coach, last_name="Hiljainen")
     add_contact(runtime, called, coach.user_id, days_ago=1)

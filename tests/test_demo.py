@@ -290,3 +290,33 @@ def test_demo_has_feedback_for_the_dashboard_and_an_experience_expert(runtime: R
             now=runtime.clock.now(),
         )
         assert sorted(h.kind for h in holders) == ["experience_expert", "peer_instructor"]
+
+
+def test_demo_shows_an_aftercare_check_in_due(runtime: Runtime) -> None:
+    """The demo coach's caseload has a client whose follow-on pathway started over a month ago:
+    its aftercare check-in is due (engine/aftercare.py), and one earlier check-in is done."""
+    from engine.access import Principal
+    from engine.aftercare import plan
+    from engine.caseload import CaseloadQuery, caseload, caseload_flags
+    from engine.models import Role, User
+
+    load_demo(runtime)
+    today = runtime.clock.today()
+    with runtime.db.read() as session:
+        coach = session.execute(select(User).where(col(User.username) == "valmentaja")).scalar_one()
+        assert coach.id is not None
+        principal = Principal(coach.id, Role.coach, coach.organisation_id)
+        page = caseload(
+            session,
+            principal,
+            CaseloadQuery(page=1),
+            today,
+            page_size=200,
+            flags=caseload_flags(runtime.aftercare),
+        )
+        due = [r for r in page.rows if r.flags["aftercare_due"] or r.flags["aftercare_overdue"]]
+        assert due
+        assert runtime.aftercare is not None
+        plans = [plan(session, r.client_id, runtime.aftercare) for r in page.rows]
+    statuses = {c.status(today) for p in plans if p for c in p.check_ins}
+    assert {"done", "due"} <= statuses

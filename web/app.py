@@ -22,6 +22,7 @@ from engine.settings import Environment, Settings, get_settings
 from web import (
     admin_pages,
     assessment_pages,
+    care_team_pages,
     coach,
     coordinator_pages,
     event_pages,
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(coordinator_pages.router)  # the coordinator's dashboard and log reports
     app.include_router(admin_pages.router)  # administration: users, organisations, tokens...
     app.include_router(fact_pages.router)  # the client's facts (referral rules read them)
+    app.include_router(care_team_pages.router)  # the care team with roles and dates
     app.include_router(report_pages.router)  # ESF+ participant data and the funder report
     app.include_router(voice_pages.router)  # the client's voice: feedback, links, roles
     app.mount(MOUNT, StaticAssets(), name="static")

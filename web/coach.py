@@ -31,8 +31,9 @@ from sqlmodel import col
 from engine import audit, voice
 from engine import qualifications as qualification_log
 from engine.access import Basis, What, grants_for
+from engine.aftercare import plan as aftercare_plan
 from engine.bounds import Id
-from engine.caseload import FLAGS, SHOW, CaseloadQuery, caseload
+from engine.caseload import SHOW, CaseloadQuery, caseload, caseload_flags
 from engine.client_card import client_card
 from engine.clients import (
     NewClient,
@@ -59,6 +60,7 @@ from engine.pathway_keys import CLIENT_JOURNEY, REFERRAL
 from engine.runtime import Runtime
 from engine.step_line import side_moves, step_line, visited_states
 from web import i18n
+from web.admin_pages import service_type_labels
 from web.deps import RuntimeDep, WriteSessionDep
 from web.errors import page_router
 from web.forms import Posted, attempt, form_text, respond, typed_values
@@ -109,7 +111,8 @@ def caseload_page(
         page=page,
     )
     today = runtime.clock.today()
-    result = caseload(session, principal, query, today)
+    flags = caseload_flags(runtime.aftercare)
+    result = caseload(session, principal, query, today, flags=flags)
     basis = grants_for(principal, What.caseload)[0].basis
     audit.record_accesses(
         session,
@@ -130,7 +133,7 @@ def caseload_page(
             "pathway": pathway,
             "municipalities": municipalities,
             "municipality_names": dict(municipalities),
-            "flags": FLAGS,
+            "flags": flags,
             "page_url": page_url(query),
         },
         block=fragment_block(request, ("caseload_results",)),
@@ -389,17 +392,29 @@ def client_context(
         },
         # ESF+ participant data (web/report_pages.py): the forms due now
         "esf_prompts": prompts(session, view.client_id, journey.state if journey else None, today),
+        # aftercare check-ins after a follow-on pathway started (engine/aftercare.py)
+        "aftercare": aftercare_plan(session, view.client_id, runtime.aftercare)
+        if runtime.aftercare
+        else None,
+        "service_type_labels": service_type_labels,  # called while rendering (its language)
     }
 
 
 @router.get("/clients/{client_id}", response_class=HTMLResponse, name="client")
-def client_page(request: Request, client_id: Id, view: ClientPage, runtime: RuntimeDep) -> Response:
+def client_page(
+    request: Request,
+    client_id: Id,
+    view: ClientPage,
+    runtime: RuntimeDep,
+    contact: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
     """The client: profile, the journey as a diagram, actions and "why not?", contacts,
-    timeline."""
+    timeline. ``?contact=aftercare`` opens the contact form on an aftercare check-in."""
+    preset = {"kind": contact} if contact == ContactKind.aftercare.value else None
     return render(
         request,
         "clients/detail.html",
-        client_context(request, view, runtime),
+        client_context(request, view, runtime, contact_values=preset),
         block=fragment_block(request, (*CLIENT_PAGE_BLOCKS, "contact_form")),
     )
 
@@ -501,6 +516,6 @@ def add_contact(
         template="clients/detail.html",
         context=context,
         block="contact_form",
-        oob=("timeline", "client_next_contact"),
+        oob=("timeline", "client_next_contact", "aftercare"),
         failed_oob=(),
     )

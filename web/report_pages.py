@@ -446,6 +446,7 @@ def report_labels() -> dict[str, dict[str, str]]:
             "sv": "Uppsökande",
             "en": "Street outreach",
         },
+        "aftercare": {"fi": "Jälkiseuranta", "sv": "Uppföljning efteråt", "en": "Aftercare"},
     }
     assert set(contact) == {k.value for k in ContactKind}
     return {

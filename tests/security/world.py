@@ -813,6 +813,25 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
             data={"instrument": "kykyviisari", "score.overall_work_ability": "6"},
         ),
     ),
+    ("GET", "/clients/{client_id}/care-team"): RouteCase(
+        "client:care_team", lambda w, t: Call("GET", f"/clients/{_t(t).client_id}/care-team")
+    ),
+    ("POST", "/clients/{client_id}/care-team"): RouteCase(
+        "client:care_team",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/care-team",
+            data={"user_id": str(w.uid("coach_other_team")), "role": "job_coach"},
+        ),
+    ),
+    ("POST", "/clients/{client_id}/care-team/{user_id}/end"): RouteCase(
+        "client:care_team",
+        lambda w, t: Call(
+            "POST",
+            f"/clients/{_t(t).client_id}/care-team/{w.uid('coach_own_team')}/end",
+            data={},
+        ),
+    ),
     ("GET", "/clients/{client_id}/strengths"): RouteCase(
         "client:strengths", lambda w, t: Call("GET", f"/clients/{_t(t).client_id}/strengths")
     ),
