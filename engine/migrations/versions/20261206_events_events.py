@@ -2,7 +2,7 @@
 attendance marks (issue 18)
 
 Revision ID: events_0001
-Revises: seeds_0003
+Revises: reqengine_0001
 Create Date: 2026-12-06 05:15:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 from engine.migrate import drop_append_only, protect_append_only
 
 revision: str = 'events_0001'
-down_revision: str | None = 'seeds_0003'
+down_revision: str | None = 'reqengine_0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

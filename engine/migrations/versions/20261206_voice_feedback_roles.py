@@ -2,7 +2,7 @@
 instructors (issue 18)
 
 Revision ID: voice_0001
-Revises: seeds_0003
+Revises: events_0001
 Create Date: 2026-12-06 05:20:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = 'voice_0001'
-down_revision: str | None = 'seeds_0003'
+down_revision: str | None = 'events_0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
