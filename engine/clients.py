@@ -223,6 +223,12 @@ class NewCareTeamMember(Input):
 
     _blank = field_validator("valid_from", "valid_to", mode="before")(blank_is_none)
 
+    @field_validator("role", mode="before")
+    @classmethod
+    def blank_role_is_goal_coach(cls, value: Any) -> Any:
+        """A form's blank role choice: the default role."""
+        return CareTeamRole.goal_coach if value is None or value == "" else value
+
     @field_validator("valid_to")
     @classmethod
     def not_before_start(cls, day: date | None, info: ValidationInfo) -> date | None:
@@ -316,28 +322,6 @@ def end_care_team_membership(
     return row
 
 
-class NewCareTeamMember(Input):
-    """A care-team membership as the coach gives it on the care-team page: who (an active coach
-    of the client's organisation, checked by :func:`add_care_team_member`), in which role, from
-    (default today) and to (inclusive, optional; not before the start)."""
-
-    user_id: Id
-    #: Blank: goal coach.
-    role: CareTeamRole | None = None
-    valid_from: BoundedDate | None = None
-    valid_to: BoundedDate | None = None
-
-    _blank = field_validator("role", "valid_from", "valid_to", mode="before")(blank_is_none)
-
-    @field_validator("valid_to")
-    @classmethod
-    def _after_start(cls, day: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("valid_from")
-        if day is not None and isinstance(start, date) and day < start:
-            raise ValueError("the membership ends before it starts")
-        return day
-
-
 class EndOfMembership(Input):
     """The last day (inclusive) of a membership; default today."""
 
@@ -361,11 +345,9 @@ def add_member(
     return add_care_team_member(
         session,
         client_id=client_id,
-        user_id=new.user_id,
-        valid_from=new.valid_from or checks.today,
-        valid_to=new.valid_to,
-        role=(new.role or CareTeamRole.goal_coach).value,
+        member=new,
         added_by=added_by,
+        today=checks.today,
         now=checks.now,
     )
 

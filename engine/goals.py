@@ -29,8 +29,8 @@ from sqlalchemy import bindparam, exists, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
-from engine.driver import DriverStatement, connection_of
 from engine import dates
+from engine.driver import DriverStatement, connection_of
 from engine.errors import InputRequired, NotFound
 from engine.gas import LEVELS, Rating, t_score, weight
 from engine.inputs import Input, blank_is_none, checks_of

@@ -34,7 +34,7 @@ import itertools
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -59,7 +60,7 @@ class World:
         self.move("accept")
         self.move("start_work")  # the client journey enters on_pathway now
 
-    def move(self, trigger: str, **kw: str) -> None:
+    def move(self, trigger: str, **kw: Any) -> None:
         with self.runtime.db.write() as session:
             self.runtime.referrals.advance(
                 session, self.partner, self.referral_id, trigger, now=self.runtime.clock.now(), **kw

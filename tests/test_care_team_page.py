@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from engine.models import CareTeam, Role, User
 from engine.runtime import Runtime
@@ -32,7 +33,7 @@ def rename(runtime: Runtime, user_id: int, name: str) -> None:
 def members(runtime: Runtime, client_id: int) -> list[tuple[int, str, str | None]]:
     with runtime.db.read() as session:
         rows = session.execute(
-            select(CareTeam).where(CareTeam.client_id == client_id).order_by(CareTeam.id)
+            select(CareTeam).where(col(CareTeam.client_id) == client_id).order_by(col(CareTeam.id))
         ).scalars()
         return [(r.user_id, r.role, r.valid_to.isoformat() if r.valid_to else None) for r in rows]
 

@@ -258,7 +258,7 @@ def test_demo_has_feedback_for_the_dashboard_and_an_experience_expert(runtime: R
 
     load_demo(runtime, clients=12)
     with runtime.db.write() as session:
-        channels = sorted(session.execute(select(Feedback.channel)).scalars())
+        channels = sorted(session.execute(select(col(Feedback.channel))).scalars())
         assert channels.count("link") == 1
         assert len(channels) == 7
         used = [

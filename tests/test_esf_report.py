@@ -8,6 +8,7 @@ import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -499,7 +500,7 @@ def test_events_count_as_activities_per_participant(fx_runtime: tuple[Fixture, R
     fx, runtime = fx_runtime
     p1, p2, p3 = (fx.clients[p] for p in ("p1", "p2", "p3"))
     with runtime.db.write() as session:
-        made = {}
+        made: dict[tuple[Any, ...], int | None] = {}
         for key, kind, days in (
             ("A", "expert_session", ((5, 5), (5, 12), (7, 7), (7, 20))),
             ("B", "study_visit", ((6, 10),)),
@@ -548,8 +549,8 @@ def test_events_count_as_activities_per_participant(fx_runtime: tuple[Fixture, R
         for client_id, key, (month, day), present, reason in marks:
             session.add(
                 EventAttendance(
-                    session_id=made[(key, month, day)],
-                    participant_id=made[(key, client_id)],
+                    session_id=made[(key, month, day)] or 0,
+                    participant_id=made[(key, client_id)] or 0,
                     present=present,
                     absence_reason=reason,
                     notified=None if present else reason == "other_appointment",

@@ -209,7 +209,9 @@ def test_attendance_with_reasons_and_rates_of_held_sessions(runtime: Runtime) ->
     assert s4
     with runtime.db.write() as session:
         detail = event_detail(session, event_id, now)
-        pid = {p.client.id: p.participant.id for p in detail.participants}
+        pid: dict[int | None, int] = {
+            p.client.id: p.participant.id or 0 for p in detail.participants
+        }
         for sid in (s1, s2):
             assert mark_attendance(
                 session,

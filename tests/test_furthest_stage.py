@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from engine.integrity import verify_furthest_stages
 from engine.migrate import alembic_config, upgrade
@@ -29,7 +30,7 @@ def stage(name: str) -> int:
 def furthest_of(runtime: Runtime, journey_id: int) -> int | None:
     with runtime.db.read() as session:
         return session.execute(
-            select(Journey.furthest_stage).where(Journey.id == journey_id)  # type: ignore[arg-type]
+            select(col(Journey.furthest_stage)).where(col(Journey.id) == journey_id)
         ).scalar_one()
 
 
@@ -133,7 +134,9 @@ def test_the_migration_backfills_the_column_from_the_log(scratch_url: str) -> No
     engine = create_engine(scratch_url)
     try:
         with engine.connect() as conn:
-            stored = dict(conn.execute(text("SELECT id, furthest_stage FROM journey")).all())
+            stored: dict[int, int] = dict(
+                conn.execute(text("SELECT id, furthest_stage FROM journey")).all()
+            )
         pm = build_plugin_manager()  # the app's pathways, as the migration loads them
         pathways = load_pathways(pm, collect_guards(pm))
         with Session(engine) as session:

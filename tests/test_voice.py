@@ -114,10 +114,10 @@ def test_the_coach_records_feedback_with_its_fields(runtime: Runtime, ids: tuple
     ],
 )
 def test_feedback_input_rules(
-    runtime: Runtime, ids: tuple[int, int], values: dict[str, str], field: str
+    runtime: Runtime, ids: tuple[int, int], values: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(InvalidInput) as caught:
-        record(runtime, *ids, **values)
+        record(runtime, ids[0], ids[1], **values)
     assert field in caught.value.errors
 
 

@@ -186,7 +186,7 @@ def test_roles_with_consent_show_on_the_client_page_and_for_the_coordinator(
     with runtime.db.read() as session:
         from engine.models import VoiceRole
 
-        role_id = session.execute(select(VoiceRole.id)).scalar_one()
+        role_id = session.execute(select(col(VoiceRole.id))).scalar_one()
     ended = coach.post(f"/clients/{client_id}/voice-roles/{role_id}/end", headers=HX)
     assert ended.status_code == 200
     assert "Aino Esimerkki" not in coordinator.get("/reports/voice-roles").text

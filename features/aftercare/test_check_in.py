@@ -93,7 +93,7 @@ def began_a_work_trial(runtime: Runtime, api_as: Callable[..., UserClient]) -> S
     return story
 
 
-def _partner(story: Story, trigger: str, **kw: str) -> None:
+def _partner(story: Story, trigger: str, **kw: Any) -> None:
     with story.runtime.db.write() as session:
         story.runtime.referrals.advance(
             session, story.partner, story.referral_id, trigger, now=story.runtime.clock.now(), **kw

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from engine.inputs import Checks
 from engine.models import Role
@@ -25,8 +25,8 @@ from tests.browser.test_coach_workspace import FI, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-voice")]
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1366, "height": 900}
 SHOTS = os.environ.get("POLKU_SCREENSHOTS", "")
 
 

@@ -36,7 +36,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, func, select, text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from engine.clock import FrozenClock
 from engine.goals import goals_of
@@ -302,12 +302,12 @@ class World:
         event_id = make_event(self.runtime, creator, sessions=2, participants=[client_id])
         with self.runtime.db.read() as session:
             first, second = session.execute(
-                select(EventSession.id)
-                .where(EventSession.event_id == event_id)  # type: ignore[arg-type]
-                .order_by(EventSession.number)
+                select(col(EventSession.id))
+                .where(col(EventSession.event_id) == event_id)
+                .order_by(col(EventSession.number))
             ).scalars()
             participant = session.execute(
-                select(EventParticipant.id).where(EventParticipant.event_id == event_id)  # type: ignore[arg-type]
+                select(col(EventParticipant.id)).where(col(EventParticipant.event_id) == event_id)
             ).scalar_one()
         return EventTarget(event_id, int(participant), int(first), int(second))
 
