@@ -164,8 +164,9 @@ def test_pathway_page_shows_what_the_rules_check(api: Any) -> None:
 
 
 def test_a_move_without_its_own_phrase_reads_from_the_pathway_labels(runtime: Runtime) -> None:
-    """A trigger the phrases do not name (here ``complete_follow_on``) falls back to the pathway
-    file's labels in the page's language; it used to fail the whole client page (500)."""
+    """A move the phrases do not name (here a plugin's pathway, whose key the catalogs do not
+    know, with the client journey's labels) falls back to the pathway file's labels in the
+    page's language; it used to fail the whole client page (500)."""
     from types import SimpleNamespace
 
     from web.i18n import use_language
@@ -178,7 +179,9 @@ def test_a_move_without_its_own_phrase_reads_from_the_pathway_labels(runtime: Ru
     event = SimpleNamespace(
         trigger="complete_follow_on", from_state="on_pathway", to_state="follow_on_completed"
     )
-    item = SimpleNamespace(event=event, pathway_key="client_journey", partner=None, group=None)
+    item = SimpleNamespace(
+        event=event, pathway_key="a_plugins_own_pathway", partner=None, group=None
+    )
     with use_language("en"):
         text = str(phrases.module.event_phrase(item, pathway, "en"))  # type: ignore[attr-defined]
     assert text.startswith(str(transition.label.get("en")) + ": ")

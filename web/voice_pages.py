@@ -41,14 +41,13 @@ from engine import voice
 from engine.access import What
 from engine.bounds import Id
 from engine.consents import EVIDENCE
-from engine.errors import PolkuError
 from engine.inputs import Checks
 from engine.models import Client, FeedbackTheme, VoiceRoleKind
 from engine.runtime import Runtime
 from web import i18n
 from web.deps import ReadSessionDep, RuntimeDep, WriteSessionDep
 from web.errors import page_router
-from web.forms import Attempt, Posted, attempt, field_errors, respond, typed_values
+from web.forms import Attempt, Posted, attempt, respond, typed_values
 from web.security import PUBLIC, ClientAccess, OrganisationReporter, client_address, client_rule
 from web.templating import render, render_blocks, wants_fragment
 
@@ -347,19 +346,21 @@ def give_feedback(
     language = page_language(request, link.language if link else "")
     values = typed_values(posted, voice.FEEDBACK_FIELDS)
     try:
-        with session.begin_nested():
-            voice.give_by_link(
+        done = attempt(
+            session,
+            lambda: voice.give_by_link(
                 session, token[:100], values, checks=Checks.of(runtime.clock), now=now
-            )
+            ),
+        )
     except voice.LinkNotUsable:
         return _public(request, state="closed", language=language)
-    except PolkuError as exc:
+    if not done.ok:
         return _public(
             request,
             state="form",
             language=language,
             status=422,
-            errors=field_errors(exc),
+            errors=done.errors,
             values=values,
         )
     return _public(request, state="thanks", language=language)
