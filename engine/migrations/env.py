@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import engine.models  # noqa: F401  (registers the tables)
@@ -34,15 +35,38 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _pragma(connection: Connection, pragma: str) -> None:
+    """Straight on the driver, outside any transaction (engine/db.py's begin event would wrap a
+    statement run through SQLAlchemy in BEGIN, where SQLite ignores this PRAGMA)."""
+    if connection.in_transaction():
+        connection.commit()
+    connection.connection.dbapi_connection.execute(f"PRAGMA {pragma}")  # type: ignore[union-attr]
+
+
+def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table (copy, DROP, rename); with foreign keys enforced the DROP of
+        # a referenced table fails. SQLite ignores this PRAGMA inside a transaction, so it is set
+        # before Alembic's, and the keys are checked as a whole afterwards.
+        _pragma(connection, "foreign_keys=OFF")
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite ALTER TABLE support
         compare_type=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left {len(broken)} broken foreign keys: "
+                                       f"{sorted({row[0] for row in broken})}")
+    finally:
+        if sqlite:
+            _pragma(connection, "foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from engine.demo import DEMO_LOGINS, load_demo
-from engine.models import Client, ClientGroup, Journey, Project, Referral, User
+from engine.models import Client, ClientGroup, Event, Journey, Project, Referral, User
 from engine.runtime import Runtime
 from tests.browser.conftest import open_context, problems_of
 from tests.security.world import APP_ROUTES
@@ -101,7 +101,7 @@ ROLES = [Role(d.role.value, d.username) for d in DEMO_LOGINS]
 
 def world_params(runtime: Runtime) -> dict[str, str]:
     """Values for the path parameters of the pages: the demo client with the longest history,
-    the demo group, a referral the partner received, a user, a pathway."""
+    the demo group, a demo event, a referral the partner received, a user, a pathway."""
     with runtime.db.read() as session:
         client_id = session.execute(
             select(col(Journey.client_id))
@@ -110,6 +110,7 @@ def world_params(runtime: Runtime) -> dict[str, str]:
             .limit(1)
         ).scalar_one()
         group_id = session.execute(select(func.min(col(ClientGroup.id)))).scalar_one()
+        event_id = session.execute(select(func.min(col(Event.id)))).scalar_one()
         referral_id = session.execute(select(func.min(col(Referral.id)))).scalar_one()
         user_id = session.execute(select(func.min(col(User.id)))).scalar_one()
         organisation_id = session.execute(
@@ -119,6 +120,7 @@ def world_params(runtime: Runtime) -> dict[str, str]:
     return {
         "client_id": str(client_id),
         "group_id": str(group_id),
+        "event_id": str(event_id),
         "referral_id": str(referral_id),
         "user_id": str(user_id),
         "organisation_id": str(organisation_id),

@@ -58,8 +58,9 @@ def shared_world(module_database_url: str) -> Iterator[World]:
 @pytest.fixture
 def world(shared_world: World, route: AppRoute, request: pytest.FixtureRequest) -> Iterator[World]:
     """The module's shared world, or a world of its own for a route that lists the actor's
-    clients (:data:`OWN_WORLD_RULES`)."""
-    if ROUTES[(route.method, route.path)].rule not in OWN_WORLD_RULES:
+    clients (:data:`OWN_WORLD_RULES`, ``RouteCase.own_world``)."""
+    case = ROUTES[(route.method, route.path)]
+    if case.rule not in OWN_WORLD_RULES and not case.own_world:
         yield shared_world
         return
     with world_on(request.getfixturevalue("another_database")()) as world:
