@@ -22,9 +22,12 @@ from engine.groups import (
     create_group,
     mark_attendance,
 )
-from engine.models import Client, GroupSession, Journey, Role
+from engine.models import AbsenceReason, Client, GroupSession, Journey, Role
 from engine.pathway_keys import CLIENT_JOURNEY
 from engine.runtime import Runtime
+
+#: the reasons of the demo's absences from group meetings, in turn (engine/attendance.py)
+ABSENCES = (AbsenceReason.no_notice, AbsenceReason.ill, AbsenceReason.other_appointment)
 
 DEMO_GROUP = "Arjen taidot -ryhmä (demo)"
 #: Client journey states from which a member can start attending.
@@ -123,18 +126,23 @@ def load_groups(
             )
             drops = i == 1 and len(ready) > 2
             drop_at = min(now, start + timedelta(days=8))
-            for meeting in held:
+            for n, meeting in enumerate(held):
                 if as_utc(meeting.starts_at) < start - timedelta(hours=1):
                     continue
                 if drops and as_utc(meeting.starts_at) > drop_at:
                     break
+                # mostly present; the first member misses the second meeting (ill, told us)
+                present = rng.random() < 0.8 and not (i == 0 and n == 1)
+                reason = None if present else ABSENCES[(i + n) % len(ABSENCES)]
                 mark_attendance(
                     session,
                     coach,
                     group.id,
                     meeting.id or 0,
                     membership.id,
-                    present=rng.random() < 0.8,
+                    present=present,
+                    absence_reason=reason,
+                    notified=reason is not None and reason != AbsenceReason.no_notice,
                     today=runtime.clock.local_date(now),
                     zone=zone,
                     now=min(now, as_utc(meeting.starts_at) + timedelta(hours=2)),

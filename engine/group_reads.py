@@ -18,9 +18,10 @@ from engine.clock import as_utc
 from engine.errors import NotFound
 from engine.group_access import consents_to_co_leader
 from engine.groups import (
+    MarkState,
     _latest_marks,
     co_leader_organisation,
-    current_marks,
+    current_mark_states,
 )
 from engine.models import (
     AttendanceMark,
@@ -99,6 +100,8 @@ class GroupDetail:
     sessions: list[GroupSession]
     members: list[Member]
     marks: dict[tuple[int, int], bool]
+    #: the latest mark of each (membership, session) pair, with an absence's reason
+    states: dict[tuple[int, int], MarkState] = field(default_factory=dict)
     #: For the co-leader: how many attending members are not shown (no consent to their
     #: organisation); an anonymous count, no ids.
     hidden: int = 0
@@ -153,13 +156,15 @@ def group_detail(
     members = [Member(m, c, j) for m, c, j in session.execute(query).all()]
     if co_leader is not None:
         hidden = int(attending) - len(members)
+    states = current_mark_states(session, [m.membership.id for m in members if m.membership.id])
     return GroupDetail(
         group=group,
         leaders=[u for u, kind, _n in leaders if kind == GroupLeaderKind.leader],
         co_leaders=[(u, n or "") for u, kind, n in leaders if kind == GroupLeaderKind.co_leader],
         sessions=sessions,
         members=members,
-        marks=current_marks(session, [m.membership.id for m in members if m.membership.id]),
+        marks={key: state.present for key, state in states.items()},
+        states=states,
         hidden=hidden,
     )
 

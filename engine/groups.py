@@ -635,8 +635,20 @@ def mark_attendance(
     return mark
 
 
-def current_marks(session: Session, membership_ids: Sequence[int]) -> dict[tuple[int, int], bool]:
-    """(membership id, session id) -> present, from the latest mark of each pair."""
+@dataclass(frozen=True)
+class MarkState:
+    """The latest mark of one (membership, session) pair: present, or absent with its reason
+    and whether the client told beforehand (engine/attendance.py)."""
+
+    present: bool
+    absence_reason: str | None = None
+    notified: bool = False
+
+
+def current_mark_states(
+    session: Session, membership_ids: Sequence[int]
+) -> dict[tuple[int, int], MarkState]:
+    """(membership id, session id) -> the latest mark of each pair."""
     if not membership_ids:
         return {}
     latest = _latest_marks(list(membership_ids))
@@ -645,9 +657,16 @@ def current_marks(session: Session, membership_ids: Sequence[int]) -> dict[tuple
             col(AttendanceMark.membership_id),
             col(AttendanceMark.session_id),
             col(AttendanceMark.present),
+            col(AttendanceMark.absence_reason),
+            col(AttendanceMark.notified),
         ).where(col(AttendanceMark.id).in_(latest))
     ).all()
-    return {(int(m), int(s)): bool(p) for m, s, p in rows}
+    return {(int(m), int(s)): MarkState(bool(p), r, bool(n)) for m, s, p, r, n in rows}
+
+
+def current_marks(session: Session, membership_ids: Sequence[int]) -> dict[tuple[int, int], bool]:
+    """(membership id, session id) -> present, from the latest mark of each pair."""
+    return {k: v.present for k, v in current_mark_states(session, membership_ids).items()}
 
 
 def _latest_marks(memberships: Any) -> Select[Any]:

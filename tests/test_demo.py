@@ -251,6 +251,18 @@ def test_demo_has_events_with_attendance_reasons(runtime: Runtime) -> None:
         assert sum(1 for m in marks if m.present) >= 4
 
 
+def test_demo_groups_have_an_absence_with_its_reason(runtime: Runtime) -> None:
+    from engine.demo import load_demo
+    from engine.models import AttendanceMark
+
+    load_demo(runtime, clients=20)
+    with runtime.db.read() as session:
+        marks = session.execute(select(AttendanceMark)).scalars().all()
+    absent = [(m.absence_reason, m.notified) for m in marks if not m.present]
+    assert ("ill", True) in absent
+    assert all(reason is not None for reason, _told in absent)
+
+
 def test_demo_has_feedback_for_the_dashboard_and_an_experience_expert(runtime: Runtime) -> None:
     from engine.access import Principal
     from engine.models import Feedback, FeedbackLink, Role, User

@@ -727,3 +727,25 @@ def test_an_absence_from_a_group_meeting_with_its_reason(
     assert [(m.present, m.absence_reason, m.notified) for m in marks] == [
         (False, "other_appointment", True)
     ]
+    # the page: the absent cell names its reason and offers the reason form, filled in
+    page = leader.get(f"/groups/{group_id}")
+    cell = page.text[page.text.index(f'id="cell-{member}-{first}"') :]
+    cell = cell[: cell.index("</td>")]
+    assert '<details class="absence-why">' in cell
+    assert "<summary>muu meno" in cell
+    assert '<option value="other_appointment" selected>' in cell
+    assert f'id="told-{member}-{first}" name="notified" type="checkbox" value="1" checked' in cell
+    # the reason changed in place (htmx): the cell answers with the new one
+    ill = leader.post(
+        f"/groups/{group_id}/attendance", data=absent | {"absence_reason": "ill"}, headers=HX
+    )
+    assert ill.status_code == 200
+    assert ill.text.lstrip().startswith(f'<td id="cell-{member}-{first}"')
+    assert "<summary>sairas" in ill.text
+    assert '<option value="ill" selected>' in ill.text
+    assert "checked" not in ill.text
+    # a member marked present has no reason form
+    present = leader.post(
+        f"/groups/{group_id}/attendance", data=absent | {"present": "1"}, headers=HX
+    )
+    assert "absence-why" not in present.text

@@ -80,6 +80,27 @@ def test_translations_are_real_not_copies_of_english(language: str) -> None:
     assert len(same) <= 4, f"{language}: {same}"
 
 
+def test_the_english_catalog_says_what_the_source_says() -> None:
+    """English is the source language: its strings are the ids (a merge once glued the next
+    entry's English onto one translation)."""
+    differ = [m.id for m in catalog("en") if m.id and m.string != m.id and m.string != tuple(m.id)]
+    assert differ == []
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_no_translation_holds_another_message_in_english(language: str) -> None:
+    messages = [m for m in catalog(language) if isinstance(m.id, str) and m.id]
+    long_ids = [m.id for m in messages if isinstance(m.id, str) and len(m.id) >= 40]
+    glued = [
+        (m.id, other)
+        for m in messages
+        if isinstance(m.string, str)
+        for other in long_ids
+        if other != m.id and other in m.string
+    ]
+    assert glued == []
+
+
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
 def test_compiled_catalog_matches_the_po_file(language: str) -> None:
     """The .mo the app loads was compiled from the current .po (``make translations``)."""

@@ -74,7 +74,7 @@ from engine.groups import (
 )
 from engine.inputs import Checks, validated
 from engine.journeys import AdvanceInput
-from engine.models import Client, Role
+from engine.models import AbsenceReason, Client, Role
 from engine.pathway_keys import CLIENT_JOURNEY
 from engine.runtime import Runtime
 from web import i18n
@@ -307,6 +307,7 @@ def group_context(
         "co_leader_view": co_leader is not None,
         "is_coach": access.principal.role == Role.coach,
         "markable_states": MARKABLE_STATES,
+        "reasons": list(AbsenceReason),
         "open_session": {
             s.id: local_start(s, zone).date() <= today for s in detail.sessions if s.id
         },

@@ -62,8 +62,10 @@ def _run(connection: Connection) -> None:
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise RuntimeError(f"migration left {len(broken)} broken foreign keys: "
-                                       f"{sorted({row[0] for row in broken})}")
+                    raise RuntimeError(
+                        f"migration left {len(broken)} broken foreign keys: "
+                        f"{sorted({row[0] for row in broken})}"
+                    )
     finally:
         if sqlite:
             _pragma(connection, "foreign_keys=ON")
