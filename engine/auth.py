@@ -88,6 +88,10 @@ def normalise_username(username: str) -> str:
     return username.strip().lower()
 
 
+#: The longest an API token may be made to last (ten years).
+MAX_TOKEN_DAYS = 3650
+
+
 @dataclass(frozen=True)
 class Authentication:
     """The result of authenticating one request: who, and through what."""
@@ -221,6 +225,8 @@ class Auth:
         display_name = display_name.strip()
         if not 1 <= len(display_name) <= 200:
             raise InputRequired("display_name", "a display name has 1-200 characters")
+        if password is not None and not password:
+            raise InputRequired("password", "missing")  # None: no password yet (tests, bench)
         self._check_organisation(session, role, organisation_id)
         if not totp and self.settings.require_totp:
             raise InputRequired("totp", "two-factor login may be left out only in demo mode")
@@ -279,8 +285,11 @@ class Auth:
         session.execute(stmt)
         return True
 
-    def disable_user(self, session: Session, user_id: int) -> User:
-        """Disable a user: their sessions end and their API tokens are revoked at once."""
+    def disable_user(self, session: Session, user_id: int, *, by: int | None = None) -> User:
+        """Disable a user: their sessions end and their API tokens are revoked at once. An admin
+        (``by``) cannot disable themselves (nobody would be left to undo it)."""
+        if by is not None and by == user_id:
+            raise InputRequired("self", "an admin cannot disable themselves")
         user = session.get(User, user_id)
         if user is None:
             raise NotFound(f"user {user_id} not found")
@@ -307,10 +316,19 @@ class Auth:
         return user, user.totp_secret
 
     def set_role(
-        self, session: Session, user_id: int, role: Role | str, organisation_id: int | None
+        self,
+        session: Session,
+        user_id: int,
+        role: Role | str,
+        organisation_id: int | None,
+        *,
+        by: int | None = None,
     ) -> User:
         """Give a user another role and/or organisation (the same rules as creating one); their
-        sessions end, so the next request runs with the new rights from a fresh login."""
+        sessions end, so the next request runs with the new rights from a fresh login. An admin
+        (``by``) cannot change their own."""
+        if by is not None and by == user_id:
+            raise InputRequired("self", "an admin cannot change their own role")
         user = session.get(User, user_id)
         if user is None:
             raise NotFound(f"user {user_id} not found")
@@ -455,7 +473,10 @@ class Auth:
     def create_api_token(
         self, session: Session, user_id: int, name: str, *, days: int | None = None
     ) -> tuple[str, ApiToken]:
-        """A new bearer token for the user; the token itself is shown once and never stored."""
+        """A new bearer token for the user, valid ``days`` (1-3650; None: until revoked); the
+        token itself is shown once and never stored."""
+        if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
+            raise InputRequired("days", f"a token lasts 1-{MAX_TOKEN_DAYS} days")
         user = session.get(User, user_id)
         if user is None or not user.is_active:
             raise NotFound(f"active user {user_id} not found")

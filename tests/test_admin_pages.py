@@ -341,3 +341,56 @@ def test_only_an_admin_reaches_the_admin_pages_and_writes_need_the_token(
             session.execute(select(Organisation).where(col(Organisation.name) == "Ilman")).first()
             is None
         )
+
+
+def test_the_admin_rules_live_in_the_engine(runtime: Runtime) -> None:
+    """The pages only parse: the engine refuses an admin's own disable and role change, a
+    token lasting 0 or over 3650 days and an empty initial password (and the CLI gets the same)."""
+    from engine.auth import MAX_TOKEN_DAYS
+    from engine.errors import InputRequired
+
+    project = make_organisation(runtime, "project")
+    with runtime.db.write() as session:
+        admin, _secret = runtime.auth.create_user(
+            session,
+            username="saanto.admin",
+            display_name="Sääntö Admin",
+            role=Role.admin,
+            organisation_id=None,
+            password=None,
+        )
+        assert admin.id is not None
+        for refused, field_name in (
+            (lambda: runtime.auth.disable_user(session, admin.id or 0, by=admin.id), "self"),
+            (
+                lambda: runtime.auth.set_role(
+                    session, admin.id or 0, "coach", project, by=admin.id
+                ),
+                "self",
+            ),
+            (lambda: runtime.auth.create_api_token(session, admin.id or 0, "t", days=0), "days"),
+            (
+                lambda: runtime.auth.create_api_token(
+                    session, admin.id or 0, "t", days=MAX_TOKEN_DAYS + 1
+                ),
+                "days",
+            ),
+            (
+                lambda: runtime.auth.create_user(
+                    session,
+                    username="tyhja.salasana",
+                    display_name="Tyhjä Salasana",
+                    role=Role.coach,
+                    organisation_id=project,
+                    password="",
+                ),
+                "password",
+            ),
+        ):
+            with pytest.raises(InputRequired) as raised:
+                refused()
+            assert raised.value.field == field_name
+        token, row = runtime.auth.create_api_token(session, admin.id, "pitkä", days=MAX_TOKEN_DAYS)
+        assert token
+        assert row.expires_at is not None
+        assert runtime.auth.disable_user(session, admin.id, by=None).is_active is False

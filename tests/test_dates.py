@@ -99,3 +99,49 @@ def test_no_contact_before_birth_or_registration_and_next_contact_within_a_year(
     assert far.value.field == "next_contact_on"
     assert "365 days" in str(far.value)
     contact(now, runtime.clock.today())
+
+
+def test_the_contact_form_says_which_date_a_contact_may_not_precede(
+    runtime: Runtime, api_as: Callable[..., UserClient]
+) -> None:
+    """The page names the rule that refused the date (the birth, the record, the window), keeps
+    what was typed, and records nothing."""
+    coach = api_as(Role.coach)
+    client_id, _ = make_client(
+        runtime,
+        organisation_id=coach.organisation_id,
+        care_team=(coach.user_id,),
+        birth_date=date(1995, 5, 17),
+    )
+    english = {"Accept-Language": "en"}
+    form = {"kind": "meeting", "duration_minutes": "30", "note": "Kahvilla"}
+    born = coach.post(
+        f"/clients/{client_id}/contacts",
+        data=form | {"occurred_at": "1901-01-01T10:00"},
+        headers=english,
+    )
+    assert born.status_code == 422
+    assert "The contact is dated before the client's birth (May 17, 1995)." in born.text
+    assert "Kahvilla" in born.text
+    recorded = coach.post(
+        f"/clients/{client_id}/contacts",
+        data=form | {"occurred_at": "2000-01-01T10:00"},
+        headers=english,
+    )
+    assert recorded.status_code == 422
+    assert "The contact is dated before the client was recorded. Give" in recorded.text
+    assert "not in the future" not in recorded.text
+    far = coach.post(
+        f"/clients/{client_id}/contacts",
+        data=form | {"next_contact_on": "2099-01-01"},
+        headers=english,
+    )
+    assert far.status_code == 422
+    assert "at most 365 days ahead" in far.text
+    with runtime.db.read() as session:
+        from sqlalchemy import func, select
+
+        from engine.models import ContactEntry
+
+        count = session.execute(select(func.count()).select_from(ContactEntry)).scalar_one()
+    assert count == 0

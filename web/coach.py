@@ -43,6 +43,7 @@ from engine.clients import (
     register_client,
 )
 from engine.contacts import NewContact, pair_worker_choices, record_contact, timeline
+from engine.dates import TooEarly
 from engine.errors import (
     Conflict,
     GuardRejected,
@@ -363,6 +364,8 @@ def client_context(
         "contact_kinds": list(ContactKind),
         "contact_errors": contact_errors or {},
         "contact_values": contact_values or {},
+        "contact_early": None,
+        "next_contact_max_days": runtime.settings.next_contact_max_days,
         "contact_saved": False,
         "advanced": None,
         "today": today,
@@ -505,9 +508,13 @@ def add_contact(
     def context() -> dict[str, Any]:
         if done.ok:
             return {**client_context(request, work, runtime), "contact_saved": True}
-        return client_context(
+        context = client_context(
             request, work, runtime, contact_errors=done.errors, contact_values=values
         )
+        # engine.dates.TooEarly: before the client's birth or record; the page says which
+        if isinstance(done.error, TooEarly):
+            context["contact_early"] = done.error
+        return context
 
     return respond(
         request,
