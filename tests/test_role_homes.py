@@ -48,8 +48,9 @@ def test_login_lands_on_the_roles_own_work(runtime: Runtime, api: TestClient, ro
 
 
 def nav_of(html: str) -> str:
-    start = html.index('class="site-nav"')
-    return html[start : html.index("</nav>", start)]
+    """The signed-in header: the account (name, log out), the languages and the menu."""
+    start = html.index('class="site-header"')
+    return html[start : html.index("</header>", start)]
 
 
 @pytest.mark.parametrize("path", ["/", "/pathways", "/pathways/client_journey"])
