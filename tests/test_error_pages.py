@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from engine.models import Role
 from engine.runtime import Runtime
+from web.app import create_app
 from web.errors import PageRoute, page_router
 from web.security import PUBLIC
 from web.testing import UserClient
@@ -139,7 +140,8 @@ def test_no_such_page_and_wrong_method_are_html(api: TestClient) -> None:
     assert is_html(wrong)
 
 
-def test_a_failing_page_is_an_html_500(runtime: Runtime, web_app: FastAPI) -> None:
+def test_a_failing_page_is_an_html_500(runtime: Runtime) -> None:
+    web_app = create_app(runtime=runtime)  # its own: the shared one gets no extra route
     broken = page_router(dependencies=[PUBLIC])
 
     @broken.get("/broken")

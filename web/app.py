@@ -52,8 +52,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = runtime is None
-        app.state.runtime = runtime or Runtime(settings)
+        # the runtime given (a test's, web/testing.py may hand the app a new one) is not ours
+        owned = getattr(app.state, "runtime", None) is None
+        if owned:
+            app.state.runtime = Runtime(settings)
         yield
         if owned:
             app.state.runtime.close()

@@ -71,6 +71,15 @@ def test_attendance_toggles_without_a_reload(page: Page, runtime: Runtime, axe_s
     first.click()  # a change of mind
     expect(first).to_have_attribute("aria-pressed", "false")
     expect(page.locator(f"#count-{aino}")).to_have_text("1/2")
+    # the absence's reason, right under the mark, saved in place
+    cell = page.locator(f"[id^='cell-{aino}-']").first  # meeting 1
+    cell.get_by_text("Syy?").click()
+    cell.get_by_label("Poissaolon syy").select_option("ill")
+    cell.get_by_label("Ilmoitti etukäteen").check()
+    cell.get_by_role("button", name="Tallenna").click()
+    expect(cell.locator("summary")).to_contain_text("sairas")
+    expect(page.locator(f"#count-{aino}")).to_have_text("1/2")
+    assert axe_violations(page, axe_source) == []
     # an invited member has no toggles yet; future meetings cannot be marked
     expect(page.locator(f"[id^='cell-{saara}-'] button")).to_have_count(0)
     expect(page.get_by_role("button", name=re.compile("tapaaminen 3$"))).to_have_count(0)
