@@ -9,6 +9,7 @@ import pluggy
 
 from engine.aftercare import schedule_of
 from engine.auth import Auth
+from engine.caseload import caseload_flags
 from engine.clock import Clock
 from engine.db import Database
 from engine.facts import ClientFacts, FactDefinition
@@ -73,6 +74,8 @@ class Runtime:
         self.pathways = load_pathways(self.pm, self.guards)
         #: Aftercare check-ins (engine/aftercare.py): the newest client journey's schedule.
         self.aftercare = schedule_of(self.pathways, self.clock.zone)
+        #: The caseload's badges (engine/caseload.py), built once: each builds its SQL once a day.
+        self.caseload_flags = caseload_flags(self.aftercare)
         #: Every municipality the plugins describe, by code (kuntanumero).
         self.municipalities: dict[str, Municipality] = collect_records(
             self.pm, "polku_municipalities", Municipality, lambda m: m.code

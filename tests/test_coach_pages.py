@@ -579,6 +579,8 @@ def test_caseload_flags_extension_point(
         "phone_calls", {"fi": "Puheluita", "sv": "Samtal", "en": "Calls"}, phone_contacts
     )
     monkeypatch.setattr(caseload_module, "FLAGS", [flag])
+    # the runtime reads the flags when it is built (Runtime.caseload_flags)
+    monkeypatch.setattr(runtime, "caseload_flags", caseload_module.caseload_flags(None))
     called, _ = own_client(runtime, coach, last_name="Soitettu")
     own_client(runtime, coach, last_name="Hiljainen")
     add_contact(runtime, called, coach.user_id, days_ago=1)

@@ -33,7 +33,7 @@ from engine import qualifications as qualification_log
 from engine.access import Basis, What, grants_for
 from engine.aftercare import plan as aftercare_plan
 from engine.bounds import Id
-from engine.caseload import SHOW, CaseloadQuery, caseload, caseload_flags
+from engine.caseload import SHOW, CaseloadQuery, caseload
 from engine.client_card import client_card
 from engine.clients import (
     NewClient,
@@ -112,7 +112,7 @@ def caseload_page(
         page=page,
     )
     today = runtime.clock.today()
-    flags = caseload_flags(runtime.aftercare)
+    flags = runtime.caseload_flags
     result = caseload(session, principal, query, today, flags=flags)
     basis = grants_for(principal, What.caseload)[0].basis
     audit.record_accesses(
