@@ -29,6 +29,7 @@ from engine.access import Principal
 from engine.auth import ROLE_ORGANISATION
 from engine.bounds import Id
 from engine.errors import NotFound
+from engine.inputs import invalid_input
 from engine.models import ApiToken, Organisation, OrganisationKind, PartnerService, Role, User
 from engine.organisations import create_organisation, organisations
 from engine.partner_catalogue import SERVICE_TYPES
@@ -579,8 +580,7 @@ def save_service(
     try:
         body = ServiceIn.model_validate(values)
     except ValidationError as exc:
-        for problem in exc.errors():
-            errors[str(problem["loc"][0]) if problem["loc"] else "form"] = problem["msg"]
+        errors |= invalid_input(exc).errors  # each field's first problem, as the engine's
     else:
         done = attempt(
             session, lambda: partner_catalogue.save_service(session, **body.model_dump())
