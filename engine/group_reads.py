@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
@@ -99,12 +100,16 @@ class GroupDetail:
     co_leaders: list[tuple[User, str]]
     sessions: list[GroupSession]
     members: list[Member]
-    marks: dict[tuple[int, int], bool]
     #: the latest mark of each (membership, session) pair, with an absence's reason
-    states: dict[tuple[int, int], MarkState] = field(default_factory=dict)
+    states: dict[tuple[int, int], MarkState]
     #: For the co-leader: how many attending members are not shown (no consent to their
     #: organisation); an anonymous count, no ids.
     hidden: int = 0
+
+    @cached_property
+    def marks(self) -> dict[tuple[int, int], bool]:
+        """(membership, session) -> present, of the latest marks."""
+        return {key: state.present for key, state in self.states.items()}
 
     def attended(self, membership_id: int) -> int:
         return sum(1 for (m, _s), present in self.marks.items() if m == membership_id and present)
@@ -163,7 +168,6 @@ def group_detail(
         co_leaders=[(u, n or "") for u, kind, n in leaders if kind == GroupLeaderKind.co_leader],
         sessions=sessions,
         members=members,
-        marks={key: state.present for key, state in states.items()},
         states=states,
         hidden=hidden,
     )

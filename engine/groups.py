@@ -664,11 +664,6 @@ def current_mark_states(
     return {(int(m), int(s)): MarkState(bool(p), r, bool(n)) for m, s, p, r, n in rows}
 
 
-def current_marks(session: Session, membership_ids: Sequence[int]) -> dict[tuple[int, int], bool]:
-    """(membership id, session id) -> present, from the latest mark of each pair."""
-    return {k: v.present for k, v in current_mark_states(session, membership_ids).items()}
-
-
 def _latest_marks(memberships: Any) -> Select[Any]:
     """The id of the latest mark of each (membership, session) pair of ``memberships`` (ids, or a
     SELECT of ids): marks are append-only, and the latest one is the attendance."""

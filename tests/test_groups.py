@@ -27,7 +27,7 @@ from engine.groups import (
     add_member,
     advance_membership,
     create_group,
-    current_marks,
+    current_mark_states,
     mark_attendance,
     session_times,
 )
@@ -350,7 +350,7 @@ def test_attendance_toggles_append_rows_and_count(runtime: Runtime) -> None:
     assert mark(runtime, me, group_id, second.id, member, True) is not None
     assert mark(runtime, me, group_id, second.id, member, False) is not None  # a change of mind
     with runtime.db.read() as session:
-        assert current_marks(session, [member]) == {
+        assert {k: v.present for k, v in current_mark_states(session, [member]).items()} == {
             (member, first.id): True,
             (member, second.id): False,
         }

@@ -28,7 +28,7 @@ from engine import partner_catalogue
 from engine.access import Principal
 from engine.auth import ROLE_ORGANISATION
 from engine.bounds import Id
-from engine.errors import NotFound
+from engine.errors import NotFound, PolkuError
 from engine.inputs import invalid_input
 from engine.models import ApiToken, Organisation, OrganisationKind, PartnerService, Role, User
 from engine.organisations import create_organisation, organisations
@@ -120,6 +120,12 @@ class RowError:
     user_id: Id
     field: str
     message: str
+
+    @classmethod
+    def of(cls, user_id: Id, error: PolkuError, errors: dict[str, str]) -> RowError:
+        """The engine's refusal of a change to one user's row: its first field (or "form")."""
+        name = next(iter(errors), "form")
+        return cls(user_id, name, errors.get(name, str(error)))
 
 
 def admin_page(
@@ -261,8 +267,7 @@ def disable_user(
     """Disable a user: their sessions end and their API tokens are revoked at once."""
     done = attempt(session, lambda: runtime.auth.disable_user(session, user_id, by=admin.user_id))
     if done.error is not None:
-        field_name = next(iter(done.errors), "form")
-        error = RowError(user_id, field_name, done.errors.get(field_name, str(done.error)))
+        error = RowError.of(user_id, done.error, done.errors)
         return users_page(request, session, row_error=error, status_code=422)
     logged(admin, "disabled", "user", user_id)
     return see_other("/admin/users?done=disabled")
@@ -308,8 +313,7 @@ def set_role(
             ),
         )
         if done.error is not None:
-            field_name = next(iter(done.errors), "form")
-            error = RowError(user_id, field_name, done.errors.get(field_name, str(done.error)))
+            error = RowError.of(user_id, done.error, done.errors)
     if error is not None:
         if session.get(User, user_id) is None:
             raise NotFound(f"user {user_id} not found")
