@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from sqlmodel import Session, col
 
 from engine.access import Principal, What, visible_clients
 from engine.clock import as_utc
+from engine.dates import local_day
 from engine.models import CareTeam, Client, ContactEntry, Journey, Referral
 from engine.participants import follow_ups_due
 from engine.pathway_keys import CLIENT_JOURNEY
@@ -194,8 +195,11 @@ class CaseloadRow:
     #: The principal's role in this client's care team today (CareTeamRole), if a member.
     my_role: str | None = None
 
-    def days_since_contact(self, today: date) -> int | None:
-        return None if self.last_contact_at is None else (today - self.last_contact_at.date()).days
+    def days_since_contact(self, today: date, zone: tzinfo) -> int | None:
+        """Whole local days since the last contact (``today`` is the local date in ``zone``)."""
+        if self.last_contact_at is None:
+            return None
+        return (today - local_day(self.last_contact_at, zone)).days
 
     def follow_up_due(self, today: date) -> bool:
         return self.next_contact_on is not None and self.next_contact_on <= today

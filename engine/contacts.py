@@ -85,11 +85,12 @@ class NewContact(Input):
     @classmethod
     def follow_up_after(cls, day: date | None, info: ValidationInfo) -> date | None:
         when = info.data.get("occurred_at")
+        checks = checks_of(info)
         if (
             day is not None
             and isinstance(when, datetime)
             and when.tzinfo is not None
-            and day < as_utc(when).date()
+            and day < dates.local_day(when, checks.zone if checks else None)
         ):
             raise ValueError("the next contact is after this one")
         return day
@@ -111,13 +112,15 @@ def record_contact(
     or registration, the next contact within ``next_contact_max_days``."""
     assert checks.now is not None
     new = validated(NewContact, contact, checks)
-    on = as_utc(new.occurred_at or checks.now).date()
+    # the days the rules compare are local days (a contact at 00:30 in Helsinki is on that day,
+    # though it is still the previous day in UTC)
+    on = dates.local_day(new.occurred_at or checks.now, checks.zone)
     client = session.get(Client, client_id)
     if client is not None:
         dates.check_not_before(on, client.birth_date, "occurred_at", "the client's birth", "birth")
         dates.check_not_before(
             on,
-            as_utc(client.created_at).date(),
+            dates.local_day(client.created_at, checks.zone),
             "occurred_at",
             "the client was recorded",
             "recorded",

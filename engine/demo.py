@@ -303,7 +303,7 @@ def load_aftercare(runtime: Runtime, coach_id: int, now: datetime) -> None:
                 "duration_minutes": 20,
                 "note": "Soitin: jatkopolku on alkanut hyvin, aamut sujuvat (demo).",
             },
-            checks=Checks(now.date(), now=now, zone=runtime.clock.zone),
+            checks=Checks.at(runtime.clock, now),
         )
 
 
@@ -349,7 +349,7 @@ def load_pair_work(runtime: Runtime, coach_id: int, project_id: int | None, now:
                 "note": "Kotikäynti työparina: työkokeilun aloitus ja kulkeminen.",
                 "pair_worker_id": colleague.id,
             },
-            checks=Checks(visited.date(), now=visited),
+            checks=Checks.at(runtime.clock, visited),
         )
 
 
@@ -455,7 +455,9 @@ def load_referrals(
         at = now - timedelta(days=days_ago)
         try:
             with runtime.db.write() as session:
-                options = runtime.referral_options.of_client(session, client_id, today=at.date())
+                options = runtime.referral_options.of_client(
+                    session, client_id, today=runtime.clock.local_date(at)
+                )
                 eligible = [o for o in options if o.eligible]
                 if not eligible:
                     continue
@@ -496,7 +498,7 @@ def load_referrals(
                     handoff_note="Sopii parhaiten aamupäivisin; tulee mielellään ensikäynnille "
                     "valmentajan kanssa.",
                     now=at,
-                    today=at.date(),
+                    today=runtime.clock.local_date(at),
                 )
                 assert referral.id is not None
                 for step, (trigger, reason, outcome) in enumerate(moves, start=1):
@@ -739,7 +741,8 @@ def load_assessments_and_strengths(runtime: Runtime, coach_id: int, now: datetim
         ).scalar_one()
         if client_id is None:
             return
-        today = now.date()
+        today = runtime.clock.local_date(now)
+        checks = Checks.at(runtime.clock, now)
         kyky = runtime.instruments.get("kykyviisari")
         for days_ago, scores in DEMO_KYKYVIISARI if kyky else ():
             assert kyky is not None
@@ -795,7 +798,7 @@ def load_assessments_and_strengths(runtime: Runtime, coach_id: int, now: datetim
                 client_id=client_id,
                 recorded_by=coach_id,
                 values=ExperienceInput(kind, title, place, period, description),
-                now=now,
+                checks=checks,
             )
         for kind, name, issuer, days_ago, valid_days in DEMO_QUALIFICATIONS:
             gained = today - timedelta(days=days_ago)
@@ -811,5 +814,5 @@ def load_assessments_and_strengths(runtime: Runtime, coach_id: int, now: datetim
                     issuer,
                     valid_until.isoformat() if valid_until else "",
                 ),
-                now=now,
+                checks=checks,
             )

@@ -112,7 +112,7 @@ def load_esf(
     rng = random.Random(seed)
     fake = Faker("fi_FI")
     fake.seed_instance(seed)
-    today = now.date()
+    today = runtime.clock.local_date(now)
     with runtime.db.write() as session:
         main_org = session.get(Organisation, organisation_id)
         assert main_org is not None

@@ -38,7 +38,7 @@ DEMO_LINK_ANSWER = {
 def load_voice(runtime: Runtime, coach_id: int, now: datetime) -> None:
     """Feedback of the demo coach's first clients, a link answered and one open, and two roles
     (the first client an experience expert, the second a peer instructor)."""
-    today = now.date()
+    today = runtime.clock.local_date(now)
     with runtime.db.write() as session:
         client_ids = list(
             session.execute(

@@ -197,7 +197,11 @@ def create_group(
     who cannot be chosen); nothing is written then."""
     if principal.role != Role.coach or principal.organisation_id is None:
         raise InputRequired("leader_ids", "a group is started by a coach of an organisation")
-    given = validated(GroupInput, given, Checks(today=now.date(), municipalities=municipalities))
+    given = validated(
+        GroupInput,
+        given,
+        Checks(today=as_utc(now).astimezone(zone).date(), municipalities=municipalities),
+    )
     name, place, meetings = given.name, given.place, given.meetings
     # the model's rules: both are given
     assert given.first_meeting is not None

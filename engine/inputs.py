@@ -41,7 +41,13 @@ class Checks:
     @classmethod
     def of(cls, clock: Any, municipalities: Collection[str] = ()) -> Checks:
         """The checks at ``clock``'s now (an :class:`engine.clock.Clock`)."""
-        return cls(clock.today(), municipalities, clock.now(), clock.zone)
+        return cls.at(clock, clock.now(), municipalities)
+
+    @classmethod
+    def at(cls, clock: Any, moment: datetime, municipalities: Collection[str] = ()) -> Checks:
+        """The checks as they stood at ``moment`` (UTC): its local date in ``clock``'s zone is
+        "today" (at 00:30 in Helsinki the UTC date is still yesterday's)."""
+        return cls(clock.local_date(moment), municipalities, moment, clock.zone)
 
 
 class Input(BaseModel):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,6 +26,7 @@ from sqlmodel import Session, col
 
 from engine.clients import add_client_row, remove_client_row, row_of_client, update_client_row
 from engine.errors import InputRequired
+from engine.inputs import Checks
 from engine.models import Qualification, QualificationKind
 
 NAME_MAX = 200
@@ -98,15 +99,18 @@ def add(
     client_id: int,
     recorded_by: int,
     values: QualificationInput,
-    now: datetime,
+    checks: Checks,
 ) -> Qualification:
+    """Record a qualification the client gained, checked against ``checks.today`` (the local
+    date: a card gained today is not "in the future" in the first hours after midnight)."""
+    assert checks.now is not None
     return add_client_row(
         session,
         Qualification,
-        asdict(values.checked(now.date())),
+        asdict(values.checked(checks.today)),
         client_id=client_id,
         recorded_by=recorded_by,
-        now=now,
+        now=checks.now,
     )
 
 
@@ -116,9 +120,10 @@ def qualification_of(session: Session, client_id: int, qualification_id: int) ->
 
 
 def edit(
-    session: Session, row: Qualification, values: QualificationInput, *, now: datetime
+    session: Session, row: Qualification, values: QualificationInput, *, checks: Checks
 ) -> Qualification:
-    return update_client_row(session, row, asdict(values.checked(now.date())), now)
+    assert checks.now is not None
+    return update_client_row(session, row, asdict(values.checked(checks.today)), checks.now)
 
 
 def remove(session: Session, row: Qualification) -> None:

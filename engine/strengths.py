@@ -23,6 +23,7 @@ from sqlmodel import Session, col
 from engine import qualifications as qualification_log
 from engine.clients import add_client_row, remove_client_row, row_of_client, update_client_row
 from engine.errors import InputRequired
+from engine.inputs import Checks
 from engine.models import (
     CVContact,
     Experience,
@@ -124,15 +125,16 @@ class ExperienceInput:
 
 
 def add_experience(
-    session: Session, *, client_id: int, recorded_by: int, values: ExperienceInput, now: datetime
+    session: Session, *, client_id: int, recorded_by: int, values: ExperienceInput, checks: Checks
 ) -> Experience:
+    assert checks.now is not None
     return add_client_row(
         session,
         Experience,
         asdict(values.checked()),
         client_id=client_id,
         recorded_by=recorded_by,
-        now=now,
+        now=checks.now,
     )
 
 
@@ -142,9 +144,10 @@ def experience_of(session: Session, client_id: int, experience_id: int) -> Exper
 
 
 def edit_experience(
-    session: Session, experience: Experience, values: ExperienceInput, *, now: datetime
+    session: Session, experience: Experience, values: ExperienceInput, *, checks: Checks
 ) -> Experience:
-    return update_client_row(session, experience, asdict(values.checked()), now)
+    assert checks.now is not None
+    return update_client_row(session, experience, asdict(values.checked()), checks.now)
 
 
 def experiences(session: Session, client_id: int) -> list[Experience]:

@@ -22,6 +22,7 @@ from engine.assessments import (
     strong_points,
 )
 from engine.errors import InputRequired, NotFound
+from engine.inputs import Checks
 from engine.instruments import ABILITY_PROFILE, KYKYVIISARI, Instrument, InstrumentItem, Scale
 from engine.models import Assessment, AssessmentScore, Role
 from engine.runtime import Runtime
@@ -288,6 +289,7 @@ def test_experiences_and_the_cv_show_only_strengths_and_experiences(
     client_id, coach_id = ids
     other_client, _ = make_client(runtime)
     now = runtime.clock.now()
+    checks = Checks.of(runtime.clock)
     with runtime.db.write() as session:
         s.add_strength(
             session,
@@ -302,14 +304,14 @@ def test_experiences_and_the_cv_show_only_strengths_and_experiences(
             client_id=client_id,
             recorded_by=coach_id,
             values=s.ExperienceInput("work", "Varastoapulainen", "Kauppa Oy", "2019–2020"),
-            now=now,
+            checks=checks,
         )
         s.add_experience(
             session,
             client_id=client_id,
             recorded_by=coach_id,
             values=s.ExperienceInput("volunteering", "Ruoka-apu", description="Jakelu"),
-            now=now,
+            checks=checks,
         )
         with pytest.raises(InputRequired) as no_title:
             s.add_experience(
@@ -317,7 +319,7 @@ def test_experiences_and_the_cv_show_only_strengths_and_experiences(
                 client_id=client_id,
                 recorded_by=coach_id,
                 values=s.ExperienceInput("studies", " "),
-                now=now,
+                checks=checks,
             )
         assert no_title.value.field == "title"
         with pytest.raises(InputRequired) as bad_kind:
@@ -326,13 +328,16 @@ def test_experiences_and_the_cv_show_only_strengths_and_experiences(
                 client_id=client_id,
                 recorded_by=coach_id,
                 values=s.ExperienceInput("prison", "x"),
-                now=now,
+                checks=checks,
             )
         assert bad_kind.value.field == "kind"
         with pytest.raises(NotFound):
             s.experience_of(session, other_client, work.id or 0)
         s.edit_experience(
-            session, work, s.ExperienceInput("work", "Varastotyöntekijä", "Kauppa Oy"), now=now
+            session,
+            work,
+            s.ExperienceInput("work", "Varastotyöntekijä", "Kauppa Oy"),
+            checks=checks,
         )
         cv = s.cv(session, client_id, "Aino", "Esimerkki")
     assert cv.strengths == {"skill": ["Ruoanlaitto"]}

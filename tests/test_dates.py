@@ -5,18 +5,22 @@ window, a birth date of working age with a message that says what is wrong (issu
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
+from sqlmodel import col
+from starlette.testclient import TestClient
 
 from engine import dates
+from engine.clock import FrozenClock
 from engine.contacts import record_contact
 from engine.errors import InputRequired
 from engine.inputs import Checks
-from engine.models import Role
+from engine.models import Client, ContactEntry, Qualification, Role
 from engine.runtime import Runtime
 from engine.testing import make_client, make_user
-from web.testing import UserClient
+from web.testing import UserClient, app_on, sign_in
 
 
 @pytest.mark.parametrize(
@@ -135,3 +139,57 @@ def test_the_contact_form_says_which_date_a_contact_may_not_precede(
 
         count = session.execute(select(func.count()).select_from(ContactEntry)).scalar_one()
     assert count == 0
+
+
+# 22:30 UTC on 6 December is 00:30 on 7 December in Helsinki: the rules judge by the local day.
+AFTER_MIDNIGHT = datetime(2026, 12, 6, 22, 30, tzinfo=UTC)
+
+
+def test_after_midnight_in_helsinki_today_is_the_local_day(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    """A coach working past midnight records a card gained today and a contact with a next
+    contact today; the caseload says the last contact was today (the UTC date was yesterday)."""
+    runtime = make_runtime(clock=FrozenClock(AFTER_MIDNIGHT))
+    today = runtime.clock.today()
+    assert today == date(2026, 12, 7)
+    coach_user = make_user(runtime, Role.coach)
+    assert coach_user.id is not None
+    client_id, _ = make_client(
+        runtime, organisation_id=coach_user.organisation_id, care_team=(coach_user.id,)
+    )
+    with runtime.db.write() as session:  # recorded a quarter of an hour ago, local 7 December
+        client = session.get(Client, client_id)
+        assert client is not None
+        client.created_at = AFTER_MIDNIGHT - timedelta(minutes=15)
+    with TestClient(app_on(runtime), follow_redirects=False) as http:
+        http.headers["X-CSRF-Token"] = sign_in(http, runtime, coach_user.id)
+        card = http.post(
+            f"/clients/{client_id}/qualifications",
+            data={
+                "kind": "hygiene_card",
+                "name": "Hygieniapassi",
+                "gained_on": today.isoformat(),
+                "issuer": "Ruokavirasto",
+                "valid_until": "",
+            },
+        )
+        assert card.status_code in {200, 303}, card.text[-600:]
+        contact = http.post(
+            f"/clients/{client_id}/contacts",
+            data={
+                "kind": "meeting",
+                "duration_minutes": "30",
+                "note": "Yöpäivystys",
+                "next_contact_on": today.isoformat(),
+            },
+        )
+        assert contact.status_code in {200, 303}, contact.text[-600:]
+        caseload = http.get("/clients").text
+    with runtime.db.read() as session:
+        gained = session.execute(select(col(Qualification.gained_on))).scalar_one()
+        entry = session.execute(select(ContactEntry)).scalar_one()
+    assert gained == today
+    assert entry.next_contact_on == today
+    assert "Tänään" in caseload  # the last contact, 0 local days ago
+    assert "caseload__row--due" in caseload  # the next contact is due today

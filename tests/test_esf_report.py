@@ -21,6 +21,7 @@ from engine.esf_report import (
     build_report,
     indicator_table,
 )
+from engine.inputs import Checks
 from engine.models import Client, Event, EventAttendance, EventParticipant, EventSession
 from engine.participants import FormInput, record_form
 from engine.projects import project_view
@@ -261,14 +262,14 @@ def test_qualifications_gained_in_the_period(fx_runtime: tuple[Fixture, Runtime]
                 client_id=fx.clients[who],
                 recorded_by=fx.coach_main,
                 values=QualificationInput(kind, "Kortti", on, "Myöntäjä"),
-                now=runtime.clock.now(),
+                checks=Checks.of(runtime.clock),
             )
         add(
             session,
             client_id=outsider,
             recorded_by=fx.coach_main,
             values=QualificationInput("other", "Kortti", "2026-05-01", "Myöntäjä"),
-            now=runtime.clock.now(),
+            checks=Checks.of(runtime.clock),
         )
     r = report(runtime, fx)
     assert (r.qualified_participants, r.qualifications_gained) == (1, 2)

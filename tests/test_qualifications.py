@@ -10,6 +10,7 @@ import pytest
 from engine import qualifications as q
 from engine import strengths as s
 from engine.errors import InputRequired, NotFound
+from engine.inputs import Checks
 from engine.models import Role
 from engine.runtime import Runtime
 from engine.testing import make_client, make_user
@@ -30,7 +31,7 @@ def add(runtime: Runtime, client_id: int, coach_id: int, values: q.Qualification
             client_id=client_id,
             recorded_by=coach_id,
             values=values,
-            now=runtime.clock.now(),
+            checks=Checks.of(runtime.clock),
         )
         assert row.id is not None
         return row.id
@@ -106,7 +107,7 @@ def test_edit_and_remove_only_the_clients_own(runtime: Runtime, ids: tuple[int, 
             session,
             row,
             q.QualificationInput("other", "Ensiapukortti EA1", today, "Suomen Punainen Risti"),
-            now=runtime.clock.now(),
+            checks=Checks.of(runtime.clock),
         )
     with runtime.db.read() as session:
         (row,) = q.qualifications(session, client_id)

@@ -448,7 +448,7 @@ def _record_routes(kind: RecordKind) -> None:
                 client_id=client_id,
                 recorded_by=work.principal.user_id,
                 values=_typed(kind, form),
-                now=runtime.clock.now(),
+                checks=Checks.of(runtime.clock),
             )
 
         return _strength_post(
@@ -472,7 +472,9 @@ def _record_routes(kind: RecordKind) -> None:
                 if removing:
                     kind.remove(work.session, row)
                 else:
-                    kind.edit(work.session, row, _typed(kind, form), now=runtime.clock.now())
+                    kind.edit(
+                        work.session, row, _typed(kind, form), checks=Checks.of(runtime.clock)
+                    )
 
             form_name = "" if removing else f"{kind.name}-{record_id}"
             return _strength_post(

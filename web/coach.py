@@ -131,6 +131,7 @@ def caseload_page(
             "result": result,
             "query": query,
             "today": today,
+            "zone": runtime.clock.zone,
             "pathway": pathway,
             "municipalities": municipalities,
             "municipality_names": dict(municipalities),

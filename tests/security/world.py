@@ -40,6 +40,7 @@ from sqlmodel import SQLModel, col
 
 from engine.clock import FrozenClock
 from engine.goals import goals_of
+from engine.inputs import Checks
 from engine.models import AccessLog, GroupSession, Role, User
 from engine.qualifications import QualificationInput
 from engine.qualifications import add as add_qualification
@@ -399,7 +400,7 @@ class World:
                 client_id=target.client_id,
                 recorded_by=self.uid("coach_own_team"),
                 values=ExperienceInput("work", "Matriisi"),
-                now=self.runtime.clock.now(),
+                checks=Checks.of(self.runtime.clock),
             )
             assert row.id is not None
             return row.id
@@ -414,7 +415,7 @@ class World:
                 values=QualificationInput(
                     "hygiene_card", "Matriisi", self.runtime.clock.today().isoformat(), "R"
                 ),
-                now=self.runtime.clock.now(),
+                checks=Checks.of(self.runtime.clock),
             )
             assert row.id is not None
             return row.id
