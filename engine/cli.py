@@ -191,10 +191,12 @@ def db_verify() -> None:
     """Prove that every journey's state (and furthest funnel stage) agrees with its event log and
     that the hash chains of the event, access and disclosure logs hold; name the first broken
     row of each stream.
-    Also that every client journey agrees with its follow-on referrals (the referral loop).
-    Exit 1 on any problem."""
+    Also that every client journey agrees with its follow-on referrals (the referral loop), and
+    that each project participant's kept forms (first entry, last exit, last follow-up) are the
+    ones its standing forms give. Exit 1 on any problem."""
     from engine.chain import verify_database
     from engine.integrity import verify_furthest_stages, verify_referral_loops
+    from engine.participants import verify_picks
     from engine.runtime import Runtime
 
     runtime = Runtime()
@@ -202,11 +204,18 @@ def db_verify() -> None:
         found = verify_database(session)
         stages = verify_furthest_stages(session, runtime.pathways)
         loops = verify_referral_loops(session)
+        picks = verify_picks(session)
     for problem in found.problems:
         err.print(problem, highlight=False)
     for mismatch in stages + loops:
         err.print(f"journey {mismatch.journey_id}: {mismatch.problem}", highlight=False)
-    if not found.ok or stages or loops:
+    for participant_id, column in picks:
+        err.print(
+            f"project participant {participant_id}: {column} is not the form its standing "
+            "forms give",
+            highlight=False,
+        )
+    if not found.ok or stages or loops or picks:
         raise typer.Exit(1)
     out.print(
         f"every journey ({found.journeys}) agrees with its event log; "
@@ -214,6 +223,7 @@ def db_verify() -> None:
         highlight=False,
     )
     out.print("every client journey agrees with its follow-on referrals")
+    out.print("every project participant's kept forms are its standing first entry and last exit")
 
 
 @app.command("backup")

@@ -32,8 +32,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Integer, and_, case, cast, extract, func, or_, select, true
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Integer, and_, case, cast, exists, extract, func, or_, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -60,11 +59,11 @@ from engine.models import (
     Referral,
 )
 from engine.participant_forms import DECLINED, FORMS_DIR, FormFile, LongTermRule
-from engine.participants import not_corrected
-from engine.pathway import FUNNEL_STAGES, Pathway
+from engine.pathway import Pathway
 from engine.pathway_keys import CLIENT_JOURNEY
 from engine.projects import ProjectView
 from engine.qualifications import qualifications_gained
+from engine.reports import funnel
 
 GENDERS = ("woman", "man", "non_binary", DECLINED, "gap")
 #: The Kykyviisari summary the report follows (0-10).
@@ -294,49 +293,23 @@ def participant_clients(project: ProjectView, query: ReportQuery) -> Any:
 # --- one row per participant, in SQL -------------------------------------------------------------
 #
 # The report counts in the database (GROUP BY with conditional counts), the same statement on
-# SQLite and PostgreSQL: SQLAlchemy's JSON index (``->>`` / ``json_extract``) reads the answers,
-# window functions pick each participant's first entry and last exit. Nothing is counted per
+# SQLite and PostgreSQL: SQLAlchemy's JSON index (``->>`` / ``json_extract``) reads the answers
+# of the forms each participant's row keeps as its first entry and last exit. Nothing is counted per
 # participant in Python; the participant rows (:class:`ParticipantRow`) are read only when an
 # export or a caller asks for them.
 
 
-def _people(project: ProjectView, query: ReportQuery, dialect: str) -> Any:
+def _people(project: ProjectView, query: ReportQuery) -> Any:
     """The project's participants (filters applied), each once, with the first entry, the last
-    exit and the last follow-up on or after that exit (corrected forms left out).
-
-    On PostgreSQL the answers are parsed once here (``jsonb``, a ``MATERIALIZED`` step): each
-    ``->>`` on a ``json`` column parses the whole text again, ten times a participant."""
+    exit and the last follow-up on or after that exit (corrected forms left out): the forms
+    each participant's row keeps (:func:`engine.participants.refresh_picks`, written with every
+    form), joined by their keys. On PostgreSQL the answers are ``jsonb`` (parsed once, when
+    written) and this is a ``MATERIALIZED`` step."""
     form = ParticipantForm
-    # the window sorts the forms' keys only (narrow rows stay in memory); the answers of the
-    # three chosen forms are joined by id afterwards
-    ranked = (
-        select(
-            col(form.id),
-            col(form.participant_id),
-            col(form.kind),
-            col(form.occurred_on),
-            func.row_number()
-            .over(
-                partition_by=(col(form.participant_id), col(form.kind)),
-                order_by=(col(form.occurred_on), col(form.id)),
-            )
-            .label("rn"),
-            func.count().over(partition_by=(col(form.participant_id), col(form.kind))).label("n"),
-        )
-        .join(ProjectParticipant, col(ProjectParticipant.id) == col(form.participant_id))
-        .where(col(ProjectParticipant.project_id) == project.id, not_corrected())
-        .cte("ranked")
-    )
-    entry, leaving, follow = ranked.alias("e"), ranked.alias("x"), ranked.alias("f")
     entry_form, exit_form, follow_form = (aliased(form, name=n) for n in ("ef", "xf", "ff"))
-
-    ey, em, ed = _ymd(entry.c.occurred_on)
+    entry_on = col(entry_form.occurred_on)
+    ey, em, ed = _ymd(entry_on)
     by, bm, bd = _ymd(col(Client.birth_date))
-
-    def parsed(which: Any) -> Any:
-        answers = col(which.answers)
-        return cast(answers, JSONB) if dialect == "postgresql" else answers
-
     me = col(ProjectParticipant.id)
     stmt = (
         select(
@@ -347,45 +320,31 @@ def _people(project: ProjectView, query: ReportQuery, dialect: str) -> Any:
             col(Client.municipality_code).label("municipality_code"),
             col(Client.birth_date).label("birth_date"),
             col(Client.found_via).label("found_via"),
-            entry.c.occurred_on.label("entry_on"),
+            entry_on.label("entry_on"),
             # the entry's date in parts and the age at entry (NULL without a birth date), once
             ey.label("entry_year"),
             em.label("entry_month"),
             ed.label("entry_day"),
             (ey - by - case((em * 100 + ed < bm * 100 + bd, 1), else_=0)).label("age"),
-            parsed(entry_form).label("entry"),
-            leaving.c.occurred_on.label("exit_on"),
-            parsed(exit_form).label("exit"),
-            follow.c.occurred_on.label("follow_up_on"),
-            parsed(follow_form).label("follow_up"),
+            col(entry_form.answers).label("entry"),
+            col(exit_form.occurred_on).label("exit_on"),
+            col(exit_form.answers).label("exit"),
+            col(follow_form.occurred_on).label("follow_up_on"),
+            col(follow_form.answers).label("follow_up"),
         )
         .select_from(ProjectParticipant)
         .join(Client, col(Client.id) == col(ProjectParticipant.client_id))
-        .outerjoin(
-            entry, and_(entry.c.participant_id == me, entry.c.kind == "entry", entry.c.rn == 1)
-        )
-        .outerjoin(entry_form, col(entry_form.id) == entry.c.id)
-        .outerjoin(
-            leaving,
-            and_(
-                leaving.c.participant_id == me,
-                leaving.c.kind == "exit",
-                leaving.c.rn == leaving.c.n,
-            ),
-        )
-        .outerjoin(exit_form, col(exit_form.id) == leaving.c.id)
+        .outerjoin(entry_form, col(entry_form.id) == col(ProjectParticipant.entry_form_id))
+        .outerjoin(exit_form, col(exit_form.id) == col(ProjectParticipant.exit_form_id))
         .outerjoin(
             # the last follow-up by date counts when it is on or after the last exit (then it
             # is also the last of those that are)
-            follow,
+            follow_form,
             and_(
-                follow.c.participant_id == me,
-                follow.c.kind == "follow_up",
-                follow.c.rn == follow.c.n,
-                follow.c.occurred_on >= leaving.c.occurred_on,
+                col(follow_form.id) == col(ProjectParticipant.follow_up_form_id),
+                col(follow_form.occurred_on) >= col(exit_form.occurred_on),
             ),
         )
-        .outerjoin(follow_form, col(follow_form.id) == follow.c.id)
         .where(col(ProjectParticipant.project_id) == project.id)
     )
     if query.organisation_id is not None:
@@ -618,7 +577,7 @@ def _count(
     totals, planned-against-actual by implementer and how the entered were found: one SELECT
     with conditional counts, grouped by gender, implementer and way found (at most a few
     hundred rows come back, whatever the number of participants)."""
-    people = _answers(_people(project, query, session.get_bind().dialect.name), rule)
+    people = _answers(_people(project, query), rule)
     c = _columns(people)
     entered = _between(people.c.entry_on, query)
     exited = _between(people.c.exit_on, query)
@@ -691,7 +650,7 @@ def participant_rows(
     """The participants the report covers (entered, left or followed up in the period), by
     participant number, with their first entry, last exit and last follow-up: the
     participant-level sheet's rows and each export's disclosure. One SELECT."""
-    people = _people(project, query, session.get_bind().dialect.name)
+    people = _people(project, query)
     stmt = select(people).where(_in_report(people, query)).order_by(people.c.number)
     rows = []
     rule = form_file.long_term
@@ -741,7 +700,7 @@ def _in_report_clients(
 
     def ids() -> set[int]:
         if not found:
-            people = _people(project, query, session.get_bind().dialect.name)
+            people = _people(project, query)
             found.append(
                 set(
                     session.execute(
@@ -758,42 +717,24 @@ def _funnel(
     session: Session, pathway: Pathway, project: ProjectView, query: ReportQuery
 ) -> list[tuple[str, int]]:
     """The funnel over the clients the project's implementers keep, whose client journey
-    started in the period (filters applied): counted from the event log like engine.reports."""
-    rank = {
-        name: FUNNEL_STAGES.index(state.funnel)
-        for name, state in pathway.states.items()
-        if state.funnel is not None
-    }
-    organisations = (
-        [query.organisation_id]
-        if query.organisation_id is not None
-        else list(project.organisation_ids)
-    )
-    stage_rank = case(
-        *[(col(JourneyEvent.to_state) == name, r) for name, r in rank.items()], else_=-1
-    )
-    stmt = (
-        select(col(JourneyEvent.journey_id), func.max(stage_rank).label("furthest"))
-        .join(Journey, col(Journey.id) == col(JourneyEvent.journey_id))
-        .join(Client, col(Client.id) == col(Journey.client_id))
-        .where(
-            col(Journey.pathway_key) == pathway.key,
-            col(Client.organisation_id).in_(organisations),
-            col(Journey.created_at) >= _start(query),
-            col(Journey.created_at) < _end(query),
-        )
-    )
-    if query.municipality:
-        stmt = stmt.where(col(Client.municipality_code) == query.municipality)
-    elif project.municipality_codes:
-        stmt = stmt.where(col(Client.municipality_code).in_(project.municipality_codes))
-    stmt = stmt.group_by(col(JourneyEvent.journey_id))
-    sub = stmt.subquery()
-    counted = session.execute(select(sub.c.furthest, func.count()).group_by(sub.c.furthest)).all()
-    return [
-        (stage, sum(int(n) for f, n in counted if f is not None and f >= i))
-        for i, stage in enumerate(FUNNEL_STAGES)
-    ]
+    started in the period (filters applied): the dashboard's funnel (:func:`engine.reports.funnel`,
+    each journey's furthest stage kept on its row), never a scan of the event log."""
+    return funnel(
+        session,
+        pathway,
+        organisation_ids=(
+            [query.organisation_id]
+            if query.organisation_id is not None
+            else list(project.organisation_ids)
+        ),
+        municipality_codes=(
+            [query.municipality]
+            if query.municipality
+            else (list(project.municipality_codes) or None)
+        ),
+        since=_start(query),
+        until=_end(query),
+    ).as_list()
 
 
 def _counted(counter: Counter[str], order: Iterable[str]) -> list[tuple[str, int]]:
@@ -906,30 +847,34 @@ def _activity(
         )
         .group_by(col(JourneyEvent.outcome))
     ).all()
+    in_period = (
+        col(ContactEntry.client_id).in_(ids),
+        col(ContactEntry.occurred_at) >= _start(query),
+        col(ContactEntry.occurred_at) < _end(query),
+    )
     contacts = session.execute(
-        select(
-            col(ContactEntry.kind),
-            func.count(),
-            func.count(func.distinct(col(ContactEntry.client_id))),
-        )
-        .where(
-            col(ContactEntry.client_id).in_(ids),
-            col(ContactEntry.occurred_at) >= _start(query),
-            col(ContactEntry.occurred_at) < _end(query),
-        )
+        select(col(ContactEntry.kind), func.count())
+        .where(*in_period)
         .group_by(col(ContactEntry.kind))
     ).all()
+    # the people met: the participants with a contact in the period (a semi-join, not a
+    # count(DISTINCT) over every contact)
+    chosen = ids.subquery()
     people = session.execute(
-        select(func.count(func.distinct(col(ContactEntry.client_id)))).where(
-            col(ContactEntry.client_id).in_(ids),
-            col(ContactEntry.occurred_at) >= _start(query),
-            col(ContactEntry.occurred_at) < _end(query),
+        select(func.count())
+        .select_from(chosen)
+        .where(
+            exists().where(
+                col(ContactEntry.client_id) == chosen.c.client_id,
+                col(ContactEntry.occurred_at) >= _start(query),
+                col(ContactEntry.occurred_at) < _end(query),
+            )
         )
     ).scalar_one()
     return (
         sorted(((str(t), int(n)) for t, n in referrals), key=lambda x: (-x[1], x[0])),
         sorted(((str(o or "gap"), int(n)) for o, n in outcomes), key=lambda x: (-x[1], x[0])),
-        _counted(Counter({str(k): int(n) for k, n, _p in contacts}), list(ContactKind)),
+        _counted(Counter({str(k): int(n) for k, n in contacts}), list(ContactKind)),
         int(people),
     )
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -1108,6 +1109,12 @@ class ProjectParticipant(SQLModel, table=True):
     #: The implementer whose participant this is (the client's organisation at the first entry).
     organisation_id: int = Field(foreign_key="organisation.id")
     created_at: datetime = _ts(nullable=False, default=utcnow)
+    #: The forms the funder report counts, kept with every form written (in the same
+    #: transaction; ``engine.participants.refresh_picks``, checked by ``polku db verify``): the
+    #: first standing entry, the last standing exit and the last standing follow-up, by date.
+    entry_form_id: int | None = None
+    exit_form_id: int | None = None
+    follow_up_form_id: int | None = None
 
     __table_args__ = (
         UniqueConstraint("project_id", "client_id", name="uq_project_participant_client"),
@@ -1130,10 +1137,14 @@ class ParticipantForm(SQLModel, table=True):
     form_version: int
     #: The entry date, the exit date, or the follow-up date.
     occurred_on: date
-    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: jsonb on PostgreSQL (parsed once when written; the report reads ten answers a form).
+    answers: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+    )
     #: For an exit: when the six-month follow-up falls due.
     follow_up_due_on: date | None = None
-    corrects_id: int | None = Field(default=None, foreign_key="participant_form.id")
+    corrects_id: int | None = Field(default=None, foreign_key="participant_form.id", index=True)
     recorded_by: int | None = Field(default=None, foreign_key="app_user.id")
     recorded_at: datetime = _ts(nullable=False, default=utcnow)
 

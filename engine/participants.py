@@ -19,7 +19,8 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -85,19 +86,77 @@ def client_projects(session: Session, client_id: int) -> list[ProjectView]:
     return [project_view(session, int(i)) for i in ids]
 
 
-def _participant(session: Session, project_id: int, client_id: int) -> ProjectParticipant | None:
-    return session.execute(
-        select(ProjectParticipant).where(
-            col(ProjectParticipant.project_id) == project_id,
-            col(ProjectParticipant.client_id) == client_id,
-        )
-    ).scalar_one_or_none()
+def _participant(
+    session: Session, project_id: int, client_id: int, *, lock: bool = False
+) -> ProjectParticipant | None:
+    """The client's participant row in the project; ``lock``: locked for this transaction
+    (PostgreSQL; SQLite's writes take the whole database), so that two forms written at once
+    see each other and the picks each leaves (:func:`refresh_picks`) count both."""
+    stmt = select(ProjectParticipant).where(
+        col(ProjectParticipant.project_id) == project_id,
+        col(ProjectParticipant.client_id) == client_id,
+    )
+    return session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
 
 
 def not_corrected() -> ColumnElement[bool]:
     """The form has not been corrected by a later one."""
     later = aliased(ParticipantForm)
     return ~exists().where(col(later.corrects_id) == col(ParticipantForm.id))
+
+
+#: The forms of a participant the report counts, kept on its row (column: kind, the last by
+#: date rather than the first): the first entry, the last exit, the last follow-up.
+PICKS: dict[str, tuple[str, bool]] = {
+    "entry_form_id": ("entry", False),
+    "exit_form_id": ("exit", True),
+    "follow_up_form_id": ("follow_up", True),
+}
+
+
+def picked_form(kind: str, last: bool, participant_id: Any) -> Any:
+    """SQL: the id of the participant's standing form of ``kind`` that comes first (or last) by
+    date (then id), NULL for none; ``participant_id`` a column to correlate with or a value."""
+    form, later = aliased(ParticipantForm), aliased(ParticipantForm)
+    on, by_id = col(form.occurred_on), col(form.id)
+    return (
+        select(by_id)
+        .where(
+            col(form.participant_id) == participant_id,
+            col(form.kind) == kind,
+            ~exists().where(col(later.corrects_id) == by_id),
+        )
+        .order_by(*((on.desc(), by_id.desc()) if last else (on, by_id)))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def refresh_picks(session: Session | Connection, participant_id: int | None = None) -> None:
+    """Set the participant's picked forms (:data:`PICKS`) from its standing forms; every
+    participant's when ``participant_id`` is None (a bulk load, the migration's backfill)."""
+    table = ProjectParticipant.__table__  # type: ignore[attr-defined]
+    stmt = update(table).values(
+        {name: picked_form(kind, last, table.c.id) for name, (kind, last) in PICKS.items()}
+    )
+    if participant_id is not None:
+        stmt = stmt.where(table.c.id == participant_id)
+    session.execute(stmt)
+
+
+def verify_picks(session: Session | Connection) -> list[tuple[int, str]]:
+    """Each participant whose kept picks differ from its standing forms: (id, which column)."""
+    table = ProjectParticipant.__table__  # type: ignore[attr-defined]
+    found: list[tuple[int, str]] = []
+    for name, (kind, last) in PICKS.items():
+        stored = func.coalesce(table.c[name], -1)
+        wrong = session.execute(
+            select(table.c.id)
+            .where(stored != func.coalesce(picked_form(kind, last, table.c.id), -1))
+            .order_by(table.c.id)
+        ).scalars()
+        found.extend((int(pid), name) for pid in wrong)
+    return sorted(found)
 
 
 def effective_forms(session: Session, participant_id: int) -> list[ParticipantForm]:
@@ -145,7 +204,7 @@ def record_form(
     if form_file is None:
         raise InputRequired("project_id", f"the project's form file {project.form_key!r} is gone")
     answers = form_file.check_answers(data.kind, data.answers)
-    participant = _participant(session, project.id, client_id)
+    participant = _participant(session, project.id, client_id, lock=True)
     if participant is None:
         if data.kind != "entry":
             raise InputRequired("kind", "fill in the entry form first")
@@ -195,6 +254,8 @@ def record_form(
     )
     session.add(row)
     session.flush()
+    refresh_picks(session, participant.id)
+    session.expire(participant, list(PICKS))
     return row
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,8 @@ def funnel(
     municipality_code: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    organisation_ids: Collection[int] | None = None,
+    municipality_codes: Collection[str] | None = None,
 ) -> Funnel:
     """Count journeys by the furthest funnel stage they ever entered.
 
@@ -43,15 +46,19 @@ def funnel(
     from outreach to a group still counts as engaged and goals-set only if they entered those
     states. "Referred" and "on pathway" count only journeys whose client has a follow-on referral
     (sent; the partner started or completed the work). ``organisation_id`` counts only the
-    clients that organisation keeps; ``since``/``until``
-    select journeys by when they started.
+    clients that organisation keeps (``organisation_ids``: those any of them keeps, as a project's
+    implementers), ``municipality_code``/``municipality_codes`` likewise; ``since``/``until``
+    select journeys by when they started. The dashboard, the API and the funder report all count
+    with this one function.
     """
+    organisations = [organisation_id] if organisation_id is not None else organisation_ids
+    municipalities = [municipality_code] if municipality_code is not None else municipality_codes
     # Each journey's furthest stage is kept on its row (``journey.furthest_stage``, written with
     # each event, checked against the log by ``polku db verify``): the funnel reads one row per
     # journey, never the event log. "Referred"/"on pathway" come from the client's follow-on
     # referrals' journeys, whose rows keep what they proved the same way.
     referral_journey = aliased(Journey)
-    scoped = organisation_id is not None or municipality_code is not None
+    scoped = organisations is not None or municipalities is not None
     own = func.coalesce(col(Journey.furthest_stage), -1)
     per_journey: Select[Any, Any]
     if scoped:
@@ -90,12 +97,12 @@ def funnel(
             .outerjoin(referred, referred.c.client_id == col(Journey.client_id))
         )
     per_journey = per_journey.where(col(Journey.pathway_key) == pathway.key)
-    if organisation_id is not None or municipality_code is not None:
+    if scoped:
         per_journey = per_journey.join(Client, col(Client.id) == col(Journey.client_id))
-    if organisation_id is not None:
-        per_journey = per_journey.where(col(Client.organisation_id) == organisation_id)
-    if municipality_code is not None:
-        per_journey = per_journey.where(col(Client.municipality_code) == municipality_code)
+    if organisations is not None:
+        per_journey = per_journey.where(col(Client.organisation_id).in_(organisations))
+    if municipalities is not None:
+        per_journey = per_journey.where(col(Client.municipality_code).in_(municipalities))
     if since is not None:
         per_journey = per_journey.where(col(Journey.created_at) >= since)
     if until is not None:

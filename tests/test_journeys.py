@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import col
 
 from engine.errors import (
@@ -479,6 +479,18 @@ def test_a_connection_returned_inside_a_transaction_is_rolled_back(
         with runtime.db.write() as session:
             session.execute(select(col(Journey.id))).all()
     assert state_of(runtime, jid) == ("outreach", 1)
+
+
+def test_each_database_runs_with_its_settings(runtime: Runtime) -> None:
+    """PostgreSQL connections run with ``jit = off`` (on the funder report at 100 000
+    participants LLVM compiling cost more than it saved: bench/esf.py, docs/architecture.md);
+    SQLite in WAL mode with a busy timeout."""
+    with runtime.db.read() as session:
+        if runtime.db.dialect == "postgresql":
+            assert session.execute(text("SHOW jit")).scalar_one() == "off"
+        else:
+            assert session.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+            assert session.execute(text("PRAGMA busy_timeout")).scalar_one() > 0
 
 
 def test_a_core_connection_moves_journeys_as_a_session_does(
