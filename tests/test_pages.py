@@ -258,3 +258,27 @@ def test_the_served_pico_has_no_data_uri_and_its_icons_are_served(api: Any) -> N
         answer = api.get(f"/static/img/pico/{icon}")
         assert answer.status_code == 200
         assert answer.text.startswith("<svg")
+
+
+def test_a_static_url_is_worked_out_once_outside_development(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No stat() of the linked files per page (issue 16); development still sees a change."""
+    import web.assets as assets
+
+    calls: list[str] = []
+
+    def counting(relative: str) -> str:
+        calls.append(relative)
+        return "f00d"
+
+    monkeypatch.setattr(assets, "content_hash", counting)
+    assets._kept_url.cache_clear()
+    monkeypatch.setattr(assets, "_DEVELOPMENT", False)
+    assert static_url("js/app.js") == static_url("js/app.js") == "/static/js/app.js?v=f00d"
+    assert calls == ["js/app.js"]
+    monkeypatch.setattr(assets, "_DEVELOPMENT", True)
+    static_url("js/app.js")
+    static_url("js/app.js")
+    assert calls == ["js/app.js"] * 3
+    assets._kept_url.cache_clear()
