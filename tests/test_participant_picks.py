@@ -7,8 +7,8 @@ them backfilled them from the forms (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
