@@ -226,6 +226,13 @@ def test_the_funder_report_page_for_the_project_coordinators_only(world: tuple) 
     assert page.status_code == 200
     assert "Pitkäaikaistyöttömät" in page.text
     assert 'id="chart-gender"' in page.text
+    # the gender columns and the item's own declined / not recorded are told apart by a group
+    # header over each (both have a "declined" and a "not recorded" column)
+    assert (
+        '<th scope="colgroup" colspan="5" class="report-table__group">Sukupuolen mukaan'
+        in page.text
+    )
+    assert 'class="report-table__group">Tähän kohtaan ei vastausta</th>' in page.text
     # qualifications and cards (engine/qualifications.py): none recorded in the kit
     assert "0 osallistujaa suoritti jakson aikana tutkinnon osan tai kortin" in page.text
     assert (
