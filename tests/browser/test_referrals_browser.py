@@ -17,6 +17,7 @@ from tests.referral_kit import (
     coach_principal,
     give_consent,
     partner_service,
+    send_referral,
     young_client,
 )
 from web.security import session_cookie_name
@@ -158,4 +159,43 @@ def test_a_consent_error_keeps_every_typed_value_in_the_browser(
         page.set_viewport_size({"width": size[0], "height": size[1]})
         assert page.evaluate("() => document.documentElement.scrollWidth") <= size[0]
     problems_of(page).assert_clean()
+    context.close()
+
+
+def test_the_partner_inbox_on_a_phone_shows_each_referral_whole(
+    browser: Browser, live_server: str, runtime: Runtime, axe_source: str
+) -> None:
+    """At 390 px each referral is a card: its service, dates, status and the action to take are
+    on screen with their names, none in a table scrolled sideways."""
+    receiving = partner_service(runtime)
+    coach = make_user(runtime, Role.coach)
+    partner = make_user(runtime, Role.partner, organisation_id=receiving.organisation_id)
+    assert coach.id is not None
+    assert partner.id is not None
+    principal = coach_principal(coach.id, coach.organisation_id)
+    for last_name in ("Esimerkki", "Koe"):
+        client_id, _journey = young_client(
+            runtime, organisation_id=coach.organisation_id, care_team=(coach.id,),
+            last_name=last_name,
+        )  # fmt: skip
+        consent = give_consent(runtime, principal, client_id, receiving.organisation_id)
+        send_referral(runtime, principal, client_id, consent_id=consent)
+    context, page = signed_in(browser, live_server, runtime, partner.id)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/partner/referrals")
+    rows = page.locator("table.inbox tbody tr")
+    expect(rows).to_have_count(2)
+    for i in range(2):
+        for cell in rows.nth(i).locator("td").all():
+            box = cell.bounding_box()
+            assert box is not None
+            assert box["x"] >= 0
+            assert box["x"] + box["width"] <= 390, cell.inner_text()
+    first = rows.first
+    expect(first.get_by_role("link", name="Avaa ja vastaa")).to_be_visible()
+    status = first.locator('td[data-label="Tila"]')
+    expect(status).to_have_text("Lähetetty")
+    label = status.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label == '"Tila: "'
+    assert axe_violations(page, axe_source) == []
     context.close()
