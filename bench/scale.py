@@ -251,7 +251,11 @@ class Side:
     def funnel(self, organisation_id: int | None) -> Callable[[], None]:
         def count() -> None:
             with self.runtime.db.read() as session:
-                funnel(session, self.pathway, organisation_id=organisation_id)
+                funnel(
+                    session,
+                    self.pathway,
+                    organisation_ids=None if organisation_id is None else [organisation_id],
+                )
 
         return count
 

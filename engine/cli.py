@@ -531,7 +531,9 @@ def funnel_report(
     runtime = Runtime()
     with runtime.db.read() as session:
         result = funnel(
-            session, runtime.pathways.latest(CLIENT_JOURNEY), municipality_code=municipality
+            session,
+            runtime.pathways.latest(CLIENT_JOURNEY),
+            municipality_codes=[municipality] if municipality else None,
         )
     table = Table("stage", "journeys")
     for stage, n in result.as_list():

@@ -198,6 +198,7 @@ def dashboard(
 ) -> Dashboard:
     """The organisation's dashboard for the chosen period and municipality."""
     require(can_see_organisation_reports(principal), "organisation reports")
+    assert principal.organisation_id is not None  # (the rule above)
     start, end = chosen.bounds(zone)
     code = chosen.municipality_code
     today = now.astimezone(zone).date()
@@ -211,8 +212,8 @@ def dashboard(
         funnel=funnel(
             session,
             client_journey,
-            organisation_id=principal.organisation_id,
-            municipality_code=code or None,
+            organisation_ids=[principal.organisation_id],
+            municipality_codes=[code] if code else None,
             since=start,
             until=end,
         ),

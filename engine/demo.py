@@ -741,8 +741,8 @@ def load_assessments_and_strengths(runtime: Runtime, coach_id: int, now: datetim
         ).scalar_one()
         if client_id is None:
             return
-        today = runtime.clock.local_date(now)
         checks = Checks.at(runtime.clock, now)
+        today = checks.today
         kyky = runtime.instruments.get("kykyviisari")
         for days_ago, scores in DEMO_KYKYVIISARI if kyky else ():
             assert kyky is not None

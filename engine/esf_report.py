@@ -848,13 +848,12 @@ def _activity(
         .group_by(col(JourneyEvent.outcome))
     ).all()
     in_period = (
-        col(ContactEntry.client_id).in_(ids),
         col(ContactEntry.occurred_at) >= _start(query),
         col(ContactEntry.occurred_at) < _end(query),
     )
     contacts = session.execute(
         select(col(ContactEntry.kind), func.count())
-        .where(*in_period)
+        .where(col(ContactEntry.client_id).in_(ids), *in_period)
         .group_by(col(ContactEntry.kind))
     ).all()
     # the people met: the participants with a contact in the period (a semi-join, not a
@@ -863,13 +862,7 @@ def _activity(
     people = session.execute(
         select(func.count())
         .select_from(chosen)
-        .where(
-            exists().where(
-                col(ContactEntry.client_id) == chosen.c.client_id,
-                col(ContactEntry.occurred_at) >= _start(query),
-                col(ContactEntry.occurred_at) < _end(query),
-            )
-        )
+        .where(exists().where(col(ContactEntry.client_id) == chosen.c.client_id, *in_period))
     ).scalar_one()
     return (
         sorted(((str(t), int(n)) for t, n in referrals), key=lambda x: (-x[1], x[0])),

@@ -44,6 +44,7 @@ from engine.bounds import Id
 from engine.clients import latest_client_journey, lock_client
 from engine.clock import as_utc
 from engine.consents import EVIDENCE, record_consent
+from engine.dates import local_day
 from engine.errors import InputRequired, InvalidTransition, NotFound
 from engine.group_access import (
     CO_LEADER_PURPOSE,
@@ -200,7 +201,7 @@ def create_group(
     given = validated(
         GroupInput,
         given,
-        Checks(today=as_utc(now).astimezone(zone).date(), municipalities=municipalities),
+        Checks(today=local_day(now, zone), municipalities=municipalities),
     )
     name, place, meetings = given.name, given.place, given.meetings
     # the model's rules: both are given

@@ -33,32 +33,28 @@ def funnel(
     session: Session,
     pathway: Pathway,
     *,
-    organisation_id: int | None = None,
-    municipality_code: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
     organisation_ids: Collection[int] | None = None,
     municipality_codes: Collection[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Funnel:
     """Count journeys by the furthest funnel stage they ever entered.
 
     A journey counts in its furthest stage and every earlier one, so a client who went straight
     from outreach to a group still counts as engaged and goals-set only if they entered those
     states. "Referred" and "on pathway" count only journeys whose client has a follow-on referral
-    (sent; the partner started or completed the work). ``organisation_id`` counts only the
-    clients that organisation keeps (``organisation_ids``: those any of them keeps, as a project's
-    implementers), ``municipality_code``/``municipality_codes`` likewise; ``since``/``until``
+    (sent; the partner started or completed the work). ``organisation_ids`` counts only the
+    clients those organisations keep (one coordinator's, or a project's implementers),
+    ``municipality_codes`` only those living there (None: no filter); ``since``/``until``
     select journeys by when they started. The dashboard, the API and the funder report all count
     with this one function.
     """
-    organisations = [organisation_id] if organisation_id is not None else organisation_ids
-    municipalities = [municipality_code] if municipality_code is not None else municipality_codes
     # Each journey's furthest stage is kept on its row (``journey.furthest_stage``, written with
     # each event, checked against the log by ``polku db verify``): the funnel reads one row per
     # journey, never the event log. "Referred"/"on pathway" come from the client's follow-on
     # referrals' journeys, whose rows keep what they proved the same way.
     referral_journey = aliased(Journey)
-    scoped = organisations is not None or municipalities is not None
+    scoped = organisation_ids is not None or municipality_codes is not None
     own = func.coalesce(col(Journey.furthest_stage), -1)
     per_journey: Select[Any, Any]
     if scoped:
@@ -99,10 +95,10 @@ def funnel(
     per_journey = per_journey.where(col(Journey.pathway_key) == pathway.key)
     if scoped:
         per_journey = per_journey.join(Client, col(Client.id) == col(Journey.client_id))
-    if organisations is not None:
-        per_journey = per_journey.where(col(Client.organisation_id).in_(organisations))
-    if municipalities is not None:
-        per_journey = per_journey.where(col(Client.municipality_code).in_(municipalities))
+    if organisation_ids is not None:
+        per_journey = per_journey.where(col(Client.organisation_id).in_(organisation_ids))
+    if municipality_codes is not None:
+        per_journey = per_journey.where(col(Client.municipality_code).in_(municipality_codes))
     if since is not None:
         per_journey = per_journey.where(col(Journey.created_at) >= since)
     if until is not None:

@@ -261,7 +261,7 @@ def test_the_served_pico_has_no_data_uri_and_its_icons_are_served(api: Any) -> N
 
 
 def test_a_static_url_is_worked_out_once_outside_development(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     """No stat() of the linked files per page (issue 16); development still sees a change."""
     import web.assets as assets
@@ -274,6 +274,7 @@ def test_a_static_url_is_worked_out_once_outside_development(
 
     monkeypatch.setattr(assets, "content_hash", counting)
     assets._kept_url.cache_clear()
+    request.addfinalizer(assets._kept_url.cache_clear)  # no made-up hash for later tests
     monkeypatch.setattr(assets, "_DEVELOPMENT", False)
     assert static_url("js/app.js") == static_url("js/app.js") == "/static/js/app.js?v=f00d"
     assert calls == ["js/app.js"]
@@ -281,4 +282,3 @@ def test_a_static_url_is_worked_out_once_outside_development(
     static_url("js/app.js")
     static_url("js/app.js")
     assert calls == ["js/app.js"] * 3
-    assets._kept_url.cache_clear()

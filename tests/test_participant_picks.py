@@ -19,18 +19,16 @@ from engine.clock import FrozenClock
 from engine.db import Database
 from engine.migrate import downgrade, upgrade
 from engine.models import ParticipantForm, ProjectParticipant
-from engine.participants import verify_picks
+from engine.participants import PICKS, verify_picks
 from engine.runtime import Runtime
 from engine.settings import get_settings
 from engine.testing import settings_for_tests
 from tests import esf_kit
 from tests.test_migrations import scratch_url  # noqa: F401  (the fixture)
 
-PICKS = ("entry_form_id", "exit_form_id", "follow_up_form_id")
-
 
 def _picks(runtime: Runtime, fx: esf_kit.Fixture) -> dict[str, tuple[Any, ...]]:
-    """Per participant (p1..p7): its kept picks, as (kind, date) of each picked form."""
+    """Per participant (p1..p7): its kept picks, as (kind, date, gender) of each picked form."""
     with runtime.db.read() as session:
         forms = {
             f.id: (f.kind, f.occurred_on, f.answers.get("gender"))
@@ -108,18 +106,22 @@ def test_verify_names_a_participant_whose_picks_disagree(
     assert f"project participant {p3}: exit_form_id is not the form" in broken.output
 
 
+def _scratch_runtime(url: str) -> Runtime:
+    settings = settings_for_tests(url)
+    return Runtime(
+        settings,
+        database=Database(settings.database_url, pool_size=5, sqlite_synchronous="NORMAL"),
+        clock=FrozenClock(esf_kit.TODAY),
+    )
+
+
 def test_the_migration_backfills_the_picks_from_the_forms(
     scratch_url: str,  # noqa: F811
 ) -> None:
     """Forms written, the columns dropped (the revision before) and added again: the backfill
     gives every participant the picks the engine would have kept."""
     upgrade(scratch_url)
-    settings = settings_for_tests(scratch_url)
-    runtime = Runtime(
-        settings,
-        database=Database(settings.database_url, pool_size=5, sqlite_synchronous="NORMAL"),
-        clock=FrozenClock(esf_kit.TODAY),
-    )
+    runtime = _scratch_runtime(scratch_url)
     try:
         fx = esf_kit.build(runtime)
         kept = _picks(runtime, fx)
@@ -127,11 +129,7 @@ def test_the_migration_backfills_the_picks_from_the_forms(
         runtime.close()
     downgrade(scratch_url, "voice_0001")
     upgrade(scratch_url)
-    runtime = Runtime(
-        settings,
-        database=Database(settings.database_url, pool_size=5, sqlite_synchronous="NORMAL"),
-        clock=FrozenClock(esf_kit.TODAY),
-    )
+    runtime = _scratch_runtime(scratch_url)
     try:
         assert _picks(runtime, fx) == kept
         with runtime.db.read() as session:

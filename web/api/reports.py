@@ -32,8 +32,8 @@ def read_funnel(
     result = funnel(
         session,
         runtime.pathways.latest(CLIENT_JOURNEY),
-        organisation_id=principal.organisation_id,
-        municipality_code=municipality_code,
+        organisation_ids=[principal.organisation_id],
+        municipality_codes=[municipality_code] if municipality_code else None,
         since=since,
         until=until,
     )

@@ -48,28 +48,24 @@ def upgrade() -> None:
         for name, kind, order in PICKS
     )
     op.execute(f'UPDATE project_participant SET {sets}')
-    # SQLite keeps JSON as text either way
+    _answers_as(postgresql.JSONB(), sa.JSON(), 'jsonb')
+
+
+def _answers_as(new: sa.types.TypeEngine, old: sa.types.TypeEngine, cast: str) -> None:
+    """participant_form.answers to ``new`` on PostgreSQL (SQLite keeps JSON as text either way)."""
     if op.get_bind().dialect.name == 'postgresql':
         op.alter_column(
             'participant_form',
             'answers',
-            type_=postgresql.JSONB(),
-            existing_type=sa.JSON(),
+            type_=new,
+            existing_type=old,
             existing_nullable=False,
-            postgresql_using='answers::jsonb',
+            postgresql_using=f'answers::{cast}',
         )
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == 'postgresql':
-        op.alter_column(
-            'participant_form',
-            'answers',
-            type_=sa.JSON(),
-            existing_type=postgresql.JSONB(),
-            existing_nullable=False,
-            postgresql_using='answers::json',
-        )
+    _answers_as(sa.JSON(), postgresql.JSONB(), 'json')
     with op.batch_alter_table('project_participant', schema=None) as batch_op:
         for name, _kind, _order in reversed(PICKS):
             batch_op.drop_column(name)
