@@ -174,6 +174,10 @@ def fill(url: str, clients: int) -> dict[str, Any]:
     settings = Settings(database_url=url, environment=Environment.demo)
     runtime = Runtime(settings)
     load_demo(runtime, clients=clients)
+    # statistics, as a database in use has them (autovacuum's ANALYZE): without them the planner
+    # guesses, and a fresh database's pages measure its guesses
+    with runtime.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
     users = {login.username: login for login in DEMO_LOGINS}
     with runtime.db.read() as session:
         from engine.models import User

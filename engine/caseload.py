@@ -63,6 +63,9 @@ class CaseloadFlag:
     key: str
     label: dict[str, str]
     count: Callable[[date], ColumnElement[Any]]
+    #: Shown as this count less the count of the flag ``less`` (of the same list): a reminder's
+    #: "due" counts every open one due by today, the "overdue" among them are its other badge.
+    less: str | None = None
 
     def __post_init__(self) -> None:
         # The subquery for a day is built once and reused by every request of that day:
@@ -110,10 +113,12 @@ def reminder_flags(
     def late(today: date) -> ColumnElement[Any]:
         return open_due(today - timedelta(days=OVERDUE_AFTER_DAYS))
 
-    def fresh(today: date) -> ColumnElement[Any]:
-        return open_due(today) - late(today)
-
-    return [CaseloadFlag(f"{key}_due", due, fresh), CaseloadFlag(f"{key}_overdue", overdue, late)]
+    # "due" is counted as every open one due by today, less the overdue (one count each: the
+    # subtraction in SQL made the database count the overdue twice)
+    return [
+        CaseloadFlag(f"{key}_due", due, open_due, less=f"{key}_overdue"),
+        CaseloadFlag(f"{key}_overdue", overdue, late),
+    ]
 
 
 #: Extra per-client counts on the dashboard, each a badge when not zero.
@@ -305,31 +310,47 @@ def caseload(
     """One page of the principal's caseload: two statements (the page and its count). ``flags``:
     the badges to count (default :data:`FLAGS`; :func:`caseload_flags` adds aftercare)."""
     shown = FLAGS if flags is None else flags
+    keys = {f.key for f in shown}
+    if any(f.less is not None and f.less not in keys for f in shown):
+        raise ValueError("a flag counted less another needs that flag in the same list")
     total = int(
         session.execute(_filtered(principal, query, today, func.count(col(Client.id)))).scalar_one()
     )
     page = max(1, min(query.page, max(1, -(-total // page_size))))
     counts = [f.count(today).label(f"flag_{f.key}") for f in shown]
+    # the clients listed with their next contact, read once a client: the work list sorts by it
+    listed = _filtered(
+        principal,
+        query,
+        today,
+        col(Client.id).label("client_id"),
+        col(Journey.id).label("journey_id"),
+        col(Journey.state).label("state"),
+        _next_contact().label("next_contact_on"),
+    ).cte("listed")
+    # (on PostgreSQL a step of its own: folded into the page's SELECT, the next contact's
+    # subquery would run once for each sort key that names it)
+    listed = listed.prefix_with("MATERIALIZED", dialect="postgresql")
+    next_on = listed.c.next_contact_on
     stmt = (
-        _filtered(
-            principal,
-            query,
-            today,
+        select(
             col(Client.id),
             col(Client.first_name),
             col(Client.last_name),
             col(Client.municipality_code),
-            col(Journey.id),
-            col(Journey.state),
+            listed.c.journey_id,
+            listed.c.state,
             _last_contact().label("last_contact_at"),
-            _next_contact().label("next_contact_on"),
+            next_on,
             _my_role(principal, today).label("my_role"),
             *counts,
         )
+        .select_from(listed)
+        .join(Client, col(Client.id) == listed.c.client_id)
         .order_by(
             # the work list: overdue and due today first (the oldest first), then by name
-            case((_next_contact() <= today, 0), else_=1),
-            case((_next_contact() <= today, _next_contact()), else_=None),
+            case((next_on <= today, 0), else_=1),
+            case((next_on <= today, next_on), else_=None),
             col(Client.last_name),
             col(Client.first_name),
             col(Client.id),
@@ -340,6 +361,7 @@ def caseload(
     rows = []
     for r in session.execute(stmt):
         last = r[6]
+        counted = {f.key: int(r[9 + i] or 0) for i, f in enumerate(shown)}
         rows.append(
             CaseloadRow(
                 client_id=r[0],
@@ -351,7 +373,7 @@ def caseload(
                 last_contact_at=as_utc(last) if last is not None else None,
                 next_contact_on=_as_date(r[7]),
                 my_role=r[8],
-                flags={f.key: int(r[9 + i] or 0) for i, f in enumerate(shown)},
+                flags={f.key: counted[f.key] - (counted[f.less] if f.less else 0) for f in shown},
             )
         )
     return CaseloadPage(rows, total, page, page_size)
