@@ -590,3 +590,25 @@ def test_caseload_flags_extension_point(
     hiljainen = page.split("Hiljainen")[1].split("</th>")[0]
     assert "Puheluita: 2" in soitettu
     assert "Puheluita" not in hiljainen
+
+
+def test_a_flag_counted_less_another_needs_that_flag_beside_it(runtime: Runtime) -> None:
+    """A reminder's "due" badge is its count less its "overdue" one: shown without that flag it
+    would show the overdue as due too, so the caseload refuses such a list."""
+    from sqlalchemy import literal
+
+    from engine import caseload as caseload_module
+    from engine.access import Principal
+
+    due, overdue = caseload_module.reminder_flags(
+        "x",
+        {"fi": "a", "sv": "a", "en": "a"},
+        {"fi": "b", "sv": "b", "en": "b"},
+        lambda _d: literal(0),
+    )
+    assert due.less == overdue.key
+    principal = Principal(1, Role.coach, None)
+    with runtime.db.read() as session, pytest.raises(ValueError, match="counted less"):
+        caseload_module.caseload(
+            session, principal, caseload_module.CaseloadQuery(), date.today(), flags=[due]
+        )
