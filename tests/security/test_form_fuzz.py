@@ -24,7 +24,7 @@ from engine.models import Role
 from engine.runtime import Runtime
 from engine.testing import TEST_ORIGIN, make_client, make_user
 from tests.group_kit import invite, make_group
-from web.testing import sign_in
+from web.testing import KeptClient, sign_in
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 #: Every form field name the templates use.
@@ -110,7 +110,9 @@ def encode(fields: dict[str, str | bytes]) -> bytes:
 
 
 @pytest.mark.parametrize("role", [Role.coach, Role.admin])
-def test_no_form_answers_a_server_error(runtime: Runtime, web_app: FastAPI, role: Role) -> None:
+def test_no_form_answers_a_server_error(
+    runtime: Runtime, web_app: FastAPI, role: Role, request: pytest.FixtureRequest
+) -> None:
     """As a coach every form route; as an admin the admin pages' forms."""
     coach = make_user(runtime, Role.coach)
     user = coach if role == Role.coach else make_user(runtime, role)
@@ -121,7 +123,8 @@ def test_no_form_answers_a_server_error(runtime: Runtime, web_app: FastAPI, role
     group_id = make_group(runtime, principal)
     membership_id = invite(runtime, principal, group_id, client_id, consent="verbal")
     ids = {"client_id": client_id, "group_id": group_id, "membership_id": membership_id}
-    http = TestClient(web_app, raise_server_exceptions=False)
+    http = KeptClient(web_app, raise_server_exceptions=False)
+    request.addfinalizer(http.close)
     csrf = sign_in(http, runtime, user.id)
     headers = {"Origin": TEST_ORIGIN, "Content-Type": "application/x-www-form-urlencoded"}
 

@@ -55,6 +55,7 @@ def test_get_leaves_the_database_unchanged(world: World, route: AppRoute) -> Non
     http = world.http(actor, "cookie")
     before, rows_before = world.snapshot(), world.access_rows()
     response = call.send(http)
+    http.close()
     assert 200 <= response.status_code < 300, response.text
     assert world.snapshot() == before
     assert world.access_rows() - rows_before == access_rows_expected(case.rule, True, route.method)

@@ -67,7 +67,7 @@ from tests.referral_kit import (
     send_referral,
 )
 from web.app import create_app
-from web.testing import sign_in
+from web.testing import KeptClient, sign_in
 
 #: Rules whose routes get a world of their own, not a module's shared one: the caseload lists
 #: the asking actor's clients (its access-log count expects an empty list), and managing services
@@ -350,7 +350,7 @@ class World:
 
     def http(self, actor: str, mode: str) -> TestClient:
         """A fresh client for the actor: a new session (cookie + CSRF header) or API token."""
-        http = TestClient(self.app, follow_redirects=False)
+        http = KeptClient(self.app, follow_redirects=False)
         if actor == "anonymous":
             return http
         if mode == "cookie":
