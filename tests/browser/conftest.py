@@ -1,8 +1,9 @@
 """Browser-test fixtures: the app on a live server, Debian's Chromium driven by Playwright.
 
-- ``live_server``: uvicorn in a background thread on a free loopback port, serving
-  ``create_app(runtime=...)`` on this test's database (the ``runtime`` fixture: a fresh SQLite
-  file, and PostgreSQL too when ``POLKU_TEST_DATABASE_URL`` is set).
+- ``live_server``: uvicorn in a background thread on a free loopback port (one server per
+  worker, started once), serving ``web.testing.app_on(runtime)`` on this test's database (the
+  ``runtime`` fixture: a fresh SQLite file, and PostgreSQL too when ``POLKU_TEST_DATABASE_URL``
+  is set).
 - ``browser``: one Chromium per test worker (``/usr/bin/chromium``, never a downloaded build).
   A missing Chromium fails the run, naming the fix (`make test` installs Debian's chromium).
 - ``page``: a fresh browser context per test, whose ``BrowserProblems`` (console errors, page
@@ -13,8 +14,9 @@ yet), the live server adds the target policy below, so every browser test runs u
 CSP: no inline script, no inline style, nothing from another origin.
 
 Browser tests are marked ``browser``; each module is an xdist group of its own
-(``browser-<module>``): the modules share no state (every test has its own live server on its own
-database), so ``--dist loadgroup`` spreads them over the workers, each with one Chromium.
+(``browser-<module>``): the modules share no state (every test has its own database, and the
+worker's live server serves one test's app at a time), so ``--dist loadgroup`` spreads them
+over the workers, each with one Chromium.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from playwright.sync_api import Error as PlaywrightError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.runtime import Runtime
-from web.app import create_app
+from web.testing import app_on
 
 CHROMIUM = Path(os.environ.get("POLKU_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -116,19 +118,27 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-@pytest.fixture
-def live_server(runtime: Runtime) -> Iterator[str]:
-    """The app on ``http://127.0.0.1:<free port>``, backed by this test's runtime."""
+class _CurrentApp:
+    """The live server's app: whichever test's app is current (an ASGI app that hands each
+    request to it). One server per worker serves every browser test in turn."""
+
+    def __init__(self) -> None:
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            raise RuntimeError("a request reached the live server between two tests")
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="session")
+def _live_server() -> Iterator[tuple[str, _CurrentApp]]:
+    """uvicorn in a background thread on a free loopback port, started once per worker (a start
+    and a stop per test cost about a quarter of a second)."""
     sock = _free_socket()
     port = sock.getsockname()[1]
-    # the browser's Origin on unsafe requests must be an allowed one (CSRF check)
-    runtime.settings.allowed_origins = f"http://127.0.0.1:{port}"
-    config = uvicorn.Config(
-        CspFallback(create_app(runtime=runtime)),
-        log_level="warning",
-        lifespan="on",
-        access_log=False,
-    )
+    current = _CurrentApp()
+    config = uvicorn.Config(current, log_level="warning", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True
@@ -140,11 +150,25 @@ def live_server(runtime: Runtime) -> Iterator[str]:
             pytest.fail("the live server did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", current
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture
+def live_server(runtime: Runtime, _live_server: tuple[str, _CurrentApp]) -> Iterator[str]:
+    """The app on ``http://127.0.0.1:<port>``, backed by this test's runtime (the worker's live
+    server serves this test's app until the test ends)."""
+    url, current = _live_server
+    # the browser's Origin on unsafe requests must be an allowed one (CSRF check)
+    runtime.settings.allowed_origins = url
+    current.app = CspFallback(app_on(runtime))
+    try:
+        yield url
+    finally:
+        current.app = None
 
 
 @dataclass
