@@ -130,19 +130,21 @@ class _OneCallTransport(_TestClientTransport):
         with self.portal_factory() as portal:
             try:
                 portal.call(exchange)
-            except BaseException:
-                if self.raise_server_exceptions or "status" not in answer:
-                    if self.raise_server_exceptions:
-                        raise
-                    answer.update(status=500, headers=[], chunks=[])
+            except Exception:
+                if self.raise_server_exceptions:
+                    raise
         if "status" not in answer:
             if self.raise_server_exceptions:
                 raise AssertionError("TestClient did not receive any response.")
             answer.update(status=500, headers=[], chunks=[])
         content = b"" if request.method == "HEAD" else b"".join(answer["chunks"])
         response = httpx.Response(
-            answer["status"], headers=answer["headers"], content=content, request=request
+            answer["status"],
+            headers=answer["headers"],
+            stream=httpx.ByteStream(content),  # (content= would add a Content-Length)
+            request=request,
         )
+        response.read()
         debug = answer.get("debug")
         if debug is not None:
             response.extensions["http.response.debug"] = debug
