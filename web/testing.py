@@ -162,7 +162,11 @@ class KeptClient(TestClient):
     """A TestClient for many requests: it keeps one event loop (and the app's lifespan) from
     when it is made until :meth:`close` (a plain TestClient outside ``with`` starts a loop thread
     for every request, about 0.6 ms each), and hands each request to the app in one call
-    (:class:`_OneCallTransport`). Together a request costs about half a plain TestClient's."""
+    (:class:`_OneCallTransport`). Together a bare request costs about a third of a plain
+    TestClient's (0.57 ms against 1.6-2.4). It builds on Starlette's private
+    ``_TestClientTransport`` (the version is pinned in constraints.txt);
+    tests/test_kept_client.py compares its answers with Starlette's client, so an upgrade that
+    changes it fails there first."""
 
     def __init__(self, app: FastAPI, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
