@@ -34,7 +34,14 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from engine.esf_export import export
-from engine.esf_report import GENDERS, ZONE, Report, ReportQuery, build_report
+from engine.esf_report import (
+    GENDERS,
+    Report,
+    ReportQuery,
+    build_report,
+    period_end,
+    period_start,
+)
 from engine.integrity import furthest_in_log
 from engine.migrate import upgrade
 from engine.models import Journey
@@ -370,9 +377,9 @@ def hand_parameters(project: ProjectView, query: ReportQuery, rule: LongTermRule
         "project": project.id,
         "since": query.since,
         "until": query.until,
-        # the report's days are local days: its period starts and ends at Helsinki midnight
-        "start": datetime.combine(query.since, datetime.min.time(), ZONE),
-        "end": datetime.combine(query.until + timedelta(days=1), datetime.min.time(), ZONE),
+        # the report's days are local days (its period's moments, as the report takes them)
+        "start": period_start(query),
+        "end": period_end(query),
         "orgs": list(project.organisation_ids),
         "codes": list(project.municipality_codes),
         "months": rule.months,

@@ -545,11 +545,13 @@ def _as_date(value: Any) -> date:
 ZONE = ZoneInfo("Europe/Helsinki")
 
 
-def _start(query: ReportQuery) -> datetime:
+def period_start(query: ReportQuery) -> datetime:
+    """The report period's first moment: local midnight of its first day."""
     return datetime.combine(query.since, time(), ZONE)
 
 
-def _end(query: ReportQuery) -> datetime:
+def period_end(query: ReportQuery) -> datetime:
+    """The moment after the period: local midnight after its last day."""
     return datetime.combine(query.until + timedelta(days=1), time(), ZONE)
 
 
@@ -732,8 +734,8 @@ def _funnel(
             if query.municipality
             else (list(project.municipality_codes) or None)
         ),
-        since=_start(query),
-        until=_end(query),
+        since=period_start(query),
+        until=period_end(query),
     ).as_list()
 
 
@@ -781,7 +783,9 @@ def build_report(
     kyky_with, kyky_change, kyky_median = _kyky(session, ids, covered)
     rule = form_file.long_term
     qualified, gained = qualifications_gained(session, ids, query.since, query.until)
-    attended = attended_in(session, ids, _start(query), _end(query), now or datetime.now(UTC))
+    attended = attended_in(
+        session, ids, period_start(query), period_end(query), now or datetime.now(UTC)
+    )
     return Report(
         project=project,
         query=query,
@@ -830,8 +834,8 @@ def _activity(
         select(col(Referral.service_type), func.count(func.distinct(col(Referral.client_id))))
         .where(
             col(Referral.client_id).in_(ids),
-            col(Referral.created_at) >= _start(query),
-            col(Referral.created_at) < _end(query),
+            col(Referral.created_at) >= period_start(query),
+            col(Referral.created_at) < period_end(query),
         )
         .group_by(col(Referral.service_type))
     ).all()
@@ -842,14 +846,14 @@ def _activity(
             col(Journey.client_id).in_(ids),
             col(Journey.pathway_key) == CLIENT_JOURNEY,
             col(JourneyEvent.trigger) == "close",
-            col(JourneyEvent.occurred_at) >= _start(query),
-            col(JourneyEvent.occurred_at) < _end(query),
+            col(JourneyEvent.occurred_at) >= period_start(query),
+            col(JourneyEvent.occurred_at) < period_end(query),
         )
         .group_by(col(JourneyEvent.outcome))
     ).all()
     in_period = (
-        col(ContactEntry.occurred_at) >= _start(query),
-        col(ContactEntry.occurred_at) < _end(query),
+        col(ContactEntry.occurred_at) >= period_start(query),
+        col(ContactEntry.occurred_at) < period_end(query),
     )
     contacts = session.execute(
         select(col(ContactEntry.kind), func.count())
@@ -880,8 +884,8 @@ def _attendance(session: Session, ids: Any, query: ReportQuery) -> tuple[int, in
         .join(GroupSession, col(GroupSession.id) == col(AttendanceMark.session_id))
         .where(
             col(GroupMembership.client_id).in_(ids),
-            col(GroupSession.starts_at) >= _start(query),
-            col(GroupSession.starts_at) < _end(query),
+            col(GroupSession.starts_at) >= period_start(query),
+            col(GroupSession.starts_at) < period_end(query),
         )
         .group_by(col(AttendanceMark.session_id), col(AttendanceMark.membership_id))
     )

@@ -275,10 +275,10 @@ def test_a_static_url_is_worked_out_once_outside_development(
     monkeypatch.setattr(assets, "content_hash", counting)
     assets._kept_url.cache_clear()
     request.addfinalizer(assets._kept_url.cache_clear)  # no made-up hash for later tests
-    monkeypatch.setattr(assets, "_DEVELOPMENT", False)
+    monkeypatch.setattr(assets, "DEVELOPMENT", False)
     assert static_url("js/app.js") == static_url("js/app.js") == "/static/js/app.js?v=f00d"
     assert calls == ["js/app.js"]
-    monkeypatch.setattr(assets, "_DEVELOPMENT", True)
+    monkeypatch.setattr(assets, "DEVELOPMENT", True)
     static_url("js/app.js")
     static_url("js/app.js")
     assert calls == ["js/app.js"] * 3

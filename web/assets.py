@@ -44,7 +44,9 @@ def content_hash(relative: str) -> str:
     return _digest(path, stat.st_mtime_ns, stat.st_size)
 
 
-_DEVELOPMENT = os.environ.get("POLKU_ENVIRONMENT", "").lower() == "development"
+#: Whether this process serves a development checkout, whose files change while it runs (the
+#: static URLs here and the templates' ``auto_reload`` in web/templating.py both ask).
+DEVELOPMENT = os.environ.get("POLKU_ENVIRONMENT", "").lower() == "development"
 
 
 def _url(relative: str) -> str:
@@ -59,7 +61,7 @@ def static_url(relative: str) -> str:
     files do not change while the process runs (like the templates: ``web/templating.py``), so
     each URL is worked out once (a page links five files: five ``stat()`` pairs a request were
     4 % of a caseload request's CPU); in development a changed file gets a new URL at once."""
-    if _DEVELOPMENT:
+    if DEVELOPMENT:
         return _url(relative)
     return _kept_url(relative)
 

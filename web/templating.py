@@ -19,7 +19,6 @@ Autoescaping is on for every template; user text never goes into an ``hx-*`` att
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from engine.dates import MAX_AGE, MIN_AGE
 from engine.journeys import IRREVERSIBLE
 from web import i18n, navigation
-from web.assets import static_url
+from web.assets import DEVELOPMENT, static_url
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 LAYOUT = "base.html"
@@ -94,7 +93,7 @@ def make_environment(directory: Path | Sequence[Path] = TEMPLATE_DIR) -> Environ
         extensions=["jinja2.ext.i18n"],
         # Templates change only on a deploy (a restart), except in development: elsewhere no
         # request stats the template files of its page (every extends, include and import).
-        auto_reload=os.environ.get("POLKU_ENVIRONMENT", "").lower() == "development",
+        auto_reload=DEVELOPMENT,
         cache_size=-1,  # every template stays compiled (the default keeps 400)
     )
     env.policies["ext.i18n.trimmed"] = True
