@@ -99,10 +99,10 @@ def _participant(
     return session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
 
 
-def not_corrected() -> ColumnElement[bool]:
-    """The form has not been corrected by a later one."""
+def not_corrected(form: Any = ParticipantForm) -> ColumnElement[bool]:
+    """The form (``ParticipantForm`` or an alias of it) has not been corrected by a later one."""
     later = aliased(ParticipantForm)
-    return ~exists().where(col(later.corrects_id) == col(ParticipantForm.id))
+    return ~exists().where(col(later.corrects_id) == col(form.id))
 
 
 #: The forms of a participant the report counts, kept on its row (column: kind, the last by
@@ -117,14 +117,14 @@ PICKS: dict[str, tuple[str, bool]] = {
 def picked_form(kind: str, last: bool, participant_id: Any) -> Any:
     """SQL: the id of the participant's standing form of ``kind`` that comes first (or last) by
     date (then id), NULL for none; ``participant_id`` a column to correlate with or a value."""
-    form, later = aliased(ParticipantForm), aliased(ParticipantForm)
+    form = aliased(ParticipantForm)
     on, by_id = col(form.occurred_on), col(form.id)
     return (
         select(by_id)
         .where(
             col(form.participant_id) == participant_id,
             col(form.kind) == kind,
-            ~exists().where(col(later.corrects_id) == by_id),
+            not_corrected(form),
         )
         .order_by(*((on.desc(), by_id.desc()) if last else (on, by_id)))
         .limit(1)
@@ -340,7 +340,6 @@ def follow_ups_due(_today: date) -> Any:
     follow-up and no new entry after the exit). A correlated count on ``client.id``."""
     exit_form = aliased(ParticipantForm)
     later = aliased(ParticipantForm)
-    corrected_by = aliased(ParticipantForm)
     participant = aliased(ProjectParticipant)
     return (
         select(func.count())
@@ -350,7 +349,7 @@ def follow_ups_due(_today: date) -> Any:
             col(participant.client_id) == col(Client.id),
             col(exit_form.kind) == "exit",
             col(exit_form.follow_up_due_on) <= _today,
-            ~exists().where(col(corrected_by.corrects_id) == col(exit_form.id)),
+            not_corrected(exit_form),
             ~exists().where(
                 col(later.participant_id) == col(exit_form.participant_id),
                 or_(
