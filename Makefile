@@ -88,10 +88,13 @@ run: install
 test: install lint chromium
 	$(BIN)/pytest -n auto --dist loadgroup
 
-## Debian's Chromium for the browser tests (never a browser downloaded by a test tool).
+## Debian's Chromium for the browser tests (never a browser downloaded by a test tool): its
+## headless shell runs the suite, the full browser each role's first screen (tests/browser/).
 chromium:
-	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests"; \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromium-headless-shell || { \
+		echo "installing Debian's chromium and chromium-headless-shell for the browser tests"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			chromium chromium-headless-shell; }
 
 lint: install
 	$(BIN)/ruff check .

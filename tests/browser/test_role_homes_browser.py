@@ -1,7 +1,8 @@
 """Each role's first screen after signing in with the demo logins (engine/demo.py), and the new
-coordinator and admin pages in Chromium: axe finds no serious or critical problem, every page
-fits a 390 px phone (``scrollWidth <= 390``) and 1366 px, the client log report prints without
-the menus, and an admin creates a user through the form (CSRF token and all).
+coordinator and admin pages in Chromium (the first screens in Debian's full ``chromium``, the
+rest in its headless shell, as every browser test): axe finds no serious or critical problem,
+every page fits a 390 px phone (``scrollWidth <= 390``) and 1366 px, the client log report
+prints without the menus, and an admin creates a user through the form (CSRF token and all).
 
 Screenshots of every page at both sizes go to ``$POLKU_SCREENSHOTS`` when it is set (they were
 looked at when these pages were built).
@@ -80,7 +81,10 @@ def check_page(page: Page, axe_source: str, width: int) -> None:
 
 
 @pytest.mark.parametrize("role", list(FIRST_SCREEN), ids=str)
-def test_each_role_signs_in_to_its_own_work(page: Page, axe_source: str, role: Role) -> None:
+def test_each_role_signs_in_to_its_own_work(full_page: Page, axe_source: str, role: Role) -> None:
+    """In Debian's full Chromium (``/usr/bin/chromium``); the other browser tests run in its
+    headless shell (tests/browser/conftest.py)."""
+    page = full_page
     sign_in(page, role)
     path, title = FIRST_SCREEN[role]
     assert page.url.endswith(path)
