@@ -82,3 +82,27 @@ def test_a_body_head_and_server_errors() -> None:
         kept.close()
         quiet.close()
     assert kept.portal is None  # closed: its event loop has ended
+
+
+def test_a_client_on_anothers_loop_has_its_own_cookies_and_leaves_the_loop_running() -> None:
+    app = _app()
+    owner = KeptClient(app)
+    try:
+        sibling = KeptClient(app, loop_of=owner)
+        assert sibling.portal is owner.portal  # no thread of its own
+        assert sibling.get("/echo/a").json()["cookie"] is None
+        assert sibling.get("/echo/a").json()["cookie"] == "yes"  # its own cookie, kept
+        assert owner.get("/echo/b").json()["cookie"] is None  # not shared with the owner
+        sibling.close()
+        assert sibling.portal is None
+        assert owner.get("/echo/b").json()["cookie"] == "yes"  # the loop still runs
+        other = KeptClient(app, loop_of=owner)
+        assert other.get("/stream").text == "first,second"
+        other.close()
+    finally:
+        owner.close()
+    assert owner.portal is None
+    with pytest.raises(ValueError, match="open KeptClient of the same app"):
+        KeptClient(app, loop_of=owner)
+    with pytest.raises(ValueError, match="open KeptClient of the same app"):
+        KeptClient(_app(), loop_of=KeptClient(app))

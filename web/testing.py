@@ -168,22 +168,35 @@ class KeptClient(TestClient):
     tests/test_kept_client.py compares its answers with Starlette's client, so an upgrade that
     changes it fails there first."""
 
-    def __init__(self, app: FastAPI, **kwargs: Any) -> None:
+    def __init__(self, app: FastAPI, *, loop_of: KeptClient | None = None, **kwargs: Any) -> None:
+        """``loop_of``: run on that client's event loop (and app lifespan) instead of starting
+        one: a client of its own (cookies, headers) that costs no thread to make or close, for
+        tests that make a fresh client per call (tests/security/world.py)."""
         super().__init__(app, **kwargs)
         old: httpx.BaseTransport = self._transport  # type: ignore[has-type]
         assert isinstance(old, _TestClientTransport)
+        if loop_of is not None:
+            if loop_of.portal is None or loop_of.app is not self.app:
+                raise ValueError("loop_of must be an open KeptClient of the same app")
+            self.app_state = loop_of.app_state
         self._transport = _OneCallTransport(
             old.app,
             old.portal_factory,
             raise_server_exceptions=old.raise_server_exceptions,
             root_path=old.root_path,
             client=old.client,
-            app_state=old.app_state,
+            app_state=self.app_state,
         )
-        self.__enter__()
+        self._owns_loop = loop_of is None
+        if loop_of is None:
+            self.__enter__()
+        else:
+            self.portal = loop_of.portal
 
     def close(self) -> None:
-        if self.portal is not None:
+        if not self._owns_loop:
+            self.portal = None  # the loop is the other client's to stop
+        elif self.portal is not None:
             self.__exit__(None, None, None)
         super().close()
 

@@ -127,8 +127,10 @@ def urls(world: World) -> Iterator[str]:
 
 
 @pytest.fixture
-def probed(make_runtime: Callable[..., Runtime]) -> tuple[World, int]:
-    return build_world(make_runtime(clock=FrozenClock()))
+def probed(make_runtime: Callable[..., Runtime]) -> Iterator[tuple[World, int]]:
+    world, b_group = build_world(make_runtime(clock=FrozenClock()))
+    yield world, b_group
+    world.close()
 
 
 def test_no_name_of_another_organisations_client_reaches_organisation_a(
