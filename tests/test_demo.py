@@ -1,24 +1,49 @@
-"""Fictional demo data: clients in the plugins' municipalities, with plausible dated facts."""
+"""Fictional demo data: clients in the plugins' municipalities, with plausible dated facts.
+
+The tests read one demo world per backend, loaded once for the module (``demo``); a test that
+needs another world (other plugins) builds its own."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
 from engine.assessments import assessments, by_instrument
-from engine.demo import demo_municipalities, load_demo
+from engine.demo import DemoSummary, demo_municipalities, load_demo
 from engine.integrity import verify_journeys
 from engine.models import Assessment, CareTeam, Client, ClientFact, ContactEntry
 from engine.qualifications import gained_in_period, qualifications
 from engine.runtime import Runtime
 from engine.strengths import cv_contact, experiences, strengths
+from engine.testing import runtime_for_tests
 
 
-def test_demo_clients_live_in_the_seed_municipalities_with_facts(runtime: Runtime) -> None:
+@pytest.fixture(scope="module")
+def demo(module_database_url: str) -> Iterator[tuple[Runtime, DemoSummary]]:
+    """The default demo (60 clients), loaded once per backend for the tests of this module that
+    only read it (a load costs 1-4 s)."""
+    runtime = runtime_for_tests(module_database_url)
+    try:
+        yield runtime, load_demo(runtime)
+    finally:
+        runtime.close()
+
+
+@pytest.fixture
+def runtime(demo: tuple[Runtime, DemoSummary]) -> Runtime:
+    """This module's demo world (every test here only reads it)."""
+    return demo[0]
+
+
+def test_demo_clients_live_in_the_seed_municipalities_with_facts(
+    runtime: Runtime, demo: tuple[Runtime, DemoSummary]
+) -> None:
     assert set(demo_municipalities(runtime)) == set(runtime.municipalities)
-    summary = load_demo(runtime, clients=12)
+    summary = demo[1]
     with runtime.db.read() as session:
         codes = set(session.execute(select(col(Client.municipality_code))).scalars())
         facts = session.execute(select(ClientFact)).scalars().all()
@@ -26,9 +51,9 @@ def test_demo_clients_live_in_the_seed_municipalities_with_facts(runtime: Runtim
             select(func.count(func.distinct(ClientFact.client_id)))
         ).scalar_one()
         assert verify_journeys(session) == []
-    assert summary.clients == 12
+    assert summary.clients == 60
     assert codes <= set(runtime.municipalities)
-    assert clients_with_facts == 12
+    assert clients_with_facts == 60
     assert {f.key for f in facts} >= {"employment_status", "unemployed_since", "benefit"}
     assert all(f.key in runtime.facts.definitions for f in facts)
     for fact in facts:  # every stored value reads back through its definition
@@ -38,7 +63,6 @@ def test_demo_clients_live_in_the_seed_municipalities_with_facts(runtime: Runtim
 
 def test_demo_without_national_rules_records_no_facts(make_runtime: object) -> None:
     runtime = make_runtime(plugins="lappi")  # type: ignore[operator]
-    load_demo(runtime, clients=3)
     with runtime.db.read() as session:
         assert session.execute(select(func.count()).select_from(ClientFact)).scalar_one() == 0
         assert set(session.execute(select(col(Client.municipality_code))).scalars()) <= {
@@ -63,7 +87,6 @@ def test_demo_clients_have_contacts_for_the_caseload(runtime: Runtime) -> None:
     from engine.caseload import CaseloadQuery, caseload
     from engine.models import ContactEntry, Role, User
 
-    load_demo(runtime, clients=12)
     with runtime.db.read() as session:
         contacts = session.execute(select(ContactEntry)).scalars().all()
         coach = session.execute(select(User).where(col(User.username) == "valmentaja")).scalar_one()
@@ -75,9 +98,9 @@ def test_demo_clients_have_contacts_for_the_caseload(runtime: Runtime) -> None:
     assert contacts
     assert {c.coach_id for c in contacts} == {coach.id}
     assert all(c.note is not None and len(c.note) <= 1000 for c in contacts)
-    # the work list leaves closed clients out; asked for, they are the rest of the twelve
+    # the work list leaves closed clients out; asked for, they are the rest of the sixty
     assert closed.total > 0
-    assert page.total + closed.total == 12
+    assert page.total + closed.total == 60
     assert any(row.last_contact_at is not None for row in page.rows)
 
 
@@ -85,7 +108,6 @@ def test_demo_has_referrals_in_different_states_to_the_demo_partner(runtime: Run
     from engine.demo import DEMO_LOGINS
     from engine.models import Journey, Organisation, Referral
 
-    load_demo(runtime, clients=60)
     with runtime.db.read() as session:
         rows = session.execute(
             select(col(Journey.state), col(Organisation.name), col(Referral.expired_at))
@@ -102,7 +124,6 @@ def test_demo_clients_past_goal_setting_have_goals_with_two_follow_ups(runtime: 
     from engine.goals import has_described_goal, t_score_series
     from engine.models import GasGoal, GasRating, Journey
 
-    load_demo(runtime, clients=30)
     with runtime.db.read() as session:
         rated = set(session.execute(select(col(GasRating.client_id))).scalars())
         journeys = session.execute(
@@ -127,7 +148,6 @@ def test_demo_clients_past_goal_setting_have_goals_with_two_follow_ups(runtime: 
 def test_demo_has_a_client_with_two_summaries_a_profile_strengths_and_experiences(
     runtime: Runtime,
 ) -> None:
-    load_demo(runtime, clients=3)
     with runtime.db.read() as session:
         done = session.execute(select(Assessment)).scalars().all()
         assert len({a.client_id for a in done}) == 1
@@ -173,7 +193,6 @@ def test_demo_has_a_running_group_with_attendance(runtime: Runtime) -> None:
     )
     from engine.models import ClientGroup, GroupLeader, Role, User
 
-    load_demo(runtime, clients=30)
     with runtime.db.read() as session:
         group = session.execute(select(ClientGroup)).scalar_one()
         assert group.name == DEMO_GROUP
@@ -212,7 +231,6 @@ def test_demo_has_an_esf_project_with_two_co_implementers_and_a_report(runtime: 
     from engine.esf_report import ReportQuery, build_report
     from engine.projects import project_by_code
 
-    load_demo(runtime, clients=40)
     today = runtime.clock.today()
     with runtime.db.read() as session:
         project = project_by_code(session, DEMO_ESF_PROJECT)
@@ -237,10 +255,8 @@ def test_demo_has_an_esf_project_with_two_co_implementers_and_a_report(runtime: 
 
 def test_demo_has_events_with_attendance_reasons(runtime: Runtime) -> None:
     """events: a psychologist's session for six clients, a course, a client panel to come."""
-    from engine.demo import load_demo
     from engine.models import Event, EventAttendance
 
-    load_demo(runtime, clients=20)
     with runtime.db.read() as session:
         kinds = sorted(e.kind for e in session.execute(select(Event)).scalars())
         assert kinds == ["client_panel", "course_session", "expert_session"]
@@ -252,10 +268,8 @@ def test_demo_has_events_with_attendance_reasons(runtime: Runtime) -> None:
 
 
 def test_demo_groups_have_an_absence_with_its_reason(runtime: Runtime) -> None:
-    from engine.demo import load_demo
     from engine.models import AttendanceMark
 
-    load_demo(runtime, clients=20)
     with runtime.db.read() as session:
         marks = session.execute(select(AttendanceMark)).scalars().all()
     absent = [(m.absence_reason, m.notified) for m in marks if not m.present]
@@ -268,7 +282,6 @@ def test_demo_has_feedback_for_the_dashboard_and_an_experience_expert(runtime: R
     from engine.models import Feedback, FeedbackLink, Role, User
     from engine.voice import role_holders, summary
 
-    load_demo(runtime, clients=12)
     with runtime.db.write() as session:
         channels = sorted(session.execute(select(col(Feedback.channel))).scalars())
         assert channels.count("link") == 1
@@ -312,7 +325,6 @@ def test_demo_shows_an_aftercare_check_in_due(runtime: Runtime) -> None:
     from engine.caseload import CaseloadQuery, caseload, caseload_flags
     from engine.models import Role, User
 
-    load_demo(runtime)
     today = runtime.clock.today()
     with runtime.db.read() as session:
         coach = session.execute(select(User).where(col(User.username) == "valmentaja")).scalar_one()
