@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -132,16 +132,26 @@ def picked_form(kind: str, last: bool, participant_id: Any) -> Any:
     )
 
 
-def refresh_picks(session: Session | Connection, participant_id: int | None = None) -> None:
-    """Set the participant's picked forms (:data:`PICKS`) from its standing forms; every
-    participant's when ``participant_id`` is None (a bulk load, the migration's backfill)."""
+def _refresh_statement(one: bool) -> Any:
     table = ProjectParticipant.__table__  # type: ignore[attr-defined]
     stmt = update(table).values(
         {name: picked_form(kind, last, table.c.id) for name, (kind, last) in PICKS.items()}
     )
-    if participant_id is not None:
-        stmt = stmt.where(table.c.id == participant_id)
-    session.execute(stmt)
+    return stmt.where(table.c.id == bindparam("participant_id")) if one else stmt
+
+
+# Built once: three aliased subqueries cost ~4 ms of Python to build, a form write's largest part.
+_REFRESH_ONE = _refresh_statement(True)
+_REFRESH_ALL = _refresh_statement(False)
+
+
+def refresh_picks(session: Session | Connection, participant_id: int | None = None) -> None:
+    """Set the participant's picked forms (:data:`PICKS`) from its standing forms; every
+    participant's when ``participant_id`` is None (a bulk load, the migration's backfill)."""
+    if participant_id is None:
+        session.execute(_REFRESH_ALL)
+    else:
+        session.execute(_REFRESH_ONE, {"participant_id": participant_id})
 
 
 def verify_picks(session: Session | Connection) -> list[tuple[int, str]]:
@@ -159,15 +169,16 @@ def verify_picks(session: Session | Connection) -> list[tuple[int, str]]:
     return sorted(found)
 
 
+_EFFECTIVE_FORMS = (
+    select(ParticipantForm)
+    .where(col(ParticipantForm.participant_id) == bindparam("participant_id"), not_corrected())
+    .order_by(col(ParticipantForm.occurred_on), col(ParticipantForm.id))
+)
+
+
 def effective_forms(session: Session, participant_id: int) -> list[ParticipantForm]:
     """The participant's forms that stand (corrected ones left out), by date."""
-    return list(
-        session.execute(
-            select(ParticipantForm)
-            .where(col(ParticipantForm.participant_id) == participant_id, not_corrected())
-            .order_by(col(ParticipantForm.occurred_on), col(ParticipantForm.id))
-        ).scalars()
-    )
+    return list(session.execute(_EFFECTIVE_FORMS, {"participant_id": participant_id}).scalars())
 
 
 def record_form(
