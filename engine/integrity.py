@@ -104,31 +104,42 @@ def loop_problem(client_state: str, open_referrals: list[OpenReferral]) -> str |
     return None
 
 
-def client_loops(connection: Any) -> dict[int, tuple[int, str, list[OpenReferral]]]:
-    """client id -> (their client journey's id, its state, their open follow-on referrals). Plain
-    Core on a connection, so the one-off Alembic migration reads it the same way."""
-    journeys = connection.execute(
-        text(
-            "SELECT j.client_id, j.id, j.state FROM journey j "
-            "WHERE j.pathway_key = :pathway AND j.id = ("
-            " SELECT max(j2.id) FROM journey j2"
-            " WHERE j2.client_id = j.client_id AND j2.pathway_key = :pathway)"
-        ),
-        {"pathway": CLIENT_JOURNEY},
-    ).all()
+_LOOP_JOURNEYS = (
+    "SELECT j.client_id, j.id, j.state FROM journey j "
+    "WHERE j.pathway_key = :pathway AND j.id = ("
+    " SELECT max(j2.id) FROM journey j2"
+    " WHERE j2.client_id = j.client_id AND j2.pathway_key = :pathway)"
+)
+_LOOP_REFERRALS = (
+    "SELECT r.client_id, r.id, j.state FROM referral r"
+    " JOIN journey j ON j.id = r.journey_id"
+    " WHERE r.kind = 'follow_on' AND r.expired_at IS NULL"
+)
+#: (all clients, one client's): the one client's by its own condition, so the index serves it
+_LOOP_STATEMENTS = {
+    False: (text(_LOOP_JOURNEYS), text(_LOOP_REFERRALS + " ORDER BY r.id")),
+    True: (
+        text(_LOOP_JOURNEYS + " AND j.client_id = :client_id"),
+        text(_LOOP_REFERRALS + " AND r.client_id = :client_id ORDER BY r.id"),
+    ),
+}
+
+
+def client_loops(
+    connection: Any, client_id: int | None = None
+) -> dict[int, tuple[int, str, list[OpenReferral]]]:
+    """client id -> (their client journey's id, its state, their open follow-on referrals);
+    only ``client_id``'s when given. Plain Core on a connection, so the one-off Alembic migration
+    reads it the same way."""
+    journeys_sql, referrals_sql = _LOOP_STATEMENTS[client_id is not None]
+    params = {"pathway": CLIENT_JOURNEY, "client_id": client_id}
+    journeys = connection.execute(journeys_sql, params).all()
     loops: dict[int, tuple[int, str, list[OpenReferral]]] = {
         int(c): (int(j), str(s), []) for c, j, s in journeys
     }
-    rows = connection.execute(
-        text(
-            "SELECT r.client_id, r.id, j.state FROM referral r"
-            " JOIN journey j ON j.id = r.journey_id"
-            " WHERE r.kind = 'follow_on' AND r.expired_at IS NULL ORDER BY r.id"
-        )
-    ).all()
-    for client_id, referral_id, state in rows:
-        if state not in REFERRAL_FINAL and int(client_id) in loops:
-            loops[int(client_id)][2].append(OpenReferral(int(referral_id), str(state)))
+    for referral_client, referral_id, state in connection.execute(referrals_sql, params).all():
+        if state not in REFERRAL_FINAL and int(referral_client) in loops:
+            loops[int(referral_client)][2].append(OpenReferral(int(referral_id), str(state)))
     return loops
 
 
@@ -136,9 +147,7 @@ def verify_referral_loops(session: Session, client_id: int | None = None) -> lis
     """Every client journey (or ``client_id``'s) agrees with its follow-on referrals
     (:func:`loop_problem`)."""
     problems = []
-    loops = client_loops(session.connection())
-    if client_id is not None:
-        loops = {client_id: loops[client_id]} if client_id in loops else {}
+    loops = client_loops(session.connection(), client_id)
     for journey_id, state, open_referrals in loops.values():
         problem = loop_problem(state, open_referrals)
         if problem is not None:

@@ -496,6 +496,14 @@ def test_db_verify_reports_a_journey_that_disagrees_with_its_referrals(
     assert f"journey {journey_id}: client journey in 'individual_work'" in broken.output
     with runtime.db.read() as session:
         assert session.execute(text("SELECT count(*) FROM referral")).scalar_one() == 1
+    # asked about one client (the property test's invariant), only that client's loop is read
+    sound_client, _sound_journey = _client(world)
+    _send(world, sound_client)
+    with runtime.db.read() as session:
+        [mismatch] = verify_referral_loops(session, client_id)
+        assert mismatch.journey_id == journey_id
+        assert verify_referral_loops(session, sound_client) == []
+        assert [m.journey_id for m in verify_referral_loops(session)] == [journey_id]
 
 
 def test_refer_cannot_be_fired_on_its_own_in_the_engine_either(world: World) -> None:
