@@ -102,14 +102,22 @@ class CspFallback:
         await self.app(scope, receive, send_with_csp)
 
 
-def _debian_browser(path: Path, package: str, variable: str) -> Path:
-    if path.is_file() and os.access(path, os.X_OK):
-        return path
-    message = (
-        f"{path} not found: install Debian's {package} (`apt-get install -y {package}`; "
-        f"`make test` does it) or point {variable} at one; never `playwright install`"
+def _debian_browser(
+    playwright: Playwright, path: Path, package: str, variable: str
+) -> Iterator[Browser]:
+    """Launch Debian's ``package`` at ``path`` (headless, :data:`CHROMIUM_ARGS`) for the session;
+    a missing binary fails the run, naming the fix (never a silent skip: `make test` installs
+    it)."""
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.fail(
+            f"{path} not found: install Debian's {package} (`apt-get install -y {package}`; "
+            f"`make test` does it) or point {variable} at one; never `playwright install`"
+        )
+    launched = playwright.chromium.launch(
+        executable_path=str(path), args=CHROMIUM_ARGS, headless=True
     )
-    pytest.fail(message)  # never a silent skip: `make test` installs it
+    yield launched
+    launched.close()
 
 
 @pytest.fixture(scope="session")
@@ -120,22 +128,12 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    chromium = _debian_browser(CHROMIUM, "chromium-headless-shell", "POLKU_CHROMIUM")
-    launched = playwright.chromium.launch(
-        executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True
-    )
-    yield launched
-    launched.close()
+    yield from _debian_browser(playwright, CHROMIUM, "chromium-headless-shell", "POLKU_CHROMIUM")
 
 
 @pytest.fixture(scope="session")
 def full_browser(playwright: Playwright) -> Iterator[Browser]:
-    chromium = _debian_browser(FULL_CHROMIUM, "chromium", "POLKU_FULL_CHROMIUM")
-    launched = playwright.chromium.launch(
-        executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True
-    )
-    yield launched
-    launched.close()
+    yield from _debian_browser(playwright, FULL_CHROMIUM, "chromium", "POLKU_FULL_CHROMIUM")
 
 
 def _free_socket() -> socket.socket:
