@@ -103,6 +103,10 @@ def test_a_client_on_anothers_loop_has_its_own_cookies_and_leaves_the_loop_runni
         owner.close()
     assert owner.portal is None
     with pytest.raises(ValueError, match="open KeptClient of the same app"):
-        KeptClient(app, loop_of=owner)
-    with pytest.raises(ValueError, match="open KeptClient of the same app"):
-        KeptClient(_app(), loop_of=KeptClient(app))
+        KeptClient(app, loop_of=owner)  # closed
+    another = KeptClient(app)
+    try:
+        with pytest.raises(ValueError, match="open KeptClient of the same app"):
+            KeptClient(_app(), loop_of=another)  # another app
+    finally:
+        another.close()
