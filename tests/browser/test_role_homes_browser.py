@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from engine.demo import DEMO_LOGINS, DemoLogin, load_demo
 from engine.models import Role
 from engine.runtime import Runtime
 from engine.settings import Environment
+from engine.testing import runtime_for_tests
 from tests.browser.conftest import axe_violations, open_context, problems_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-role_homes_browser")]
@@ -45,12 +46,22 @@ ADMIN_PAGES = (
 SIZES = ((1366, 900), (390, 844))
 
 
+@pytest.fixture(scope="module")
+def demo_runtime(module_database_url: str) -> Iterator[Runtime]:
+    """Demo mode (the demo logins need no second factor) with the fictional demo data, loaded
+    once per backend for the module: its tests only sign in and read, but for the admin's new
+    user, which no other test looks for."""
+    runtime = runtime_for_tests(module_database_url, environment=Environment.demo)
+    try:
+        load_demo(runtime, clients=12)
+        yield runtime
+    finally:
+        runtime.close()
+
+
 @pytest.fixture
-def runtime(make_runtime: Callable[..., Runtime]) -> Runtime:
-    """Demo mode (the demo logins need no second factor) with the fictional demo data."""
-    runtime = make_runtime(environment=Environment.demo)
-    load_demo(runtime, clients=12)
-    return runtime
+def runtime(demo_runtime: Runtime) -> Runtime:
+    return demo_runtime
 
 
 def login_of(role: Role) -> DemoLogin:
