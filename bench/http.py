@@ -236,6 +236,7 @@ def fill(url: str, clients: int) -> dict[str, Any]:
         "coach_csrf": (CSRF_HEADER, coach_csrf),
         "partner_cookie": f"{cookie}={partner_session}",
         "token": token,
+        "coach_id": coach_id,
     }
 
 
@@ -504,6 +505,10 @@ def print_journey_updates(url: str) -> None:
     )
 
 
+def _rps(rs: list[Result]) -> float:
+    return sum(r.requests for r in rs) / sum(r.seconds for r in rs)
+
+
 def main() -> None:
     base = os.environ.get("POLKU_BENCH_DATABASE_URL", DEFAULT_URL)
     workers = int(os.environ.get("POLKU_BENCH_WORKERS", "2"))
@@ -518,7 +523,7 @@ def main() -> None:
         f"filled in {time.perf_counter() - t0:.1f} s: {len(fixture['clients'])} clients in the "
         f"coach's caseload, {len(fixture['movable'])} journeys to pause and resume"
     )
-    polku_port, bare_port = free_port(), free_port()
+    polku_port, bare_port, floor_port = free_port(), free_port(), free_port()
     csrf_name, csrf_value = fixture["coach_csrf"]
     coach = {"Cookie": fixture["coach_cookie"]}
     loads = [
@@ -530,7 +535,15 @@ def main() -> None:
             "POST",
             {"Authorization": f"Bearer {fixture['token']}"},
         ),
+        Load(
+            "floor advance",
+            floor_port,
+            [f"/floor/journeys/{j}/advance" for j in fixture["movable"]],
+            "POST",
+            {"Authorization": f"Bearer {fixture['token']}"},
+        ),
         Load("caseload", polku_port, ["/clients"], headers=coach),
+        Load("floor caseload", floor_port, ["/floor/clients"], headers=coach),
         Load(
             "client page",
             polku_port,
@@ -546,6 +559,10 @@ def main() -> None:
     ]
     del csrf_name, csrf_value  # token auth needs no CSRF header; the pages are GETs
     env = {"POLKU_DATABASE_URL": url, "POLKU_ENVIRONMENT": "demo", "POLKU_PORT": str(polku_port)}
+    floor_env = {
+        "FLOOR_DATABASE_URL": make_url(url).set(drivername="postgresql").render_as_string(False),
+        "FLOOR_COACH_ID": str(fixture["coach_id"]),
+    }
     wrk = shutil.which("wrk")
     results: dict[str, list[Result]] = defaultdict(list)
     with tempfile.TemporaryDirectory() as tmp:
@@ -555,6 +572,7 @@ def main() -> None:
         with (
             server("web.app:create_app", polku_port, workers, env, ROOT),
             server("bare_app:app", bare_port, workers, {}, bare_dir),
+            server("bench.floor_app:app", floor_port, workers, floor_env, ROOT),
         ):
             for load in loads:  # warm up every worker
                 if wrk:
@@ -573,7 +591,7 @@ def main() -> None:
                     results[load.name].append(result)
                     if load.method == "POST":
                         settle(url, fixture["movable"])
-    bare_rps = sum(r.requests for r in results["bare"]) / sum(r.seconds for r in results["bare"])
+    bare_rps = _rps(results["bare"])
     print(
         f"\nHTTP, {workers} uvicorn workers on PostgreSQL, {connections} connections, "
         f"{rounds} interleaved rounds of {seconds} s, one run ({'wrk' if wrk else 'python load'}):"
@@ -585,7 +603,7 @@ def main() -> None:
     targets = {"advance": (0.15, 100.0), "caseload": (0.08, 150.0)}
     for load in loads:
         rs = results[load.name]
-        rps = sum(r.requests for r in rs) / sum(r.seconds for r in rs)
+        rps = _rps(rs)
         p95 = max(r.p95_ms for r in rs)
         line = (
             f"{load.name:<15} {rps:9.0f} {rps / bare_rps:8.1%} "
@@ -598,6 +616,16 @@ def main() -> None:
             line += f"   target >= {share:.0%} of bare, p95 <= {p95_target:.0f} ms: "
             line += "ok" if ok else "NOT MET"
         print(line)
+    floors = {"advance": "floor advance", "caseload": "floor caseload"}
+    print("\nPolku against its floor (the same SQL from a bare FastAPI route, bench/floor_app.py):")
+    for name, floor in floors.items():
+        polku_rps = _rps(results[name])
+        floor_rps = _rps(results[floor])
+        print(
+            f"  {name:<10} {polku_rps:7.0f} req/s against {floor_rps:7.0f}: "
+            f"{polku_rps / floor_rps:6.1%} of the floor; "
+            f"the floor is {floor_rps / bare_rps:6.1%} of bare"
+        )
     print_journey_updates(url)
     print("\nOne advance request in-process (TestClient, token auth), ms per request:")
     for part, ms in breakdown(url, fixture).items():
