@@ -61,6 +61,11 @@ class DriverStatement:
             )
             if getattr(compiled, "escaped_bind_names", None):
                 raise ValueError("driver statements use plain bind names (no escaping needed)")
+            if getattr(compiled, "post_compile_params", None) or getattr(
+                compiled, "literal_execute_params", None
+            ):
+                # an expanding IN list is rendered per execution: the SQL would not be complete
+                raise ValueError("driver statements take no expanding (IN) or literal parameters")
             positional = compiled.positiontup  # type: ignore[attr-defined]
             returning = bool(getattr(compiled, "effective_returning", None))
             found = _Compiled(
@@ -121,6 +126,19 @@ class DriverStatement:
             p(v) if p is not None else v
             for p, v in zip(compiled.results or (None,) * len(row), row, strict=True)
         )
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        cursor, compiled = self._run(conn, params)
+        try:
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        if not compiled.results:  # a text() statement: no result types to apply
+            return [tuple(row) for row in rows]
+        return [
+            tuple(p(v) if p is not None else v for p, v in zip(compiled.results, row, strict=True))
+            for row in rows
+        ]
 
     def insert_id(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Run an INSERT; return the new primary key (RETURNING where the SQL has it)."""

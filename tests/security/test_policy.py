@@ -128,6 +128,36 @@ def test_the_journey_check_is_the_client_check_in_one_statement(runtime: Runtime
     assert allowed > 0
 
 
+def test_a_check_built_for_one_user_and_day_answers_only_for_them(runtime: Runtime) -> None:
+    """Issue 16: the access checks are built once per user, kind of view and day and then
+    reused (engine/access.py, ``_CHECKS``). A care-team membership that ends today is seen today,
+    not tomorrow, and again today; a colleague in the same organisation asking right after the
+    member is still refused (a check reused across users or days would answer both wrongly)."""
+    a = make_organisation(runtime, "project", "A")
+    member = principal(runtime, Role.coach, a)
+    colleague = principal(runtime, Role.coach, a)
+    client_id, journey_id = make_client(
+        runtime, organisation_id=a, care_team=(member.user_id,), valid_from=TODAY, valid_to=TODAY
+    )
+    tomorrow = TODAY + timedelta(days=1)
+    with runtime.db.read() as session:
+        for day, sees in ((TODAY, True), (tomorrow, False), (TODAY, True)):
+            assert (basis_for(session, member, client_id, What.journey, day) is not None) is sees
+            if sees:
+                assert authorise_journey(session, member, journey_id, What.advance, day) == (
+                    client_id,
+                    Basis.care_team,
+                )
+            else:
+                with pytest.raises(Forbidden):
+                    authorise_journey(session, member, journey_id, What.advance, day)
+            assert basis_for(session, colleague, client_id, What.journey, day) is None
+            with pytest.raises(Forbidden):
+                authorise_journey(session, colleague, journey_id, What.advance, day)
+            with pytest.raises(Forbidden):
+                authorise_client(session, colleague, client_id, What.journey, day)
+
+
 def test_admin_has_no_grant_and_partner_only_the_referral_packet() -> None:
     for grant in GRANTS:
         assert Role.admin not in grant.roles
@@ -276,3 +306,17 @@ def test_two_parallel_adds_of_one_coach_leave_one_membership(runtime: Runtime) -
             .where(col(CareTeam.client_id) == client_id, col(CareTeam.user_id) == other.user_id)
         ).scalar_one()
     assert rows == 1
+
+
+def test_a_driver_statement_refuses_an_expanding_in_list(runtime: Runtime) -> None:
+    """The access checks run as DriverStatements (compiled once, sent as they are). An IN list
+    is rendered per execution, so its compiled SQL is incomplete: refused with a clear error,
+    never sent."""
+    from sqlalchemy import select
+
+    from engine.driver import DriverStatement, connection_of
+    from engine.models import Client
+
+    statement = DriverStatement(select(col(Client.id)).where(col(Client.id).in_([1, 2])))
+    with runtime.db.read() as session, pytest.raises(ValueError, match="expanding"):
+        statement.first(connection_of(session), {})
