@@ -42,6 +42,7 @@ from sqlmodel import Session, col
 from engine.access import Principal
 from engine.clock import Clock, as_utc
 from engine.db import Database
+from engine.driver import DriverStatement
 from engine.errors import InputRequired, NotFound
 from engine.models import (
     ApiToken,
@@ -442,7 +443,7 @@ class Auth:
         at most every :data:`TOUCH_EVERY`. An expired session's row is deleted."""
         now = self.clock.now()
         with self.db.read_once() as conn:
-            row = conn.execute(_SESSION_OF, {"token_hash": digest(token)}).one_or_none()
+            row = _SESSION_OF_FAST.first(conn, {"token_hash": digest(token)})
         if row is None:
             return None
         session_id, created_at, last_seen_at, user_id, role, organisation_id, active, name = row
@@ -521,7 +522,7 @@ class Auth:
             return None
         now = self.clock.now()
         with self.db.read_once() as conn:
-            row = conn.execute(_TOKEN_OF, {"token_hash": digest(token)}).one_or_none()
+            row = _TOKEN_OF_FAST.first(conn, {"token_hash": digest(token)})
         if row is None:
             return None
         token_id, expires_at, revoked_at, user_id, role, organisation_id, active = row
@@ -570,6 +571,10 @@ _TOKEN_OF = (
     .join(User, col(User.id) == col(ApiToken.user_id))
     .where(col(ApiToken.token_hash) == bindparam("token_hash"))
 )
+
+#: Sent on the driver's cursor (engine/driver.py): one statement per request, compiled once.
+_SESSION_OF_FAST = DriverStatement(_SESSION_OF)
+_TOKEN_OF_FAST = DriverStatement(_TOKEN_OF)
 
 
 def _one_attempt_at_a_time(session: Session, name_hash: str) -> None:

@@ -37,6 +37,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
+from engine.driver import DriverStatement, connection_of
 from engine.models import AccessLog, Disclosure, Journey, JourneyEvent, LogChain
 
 #: What the first row of a stream links to.
@@ -99,8 +100,8 @@ def _lock_heads(session: Session, stream: str, client_ids: Sequence[int]) -> dic
     one's head. Ids are locked in ascending order (no deadlock between two listings)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        rows = session.execute(
-            _PG_LOCK_HEADS,
+        rows = _PG_LOCK_HEADS_FAST.all(
+            connection_of(session),
             {"stream": stream, "cids": sorted(set(client_ids)), "genesis": GENESIS},
         )
         return {int(r[0]): str(r[1]) for r in rows}
@@ -135,7 +136,11 @@ _PG_LOCK_HEADS = text(
     "ON CONFLICT (stream, client_id) DO UPDATE SET head = log_chain.head "
     "RETURNING client_id, head"
 )
+_PG_LOCK_HEADS_FAST = DriverStatement(_PG_LOCK_HEADS)
 _PG_APPEND: dict[str, TextClause] = {}
+#: :func:`_pg_append`'s statements compiled once and sent on the driver's cursor (engine/driver.py):
+#: SQLAlchemy's execution of a text() with a dozen array parameters cost more than the statement
+_PG_APPEND_FAST: dict[str, DriverStatement] = {}
 
 
 def _pg_append(stream: str, dialect: Dialect) -> TextClause:
@@ -199,11 +204,13 @@ def append(session: Session, stream: str, rows: Sequence[dict[str, Any]]) -> lis
             f"c{i}": [r[name] for r in linked] for i, name in enumerate(columns)
         }
         params.update(stream=stream, cids=list(heads), heads=list(heads.values()))
-        first = (
-            session.execute(_pg_append(stream, session.get_bind().dialect), params)
-            .scalars()
-            .first()
-        )
+        fast = _PG_APPEND_FAST.get(stream)
+        if fast is None:
+            fast = _PG_APPEND_FAST[stream] = DriverStatement(
+                _pg_append(stream, session.get_bind().dialect)
+            )
+        returned = fast.first(connection_of(session), params)
+        first = returned[0] if returned is not None else None
         if len(linked) == 1 and first is not None:
             ids.append(int(first))
         return ids
