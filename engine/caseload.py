@@ -24,7 +24,7 @@ client are open and fall due on or before a day, they make the pair of badges "d
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -298,25 +298,29 @@ def _filtered(
     return stmt
 
 
-def caseload(
-    session: Session,
+# A caseload's two statements, built once per coach, query, day and page: the same coach reloads
+# the same page all day, and building them (a correlated subquery per flag, the access filter)
+# cost more Python than running them (issue 16). A plain dict, emptied when full.
+_STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
+_STATEMENTS_MAX = 2048
+
+
+def _kept(key: tuple[Any, ...], statement: Select[Any]) -> Select[Any]:
+    if len(_STATEMENTS) >= _STATEMENTS_MAX:
+        _STATEMENTS.clear()
+    _STATEMENTS[key] = statement
+    return statement
+
+
+def _page(
     principal: Principal,
     query: CaseloadQuery,
     today: date,
-    *,
-    page_size: int = PAGE_SIZE,
-    flags: list[CaseloadFlag] | None = None,
-) -> CaseloadPage:
-    """One page of the principal's caseload: two statements (the page and its count). ``flags``:
-    the badges to count (default :data:`FLAGS`; :func:`caseload_flags` adds aftercare)."""
-    shown = FLAGS if flags is None else flags
-    keys = {f.key for f in shown}
-    if any(f.less is not None and f.less not in keys for f in shown):
-        raise ValueError("a flag counted less another needs that flag in the same list")
-    total = int(
-        session.execute(_filtered(principal, query, today, func.count(col(Client.id)))).scalar_one()
-    )
-    page = max(1, min(query.page, max(1, -(-total // page_size))))
+    page: int,
+    page_size: int,
+    shown: list[CaseloadFlag],
+) -> Select[Any]:
+    """The listing of one page: the clients with their state, contacts, role and flags."""
     counts = [f.count(today).label(f"flag_{f.key}") for f in shown]
     # the clients listed with their next contact, read once a client: the work list sorts by it
     listed = _filtered(
@@ -358,6 +362,37 @@ def caseload(
         .limit(page_size)
         .offset((page - 1) * page_size)
     )
+    return stmt
+
+
+def caseload(
+    session: Session,
+    principal: Principal,
+    query: CaseloadQuery,
+    today: date,
+    *,
+    page_size: int = PAGE_SIZE,
+    flags: list[CaseloadFlag] | None = None,
+) -> CaseloadPage:
+    """One page of the principal's caseload: two statements (the page and its count). ``flags``:
+    the badges to count (default :data:`FLAGS`; :func:`caseload_flags` adds aftercare)."""
+    shown = FLAGS if flags is None else flags
+    keys = {f.key for f in shown}
+    if any(f.less is not None and f.less not in keys for f in shown):
+        raise ValueError("a flag counted less another needs that flag in the same list")
+    flag_key = tuple((f.key, f.count, f.less) for f in shown)
+    count_key = (principal, replace(query, page=1), today, page_size, flag_key, 0)
+    count_stmt = _STATEMENTS.get(count_key)
+    if count_stmt is None:
+        count_stmt = _kept(
+            count_key, _filtered(principal, query, today, func.count(col(Client.id)))
+        )
+    total = int(session.execute(count_stmt).scalar_one())
+    page = max(1, min(query.page, max(1, -(-total // page_size))))
+    page_key = (*count_key[:-1], page)
+    stmt = _STATEMENTS.get(page_key)
+    if stmt is None:
+        stmt = _kept(page_key, _page(principal, query, today, page, page_size, shown))
     rows = []
     for r in session.execute(stmt):
         last = r[6]

@@ -135,6 +135,27 @@ def test_caseload_is_a_work_list_overdue_first_closed_hidden(
     assert '<details class="caseload-filters__more" open>' in coach.get("/clients?show=closed").text
 
 
+def test_two_coaches_of_one_organisation_each_see_their_own_caseload(
+    runtime: Runtime, api_as: Callable[..., UserClient]
+) -> None:
+    """Issue 16: a caseload's statements are built once per coach, query and day and reused
+    (engine/caseload.py, ``_STATEMENTS``). Two coaches of one organisation ask in turn, twice:
+    each sees their own client and never the colleague's (a statement reused across coaches
+    would list the first one's clients to both)."""
+    first = api_as(Role.coach)
+    second = api_as(Role.coach, organisation_id=first.organisation_id)
+    own_client(runtime, first, first_name="X", last_name="Ensimmäinen")
+    own_client(runtime, second, first_name="X", last_name="Toinen")
+    for _ in range(2):
+        for who, mine, theirs in (
+            (first, "Ensimmäinen", "Toinen"),
+            (second, "Toinen", "Ensimmäinen"),
+        ):
+            page = who.get("/clients").text
+            assert f"{mine}, X" in page
+            assert f"{theirs}, X" not in page
+
+
 def test_caseload_pages_and_search_fragment(runtime: Runtime, coach: UserClient) -> None:
     for i in range(30):
         own_client(runtime, coach, last_name=f"Asiakas{i:02d}")
