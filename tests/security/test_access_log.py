@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import col
 
@@ -249,3 +250,45 @@ def test_client_log_function_orders_and_filters(runtime: Runtime) -> None:
         log = client_log(session, client_id, now=t0 + timedelta(days=3))
     assert [e.what for e in log.accessed] == ["journey", "triggers"]
     assert log.since == datetime(2024, 1, 4, tzinfo=UTC)
+
+
+def test_rows_written_at_commit_follow_the_savepoints(runtime: Runtime) -> None:
+    """A request's rows are written when its transaction commits (write_access_log_at_commit):
+    a view recorded inside a savepoint that rolls back is dropped with it, one recorded in a
+    released savepoint stays, and a second session of the same process that does not defer
+    writes its row at once (the listeners act only on the sessions that asked)."""
+    from engine.audit import write_access_log_at_commit
+    from engine.testing import make_client
+
+    coach = make_user(runtime, Role.coach)
+    client_id, _ = make_client(runtime, care_team=(coach.id or 0,))
+    principal = Principal(coach.id or 0, Role.coach, coach.organisation_id)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def written(session: Any) -> int:
+        return int(session.execute(select(func.count()).select_from(AccessLog)).scalar_one())
+
+    def view(session: object, what: What) -> None:
+        record_access(
+            session,  # type: ignore[arg-type]
+            principal=principal,
+            client_id=client_id,
+            what=what,
+            basis=Basis.care_team,
+            at=at,
+        )
+
+    with runtime.db.write() as session:
+        write_access_log_at_commit(session)
+        view(session, What.client_page)
+        with session.begin_nested():
+            view(session, What.journey)  # released: stays
+        savepoint = session.begin_nested()
+        view(session, What.triggers)  # rolled back: dropped
+        savepoint.rollback()
+        assert written(session) == 0  # nothing written before the COMMIT
+    assert [r[3] for r in access_rows(runtime)] == ["client_page", "journey"]
+    with runtime.db.write() as session:
+        view(session, What.advance)
+        assert written(session) == 3  # written at once
+    assert [r[3] for r in access_rows(runtime)] == ["client_page", "journey", "advance"]
