@@ -91,6 +91,11 @@ class DriverStatement:
             else values
         )
         cursor = conn.connection.cursor()
+        if conn._has_events or conn.engine._has_events:
+            # listeners of the engine see these statements too (the tests that count a request's
+            # statements); one attribute check when nobody listens
+            for listener in conn.dispatch.before_cursor_execute:
+                listener(conn, cursor, compiled.sql, args, None, False)
         try:
             cursor.execute(compiled.sql, args)
         except conn.dialect.loaded_dbapi.Error as exc:

@@ -25,7 +25,10 @@ from web.testing import UserClient
 #: The client page: 26/23 when this was written; +4 when the events on the timeline, the client's
 #: voice (feedback, roles) and the aftercare plan joined the page (one statement each).
 CLIENT_PAGE = {"sqlite": 30, "postgresql": 27}
-ADVANCE = {"sqlite": 8, "postgresql": 5}
+#: The advance: 8/5 counted the web layer's statements only; the engine's own (the journey, the
+#: previous state on a resume, the move with its event: engine/driver.py's DriverStatements) are
+#: counted too since they tell the engine's listeners, 11/7 in all (the same SQL as before).
+ADVANCE = {"sqlite": 11, "postgresql": 7}
 CASELOAD = {"sqlite": 8, "postgresql": 5}
 
 
@@ -101,6 +104,10 @@ def test_an_advance_takes_few_statements(runtime: Runtime, coach: UserClient) ->
             )
         assert response.status_code == 200, response.text
         counts.append(len(sent))
+        # every statement is seen, those sent on the driver's cursor included: the session's,
+        # the access check, the journey's move and the access-log row
+        for part in ("user_session", "care_team", "UPDATE journey", "INSERT INTO access_log"):
+            assert any(part in statement for statement in sent), (part, sent)
     assert max(counts) <= ADVANCE[runtime.db.dialect], counts
 
 
