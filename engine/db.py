@@ -27,7 +27,7 @@ BUSY_TIMEOUT_S = 30
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, sqlite_synchronous: str = "FULL", retention: bool = False
+    url: str, *, pool_size: int = 20, sqlite_synchronous: str = "FULL", retention: bool = False
 ) -> Engine:
     """Create an Engine configured for Polku's write discipline.
 
@@ -40,7 +40,7 @@ def make_engine(
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S},
             hide_parameters=True,  # bound values are client data: never in logs or errors
             pool_size=pool_size,
-            max_overflow=pool_size * 2,
+            max_overflow=pool_size,
         )
         synchronous = sqlite_synchronous.upper()
         if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
@@ -98,7 +98,7 @@ def make_engine(
     engine = create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size * 2,
+        max_overflow=pool_size,
         pool_recycle=1800,
         hide_parameters=True,  # bound values are client data: never in logs or errors
         # The pool's default reset sends a ROLLBACK round trip for every returned connection,
@@ -128,7 +128,7 @@ class Database:
         self,
         url: str,
         *,
-        pool_size: int = 10,
+        pool_size: int = 20,
         sqlite_synchronous: str = "FULL",
         retention: bool = False,
     ):

@@ -40,8 +40,10 @@ class Settings(BaseSettings):
     trace_hooks: bool = False
     #: SQLite durability: FULL whenever real client data lives in the database.
     sqlite_synchronous: str = "FULL"
-    #: Connection pool size (per process).
-    pool_size: int = 10
+    #: Connections each process keeps open (as many again may open for a burst and close after).
+    #: 20 + 20 matches the 40 threads that run a worker's request handlers: fewer, and a busy
+    #: worker closes and reopens connections all the time (docs/operations.md, "Connections").
+    pool_size: int = Field(default=20, ge=1)
     host: str = "127.0.0.1"
     port: int = 8000
     #: The largest request body (JSON or form) accepted; larger ones are answered 413.

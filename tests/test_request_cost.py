@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -118,3 +119,32 @@ def test_the_caseload_takes_few_statements(runtime: Runtime, coach: UserClient) 
     with statements(runtime) as sent:
         assert coach.get("/clients").status_code == 200
     assert len(sent) <= CASELOAD[runtime.db.dialect], "\n".join(sent)
+
+
+def test_a_worker_has_a_connection_for_every_handler_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16, docs/operations.md "Connections": by default a worker's pool keeps half as many
+    connections as the threads that run its request handlers and may open the other half for a
+    burst. With the old 10 (+20) a busy worker closed and reopened connections all the time
+    (bench/http.py's advance load: 182 new PostgreSQL connections in 8 s against 9)."""
+    import anyio
+    import anyio.to_thread
+
+    from engine.db import Database
+    from engine.settings import Settings
+
+    async def threads() -> int:
+        return int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+
+    handler_threads = anyio.run(threads)
+    monkeypatch.delenv("POLKU_POOL_SIZE", raising=False)  # the default, whatever this shell sets
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'pool.db'}")
+    database = Database(settings.database_url, pool_size=settings.pool_size)
+    try:
+        pool = database.engine.pool
+        kept, burst = pool.size(), pool._max_overflow  # type: ignore[attr-defined]
+    finally:
+        database.dispose()
+    assert kept + burst >= handler_threads
+    assert kept * 2 >= handler_threads
