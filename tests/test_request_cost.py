@@ -128,6 +128,8 @@ def test_a_worker_has_a_connection_for_every_handler_thread(
     connections as the threads that run its request handlers and may open the other half for a
     burst. With the old 10 (+20) a busy worker closed and reopened connections all the time
     (bench/http.py's advance load: 182 new PostgreSQL connections in 8 s against 9)."""
+    import threading
+
     import anyio
     import anyio.to_thread
 
@@ -137,7 +139,11 @@ def test_a_worker_has_a_connection_for_every_handler_thread(
     async def threads() -> int:
         return int(anyio.to_thread.current_default_thread_limiter().total_tokens)
 
-    handler_threads = anyio.run(threads)
+    found: list[int] = []  # asked on a thread of its own: this one may run an event loop already
+    asker = threading.Thread(target=lambda: found.append(anyio.run(threads)))
+    asker.start()
+    asker.join()
+    (handler_threads,) = found
     monkeypatch.delenv("POLKU_POOL_SIZE", raising=False)  # the default, whatever this shell sets
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'pool.db'}")
     database = Database(settings.database_url, pool_size=settings.pool_size)
