@@ -405,7 +405,7 @@ def basis_for(
     row = _client_check(principal, what, today).first(
         connection_of(session), {"client_id": client_id}
     )
-    if row is None:
+    if row is None:  # not expected: a SELECT without FROM answers one row
         return None
     for grant, hit in zip(grants, row, strict=True):
         if hit:
@@ -434,8 +434,8 @@ def _checked(
 
 
 def _client_check(principal: Principal, what: What, today: date) -> DriverStatement:
-    """Per grant, whether its condition holds for the client ``:client_id`` (one row; none for
-    no such client)."""
+    """Per grant, whether its condition holds for the client ``:client_id`` (always one row:
+    every answer false for a client that does not exist)."""
 
     def build() -> Executable:
         return select(
