@@ -25,7 +25,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from sqlalchemy import select, text
-from sqlmodel import col
+from sqlmodel import Session, col
 from typer.testing import CliRunner
 
 from engine.access import Principal
@@ -78,11 +78,11 @@ def build_world(runtime: Runtime) -> World:
     )
 
 
-def replays(runtime: Runtime, journey_id: int) -> None:
-    """The event log replays to the stored state through transitions of its pathway."""
-    with runtime.db.read() as session:
-        journey = session.get(Journey, journey_id)
-        events = runtime.journeys.events(session, journey_id)
+def replays(runtime: Runtime, session: Session, journey_id: int) -> None:
+    """The event log replays to the stored state through transitions of its pathway (read in
+    the caller's transaction: one snapshot with the other invariants)."""
+    journey = session.get(Journey, journey_id)
+    events = runtime.journeys.events(session, journey_id)
     assert journey is not None
     assert [e.seq for e in events] == list(range(1, journey.version + 1))
     assert events[-1].to_state == journey.state
@@ -222,7 +222,7 @@ def test_any_interleaving_of_referral_and_journey_moves_keeps_the_loop(runtime: 
                     select(col(Journey.id)).where(col(Journey.client_id) == self.client_id)
                 ).scalars()
                 for journey_id in list(journeys):
-                    replays(runtime, journey_id)
+                    replays(runtime, session, journey_id)
 
     run_state_machine_as_test(
         Loop,
