@@ -38,11 +38,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Executable,
     Select,
     bindparam,
     exists,
@@ -416,29 +416,15 @@ def basis_for(
 # The access checks of one request, built once per principal, kind of view and day: the grants'
 # conditions hold the principal's ids and the day as bound values, so the statement is the same
 # for every request of that user today. Compiled once (a DriverStatement); building and hashing
-# it per request was most of an API advance's "policy" time (issue 16). A plain dict, emptied
-# when full: a rebuild costs one request about half a millisecond.
-_CHECKS: dict[tuple[str, Principal, What, date], DriverStatement] = {}
-_CHECKS_MAX = 4096
+# it per request was most of an API advance's "policy" time (issue 16).
 
 
-def _checked(
-    key: tuple[str, Principal, What, date], build: Callable[[], Executable]
-) -> DriverStatement:
-    found = _CHECKS.get(key)
-    if found is None:
-        if len(_CHECKS) >= _CHECKS_MAX:
-            _CHECKS.clear()
-        found = _CHECKS[key] = DriverStatement(build())
-    return found
-
-
+@lru_cache(maxsize=4096)
 def _client_check(principal: Principal, what: What, today: date) -> DriverStatement:
     """Per grant, whether its condition holds for the client ``:client_id`` (always one row:
     every answer false for a client that does not exist)."""
-
-    def build() -> Executable:
-        return select(
+    return DriverStatement(
+        select(
             *(
                 exists(
                     select(col(Client.id)).where(
@@ -449,8 +435,7 @@ def _client_check(principal: Principal, what: What, today: date) -> DriverStatem
                 for grant in grants_for(principal, what)
             )
         )
-
-    return _checked(("client", principal, what, today), build)
+    )
 
 
 def authorise_client(
@@ -503,23 +488,21 @@ def authorise_journey(
     raise Forbidden(f"user {principal.user_id} may not see {what} of client {client_id}")
 
 
+@lru_cache(maxsize=4096)
 def _journey_check(principal: Principal, what: What, today: date) -> DriverStatement:
-    """The journey ``:journey_id``'s client and, per grant, whether its condition holds."""
-
-    def build() -> Executable:
-        holds = [
-            exists(
-                select(col(Client.id)).where(
-                    col(Client.id) == col(Journey.client_id), grant.condition(principal, today)
-                )
+    """The journey ``:journey_id``'s client and, per grant, whether its condition holds (built
+    once per principal, kind of view and day, as :func:`_client_check`)."""
+    holds = [
+        exists(
+            select(col(Client.id)).where(
+                col(Client.id) == col(Journey.client_id), grant.condition(principal, today)
             )
-            for grant in grants_for(principal, what)
-        ]
-        return select(col(Journey.client_id), *holds).where(
-            col(Journey.id) == bindparam("journey_id")
         )
-
-    return _checked(("journey", principal, what, today), build)
+        for grant in grants_for(principal, what)
+    ]
+    return DriverStatement(
+        select(col(Journey.client_id), *holds).where(col(Journey.id) == bindparam("journey_id"))
+    )
 
 
 def authorise_referral(

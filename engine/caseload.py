@@ -300,29 +300,29 @@ def _filtered(
 
 # A caseload's two statements, built once per coach, query, day and page: the same coach reloads
 # the same page all day, and building them (a correlated subquery per flag, the access filter)
-# cost more Python than running them (issue 16). A plain dict, emptied when full (an entry is
-# about 25 KB: 512 of them, a search typed letter by letter included, stay near 13 MB).
-_STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
-_STATEMENTS_MAX = 512
+# cost more Python than running them (issue 16). An entry is about 25 KB: 512 of them, a search
+# typed letter by letter included, stay near 13 MB.
+_FlagKey = tuple[tuple[str, Callable[[date], ColumnElement[Any]], str | None], ...]
 
 
-def _kept(key: tuple[Any, ...], statement: Select[Any]) -> Select[Any]:
-    if len(_STATEMENTS) >= _STATEMENTS_MAX:
-        _STATEMENTS.clear()
-    _STATEMENTS[key] = statement
-    return statement
+@lru_cache(maxsize=512)
+def _count(principal: Principal, query: CaseloadQuery, today: date) -> Select[Any]:
+    """How many clients the query finds (its page number plays no part)."""
+    return _filtered(principal, query, today, func.count(col(Client.id)))
 
 
+@lru_cache(maxsize=512)
 def _page(
     principal: Principal,
     query: CaseloadQuery,
     today: date,
     page: int,
     page_size: int,
-    shown: list[CaseloadFlag],
+    flags: _FlagKey,
 ) -> Select[Any]:
-    """The listing of one page: the clients with their state, contacts, role and flags."""
-    counts = [f.count(today).label(f"flag_{f.key}") for f in shown]
+    """The listing of one page: the clients with their state, contacts, role and the counts of
+    ``flags`` (each flag's key, count and ``less``)."""
+    counts = [count(today).label(f"flag_{key}") for key, count, _less in flags]
     # the clients listed with their next contact, read once a client: the work list sorts by it
     listed = _filtered(
         principal,
@@ -381,19 +381,11 @@ def caseload(
     keys = {f.key for f in shown}
     if any(f.less is not None and f.less not in keys for f in shown):
         raise ValueError("a flag counted less another needs that flag in the same list")
-    flag_key = tuple((f.key, f.count, f.less) for f in shown)
-    count_key = (principal, replace(query, page=1), today, page_size, flag_key, 0)
-    count_stmt = _STATEMENTS.get(count_key)
-    if count_stmt is None:
-        count_stmt = _kept(
-            count_key, _filtered(principal, query, today, func.count(col(Client.id)))
-        )
-    total = int(session.execute(count_stmt).scalar_one())
+    asked = replace(query, page=1)  # the statements' key: the page is chosen below
+    total = int(session.execute(_count(principal, asked, today)).scalar_one())
     page = max(1, min(query.page, max(1, -(-total // page_size))))
-    page_key = (*count_key[:-1], page)
-    stmt = _STATEMENTS.get(page_key)
-    if stmt is None:
-        stmt = _kept(page_key, _page(principal, query, today, page, page_size, shown))
+    flag_key = tuple((f.key, f.count, f.less) for f in shown)
+    stmt = _page(principal, asked, today, page, page_size, flag_key)
     rows = []
     for r in session.execute(stmt):
         last = r[6]

@@ -139,7 +139,7 @@ def test_two_coaches_of_one_organisation_each_see_their_own_caseload(
     runtime: Runtime, api_as: Callable[..., UserClient]
 ) -> None:
     """Issue 16: a caseload's statements are built once per coach, query and day and reused
-    (engine/caseload.py, ``_STATEMENTS``). Two coaches of one organisation ask in turn, twice:
+    (engine/caseload.py, ``_count``, ``_page``). Two coaches of one organisation ask in turn, twice:
     each sees their own client and never the colleague's (a statement reused across coaches
     would list the first one's clients to both)."""
     first = api_as(Role.coach)

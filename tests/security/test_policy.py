@@ -130,9 +130,10 @@ def test_the_journey_check_is_the_client_check_in_one_statement(runtime: Runtime
 
 def test_a_check_built_for_one_user_and_day_answers_only_for_them(runtime: Runtime) -> None:
     """Issue 16: the access checks are built once per user, kind of view and day and then
-    reused (engine/access.py, ``_CHECKS``). A care-team membership that ends today is seen today,
-    not tomorrow, and again today; a colleague in the same organisation asking right after the
-    member is still refused (a check reused across users or days would answer both wrongly)."""
+    reused (engine/access.py, ``_journey_check``, ``_client_check``). A care-team membership that
+    ends today is seen today, not tomorrow, and again today; a colleague in the same organisation
+    asking right after the member is still refused (a check reused across users or days would
+    answer both wrongly)."""
     a = make_organisation(runtime, "project", "A")
     member = principal(runtime, Role.coach, a)
     colleague = principal(runtime, Role.coach, a)
