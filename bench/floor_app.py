@@ -75,13 +75,6 @@ ACCESS_FIELDS = (*chain._CLIENT_FIELDS["access_log"], "prev_hash")
 EVENT_KEYS = journeys._EVENT_KEYS
 
 
-def _policy_sql(principal: Principal, what: What, today: date) -> tuple[str, dict[str, Any]]:
-    """``access.authorise_journey``'s own statement for this principal and day (its SQL and the
-    values bound in it; the journey's id is ``journey_id``)."""
-    compiled = access._journey_check(principal, what, today)._compile(_DIALECT)
-    return compiled.sql, dict(compiled.fixed)
-
-
 _local = threading.local()
 
 
@@ -128,7 +121,6 @@ def _append_accesses(
 
 
 app = FastAPI()
-_POLICY: dict[tuple[int, date], tuple[str, dict[str, Any]]] = {}
 _CASELOAD: list[tuple[str, Any]] = []
 _TEMPLATE = Environment(autoescape=True).from_string(
     "<!doctype html><html lang=fi><title>Asiakkaat</title><table><tbody>"
@@ -162,15 +154,12 @@ def advance(journey_id: int, body: AdvanceBody, request: Request) -> dict[str, A
     token = request.headers.get("authorization", "").removeprefix("Bearer ")
     cur = _conn().cursor()
     user_id, role, organisation_id = _user(cur, TOKEN_SQL, token)
-    today = date.today()
-    key = (user_id, today)
-    if key not in _POLICY:
-        principal = Principal(user_id, Role(role), organisation_id)
-        _POLICY[key] = _policy_sql(principal, What.advance, today)
-    policy, policy_params = _POLICY[key]
+    principal = Principal(user_id, Role(role), organisation_id)
+    # access.authorise_journey's own statement (built and compiled once per user and day there)
+    policy = access._journey_check(principal, What.advance, date.today())._compile(_DIALECT)
     cur.execute("BEGIN")
     try:
-        cur.execute(policy, {**policy_params, "journey_id": journey_id})
+        cur.execute(policy.sql, {**policy.fixed, "journey_id": journey_id})
         allowed = cur.fetchone()
         if allowed is None or not any(allowed[1:]):
             raise HTTPException(403)
