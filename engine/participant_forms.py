@@ -15,6 +15,7 @@ command line both call it through :mod:`engine.participants`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -232,8 +233,11 @@ def _check_value(item: ItemDef, value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=32)
 def parse_form_file(text: str, file: str) -> FormFileDef:
-    """Parse and check one form file; raise :class:`FormError` naming the file and the key."""
+    """Parse and check one form file; raise :class:`FormError` naming the file and the key.
+    Kept by content (the definition is frozen): every runtime of a process shares the parse of
+    an unchanged file; a changed or broken file is parsed afresh."""
     try:
         raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:

@@ -12,6 +12,7 @@ The machine is pure: its only callbacks are guard checks, which record verdicts 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import deque
@@ -590,6 +591,7 @@ def load_files(
     """Load and check files; return the good pathways and every problem found."""
     pathways: list[Pathway] = []
     problems: list[PathwayProblem] = []
+    guards = frozenset(guard_names)
     for path in files:
         file = str(path)
         try:
@@ -597,17 +599,29 @@ def load_files(
         except OSError as exc:
             problems.append(PathwayProblem(file, "(file)", f"cannot read: {exc.strerror}"))
             continue
-        try:
-            definition = parse_pathway(text, file)
-        except PathwayError as exc:
-            problems.extend(exc.problems)
-            continue
-        found = check_pathway(definition, file, guard_names)
-        if found:
-            problems.extend(found)
-            continue
-        pathways.append(Pathway(definition, file))
+        pathway, found = load_text(text, file, guards)
+        problems.extend(found)
+        if pathway is not None:
+            pathways.append(pathway)
     return pathways, problems
+
+
+@functools.lru_cache(maxsize=64)
+def load_text(
+    text: str, file: str, guard_names: frozenset[str]
+) -> tuple[Pathway | None, tuple[PathwayProblem, ...]]:
+    """One file's text parsed, checked and built, or its problems. Kept by content: every
+    runtime of a process (a test suite builds thousands) shares the parse and the machine of an
+    unchanged file, as the threads of one runtime already do (a :class:`Pathway` holds no
+    per-request state); a changed file or another set of guards is parsed afresh."""
+    try:
+        definition = parse_pathway(text, file)
+    except PathwayError as exc:
+        return None, tuple(exc.problems)
+    found = check_pathway(definition, file, set(guard_names))
+    if found:
+        return None, tuple(found)
+    return Pathway(definition, file), ()
 
 
 def pathway_files(directory: Path) -> list[Path]:
@@ -625,5 +639,6 @@ __all__ = [
     "PathwayRegistry",
     "diagram",
     "load_files",
+    "load_text",
     "parse_pathway",
 ]

@@ -50,6 +50,16 @@ def test_problems_name_the_file_and_the_key(tmp_path: Path) -> None:
     assert "broken.yaml: long_term_unemployment.months" in str(problem)
 
 
+def test_an_unchanged_form_file_is_parsed_once_and_an_edited_one_afresh(tmp_path: Path) -> None:
+    (tmp_path / "forms.yaml").write_text(GOOD, encoding="utf-8")
+    first = load_forms(tmp_path)[DEFAULT_FORM].definition
+    assert load_forms(tmp_path)[DEFAULT_FORM].definition is first
+    (tmp_path / "forms.yaml").write_text(GOOD.replace("  months: 12\n", "  months: 6\n", 1))
+    edited = load_forms(tmp_path)[DEFAULT_FORM]
+    assert edited.long_term.months == 6
+    assert first.long_term_unemployment.months == 12
+
+
 def test_answers_are_checked_against_the_items() -> None:
     form_file = load_forms()[DEFAULT_FORM]
     assert form_file.check_answers("entry", {"gender": "", "rural": "no"}) == {"rural": "no"}

@@ -49,6 +49,25 @@ def test_good_file_loads(tmp_path: Path) -> None:
     assert [p.key for p in pathways] == ["tiny"]
 
 
+def test_an_unchanged_file_is_parsed_once_and_a_changed_one_afresh(tmp_path: Path) -> None:
+    """Runtimes share the parse of an unchanged file (engine.pathway.load_text); an edit on disk,
+    good or broken, is what the next load sees."""
+    path = write(tmp_path, GOOD)
+    (first,), _ = load_files([path], core_registry().names())
+    (again,), _ = load_files([path], core_registry().names())
+    assert again is first
+    write(tmp_path, GOOD.replace("en: Tiny", "en: Small"))
+    (edited,), _ = load_files([path], core_registry().names())
+    assert edited is not first
+    assert edited.definition.title.en == "Small"
+    write(tmp_path, GOOD.replace("dest: b", "dest: nowhere"))
+    assert f"{path}: transitions[0].dest: unknown state 'nowhere'" in problems_of(path)
+    write(tmp_path, GOOD)
+    pathways, problems = load_files([path], set())  # the same text, but no such guard now
+    assert pathways == []
+    assert [p.key for p in problems] == ["transitions[0].guards"]
+
+
 @pytest.mark.parametrize(
     ("change", "key", "message"),
     [
