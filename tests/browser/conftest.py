@@ -29,7 +29,9 @@ over the workers, each with one Chromium.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import socket
 import threading
 import time
@@ -290,19 +292,49 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
+#: axe's answers by page state (:func:`audit_key`) in this worker: an identical page is audited
+#: once. Each browser test runs on both databases, in the same worker (its module is an xdist
+#: group), and the second run mostly renders the very same pages (the same ids and fictional
+#: names), whose audit could find nothing new: 73 of 186 audits were such repeats.
+_AUDITED: dict[str, list[dict[str, Any]]] = {}
+#: What differs between two renderings of the same page state and no audit reads: the session's
+#: CSRF token, and a <time>'s machine-readable instant (its shown text stays in the key).
+_SESSION_VALUES = re.compile(
+    r'((?:name="csrf_token" value|name="csrf-token" content|<time datetime)=")[^"]*"'
+)
+#: The page's state outside its DOM that axe's answer depends on.
+_MEDIA = """() => [matchMedia('print').matches, matchMedia('(prefers-color-scheme: dark)').matches,
+  matchMedia('(forced-colors: active)').matches, matchMedia('(prefers-reduced-motion)').matches,
+  document.activeElement ? document.activeElement.outerHTML.slice(0, 200) : '']"""
+
+
+def audit_key(page: Page) -> str:
+    """The rendered page as axe sees it: its path, DOM (:data:`_SESSION_VALUES` left out),
+    viewport, emulated media and focus. Anything else that differs (a shown time, an id, an htmx
+    swap still settling) is audited again."""
+    dom = _SESSION_VALUES.sub(r'\1"', page.content())
+    where = urlsplit(page.url)  # not the origin: each worker's live server has a port of its own
+    state = [where.path, where.query, page.viewport_size, page.evaluate(_MEDIA), dom]
+    return hashlib.sha256(repr(state).encode()).hexdigest()
+
+
 def axe_violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
-    """Run axe-core on the current page; return the serious and critical violations.
+    """Run axe-core on the current page; return the serious and critical violations. A page
+    state this worker has audited already (:func:`audit_key`) gets that answer again.
 
     axe is evaluated through the DevTools protocol (``page.evaluate``), which the page's CSP
     does not govern; ``add_script_tag(content=...)`` would be an inline script, which our CSP
     rightly blocks.
     """
+    key = audit_key(page)
+    if key in _AUDITED:
+        return list(_AUDITED[key])
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(axe_source)
     results: dict[str, Any] = page.evaluate(
         "async () => await window.axe.run(document, {resultTypes: ['violations']})"
     )
-    return [
+    found = [
         {
             "id": v["id"],
             "impact": v["impact"],
@@ -312,3 +344,5 @@ def axe_violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
         for v in results["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+    _AUDITED[key] = found
+    return list(found)

@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import BrowserProblems, axe_violations, open_context, problems_of
+from tests.browser.conftest import (
+    BrowserProblems,
+    audit_key,
+    axe_violations,
+    open_context,
+    problems_of,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-public_pages")]
 
@@ -195,6 +201,37 @@ def test_no_serious_or_critical_accessibility_violations(
     if path == "/pathways/client_journey":
         wait_for_diagram(page)
     assert axe_violations(page, axe_source) == []
+
+
+def test_an_audit_is_reused_only_for_the_very_same_page_state(
+    browser: Browser, live_server: str, axe_source: str
+) -> None:
+    """axe_violations answers a page state audited before from memory (conftest.audit_key):
+    another session's rendering of the same page is the same state; any change to the DOM, the
+    viewport or the emulated media is audited afresh, so a new fault is never hidden."""
+    first_context, first = open_context(browser, live_server)
+    second_context, second = open_context(browser, live_server)
+    try:
+        first.goto("/pathways")
+        second.goto("/pathways")
+        assert audit_key(first) == audit_key(second)
+        assert axe_violations(first, axe_source) == []
+        # an image without a text alternative: a critical fault, found although the page was
+        # audited clean a moment ago
+        second.evaluate(
+            "() => document.querySelector('main').append(Object.assign("
+            "document.createElement('img'), {src: '/static/img/polku.svg'}))"
+        )
+        assert audit_key(second) != audit_key(first)
+        assert [v["id"] for v in axe_violations(second, axe_source)] == ["image-alt"]
+        before = audit_key(first)
+        first.set_viewport_size({"width": 390, "height": 844})
+        assert audit_key(first) != before
+        first.emulate_media(media="print")
+        assert audit_key(first) not in (before, audit_key(second))
+    finally:
+        first_context.close()
+        second_context.close()
 
 
 def test_phone_layout_has_no_horizontal_scrolling(browser: Browser, live_server: str) -> None:
