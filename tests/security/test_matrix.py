@@ -22,7 +22,6 @@ from tests.security.world import (
     OWN_WORLD_RULES,
     ROUTES,
     AppRoute,
-    Target,
     World,
     access_rows_expected,
     allowed,
@@ -73,8 +72,8 @@ def test_matrix(world: World, route: AppRoute) -> None:
     is_client_route = is_object_rule(case.rule)
     failures = []
     # An allowed write gets a fresh target of its own (it changes it). A refused call and a GET
-    # change nothing (a GET: test_get_is_safe.py), so they share one target per object kind.
-    shared: dict[str, Target] = {}
+    # change nothing (a GET: test_get_is_safe.py), so they share the world's one target per
+    # object kind (World.unchanged_target).
     for actor in ACTORS:
         for mode in MODES if actor != "anonymous" else MODES[:1]:
             for obj in OBJECTS if is_client_route else (None,):
@@ -84,7 +83,7 @@ def test_matrix(world: World, route: AppRoute) -> None:
                 elif ok and route.method not in {"GET", "HEAD"}:
                     target = world.target(obj)
                 else:
-                    target = shared.get(obj) or shared.setdefault(obj, world.target(obj))
+                    target = world.unchanged_target(obj)
                 call = case.build(world, target)
                 http = world.http(actor, mode)
                 rows_before = world.access_rows()

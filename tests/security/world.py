@@ -196,6 +196,7 @@ class World:
     _serial: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _project_id: int = 0
     _loop: KeptClient | None = None
+    _unchanged: dict[str, Target] = field(default_factory=dict)
 
     def close(self) -> None:
         if self._loop is not None:
@@ -283,6 +284,15 @@ class World:
         if kind == "revoked":
             revoke(self.runtime, principal, ids[0], consent_id)
         return Target(kind, *ids, referral_id=referral_id, consent_id=consent_id)
+
+    def unchanged_target(self, kind: str) -> Target:
+        """One target of the kind for every call that changes nothing (a GET, a refused call),
+        made once per world: test_get_is_safe.py proves a GET changes nothing, and the matrix
+        proves every refusal (a refused call that did change it would show as another route's
+        unexpected answer)."""
+        if kind not in self._unchanged:
+            self._unchanged[kind] = self.target(kind)
+        return self._unchanged[kind]
 
     def group(self) -> GroupTarget:
         """A fresh group (groups: tests/group_kit.py) led by coach_own_team and co-led by the
