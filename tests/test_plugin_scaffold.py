@@ -44,7 +44,9 @@ NEW = [
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POLKU_", "PYTHONPATH"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("POLKU_", "PYTHONPATH", "PYTEST_"))
+    }
     return env | {"COLUMNS": "250"} | extra
 
 
