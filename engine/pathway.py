@@ -17,6 +17,7 @@ import logging
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -203,7 +204,9 @@ def parse_pathway(text: str, file: str) -> PathwayDef:
         raise PathwayError(problems) from None
 
 
-def check_pathway(definition: PathwayDef, file: str, guard_names: set[str]) -> list[PathwayProblem]:
+def check_pathway(
+    definition: PathwayDef, file: str, guard_names: AbstractSet[str]
+) -> list[PathwayProblem]:
     """Semantic checks: states, reachability, duplicate triggers, guards, outcomes."""
     problems: list[PathwayProblem] = []
     states = definition.states
@@ -618,7 +621,7 @@ def load_text(
         definition = parse_pathway(text, file)
     except PathwayError as exc:
         return None, tuple(exc.problems)
-    found = check_pathway(definition, file, set(guard_names))
+    found = check_pathway(definition, file, guard_names)
     if found:
         return None, tuple(found)
     return Pathway(definition, file), ()

@@ -54,7 +54,8 @@ def test_an_unchanged_form_file_is_parsed_once_and_an_edited_one_afresh(tmp_path
     (tmp_path / "forms.yaml").write_text(GOOD, encoding="utf-8")
     first = load_forms(tmp_path)[DEFAULT_FORM].definition
     assert load_forms(tmp_path)[DEFAULT_FORM].definition is first
-    (tmp_path / "forms.yaml").write_text(GOOD.replace("  months: 12\n", "  months: 6\n", 1))
+    edit = GOOD.replace("  months: 12\n", "  months: 6\n", 1)
+    (tmp_path / "forms.yaml").write_text(edit, encoding="utf-8")
     edited = load_forms(tmp_path)[DEFAULT_FORM]
     assert edited.long_term.months == 6
     assert first.long_term_unemployment.months == 12
