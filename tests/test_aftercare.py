@@ -16,6 +16,7 @@ from sqlalchemy import select
 from engine.access import Principal
 from engine.aftercare import Plan, Schedule, latest_start_due_by, open_count, plan, schedule_of
 from engine.caseload import CaseloadQuery, caseload, caseload_flags
+from engine.caseload import _page as caseload_statements
 from engine.clock import FrozenClock
 from engine.contacts import record_contact
 from engine.esf_report import ReportQuery, build_report
@@ -210,6 +211,21 @@ def test_the_months_are_set_per_follow_on_pathway_type(
         expected = {"aftercare_due": open_now - late, "aftercare_overdue": late}
         assert world.badges(day, schedule) == {k: n for k, n in expected.items() if n}, day
         day += timedelta(days=13)
+
+
+def test_a_hundred_days_of_caseloads_keep_at_most_64_page_statements(at_start: Runtime) -> None:
+    """A caseload page's statement is some 4 000 objects, which every full pass of the garbage
+    collector walks: with 512 kept (a server's days, the suite's), a full pass took 0.8 s.
+    Only the last 64 are kept, and a page built again after it fell out answers the same."""
+    world = World(at_start)
+    start = date(2026, 4, 1)
+    first = [world.badges(start + timedelta(days=n)) for n in range(100)]
+    kept = caseload_statements.cache_info()
+    assert kept.currsize <= 64
+    assert kept.maxsize == 64
+    assert any(first), "no badge in a hundred days: the check below would compare nothing"
+    again = [world.badges(start + timedelta(days=n)) for n in range(100)]
+    assert again == first
 
 
 def test_a_completed_follow_on_keeps_them_and_closing_the_journey_stops_them(
