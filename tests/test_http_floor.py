@@ -97,7 +97,9 @@ def test_the_floor_writes_what_polku_writes(
         assert journey is not None
         assert (journey.state, journey.version) == ("engaged", version + 2)
         events = session.execute(
-            select(col(JourneyEvent.trigger)).where(col(JourneyEvent.journey_id) == journey_id)
+            select(col(JourneyEvent.trigger))
+            .where(col(JourneyEvent.journey_id) == journey_id)
+            .order_by(col(JourneyEvent.id))  # PostgreSQL returns a heap's rows in any order
         ).scalars()
         assert list(events)[-2:] == ["pause", "resume"]
         verification = verify_database(session)
