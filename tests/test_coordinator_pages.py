@@ -147,9 +147,9 @@ def access_rows(runtime: Runtime, what: str) -> list[tuple[int, int]]:
         return [
             (int(c), int(u))
             for c, u in session.execute(
-                select(col(AccessLog.client_id), col(AccessLog.user_id)).where(
-                    col(AccessLog.what) == what
-                )
+                select(col(AccessLog.client_id), col(AccessLog.user_id))
+                .where(col(AccessLog.what) == what)
+                .order_by(col(AccessLog.id))  # in the order written (PostgreSQL: any order)
             ).all()
         ]
 
