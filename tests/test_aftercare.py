@@ -220,9 +220,7 @@ def test_a_hundred_days_of_caseloads_keep_at_most_64_page_statements(at_start: R
     world = World(at_start)
     start = date(2026, 4, 1)
     first = [world.badges(start + timedelta(days=n)) for n in range(100)]
-    kept = caseload_statements.cache_info()
-    assert kept.currsize <= 64
-    assert kept.maxsize == 64
+    assert caseload_statements.cache_info().currsize <= 64
     assert any(first), "no badge in a hundred days: the check below would compare nothing"
     again = [world.badges(start + timedelta(days=n)) for n in range(100)]
     assert again == first
